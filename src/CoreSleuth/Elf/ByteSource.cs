@@ -1,0 +1,91 @@
+using System.IO.MemoryMappedFiles;
+
+namespace CoreSleuth.Elf;
+
+/// <summary>
+/// Random access to the bytes of a file without reading it whole: cores can be tens of GB.
+/// Every access is bounds-checked; asking for bytes past the end gives fewer bytes, never an
+/// exception.
+/// </summary>
+public abstract class ByteSource : IDisposable
+{
+    public abstract long Length { get; }
+
+    /// <summary>A name for messages (the file path).</summary>
+    public abstract string Name { get; }
+
+    /// <summary>
+    /// The bytes in [offset, offset+length) that exist: shorter than <paramref name="length"/>
+    /// when the range runs past the end, empty when it starts there or beyond.
+    /// </summary>
+    public abstract ReadOnlySpan<byte> Slice(long offset, int length);
+
+    /// <summary>Exactly <paramref name="length"/> bytes or a <see cref="CoreFormatException"/> saying what was cut short.</summary>
+    public ReadOnlySpan<byte> Require(long offset, int length, string what)
+    {
+        var span = Slice(offset, length);
+        if (span.Length != length)
+            throw new CoreFormatException(offset,
+                $"{what} needs {length} bytes but the file ends after {Math.Max(0, Length - offset)} (file size {Length})");
+        return span;
+    }
+
+    public virtual void Dispose() => GC.SuppressFinalize(this);
+
+    public static ByteSource OpenFile(string path) => new MappedFileSource(path);
+
+    public static ByteSource FromBytes(byte[] bytes, string name = "<memory>") => new ArraySource(bytes, name);
+
+    private sealed class ArraySource(byte[] bytes, string name) : ByteSource
+    {
+        public override long Length => bytes.Length;
+        public override string Name => name;
+
+        public override ReadOnlySpan<byte> Slice(long offset, int length)
+        {
+            if (offset < 0 || length < 0 || offset >= bytes.Length) return [];
+            return bytes.AsSpan((int)offset, (int)Math.Min(length, bytes.Length - offset));
+        }
+    }
+
+    /// <summary>A read-only memory map of the whole file; the OS pages in only what is touched.</summary>
+    private sealed unsafe class MappedFileSource : ByteSource
+    {
+        private readonly MemoryMappedFile? map;
+        private readonly MemoryMappedViewAccessor? view;
+        private readonly byte* pointer;
+
+        public MappedFileSource(string path)
+        {
+            Name = path;
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            Length = stream.Length;
+            if (Length == 0) return; // an empty file cannot be mapped; every read is simply empty
+            map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+            view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+            byte* p = null;
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+            pointer = p + view.PointerOffset;
+        }
+
+        public override long Length { get; }
+        public override string Name { get; }
+
+        public override ReadOnlySpan<byte> Slice(long offset, int length)
+        {
+            if (offset < 0 || length < 0 || offset >= Length) return [];
+            return new ReadOnlySpan<byte>(pointer + offset, (int)Math.Min(length, Length - offset));
+        }
+
+        public override void Dispose()
+        {
+            if (view is not null)
+            {
+                view.SafeMemoryMappedViewHandle.ReleasePointer();
+                view.Dispose();
+            }
+            map?.Dispose();
+            base.Dispose();
+        }
+    }
+}

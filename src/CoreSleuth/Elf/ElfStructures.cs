@@ -1,0 +1,112 @@
+namespace CoreSleuth.Elf;
+
+/// <summary>The 64-byte Elf64_Ehdr (spec §1.1). <see cref="ProgramHeaderCount"/> is the real count, after PN_XNUM.</summary>
+public sealed record ElfHeader(
+    byte Class,
+    byte Data,
+    byte OsAbi,
+    byte AbiVersion,
+    ushort Type,
+    ushort Machine,
+    uint Version,
+    ulong Entry,
+    ulong ProgramHeaderOffset,
+    ulong SectionHeaderOffset,
+    uint Flags,
+    ushort HeaderSize,
+    ushort ProgramHeaderEntrySize,
+    ushort RawProgramHeaderCount,
+    ushort SectionHeaderEntrySize,
+    ushort RawSectionHeaderCount,
+    ushort SectionNameTableIndex,
+    int ProgramHeaderCount,
+    bool ExtendedNumbering);
+
+/// <summary>One Elf64_Phdr (spec §1.2).</summary>
+public sealed record ProgramHeader(
+    int Index,
+    uint Type,
+    uint Flags,
+    ulong Offset,
+    ulong VirtualAddress,
+    ulong PhysicalAddress,
+    ulong FileSize,
+    ulong MemorySize,
+    ulong Alignment)
+{
+    public bool IsLoad => Type == ElfConstants.PT_LOAD;
+    public bool IsNote => Type == ElfConstants.PT_NOTE;
+    public bool Readable => (Flags & ElfConstants.PF_R) != 0;
+    public bool Writable => (Flags & ElfConstants.PF_W) != 0;
+    public bool Executable => (Flags & ElfConstants.PF_X) != 0;
+    public ulong EndAddress => VirtualAddress + MemorySize;
+}
+
+/// <summary>One Elf64_Shdr. Cores rarely have sections (gdb's do; PN_XNUM uses entry 0).</summary>
+public sealed record SectionHeader(
+    int Index,
+    uint NameOffset,
+    string Name,
+    uint Type,
+    ulong Flags,
+    ulong Address,
+    ulong Offset,
+    ulong Size,
+    uint Link,
+    uint Info,
+    ulong Alignment,
+    ulong EntrySize);
+
+/// <summary>
+/// One note record (spec §2.1). The descriptor is copied out of the file (note segments are
+/// small and capped), so records stay valid after the file is closed.
+/// </summary>
+public sealed record ElfNote(int Index, string Name, uint Type, long FileOffset, ReadOnlyMemory<byte> Descriptor)
+{
+    /// <summary>File offset of the descriptor's first byte.</summary>
+    public long DescriptorFileOffset { get; init; }
+}
+
+public static class ElfConstants
+{
+    public const byte ELFCLASS32 = 1, ELFCLASS64 = 2;
+    public const byte ELFDATA2LSB = 1;
+    public const byte ELFOSABI_NONE = 0, ELFOSABI_FREEBSD = 9;
+    public const ushort ET_REL = 1, ET_EXEC = 2, ET_DYN = 3, ET_CORE = 4;
+    public const ushort EM_386 = 3, EM_X86_64 = 62, EM_AARCH64 = 183;
+    public const uint PT_NULL = 0, PT_LOAD = 1, PT_DYNAMIC = 2, PT_INTERP = 3, PT_NOTE = 4, PT_PHDR = 6;
+    public const uint PF_X = 1, PF_W = 2, PF_R = 4;
+    public const ushort PN_XNUM = 0xFFFF;
+    public const int EhdrSize = 64, PhdrSize = 56, ShdrSize = 64, NoteHeaderSize = 12;
+
+    public static string DescribeType(ushort type) => type switch
+    {
+        0 => "ET_NONE (no file type)",
+        ET_REL => "a relocatable object (ET_REL)",
+        ET_EXEC => "an executable (ET_EXEC)",
+        ET_DYN => "a shared object or position-independent executable (ET_DYN)",
+        ET_CORE => "a core file (ET_CORE)",
+        _ => $"an ELF file of type {type}",
+    };
+
+    public static string DescribeMachine(ushort machine) => machine switch
+    {
+        EM_386 => "i386 (EM_386)",
+        EM_X86_64 => "x86-64 (EM_X86_64)",
+        EM_AARCH64 => "arm64 (EM_AARCH64)",
+        8 => "MIPS (EM_MIPS)",
+        20 => "PowerPC (EM_PPC)",
+        21 => "PowerPC 64 (EM_PPC64)",
+        40 => "ARM (EM_ARM)",
+        243 => "RISC-V (EM_RISCV)",
+        _ => $"machine {machine}",
+    };
+
+    public static string DescribeOsAbi(byte osAbi) => osAbi switch
+    {
+        ELFOSABI_NONE => "System V/Linux (0)",
+        3 => "Linux (3)",
+        ELFOSABI_FREEBSD => "FreeBSD (9)",
+        _ => $"OS/ABI {osAbi}",
+    };
+}

@@ -1,0 +1,95 @@
+using static CoreSleuth.FreeBsd.Fields;
+
+namespace CoreSleuth.FreeBsd;
+
+/// <summary>
+/// <c>struct kinfo_file</c> from NT_PROCSTAT_FILES (spec §5). Bytes 32–335 are a C union whose
+/// meaning depends on the type (vnode, socket, pipe…); they are kept as <see cref="Union"/> with
+/// typed views on top.
+/// </summary>
+public sealed record KinfoFile(
+    int StructSize, int Type, int Fd, int RefCount, int Flags, int Pad0, long Offset,
+    byte[] Union, ushort Status, ushort Pad1, int Spare0, byte[] CapabilityRights, ulong CapabilitySpare, string Path)
+{
+    public const int FullSize = 1392, PathOffset = 368, UnionOffset = 32, UnionLength = 304;
+
+    public const int TypeNone = 0, TypeVnode = 1, TypeSocket = 2, TypePipe = 3, TypeFifo = 4, TypeKqueue = 5;
+    public const int FdCwd = -1, FdRoot = -2, FdJail = -3, FdTrace = -4, FdText = -5, FdCtty = -6;
+
+    private ReadOnlySpan<byte> U => Union;
+
+    /// <summary>KF_VTYPE_* of a vnode (VREG 1, VDIR 2, VCHR 4, VFIFO 7…).</summary>
+    public int VnodeType => I32(U, 32 - UnionOffset);
+    public int SocketDomain => I32(U, 36 - UnionOffset);
+    public int SocketType => I32(U, 40 - UnionOffset);
+    public int SocketProtocol => I32(U, 44 - UnionOffset);
+    public ReadOnlySpan<byte> SocketLocal => U.Slice(48 - UnionOffset, 128);
+    public ReadOnlySpan<byte> SocketPeer => U.Slice(176 - UnionOffset, 128);
+    public ulong FileId => U64(U, 304 - UnionOffset);
+    public ulong FileSize => U64(U, 312 - UnionOffset);
+    public ushort FileMode => U16(U, 328 - UnionOffset);
+
+    public static string TypeName(int type) => type switch
+    {
+        0 => "none", 1 => "vnode", 2 => "socket", 3 => "pipe", 4 => "fifo", 5 => "kqueue", 6 => "crypto", 7 => "mqueue",
+        8 => "shm", 9 => "sem", 10 => "pts", 11 => "procdesc", 12 => "dev", 13 => "eventfd", 255 => "unknown", _ => $"type {type}",
+    };
+
+    /// <summary>What the descriptor is, as procstat and gdb's <c>info proc files</c> show it ("text", "cwd", "3"…).</summary>
+    public static string FdName(int fd) => fd switch
+    {
+        FdCwd => "cwd", FdRoot => "root", FdJail => "jail", FdTrace => "trace", FdText => "text", FdCtty => "ctty", _ => fd.ToString(),
+    };
+
+    /// <summary>procstat-like kind: the vnode type refines "vnode" into file, dir, chr… (spec §5 constants).</summary>
+    public string Kind => Type == TypeVnode
+        ? VnodeType switch { 1 => "file", 2 => "dir", 3 => "blk", 4 => "chr", 5 => "link", 6 => "sock", 7 => "fifo", _ => "vnode" }
+        : TypeName(Type);
+
+    public static string FlagNames(int flags)
+    {
+        string[] names = ["read", "write", "append", "async", "fsync", "nonblock", "direct", "haslock", "shlock", "exlock", "nofollow", "creat", "trunc", "excl", "exec"];
+        var set = names.Where((_, i) => (flags & (1 << i)) != 0).ToList();
+        return set.Count == 0 ? "-" : string.Join(",", set);
+    }
+
+    /// <summary>Parses one record; <paramref name="d"/> is exactly the record (structsize bytes).</summary>
+    public static KinfoFile Parse(ReadOnlySpan<byte> d) => new(
+        I32(d, 0), I32(d, 4), I32(d, 8), I32(d, 12), I32(d, 16), I32(d, 20), I64(d, 24),
+        Bytes(d, UnionOffset, UnionLength), U16(d, 336), U16(d, 338), I32(d, 340), Bytes(d, 344, 16), U64(d, 360),
+        Text(d, PathOffset, Math.Min(1024, d.Length - PathOffset)));
+}
+
+/// <summary><c>struct kinfo_vmentry</c> from NT_PROCSTAT_VMMAP (spec §6): one mapping with its true protection.</summary>
+public sealed record KinfoVmEntry(
+    int StructSize, int Type, ulong Start, ulong End, ulong Offset, ulong VnodeFileId, uint VnodeFsid32, int Flags,
+    int Resident, int PrivateResident, int Protection, int RefCount, int ShadowCount, int VnodeType, ulong VnodeSize,
+    uint VnodeRdev32, ushort VnodeMode, ushort Status, ulong VnodeFsid, ulong VnodeRdev, byte[] Spare, string Path)
+{
+    public const int FullSize = 1160, PathOffset = 136;
+
+    public const int TypeNone = 0, TypeDefault = 1, TypeVnode = 2, TypeSwap = 3, TypeDevice = 4, TypePhys = 5, TypeDead = 6, TypeSg = 7, TypeMgtDevice = 8;
+    public const int ProtRead = 1, ProtWrite = 2, ProtExec = 4;
+    public const int FlagCow = 0x1, FlagNeedsCopy = 0x2, FlagNoCoreDump = 0x4, FlagSuper = 0x8, FlagGrowsUp = 0x10, FlagGrowsDown = 0x20, FlagUserWired = 0x40;
+
+    public ulong Size => End - Start;
+
+    /// <summary>"rwx" with dashes, as procstat and gdb print it.</summary>
+    public string ProtectionText =>
+        $"{((Protection & ProtRead) != 0 ? 'r' : '-')}{((Protection & ProtWrite) != 0 ? 'w' : '-')}{((Protection & ProtExec) != 0 ? 'x' : '-')}";
+
+    /// <summary>gdb's four flag letters: C(opy-on-write) N(eeds copy) S(uper pages) D(own-growing).</summary>
+    public string FlagText =>
+        $"{((Flags & FlagCow) != 0 ? 'C' : '-')}{((Flags & FlagNeedsCopy) != 0 ? 'N' : '-')}{((Flags & FlagSuper) != 0 ? 'S' : '-')}{((Flags & FlagGrowsDown) != 0 ? 'D' : (Flags & FlagGrowsUp) != 0 ? 'U' : '-')}";
+
+    public static string TypeName(int type) => type switch
+    {
+        0 => "none", 1 => "default", 2 => "vnode", 3 => "swap", 4 => "device", 5 => "phys", 6 => "dead", 7 => "sg", 8 => "mgtdevice", 255 => "unknown", _ => $"type {type}",
+    };
+
+    public static KinfoVmEntry Parse(ReadOnlySpan<byte> d) => new(
+        I32(d, 0), I32(d, 4), U64(d, 8), U64(d, 16), U64(d, 24), U64(d, 32), U32(d, 40), I32(d, 44),
+        I32(d, 48), I32(d, 52), I32(d, 56), I32(d, 60), I32(d, 64), I32(d, 68), U64(d, 72),
+        U32(d, 80), U16(d, 84), U16(d, 86), U64(d, 88), U64(d, 96), Bytes(d, 104, 32),
+        Text(d, PathOffset, Math.Min(1024, d.Length - PathOffset)));
+}
