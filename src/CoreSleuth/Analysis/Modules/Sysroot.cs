@@ -1,0 +1,48 @@
+namespace CoreSleuth.Analysis.Modules;
+
+/// <summary>
+/// Resolves a path recorded in a core (e.g. /lib/libthr.so.3) inside a sysroot folder, like
+/// gdb's <c>set sysroot</c>, but never outside it: ".." stops at the sysroot's root and
+/// symbolic links — absolute ones included — are followed relative to the sysroot.
+/// </summary>
+public sealed class Sysroot(string root)
+{
+    private const int MaxLinks = 40;
+
+    public string Root { get; } = Path.GetFullPath(root);
+
+    /// <summary>The file inside the sysroot for <paramref name="corePath"/>, or null with a reason.</summary>
+    public string? Resolve(string corePath, out string? problem)
+    {
+        if (corePath.Length == 0 || corePath.Contains('\0'))
+        {
+            problem = "the path is empty or contains a NUL byte";
+            return null;
+        }
+        var pending = new Stack<string>(Split(corePath).Reverse());
+        var resolved = new List<string>();
+        int links = 0;
+        while (pending.Count > 0)
+        {
+            string part = pending.Pop();
+            if (part is "" or ".") continue;
+            if (part == "..") { if (resolved.Count > 0) resolved.RemoveAt(resolved.Count - 1); continue; }
+            string candidate = Path.Combine([Root, .. resolved, part]);
+            var info = new FileInfo(candidate);
+            if (info.LinkTarget is { } target)
+            {
+                if (++links > MaxLinks) { problem = $"more than {MaxLinks} symbolic links while resolving {corePath}"; return null; }
+                if (target.StartsWith('/')) resolved.Clear();
+                foreach (var p in Split(target).Reverse()) pending.Push(p);
+                continue;
+            }
+            resolved.Add(part);
+        }
+        string full = Path.Combine([Root, .. resolved]);
+        if (!File.Exists(full)) { problem = $"{corePath} is not in the sysroot {Root}"; return null; }
+        problem = null;
+        return full;
+    }
+
+    private static string[] Split(string path) => path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+}
