@@ -1,0 +1,95 @@
+using CoreSleuth.Analysis.Modules;
+using CoreSleuth.FreeBsd;
+
+namespace CoreSleuth.Analysis.Syscalls;
+
+/// <summary>Where a thread stands relative to a system call (spec §7.2–7.3).</summary>
+public enum SyscallPosition
+{
+    /// <summary>Asleep inside the kernel: rip is just after a <c>syscall</c> (0F 05 at rip−2).</summary>
+    InKernel,
+    /// <summary>The sleep was aborted with ERESTART: rip points at the <c>syscall</c> itself, about to re-issue it.</summary>
+    Restarting,
+    /// <summary>The call returned with an error (CF set, rax = errno) and the thread has not run since.</summary>
+    ReturnedError,
+    /// <summary>Not at a syscall instruction.</summary>
+    NotInSyscall,
+    /// <summary>The code bytes around rip are not available (not in the core, no --sysroot).</summary>
+    Unknown,
+}
+
+/// <summary>
+/// The system call a thread is in (or about to restart): number, the six argument registers as
+/// the kernel saw them, and the facts this rests on.
+/// </summary>
+public sealed record SyscallSite(SyscallPosition Position, long Number, bool Indirect, IReadOnlyList<ulong> Arguments, IReadOnlyList<string> Evidence)
+{
+    public const int Syscall = 0, IndirectSyscall = 198;
+
+    /// <summary>
+    /// Decides from the saved registers and the code bytes at rip−2/rip. Code comes from the
+    /// core's memory, else from the module's file (kernel cores lack read-only text, spec §1.3).
+    /// </summary>
+    public static SyscallSite? Locate(CoreThread thread, FreeBsdCore core, ModuleMap? modules)
+    {
+        var r = thread.Registers;
+        var evidence = new List<string>();
+        bool? before = IsSyscallInstruction(r.Rip - 2, core, modules, out string? beforeSource);
+        bool? at = IsSyscallInstruction(r.Rip, core, modules, out string? atSource);
+        bool sleeping = thread.WaitMessage is not null;
+
+        SyscallPosition position;
+        if (before == true)
+        {
+            bool carry = (r.Rflags & 1) != 0;
+            position = !sleeping && carry && r.Rax is > 0 and < 128 ? SyscallPosition.ReturnedError : SyscallPosition.InKernel;
+            evidence.Add($"the bytes at rip−2 (0x{r.Rip - 2:x}, from {beforeSource}) are 0f 05, a syscall instruction: rip is its return address");
+            if (position == SyscallPosition.ReturnedError)
+                evidence.Add($"no wait message, CF set and rax = {r.Rax}: the call returned with errno {r.Rax} (spec §7.1)");
+        }
+        else if (at == true)
+        {
+            position = SyscallPosition.Restarting;
+            evidence.Add($"rip (0x{r.Rip:x}, from {atSource}) points at 0f 05: the kernel rewound rip by tf_err = 2 to restart the call after an interrupted sleep (spec §7.2)");
+        }
+        else if (before is null || at is null)
+        {
+            if (!sleeping && r.Err != 2) return null;
+            position = SyscallPosition.Unknown;
+            evidence.Add($"the code at rip 0x{r.Rip:x} is not available (not in the core; give --sysroot with the binaries)");
+            if (r.Err == 2) evidence.Add("tf_err is 2, the length of a syscall instruction, as the kernel records on syscall entry (spec §7.2)");
+        }
+        else
+        {
+            return null;
+        }
+        if (sleeping) evidence.Add($"the thread sleeps with wait message \"{thread.WaitMessage}\"");
+
+        // Spec §7.2: the trapframe holds arg 4 in rcx; after a restart the kernel copied it back into r10.
+        ulong arg4 = position == SyscallPosition.Restarting ? r.R10 : r.Rcx;
+        ulong[] args = [r.Rdi, r.Rsi, r.Rdx, arg4, r.R8, r.R9];
+        long number = position == SyscallPosition.ReturnedError ? -1 : (long)r.Rax;
+        bool indirect = number is Syscall or IndirectSyscall;
+        if (indirect)
+        {
+            // syscall(2)/__syscall(2): the real number is the first argument and the rest shift by one (spec §7.1).
+            evidence.Add($"rax = {number} is the indirect {(number == 0 ? "syscall" : "__syscall")}: the real number is in rdi");
+            number = (long)args[0];
+            args = [.. args[1..], 0];
+        }
+        return new SyscallSite(position, number, indirect, args, evidence);
+    }
+
+    private static bool? IsSyscallInstruction(ulong address, FreeBsdCore core, ModuleMap? modules, out string? source)
+    {
+        Span<byte> b = stackalloc byte[2];
+        if (core.Memory.TryRead(address, b)) { source = "core memory"; return b[0] == 0x0F && b[1] == 0x05; }
+        if (modules?.FindByAddress(address) is { Image: { } image } m && image.View.Read(address - m.LoadBias, b) == 2)
+        {
+            source = image.View.Origin;
+            return b[0] == 0x0F && b[1] == 0x05;
+        }
+        source = null;
+        return null;
+    }
+}
