@@ -80,6 +80,8 @@ internal static class SyscallSignatures
         S(189, "fstat", FdArg, P("sb", K.Pointer)),
         S(190, "lstat", PathArg, P("ub", K.Pointer)),
         S(196, "getdirentries", FdArg, P("buf", K.Pointer), P("count", K.Size), P("basep", K.Pointer)),
+        S(197, "mmap", P("addr", K.Pointer), P("len", K.Size), P("prot", K.MmapProt), P("flags", K.MmapFlags),
+            FdArg, P("pad", K.Int), P("pos", K.Offset)),
         S(199, "lseek", FdArg, P("pad", K.Int), P("offset", K.Offset), P("whence", K.Whence)),
         S(209, "poll", P("fds", K.Pointer), P("nfds", K.Int), P("timeout", K.TimeoutMs)),
         S(240, "nanosleep", P("rqtp", K.Timeout), P("rmtp", K.Pointer)),
