@@ -165,6 +165,7 @@ public class SyscallDecoderTests
         Assert.Equal("O_NONBLOCK|O_CLOEXEC", SyscallDecoder.Describe(542, [0x7fffffffd000, 0x100004], null).Arguments[1].Text);
         Assert.Equal("SHM_ANON", SyscallDecoder.Describe(571, [1, 2, 384, 0, 0], null).Arguments[0].Text);
         Assert.Equal("FIONREAD", SyscallDecoder.Describe(54, [3, 0x4004667f, 0], null).Arguments[1].Text);
+        Assert.Equal("0x1004667f", SyscallDecoder.Describe(54, [3, 0x1004667f, 0], null).Arguments[1].Text); // no direction bits
         Assert.Equal("0x802c7414 _IOW('t',20,44)", SyscallDecoder.Describe(54, [3, 0x802c7414, 0], null).Arguments[1].Text);
     }
 

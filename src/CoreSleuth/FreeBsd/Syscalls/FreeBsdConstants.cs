@@ -137,8 +137,9 @@ internal static class FreeBsdConstants
     /// </summary>
     public static string IoctlRequest(ulong request)
     {
+        var hex = FlagFormatter.Hex(request);
+        if (request > uint.MaxValue) return hex;
         var value = (uint)request;
-        var hex = FlagFormatter.Hex(value);
         if (IoctlNames.TryGetValue(value, out var name)) return name;
         var direction = value & 0xE0000000;
         var macro = direction switch
@@ -150,7 +151,7 @@ internal static class FreeBsdConstants
             _ => null,
         };
         var group = (char)((value >> 8) & 0xFF);
-        if (macro is null || group < 0x20 || group > 0x7E || request > uint.MaxValue) return hex;
+        if (macro is null || group < 0x20 || group > 0x7E) return hex;
         var length = (value >> 16) & 0x1FFF;
         var number = value & 0xFF;
         var inv = CultureInfo.InvariantCulture;
