@@ -1,5 +1,6 @@
 using CoreSleuth.Analysis.Modules;
 using CoreSleuth.FreeBsd;
+using CoreSleuth.FreeBsd.Syscalls;
 
 namespace CoreSleuth.Analysis.Syscalls;
 
@@ -22,9 +23,22 @@ public enum SyscallPosition
 /// The system call a thread is in (or about to restart): number, the six argument registers as
 /// the kernel saw them, and the facts this rests on.
 /// </summary>
-public sealed record SyscallSite(SyscallPosition Position, long Number, bool Indirect, IReadOnlyList<ulong> Arguments, IReadOnlyList<string> Evidence)
+public sealed record SyscallSite(SyscallPosition Position, long RawNumber, IReadOnlyList<ulong> RegisterArguments, IReadOnlyList<string> Evidence)
 {
     public const int Syscall = 0, IndirectSyscall = 198;
+
+    /// <summary>syscall(2)/__syscall(2): the real number is the first argument and the rest shift by one (spec §7.1).</summary>
+    public bool Indirect => RawNumber is Syscall or IndirectSyscall;
+
+    /// <summary>The real syscall number (-1 when the call already returned with an error and rax holds errno).</summary>
+    public long Number => Indirect ? (long)RegisterArguments[0] : RawNumber;
+
+    /// <summary>The call's arguments, after the indirect shift.</summary>
+    public IReadOnlyList<ulong> Arguments => Indirect ? RegisterArguments.Skip(1).ToList() : RegisterArguments;
+
+    /// <summary>Names, decoded flags and path strings (read from the core) of the call.</summary>
+    public SyscallDescription? Describe(IStringSource strings) =>
+        RawNumber < 0 ? null : SyscallDecoder.Describe(RawNumber, RegisterArguments.ToArray(), strings);
 
     /// <summary>
     /// Decides from the saved registers and the code bytes at rip−2/rip. Code comes from the
@@ -69,15 +83,9 @@ public sealed record SyscallSite(SyscallPosition Position, long Number, bool Ind
         ulong arg4 = position == SyscallPosition.Restarting ? r.R10 : r.Rcx;
         ulong[] args = [r.Rdi, r.Rsi, r.Rdx, arg4, r.R8, r.R9];
         long number = position == SyscallPosition.ReturnedError ? -1 : (long)r.Rax;
-        bool indirect = number is Syscall or IndirectSyscall;
-        if (indirect)
-        {
-            // syscall(2)/__syscall(2): the real number is the first argument and the rest shift by one (spec §7.1).
+        if (number is Syscall or IndirectSyscall)
             evidence.Add($"rax = {number} is the indirect {(number == 0 ? "syscall" : "__syscall")}: the real number is in rdi");
-            number = (long)args[0];
-            args = [.. args[1..], 0];
-        }
-        return new SyscallSite(position, number, indirect, args, evidence);
+        return new SyscallSite(position, number, args, evidence);
     }
 
     private static bool? IsSyscallInstruction(ulong address, FreeBsdCore core, ModuleMap? modules, out string? source)

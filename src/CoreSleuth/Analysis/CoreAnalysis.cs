@@ -1,0 +1,147 @@
+using CoreSleuth.Analysis.Diagnosis;
+using CoreSleuth.Analysis.Libthr;
+using CoreSleuth.Analysis.Modules;
+using CoreSleuth.Analysis.MySql;
+using CoreSleuth.Analysis.Syscalls;
+using CoreSleuth.FreeBsd;
+using CoreSleuth.FreeBsd.Syscalls;
+using CoreSleuth.FreeBsd.WaitMessages;
+
+namespace CoreSleuth.Analysis;
+
+/// <summary>Where a handle to resolve came from.</summary>
+public enum HandleSource { Argument, InnodbStatus, Processlist }
+
+/// <summary>What to analyse besides the core: handles, the DBA's InnoDB/processlist text, a sysroot.</summary>
+public sealed record AnalysisOptions
+{
+    public IReadOnlyList<ulong> Handles { get; init; } = [];
+    public string? InnodbStatus { get; init; }
+    public string? Processlist { get; init; }
+    public string? Sysroot { get; init; }
+    public IdentityOptions Identity { get; init; } = IdentityOptions.Default;
+}
+
+/// <summary>One thread with everything the analysis learned about it.</summary>
+public sealed record ThreadAnalysis(
+    CoreThread Thread,
+    ulong? Pthread,
+    ThreadDisplayState State,
+    WaitMessageInfo? Wait,
+    SyscallSite? Site,
+    SyscallDescription? Syscall,
+    MySqlSession? Session);
+
+/// <summary>A handle and what it resolved to.</summary>
+public sealed record ResolvedHandle(HandleResolution Resolution, HandleSource Source, MySqlSession? Session);
+
+/// <summary>
+/// The whole analysis of one core: threads with their blocking syscalls and pthread_t,
+/// MySQL sessions joined to threads, handle resolutions and findings. Owns the opened core.
+/// </summary>
+public sealed class CoreAnalysis : IDisposable
+{
+    private CoreAnalysis(FreeBsdCore core, ModuleMap modules, ThreadIdentity identity)
+    {
+        Core = core;
+        Modules = modules;
+        Identity = identity;
+    }
+
+    public FreeBsdCore Core { get; }
+    public ModuleMap Modules { get; }
+    public ThreadIdentity Identity { get; }
+    public IReadOnlyList<ThreadAnalysis> Threads { get; private set; } = [];
+    public IReadOnlyList<MySqlSession> Sessions { get; private set; } = [];
+    public IReadOnlyList<ResolvedHandle> Handles { get; private set; } = [];
+    public IReadOnlyList<BlockedFifoOpen> Findings { get; private set; } = [];
+
+    /// <summary>Warnings of every stage: the core, modules, identity.</summary>
+    public IReadOnlyList<string> Warnings => [.. Core.Warnings, .. Modules.Warnings];
+
+    /// <exception cref="Elf.CoreFormatException">The core's ELF header is unusable.</exception>
+    /// <exception cref="Elf.UnsupportedCoreException">Not a FreeBSD amd64 core.</exception>
+    public static CoreAnalysis Run(string corePath, AnalysisOptions options)
+    {
+        var core = FreeBsdCore.Open(corePath);
+        try { return Run(core, options); }
+        catch { core.Dispose(); throw; }
+    }
+
+    public static CoreAnalysis Run(FreeBsdCore core, AnalysisOptions options)
+    {
+        var modules = ModuleMap.Discover(core, options.Sysroot is null ? null : new Sysroot(options.Sysroot));
+        var identity = ThreadIdentity.Resolve(core, modules, options.Identity);
+        var analysis = new CoreAnalysis(core, modules, identity);
+
+        var sessions = new List<MySqlSession>();
+        if (options.InnodbStatus is { } innodb) sessions.AddRange(MySqlSessions.ParseInnodbStatus(innodb));
+        if (options.Processlist is { } processlist) sessions.AddRange(MySqlSessions.ParseProcesslist(processlist));
+        analysis.Sessions = sessions;
+
+        var strings = new CoreStringSource(core.Memory);
+        var threads = new List<ThreadAnalysis>(core.Threads.Count);
+        foreach (var t in core.Threads)
+        {
+            ulong? pthread = identity.PthreadOf(t.Lwp);
+            var state = ThreadStateInterpreter.Interpret(t.Kinfo?.State, t.WaitMessage, (ulong)(t.Kinfo?.ThreadFlags ?? 0), core.Producer,
+                t.Kinfo?.LockName, OnCpu(t.Kinfo));
+            var site = SyscallSite.Locate(t, core, modules);
+            threads.Add(new ThreadAnalysis(t, pthread, state, t.WaitMessage is { } w ? WaitMessageCatalogue.Lookup(w) : null,
+                site, site?.Describe(strings), SessionOf(pthread, sessions)));
+        }
+        analysis.Threads = threads;
+
+        var handles = new List<ResolvedHandle>();
+        var seen = new HashSet<(ulong, HandleSource)>();
+        foreach (ulong h in options.Handles)
+            if (seen.Add((h, HandleSource.Argument)))
+                handles.Add(new ResolvedHandle(identity.ResolveHandle(h), HandleSource.Argument, sessions.FirstOrDefault(s => s.OsThreadHandle == h)));
+        foreach (var s in sessions.Where(s => s.OsThreadHandle is not null))
+            if (seen.Add((s.OsThreadHandle!.Value, HandleSource.InnodbStatus)))
+                handles.Add(new ResolvedHandle(identity.ResolveHandle(s.OsThreadHandle.Value), HandleSource.InnodbStatus, s));
+        analysis.Handles = handles;
+
+        var cache = new Dictionary<string, IReadOnlyList<MemoryTextHit>>();
+        IReadOnlyList<MemoryTextHit> Mentioning(string path) =>
+            cache.TryGetValue(path, out var hits) ? hits : cache[path] = MemoryText.Find(core, path, maxHits: 8);
+        analysis.Findings = threads.Select(t => BlockedFifoOpen.Diagnose(WithProcesslist(t, sessions), core, Mentioning)).OfType<BlockedFifoOpen>().ToList();
+        return analysis;
+    }
+
+    /// <summary>ki_oncpu_old is NOCPU (255) when the thread is on no CPU; it exists in 10.x and is kept up to date later (spec §4).</summary>
+    private static bool? OnCpu(KinfoProc? k) => k is null ? null : k.OnCpuOld != 0xFF;
+
+    /// <summary>The InnoDB session whose OS thread handle is this thread's pthread_t, enriched from the processlist row with the same id.</summary>
+    private static MySqlSession? SessionOf(ulong? pthread, List<MySqlSession> sessions)
+    {
+        if (pthread is null) return null;
+        var innodb = sessions.FirstOrDefault(s => s.OsThreadHandle == pthread);
+        if (innodb is null) return null;
+        var row = sessions.FirstOrDefault(s => s.Source == SessionSource.Processlist && s.ThreadId == innodb.ThreadId);
+        return row is null ? innodb : innodb with
+        {
+            Command = row.Command, TimeSeconds = row.TimeSeconds, Database = row.Database,
+            State = innodb.State ?? row.State, Query = row.Query ?? innodb.Query,
+        };
+    }
+
+    /// <summary>
+    /// Without InnoDB text, a processlist row cannot be joined by handle; a blocked open's path
+    /// quoted in exactly one row's statement is the next best join.
+    /// </summary>
+    private static ThreadAnalysis WithProcesslist(ThreadAnalysis t, List<MySqlSession> sessions)
+    {
+        if (t.Session is not null || t.Syscall is null) return t;
+        var path = t.Syscall.Arguments.FirstOrDefault(a => a.Kind == SyscallArgKind.Path)?.String as CString.Ok;
+        if (path is null || path.Text.Length == 0) return t;
+        var rows = sessions.Where(s => s.Source == SessionSource.Processlist && s.Query?.Contains(path.Text, StringComparison.Ordinal) == true).ToList();
+        return rows.Count == 1 ? t with { Session = rows[0] } : t;
+    }
+
+    public void Dispose()
+    {
+        Modules.Dispose();
+        Core.Dispose();
+    }
+}

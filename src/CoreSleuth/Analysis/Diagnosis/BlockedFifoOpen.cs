@@ -1,0 +1,113 @@
+using CoreSleuth.Analysis.MySql;
+using CoreSleuth.Analysis.Syscalls;
+using CoreSleuth.FreeBsd;
+using CoreSleuth.FreeBsd.Syscalls;
+
+namespace CoreSleuth.Analysis.Diagnosis;
+
+public enum Confidence { Certain, Likely }
+
+/// <summary>
+/// A thread blocked in <c>open()</c> of a FIFO with no peer (spec §8.1): it sleeps in
+/// <c>fifo_open</c> until another process opens the same FIFO for the other direction.
+/// </summary>
+public sealed record BlockedFifoOpen(
+    int Lwp,
+    ulong? Pthread,
+    string? ThreadName,
+    string? Path,
+    uint Flags,
+    OpenDirection Direction,
+    Confidence Confidence,
+    MySqlSession? Session,
+    bool PathInOpenFiles,
+    IReadOnlyList<MemoryTextHit> StatementsInMemory,
+    IReadOnlyList<string> Evidence,
+    IReadOnlyList<string> Advice)
+{
+    public const string Kind = "blocked-fifo-open";
+    public const int SysOpen = 5, SysOpenAt = 499;
+
+    /// <summary>
+    /// Decides whether <paramref name="thread"/> is blocked opening a FIFO. Certain when it
+    /// sleeps with fifoor/fifoow; likely when the wait message is missing (kernel or gdb cores,
+    /// or gcore's SIGSTOP thread) but it is in or restarting an open that would block on a FIFO
+    /// and the path is not among the open files.
+    /// </summary>
+    public static BlockedFifoOpen? Diagnose(ThreadAnalysis thread, FreeBsdCore core, Func<string, IReadOnlyList<MemoryTextHit>> statementsMentioning)
+    {
+        var t = thread.Thread;
+        string? wmesg = t.WaitMessage;
+        bool fifoWait = wmesg is "fifoor" or "fifoow";
+        if (wmesg is not null && !fifoWait) return null; // asleep on something else
+        if (thread.Site is not { } site || site.Number is not (SysOpen or SysOpenAt)) return null;
+        if (site.Position is SyscallPosition.NotInSyscall or SyscallPosition.ReturnedError) return null;
+
+        var args = site.Arguments;
+        bool openat = site.Number == SysOpenAt;
+        ulong pathAddress = openat ? args[1] : args[0];
+        uint flags = (uint)(openat ? args[2] : args[1]);
+        string? blocksWith = OpenFlagDecoder.FifoWaitMessage(flags);
+        if (!fifoWait && blocksWith is null) return null; // O_NONBLOCK / O_RDWR opens never sleep in fifo_open
+
+        var pathString = core.Memory.ReadCString(pathAddress, SyscallDecoder.MaxPathBytes);
+        string? path = pathString.Status == Memory.CoreStringStatus.Complete ? pathString.Text : null;
+        bool inOpenFiles = path is not null && core.Process.OpenFiles.Any(f => f.Path == path);
+        if (!fifoWait && inOpenFiles) return null;
+
+        var direction = wmesg switch { "fifoor" => OpenDirection.Read, "fifoow" => OpenDirection.Write, _ => OpenFlagDecoder.Direction(flags) };
+        var evidence = new List<string>();
+        string call = thread.Syscall?.FormatCall() ?? $"syscall {site.Number}";
+        if (fifoWait)
+            evidence.Add($"LWP {t.Lwp} sleeps with wait message \"{wmesg}\": fifo_open is waiting for a {(direction == OpenDirection.Read ? "writer" : "reader")} (spec §8.1)");
+        evidence.Add($"it is in {call} ({PositionText(site.Position)})");
+        evidence.AddRange(site.Evidence);
+        evidence.Add(path is null
+            ? $"the path at 0x{pathAddress:x} is unavailable: {pathString.Reason ?? pathString.Status.ToString()}"
+            : inOpenFiles
+                ? $"\"{path}\" is among the process's open files (an earlier or other open of it succeeded)"
+                : core.Process.NotesPresent.Contains(NoteType.Name(NoteType.ProcStatFiles))
+                    ? $"\"{path}\" is not among the process's open files: the descriptor is installed only after fifo_open returns (spec §5)"
+                    : "the core has no open-file list (NT_PROCSTAT_FILES) to check the path against");
+        Confidence confidence = fifoWait ? Confidence.Certain : Confidence.Likely;
+        if (!fifoWait)
+            evidence.Add("not certain: " + (core.Producer switch
+            {
+                CoreProducer.Kernel => "the kernel aborts interruptible sleeps before dumping, so no wait message survives (spec §7.3); the open would block on a FIFO with these flags, but the core cannot show that the file is a FIFO",
+                CoreProducer.Gdb => "gdb cores carry no wait messages (no kinfo_proc, spec §2.3); the open would block on a FIFO with these flags, but the core cannot show that the file is a FIFO",
+                _ => "the thread has no wait message (it may be the thread that took gcore's SIGSTOP, whose sleep was aborted, spec §7.3); the open would block on a FIFO with these flags, but the core cannot show that the file is a FIFO",
+            }));
+
+        var statements = path is null ? [] : statementsMentioning(path);
+        foreach (var s in statements.Take(3))
+            evidence.Add($"memory at 0x{s.StringStart:x} mentions the path: {s.Text}");
+        if (thread.Session is { } session)
+            evidence.Add($"MySQL thread id {session.ThreadId} has OS thread handle 0x{thread.Pthread:x} (this thread's pthread_t){(session.Query is null ? "" : $", running: {session.Query}")}");
+
+        return new BlockedFifoOpen(t.Lwp, thread.Pthread, t.Name, path, flags, direction, confidence, thread.Session, inOpenFiles,
+            statements, evidence, Advise(path, direction));
+    }
+
+    private static string PositionText(SyscallPosition p) => p switch
+    {
+        SyscallPosition.InKernel => "asleep in the kernel",
+        SyscallPosition.Restarting => "about to restart it after the kernel aborted the sleep",
+        _ => "code bytes unavailable; number from rax",
+    };
+
+    /// <summary>What fifo_open's semantics (spec §8.1) leave a DBA to do.</summary>
+    private static IReadOnlyList<string> Advise(string? path, OpenDirection direction)
+    {
+        string p = path ?? "the FIFO";
+        string other = direction == OpenDirection.Read ? "writing" : "reading";
+        var advice = new List<string>
+        {
+            $"The thread sleeps in fifo_open until some process opens {p} for {other}; nothing else wakes it, and it has no timeout.",
+            $"If {p} still exists, opening it for {other} releases the thread: " +
+                (direction == OpenDirection.Read ? $"e.g. `: > '{p}'` (the statement then reads end-of-file)." : $"e.g. `cat '{p}' > /dev/null`."),
+            $"If {p} was unlinked after the open began, a new FIFO created at the same path is a different file and will not wake the thread: no {(direction == OpenDirection.Read ? "writer" : "reader")} can ever come.",
+            "The thread cannot be stopped cleanly (KILL QUERY / KILL CONNECTION do not end a sleep in open()); only killing the server with SIGKILL ends it.",
+        };
+        return advice;
+    }
+}
