@@ -165,7 +165,9 @@ public static class Program
             command.Add(asString);
             command.Validators.Add(v =>
             {
-                if (v.GetResult(count) is not { } c || c.GetValueOrDefault<int?>() is not { } n) return;
+                // Only a count that parsed as a number; a malformed one already has its parse error.
+                if (v.GetResult(count) is not { Tokens: [var token] } ||
+                    !int.TryParse(token.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int n)) return;
                 int max = v.GetValue(asString) ? MemoryReport.MaxStrings : MemoryReport.MaxWords;
                 if (n < 1 || n > max) v.AddError($"--count must be between 1 and {max}, not {n}");
             });

@@ -116,7 +116,7 @@ public sealed record MappingCoverage(string State, ulong BytesInCore, ulong Byte
 }
 
 /// <summary>One auxiliary vector entry as gdb's <c>info auxv</c> prints it.</summary>
-/// <param name="Display">The value in gdb's format for this type: decimal, hex, or hex followed by the quoted string.</param>
+/// <param name="Display">The value in gdb's format for this type: decimal, hex, or hex followed by the quoted (sanitised) string or why it is unavailable.</param>
 /// <param name="String">For AT_EXECPATH: the string read from memory, or null when it is not in the core.</param>
 /// <param name="StringUnavailable">Why the AT_EXECPATH string could not be read, or null.</param>
 public sealed record AuxvRow(long Type, string Name, string Description, Hex Value, string Display, string? String, string? StringUnavailable)
@@ -136,7 +136,9 @@ public sealed record AuxvRow(long Type, string Name, string Description, Hex Val
                 var s = memory.ReadCString(entry.Value, MaxStringBytes);
                 if (s.Status == CoreStringStatus.Complete) text = s.Text;
                 else unavailable = s.Reason ?? $"no NUL within {MaxStringBytes} bytes";
-                display = text is null ? new Hex(entry.Value).ToString() : $"{new Hex(entry.Value)} {TextSanitizer.Quote(text)}";
+                // gdb prints the address, then the string or "<error: Cannot access memory …>".
+                display = text is not null ? $"{new Hex(entry.Value)} {TextSanitizer.Quote(text)}"
+                    : $"{new Hex(entry.Value)} <unavailable: {TextSanitizer.SanitizeMessage(unavailable)}>";
                 break;
             default:
                 display = new Hex(entry.Value).ToString();

@@ -66,11 +66,7 @@ public static class TextReport
         {
             var a = new TextTable(new("TYPE", true), new("NAME"), new("DESCRIPTION"), new("VALUE")) { Indent = "  " };
             foreach (var r in report.Auxv)
-            {
-                string value = r.Display;
-                if (r.StringUnavailable is { } why) value += $"  (string unavailable: {SanitizeMessage(why, WarningBound)})";
-                a.Add(r.Type.ToString(CultureInfo.InvariantCulture), r.Name, r.Description, value);
-            }
+                a.Add(r.Type.ToString(CultureInfo.InvariantCulture), r.Name, r.Description, r.Display); // Display is already sanitised
             a.Write(w);
         }
 
