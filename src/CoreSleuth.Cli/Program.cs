@@ -1,1 +1,288 @@
-return 0;
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Text;
+using CoreSleuth.Elf;
+using CoreSleuth.FreeBsd;
+using CoreSleuth.Report;
+
+namespace CoreSleuth.Cli;
+
+/// <summary>
+/// The <c>coresleuth</c> command: parses options, opens the core, builds a report with the
+/// library, renders it as text or JSON and sets the exit code. Nothing else happens here.
+/// </summary>
+public static class Program
+{
+    /// <summary>The report was written.</summary>
+    public const int ExitSuccess = 0;
+
+    /// <summary><c>mem</c>: none of the requested bytes is in the core.</summary>
+    public const int ExitNothingAvailable = 1;
+
+    /// <summary>Bad command line: unknown option, bad address or count, unknown LWP, unwritable --output.</summary>
+    public const int ExitUsage = 2;
+
+    /// <summary>The core is missing, unreadable, malformed or not a FreeBSD amd64 core.</summary>
+    public const int ExitUnreadableCore = 3;
+
+    /// <summary>A bug in coresleuth: an unexpected exception, reported in one line.</summary>
+    public const int ExitInternalError = 4;
+
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    /// <summary>Runs the command line <paramref name="args"/> with reports on <paramref name="stdout"/> and errors on <paramref name="stderr"/>.</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        try
+        {
+            var root = new Commands(stdout, stderr).Root;
+            ParseResult result = root.Parse(args);
+            if (result.Action is ParseErrorAction)
+            {
+                foreach (string message in result.Errors.Select(e => e.Message).Distinct())
+                    stderr.WriteLine($"coresleuth: {TextSanitizer.SanitizeMessage(message)}");
+                var command = result.CommandResult.Command;
+                string usage = command == root ? "coresleuth" : $"coresleuth {command.Name}";
+                stderr.WriteLine($"Run '{usage} --help' for usage.");
+                return ExitUsage;
+            }
+            return result.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception ex)
+        {
+            stderr.WriteLine($"coresleuth: internal error: {ex.GetType().Name}: {TextSanitizer.SanitizeMessage(ex.Message)}");
+            return ExitInternalError;
+        }
+    }
+
+    /// <summary>Parses ADDRESS: <c>0x</c>-prefixed hex or decimal, 64 bits at most.</summary>
+    public static bool TryParseAddress(string text, out ulong address)
+    {
+        text = text.Trim();
+        if (text.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
+            return ulong.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out address) && text.Length > 2;
+        return ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out address);
+    }
+
+    private sealed class Commands
+    {
+        private readonly TextWriter stdout, stderr;
+
+        public Commands(TextWriter stdout, TextWriter stderr)
+        {
+            this.stdout = stdout;
+            this.stderr = stderr;
+            // A plain command named "coresleuth" rather than RootCommand, whose name would be the
+            // host's file name ("CoreSleuth.Cli", or "testhost" under a test runner) in --help.
+            Root = new Command("coresleuth", "Post-mortem analysis of FreeBSD amd64 process cores: process, threads, registers, memory.")
+            {
+                new VersionOption(), Info(), Threads(), Regs(), Mem(),
+            };
+            var help = new HelpOption();
+            help.Action = new HelpWithExamples((HelpAction)help.Action!, examples);
+            Root.Add(help);
+            examples[Root] = ["coresleuth info mysqld.core", "coresleuth threads mysqld.core", "coresleuth regs mysqld.core --lwp 100412",
+                "coresleuth mem mysqld.core 0x7fffffffd540 --count 16"];
+        }
+
+        private readonly Dictionary<Command, string[]> examples = [];
+
+        public Command Root { get; }
+
+        private Command Info()
+        {
+            var (command, common) = CoreCommand("info",
+                "The process as procstat and gdb's 'info proc all' show it: identity, arguments, release, producer, open files, mappings (and whether the core holds them), auxv, resource limits, groups, umask, warnings.",
+                "coresleuth info mysqld.core", "coresleuth info mysqld.core --format json --output info.json");
+            command.SetAction(r => Execute(r, common, (core, path) => Rendered.Of(InfoReport.Build(core, path), TextReport.Write, JsonReport.Write)));
+            return command;
+        }
+
+        private Command Threads()
+        {
+            var (command, common) = CoreCommand("threads",
+                "One line per thread in note order: index, LWP, name, rip, rsp, wait message and state.",
+                "coresleuth threads mysqld.core --format json");
+            command.SetAction(r => Execute(r, common, (core, path) => Rendered.Of(ThreadsReport.Build(core, path), TextReport.Write, JsonReport.Write)));
+            return command;
+        }
+
+        private Command Regs()
+        {
+            var (command, common) = CoreCommand("regs",
+                "Registers of each thread, as gdb's 'info registers' prints them; --all adds x87, SSE, AVX and the trap fields.",
+                "coresleuth regs mysqld.core", "coresleuth regs mysqld.core --lwp 100412 --all");
+            var lwp = new Option<int?>("--lwp") { Description = "Only the thread with this LWP (kernel thread id).", HelpName = "N" };
+            var all = new Option<bool>("--all") { Description = "Also x87 control/status/tag, st0-7, mxcsr, xmm0-15, ymm upper halves, trapno/err." };
+            command.Add(lwp);
+            command.Add(all);
+            command.SetAction(r => Execute(r, common, (core, path) =>
+            {
+                IEnumerable<CoreThread> threads = core.Threads;
+                if (r.GetValue(lwp) is { } wanted)
+                {
+                    var match = core.Threads.Where(t => t.Lwp == wanted).ToList();
+                    if (match.Count == 0)
+                    {
+                        string known = core.Threads.Count == 0 ? "the core has no threads" : "its LWPs are " + string.Join(", ", core.Threads.Select(t => t.Lwp));
+                        return Rendered.Failure(ExitUsage, $"no thread with LWP {wanted}; {known}");
+                    }
+                    threads = match;
+                }
+                return Rendered.Of(RegistersReport.Build(core, path, threads, r.GetValue(all)), TextReport.Write, JsonReport.Write);
+            }));
+            return command;
+        }
+
+        private Command Mem()
+        {
+            var (command, common) = CoreCommand("mem",
+                "Memory as gdb's 'x/Ngx' (8-byte words, two per line) or, with --string, 'x/Ns' (C strings). " +
+                "Bytes the core lacks are shown as unavailable with the reason. Exit code 1 when nothing was available.",
+                "coresleuth mem mysqld.core 0x7fffffffd540 --count 16", "coresleuth mem mysqld.core 0x7fffffffefcd --string");
+            var address = new Argument<ulong>("ADDRESS")
+            {
+                Description = "Start address: hex with 0x, or decimal.",
+                CustomParser = r =>
+                {
+                    string token = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+                    if (TryParseAddress(token, out ulong value)) return value;
+                    r.AddError($"invalid address '{token}': expected hex with 0x (0x7fffffffd540) or decimal");
+                    return 0;
+                },
+            };
+            var count = new Option<int?>("--count", "-n")
+            {
+                Description = $"Words to show (default 8, at most {MemoryReport.MaxWords}); with --string, strings to show (default 1, at most {MemoryReport.MaxStrings}).",
+                HelpName = "N",
+            };
+            var asString = new Option<bool>("--string", "-s") { Description = "Read NUL-terminated strings instead of words." };
+            command.Add(address);
+            command.Add(count);
+            command.Add(asString);
+            command.Validators.Add(v =>
+            {
+                // Only a count that parsed as a number; a malformed one already has its parse error.
+                if (v.GetResult(count) is not { Tokens: [var token] } ||
+                    !int.TryParse(token.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int n)) return;
+                int max = v.GetValue(asString) ? MemoryReport.MaxStrings : MemoryReport.MaxWords;
+                if (n < 1 || n > max) v.AddError($"--count must be between 1 and {max}, not {n}");
+            });
+            command.SetAction(r => Execute(r, common, (core, path) =>
+            {
+                ulong at = r.GetValue(address);
+                var report = r.GetValue(asString)
+                    ? MemoryReport.ReadStrings(core, path, at, r.GetValue(count) ?? 1)
+                    : MemoryReport.ReadWords(core, path, at, r.GetValue(count) ?? 8);
+                return Rendered.Of(report, TextReport.Write, JsonReport.Write, report.AnythingAvailable ? ExitSuccess : ExitNothingAvailable);
+            }));
+            return command;
+        }
+
+        /// <summary>A command taking CORE, --format and --output, with a usage example in its description.</summary>
+        private (Command, CommonOptions) CoreCommand(string name, string description, params string[] example)
+        {
+            var core = new Argument<string>("CORE") { Description = "The core file (FreeBSD amd64 ELF core from gcore, the kernel or gdb)." };
+            var format = new Option<string>("--format", "-f")
+            {
+                Description = "Report format.",
+                DefaultValueFactory = _ => "text",
+                HelpName = "text|json",
+            };
+            format.Validators.Add(v =>
+            {
+                string? value = v.GetValueOrDefault<string>();
+                if (value is not ("text" or "json")) v.AddError($"--format must be text or json, not '{value}'");
+            });
+            var output = new Option<string?>("--output", "-o") { Description = "Write the report to FILE instead of standard output.", HelpName = "FILE" };
+            var command = new Command(name, description) { core, format, output };
+            examples[command] = example;
+            return (command, new CommonOptions(core, format, output));
+        }
+
+        /// <summary>Opens the core, builds and renders the report, writes it where --output says; maps every failure to an exit code and one line on stderr.</summary>
+        private int Execute(ParseResult r, CommonOptions common, Func<FreeBsdCore, string, Rendered> produce)
+        {
+            string path = r.GetValue(common.Core)!;
+            bool json = r.GetValue(common.Format) == "json";
+            string? outputPath = r.GetValue(common.Output);
+
+            Rendered rendered;
+            try
+            {
+                if (Directory.Exists(path)) return Fail(ExitUnreadableCore, path, "is a directory, not a core file");
+                using var core = FreeBsdCore.Open(path);
+                rendered = produce(core, path);
+                if (rendered.Error is { } error) return Fail(rendered.ExitCode, path, error);
+                var text = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
+                rendered.Write!(text, json);
+                rendered = rendered with { Text = text.ToString() };
+            }
+            catch (CoreFormatException ex) { return Fail(ExitUnreadableCore, path, ex.Message); }
+            catch (UnsupportedCoreException ex) { return Fail(ExitUnreadableCore, path, WithoutPath(ex.Message, path)); }
+            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException) { return Fail(ExitUnreadableCore, path, "no such file or directory"); }
+            catch (UnauthorizedAccessException) { return Fail(ExitUnreadableCore, path, "permission denied"); }
+            catch (IOException ex) { return Fail(ExitUnreadableCore, path, ex.Message); }
+
+            if (outputPath is null)
+            {
+                stdout.Write(rendered.Text);
+                stdout.Flush();
+                return rendered.ExitCode;
+            }
+            try
+            {
+                File.WriteAllText(outputPath, rendered.Text, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+                return rendered.ExitCode;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+            {
+                string why = ex is UnauthorizedAccessException ? "permission denied" : ex is DirectoryNotFoundException ? "no such directory" : ex.Message;
+                return Fail(ExitUsage, outputPath, $"cannot write the report: {why}");
+            }
+        }
+
+        private int Fail(int exitCode, string path, string message)
+        {
+            stderr.WriteLine($"coresleuth: {TextSanitizer.Sanitize(path)}: {TextSanitizer.SanitizeMessage(message)}");
+            return exitCode;
+        }
+
+        /// <summary>The reader's refusals start with "PATH is …"; the path is already the prefix of the error line.</summary>
+        private static string WithoutPath(string message, string path) =>
+            message.StartsWith(path + " is ", StringComparison.Ordinal) ? message[(path.Length + 4)..] : message;
+    }
+
+    /// <summary>gdb-style help plus a section of usage examples for the command asked about.</summary>
+    private sealed class HelpWithExamples(HelpAction help, IReadOnlyDictionary<Command, string[]> examples) : SynchronousCommandLineAction
+    {
+        public override bool ClearsParseErrors => true;
+
+        public override int Invoke(ParseResult parseResult)
+        {
+            int exit = help.Invoke(parseResult);
+            if (examples.TryGetValue(parseResult.CommandResult.Command, out var lines))
+            {
+                var output = parseResult.InvocationConfiguration.Output;
+                output.WriteLine(lines.Length == 1 ? "Example:" : "Examples:");
+                foreach (string line in lines) output.WriteLine($"  {line}");
+                output.WriteLine();
+            }
+            return exit;
+        }
+    }
+
+    private sealed record CommonOptions(Argument<string> Core, Option<string> Format, Option<string?> Output);
+
+    /// <summary>A report ready to render, or an error to report instead.</summary>
+    private sealed record Rendered(Action<TextWriter, bool>? Write, int ExitCode, string? Error, string Text = "")
+    {
+        public static Rendered Of<T>(T report, Action<T, TextWriter> text, Action<T, TextWriter> json, int exitCode = ExitSuccess) =>
+            new((w, asJson) => (asJson ? json : text)(report, w), exitCode, null);
+
+        public static Rendered Failure(int exitCode, string error) => new(null, exitCode, error);
+    }
+}

@@ -1,0 +1,50 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace CoreSleuth.Report;
+
+/// <summary>
+/// An address or register value. Reports print it as lowercase <c>0x…</c> hex, in text and in
+/// JSON alike, so a value can be pasted into gdb or compared with its output.
+/// </summary>
+[JsonConverter(typeof(HexJsonConverter))]
+public readonly record struct Hex(ulong Value)
+{
+    public override string ToString() => "0x" + Value.ToString("x", CultureInfo.InvariantCulture);
+
+    /// <summary>Zero-padded to <paramref name="digits"/> hex digits, as gdb's <c>x/gx</c> prints words.</summary>
+    public string ToString(int digits) => "0x" + Value.ToString("x" + digits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+
+    public static implicit operator Hex(ulong value) => new(value);
+
+    /// <summary>Lowercase hex of <paramref name="bytes"/> read as a little-endian number: most significant byte first.</summary>
+    public static string FromLittleEndian(ReadOnlySpan<byte> bytes)
+    {
+        var chars = new char[2 + 2 * bytes.Length];
+        chars[0] = '0';
+        chars[1] = 'x';
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            byte b = bytes[bytes.Length - 1 - i];
+            chars[2 + 2 * i] = "0123456789abcdef"[b >> 4];
+            chars[3 + 2 * i] = "0123456789abcdef"[b & 0xf];
+        }
+        return new string(chars);
+    }
+}
+
+/// <summary>Reads and writes <see cref="Hex"/> as a JSON string <c>"0x…"</c> (a number could not hold 64 bits in JavaScript).</summary>
+public sealed class HexJsonConverter : JsonConverter<Hex>
+{
+    public override Hex Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        string? s = reader.GetString();
+        if (s is null || !s.StartsWith("0x", StringComparison.Ordinal) ||
+            !ulong.TryParse(s.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong v))
+            throw new JsonException($"expected a \"0x…\" hex string, found {s ?? "null"}");
+        return new Hex(v);
+    }
+
+    public override void Write(Utf8JsonWriter writer, Hex value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
+}

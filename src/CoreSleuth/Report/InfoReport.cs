@@ -1,0 +1,152 @@
+using CoreSleuth.FreeBsd;
+using CoreSleuth.Memory;
+
+namespace CoreSleuth.Report;
+
+/// <summary>What <c>coresleuth info</c> reports: the process as procstat and gdb's <c>info proc all</c> / <c>info auxv</c> show it.</summary>
+public sealed record InfoReport(
+    string Core,
+    ProcessSummary Process,
+    IReadOnlyList<OpenFileRow> OpenFiles,
+    IReadOnlyList<MappingRow> Mappings,
+    IReadOnlyList<AuxvRow> Auxv,
+    IReadOnlyList<ResourceLimitRow> ResourceLimits,
+    IReadOnlyList<uint> Groups,
+    int? Umask,
+    IReadOnlyList<string> Warnings)
+{
+    /// <summary>Builds the report of <paramref name="core"/>, opened from <paramref name="path"/>.</summary>
+    public static InfoReport Build(FreeBsdCore core, string path)
+    {
+        var p = core.Process;
+        var release = FreeBsdRelease.FromOsRelDate(p.OsRelDate);
+        var summary = new ProcessSummary(
+            p.Pid, p.ParentPid, p.Uid, p.Command, p.Arguments, p.ArgumentVector, p.ArgumentsSource,
+            p.OsRelDate, p.OsRelDateSource, release?.Version, release?.Label,
+            p.StartTime?.UtcDateTime, p.Emulation, p.WorkingDirectory, p.Executable,
+            p.Signal == 0 ? null : p.Signal, FreeBsdNames.SignalName(p.Signal), FreeBsdNames.SignalDescription(p.Signal),
+            core.Producer.ToString().ToLowerInvariant(), core.ProducerEvidence, core.Threads.Count);
+
+        var files = p.OpenFiles.Select(f => new OpenFileRow(
+            f.Fd, KinfoFile.FdName(f.Fd), KinfoFile.TypeName(f.Type), f.Kind, f.Flags, KinfoFile.FlagNames(f.Flags),
+            FreeBsdNames.FileFlagLetters(f.Flags), f.Offset < 0 ? null : f.Offset, f.Path)).ToList();
+
+        var maps = p.Mappings.Select(m => new MappingRow(
+            m.Start, m.End, m.Size, m.Offset, m.ProtectionText, m.FlagText, KinfoVmEntry.TypeName(m.Type), m.Path,
+            (m.Flags & KinfoVmEntry.FlagNoCoreDump) != 0, MappingCoverage.Of(core, m.Start, m.End))).ToList();
+
+        var auxv = p.Auxv.Select(a => AuxvRow.Build(core.Memory, a)).ToList();
+
+        var limits = p.ResourceLimits.Select(r => new ResourceLimitRow(
+            r.Resource, r.Name, r.Current, r.Maximum, r.Current == ResourceLimit.Infinity, r.Maximum == ResourceLimit.Infinity)).ToList();
+
+        return new InfoReport(path, summary, files, maps, auxv, limits, p.Groups, p.Umask, core.Warnings.ToList());
+    }
+}
+
+/// <summary>Identity and provenance of the dumped process. Null means the core does not say.</summary>
+public sealed record ProcessSummary(
+    int? Pid,
+    int? ParentPid,
+    uint? Uid,
+    string? Command,
+    string? Arguments,
+    IReadOnlyList<string>? ArgumentVector,
+    string? ArgumentsSource,
+    int? OsRelDate,
+    string? OsRelDateSource,
+    string? FreeBsdVersion,
+    string? FreeBsdRelease,
+    DateTime? StartTime,
+    string? Emulation,
+    string? WorkingDirectory,
+    string? Executable,
+    int? Signal,
+    string? SignalName,
+    string? SignalDescription,
+    string Producer,
+    IReadOnlyList<string> ProducerEvidence,
+    int ThreadCount);
+
+/// <summary>One open descriptor (spec §5), as gdb's <c>info proc files</c> and procstat -f list it.</summary>
+/// <param name="Fd">kf_fd: a descriptor number, or a negative special value (text −5, cwd −1…).</param>
+/// <param name="Descriptor">"text", "cwd", "root", "jail", "trace", "ctty" or the number.</param>
+/// <param name="Offset">kf_offset, or null when it is −1 (not meaningful).</param>
+public sealed record OpenFileRow(
+    int Fd, string Descriptor, string Type, string Kind, int Flags, string FlagNames, string FlagLetters, long? Offset, string Path);
+
+/// <summary>
+/// One mapping of the address space (spec §6), as gdb's <c>info proc mappings</c> shows it,
+/// and whether the core holds its bytes.
+/// </summary>
+public sealed record MappingRow(
+    Hex Start, Hex End, Hex Size, Hex Offset, string Protection, string Flags, string Type, string Path,
+    bool NoCoreDump, MappingCoverage Coverage);
+
+/// <summary>How much of a mapping's bytes the core holds (spec §1.3).</summary>
+/// <param name="State">"in core", "not dumped", "past EOF", or "partial" when parts differ.</param>
+/// <param name="BytesInCore">Bytes of the mapping that can be read from the file.</param>
+public sealed record MappingCoverage(string State, ulong BytesInCore, ulong BytesNotDumped, ulong BytesPastEof)
+{
+    public const string InCore = "in core", NotDumped = "not dumped", PastEof = "past EOF", Partial = "partial";
+
+    /// <summary>Measures [start, end) against the core's PT_LOAD segments and the file's length.</summary>
+    public static MappingCoverage Of(FreeBsdCore core, ulong start, ulong end)
+    {
+        if (end <= start) return new MappingCoverage(NotDumped, 0, 0, 0);
+        ulong total = end - start, inCore = 0, pastEof = 0;
+        ulong fileLength = (ulong)Math.Max(0, core.Source.Length);
+        foreach (CoreSegment s in core.Memory.Segments)
+        {
+            ulong a = Math.Max(start, s.Start), b = Math.Min(end, s.End);
+            if (a >= b) continue;
+            // Bytes past p_filesz are not in the file image at all: they count as not dumped.
+            ulong imageEnd = s.Start + s.FileSize;
+            ulong ib = Math.Min(b, imageEnd);
+            if (a >= ib) continue;
+            ulong firstOffset = (ulong)s.FileOffset + (a - s.Start);
+            ulong inFile = firstOffset >= fileLength ? 0 : Math.Min(ib - a, fileLength - firstOffset);
+            inCore += inFile;
+            pastEof += ib - a - inFile;
+        }
+        ulong notDumped = total - inCore - pastEof;
+        string state = inCore == total ? InCore : pastEof == total ? PastEof : notDumped == total ? NotDumped : Partial;
+        return new MappingCoverage(state, inCore, notDumped, pastEof);
+    }
+}
+
+/// <summary>One auxiliary vector entry as gdb's <c>info auxv</c> prints it.</summary>
+/// <param name="Display">The value in gdb's format for this type: decimal, hex, or hex followed by the quoted (sanitised) string or why it is unavailable.</param>
+/// <param name="String">For AT_EXECPATH: the string read from memory, or null when it is not in the core.</param>
+/// <param name="StringUnavailable">Why the AT_EXECPATH string could not be read, or null.</param>
+public sealed record AuxvRow(long Type, string Name, string Description, Hex Value, string Display, string? String, string? StringUnavailable)
+{
+    private const int MaxStringBytes = 4096;
+
+    internal static AuxvRow Build(AddressSpace memory, AuxvEntry entry)
+    {
+        string display;
+        string? text = null, unavailable = null;
+        switch (FreeBsdNames.AuxvFormat(entry.Type))
+        {
+            case AuxvValueFormat.Decimal:
+                display = FreeBsdNames.Decimal(entry.Value);
+                break;
+            case AuxvValueFormat.String:
+                var s = memory.ReadCString(entry.Value, MaxStringBytes);
+                if (s.Status == CoreStringStatus.Complete) text = s.Text;
+                else unavailable = s.Reason ?? $"no NUL within {MaxStringBytes} bytes";
+                // gdb prints the address, then the string or "<error: Cannot access memory …>".
+                display = text is not null ? $"{new Hex(entry.Value)} {TextSanitizer.Quote(text)}"
+                    : $"{new Hex(entry.Value)} <unavailable: {TextSanitizer.SanitizeMessage(unavailable)}>";
+                break;
+            default:
+                display = new Hex(entry.Value).ToString();
+                break;
+        }
+        return new AuxvRow(entry.Type, entry.Name, entry.Description, entry.Value, display, text, unavailable);
+    }
+}
+
+/// <summary>One resource limit; <see cref="ResourceLimit.Infinity"/> (2^63−1) is RLIM_INFINITY.</summary>
+public sealed record ResourceLimitRow(int Resource, string Name, long Current, long Maximum, bool CurrentIsInfinity, bool MaximumIsInfinity);
