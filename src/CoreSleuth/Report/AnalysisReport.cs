@@ -1,0 +1,190 @@
+using System.Text.Json.Serialization;
+using CoreSleuth.Analysis;
+using CoreSleuth.Analysis.Diagnosis;
+using CoreSleuth.Analysis.Libthr;
+using CoreSleuth.FreeBsd;
+using CoreSleuth.FreeBsd.Syscalls;
+
+namespace CoreSleuth.Report;
+
+/// <summary>
+/// The report of <c>coresleuth analyze</c>. Its JSON form is the contract "coresleuth.report/1"
+/// (README, docs/report.schema.json): other tools depend on these names — add fields, rename none.
+/// </summary>
+public sealed record AnalysisReport(
+    string Schema,
+    ReportCore Core,
+    ReportProcess Process,
+    IReadOnlyList<ReportThread> Threads,
+    IReadOnlyList<ReportFinding> Findings,
+    IReadOnlyList<ReportHandle> Handles,
+    IReadOnlyList<string> Warnings)
+{
+    public const string SchemaName = "coresleuth.report/1";
+
+    /// <summary>How each thread's pthread_t was found (spec §9), and what each strategy did.</summary>
+    public ReportIdentity? Identity { get; init; }
+
+    public static AnalysisReport Build(CoreAnalysis analysis, string coreFile)
+    {
+        var core = analysis.Core;
+        var p = core.Process;
+        var threads = analysis.Threads.Select(ReportThread.Build).ToList();
+        var findings = analysis.Findings.Select(ReportFinding.Build).ToList();
+        var handles = analysis.Handles.Select(ReportHandle.Build).ToList();
+        return new AnalysisReport(
+            SchemaName,
+            new ReportCore(coreFile, Name(core.Producer), p.OsRelDate, "amd64")
+            {
+                ProducerEvidence = core.ProducerEvidence,
+                Release = FreeBsdRelease.FromOsRelDate(p.OsRelDate)?.ToString(),
+            },
+            new ReportProcess(p.Pid ?? 0, p.ParentPid, p.Command ?? "", p.Arguments, core.Threads.Count)
+            {
+                Signal = p.Signal == 0 ? null : FreeBsdNames.SignalName(p.Signal) ?? p.Signal.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            },
+            threads, findings, handles, [.. analysis.Warnings])
+        {
+            Identity = new ReportIdentity(
+                analysis.Identity.StrategiesUsed.Select(StrategyName).ToList(),
+                analysis.Identity.Layout is { } l ? new ReportLibthrLayout(l.TidOffset, l.NextOffset, l.TcbOffset, l.StateOffset, l.Source) : null,
+                analysis.Identity.Notes),
+        };
+    }
+
+    internal static string Name(CoreProducer producer) => producer switch
+    {
+        CoreProducer.Gcore => "gcore", CoreProducer.Kernel => "kernel", CoreProducer.Gdb => "gdb", _ => "unknown",
+    };
+
+    internal static string StrategyName(PthreadStrategy s) => s switch
+    {
+        PthreadStrategy.DebuggerSymbols => "debugger-symbols", PthreadStrategy.SegmentBases => "segment-bases", _ => "signature-scan",
+    };
+}
+
+public sealed record ReportCore(string File, string Producer, int? Osreldate, string Arch)
+{
+    public string? Release { get; init; }
+    public IReadOnlyList<string> ProducerEvidence { get; init; } = [];
+}
+
+public sealed record ReportProcess(int Pid, int? Ppid, string Command, string? Arguments, int ThreadCount)
+{
+    /// <summary>The signal that ended the process (kernel cores), e.g. "SIGSEGV".</summary>
+    public string? Signal { get; init; }
+}
+
+public sealed record ReportIdentity(IReadOnlyList<string> Strategies, ReportLibthrLayout? Layout, IReadOnlyList<string> Notes);
+
+public sealed record ReportLibthrLayout(int TidOffset, int? NextOffset, int TcbOffset, int? StateOffset, string Source);
+
+public sealed record ReportThread(
+    int Index, int Lwp, string? Name, Hex? Pthread, string? Wait, string? State,
+    IReadOnlyDictionary<string, Hex> Registers, ReportSyscall? Syscall, IReadOnlyList<ReportFrame> Frames)
+{
+    /// <summary>What the wait message means, from the catalogue (spec §8).</summary>
+    public string? WaitMeaning { get; init; }
+
+    public string? PthreadStrategy { get; init; }
+    public ReportMySql? Mysql { get; init; }
+
+    internal static ReportThread Build(ThreadAnalysis t)
+    {
+        var th = t.Thread;
+        var registers = new Dictionary<string, Hex>();
+        foreach (var (name, value) in th.Registers.General) registers[name] = value;
+        return new ReportThread(th.Index, th.Lwp, th.Name, t.Pthread is { } p ? new Hex(p) : null, th.WaitMessage,
+            th.Kinfo is null ? null : t.State.Text, registers, ReportSyscall.Build(t),
+            [new ReportFrame(th.Registers.Rip, null, null, null, "context")])
+        {
+            WaitMeaning = t.Wait?.Meaning,
+            Mysql = t.Session is { } s ? new ReportMySql(s.ThreadId, s.QueryId, s.Query) { Command = s.Command, Time = s.TimeSeconds, State = s.State, User = s.User, Host = s.Host } : null,
+        };
+    }
+}
+
+public sealed record ReportSyscall(long Number, string Name, string State, IReadOnlyList<Hex> Arguments, string? Path, string? Flags)
+{
+    /// <summary>The call as C, e.g. <c>openat(AT_FDCWD, "/tmp/ghost.fifo", O_RDONLY|O_CLOEXEC, 0)</c>.</summary>
+    public string? Call { get; init; }
+    public IReadOnlyList<string> Evidence { get; init; } = [];
+
+    internal static ReportSyscall? Build(ThreadAnalysis t)
+    {
+        if (t.Site is not { } site) return null;
+        var d = t.Syscall;
+        string state = site.Position switch
+        {
+            Analysis.Syscalls.SyscallPosition.InKernel => "in-kernel",
+            Analysis.Syscalls.SyscallPosition.Restarting => "restarting",
+            Analysis.Syscalls.SyscallPosition.ReturnedError => "returned-error",
+            _ => "unknown",
+        };
+        string? path = d?.Arguments.FirstOrDefault(a => a.Kind == SyscallArgKind.Path)?.String is CString.Ok ok ? ok.Text : null;
+        string? flags = d?.Arguments.FirstOrDefault(a => a.Kind == SyscallArgKind.OpenFlags)?.Text;
+        return new ReportSyscall(site.Number, d?.Name ?? $"#{site.Number}", state, site.Arguments.Select(a => new Hex(a)).ToList(), path, flags)
+        {
+            Call = d?.FormatCall(),
+            Evidence = site.Evidence,
+        };
+    }
+}
+
+public sealed record ReportFrame(Hex Pc, string? Module, string? Symbol, long? Offset, string Trust);
+
+public sealed record ReportMySql(long ThreadId, long? QueryId, string? Query)
+{
+    public string? Command { get; init; }
+    public long? Time { get; init; }
+    public string? State { get; init; }
+    public string? User { get; init; }
+    public string? Host { get; init; }
+}
+
+public sealed record ReportFinding(
+    string Kind, int Lwp, Hex? Pthread, string? Path, string Direction, string Confidence, ReportMySql? Mysql, IReadOnlyList<string> Evidence)
+{
+    public string? ThreadName { get; init; }
+    public string? Flags { get; init; }
+    public bool PathInOpenFiles { get; init; }
+    public IReadOnlyList<ReportMemoryText> StatementsInMemory { get; init; } = [];
+    public IReadOnlyList<string> Advice { get; init; } = [];
+
+    internal static ReportFinding Build(BlockedFifoOpen f) =>
+        new(BlockedFifoOpen.Kind, f.Lwp, f.Pthread is { } p ? new Hex(p) : null, f.Path,
+            f.Direction == OpenDirection.Write ? "write" : "read",
+            f.Confidence == Analysis.Diagnosis.Confidence.Certain ? "certain" : "likely",
+            f.Session is { } s ? new ReportMySql(s.ThreadId, s.QueryId, s.Query) { Command = s.Command, Time = s.TimeSeconds, State = s.State, User = s.User, Host = s.Host } : null,
+            f.Evidence)
+        {
+            ThreadName = f.ThreadName,
+            Flags = OpenFlagDecoder.Format(f.Flags),
+            PathInOpenFiles = f.PathInOpenFiles,
+            StatementsInMemory = f.StatementsInMemory.Select(h => new ReportMemoryText(h.StringStart, h.Text, h.Truncated)).ToList(),
+            Advice = f.Advice,
+        };
+}
+
+public sealed record ReportMemoryText(Hex Address, string Text, bool Truncated);
+
+public sealed record ReportHandle(Hex Handle, string Status, int? Lwp, string Source, long? MysqlThreadId, string? Reason)
+{
+    public int? ThreadIndex { get; init; }
+    public string? ThreadName { get; init; }
+
+    internal static ReportHandle Build(ResolvedHandle h) =>
+        new(h.Resolution.Handle,
+            h.Resolution.Status switch { HandleStatus.Live => "live", HandleStatus.Terminated => "terminated", _ => "invalid" },
+            h.Resolution.Lwp,
+            h.Source switch { HandleSource.Argument => "argument", HandleSource.InnodbStatus => "innodb-status", _ => "processlist" },
+            h.Session?.ThreadId, h.Resolution.Reason)
+        {
+            ThreadIndex = h.Resolution.Thread?.Index,
+            ThreadName = h.Resolution.Thread?.Name,
+        };
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(AnalysisReport))]
+internal sealed partial class AnalysisJsonContext : JsonSerializerContext;
