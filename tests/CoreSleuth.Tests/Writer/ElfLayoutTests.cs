@@ -155,6 +155,28 @@ public class ElfLayoutTests
         }
     }
 
+    [ReadelfFact]
+    public void GdbExtendedNumberingMovesTheCountsIntoSectionZero()
+    {
+        // 65540 PT_LOADs → 65541 program headers and 65543 sections (null, note0, loads, .shstrtab):
+        // both counts and the string-table index overflow the ELF header fields (ELF gABI).
+        const int count = 65540;
+        var maps = Enumerable.Range(0, count).Select(i => MappingSpec.Anonymous(0x1000_0000UL + (ulong)i * 2 * Page, Page)).ToArray();
+        var spec = new CoreSpec { Producer = CoreProducer.Gdb, Mappings = maps, SparseZeroPages = true };
+        using var core = new WrittenCore(spec);
+        var (header, stderr) = ReadelfOutput.Header(core.Path);
+        Assert.Equal("", stderr);
+        Assert.Equal("65535 (65541)", header["Number of program headers"]);
+        Assert.Equal("0 (65543)", header["Number of section headers"]);
+        Assert.Equal("65535 (65542)", header["Section header string table index"]);
+        // The table itself: note0 right after the program headers, .shstrtab last. (readelf -S also
+        // warns that section 0 has a non-zero sh_info, which is where the gABI puts the real e_phnum.)
+        var (sections, _) = ReadelfOutput.Sections(core.Path);
+        Assert.Equal(65543, sections.Count);
+        Assert.Equal(("note0", (ulong)(64 + 56 * 65541)), (sections[1].Name, sections[1].Offset));
+        Assert.Equal((".shstrtab", "STRTAB"), (sections[^1].Name, sections[^1].Type));
+    }
+
     [Fact]
     public void FreeBsd10GcoreCannotWriteExtendedNumbering()
     {

@@ -70,6 +70,19 @@ internal static partial class ReadelfOutput
         return (header, segments, r.StdErr);
     }
 
+    /// <summary>readelf -W -h only (program-header listings of huge section tables are slow: readelf maps every section to every segment).</summary>
+    public static (IReadOnlyDictionary<string, string> Header, string StdErr) Header(string core)
+    {
+        var r = RunOk("-W", "-h", core);
+        var header = new Dictionary<string, string>();
+        foreach (var line in r.StdOut.Split('\n'))
+        {
+            var h = HeaderLine().Match(line);
+            if (h.Success) header[h.Groups[1].Value.Trim()] = h.Groups[2].Value.Trim();
+        }
+        return (header, r.StdErr);
+    }
+
     public static (IReadOnlyList<ReadelfSection> Sections, string StdErr) Sections(string core)
     {
         var r = RunOk("-W", "-S", core);
