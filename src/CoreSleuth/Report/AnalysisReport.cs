@@ -188,3 +188,18 @@ public sealed record ReportHandle(Hex Handle, string Status, int? Lwp, string So
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(AnalysisReport))]
 internal sealed partial class AnalysisJsonContext : JsonSerializerContext;
+
+/// <summary>Writes an <see cref="AnalysisReport"/> as JSON (valid UTF-8; strings from the core are escaped by the serializer).</summary>
+public static class AnalysisJson
+{
+    private static readonly AnalysisJsonContext Context = new(new System.Text.Json.JsonSerializerOptions(AnalysisJsonContext.Default.Options)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+
+    public static void Write(AnalysisReport report, TextWriter w) =>
+        w.WriteLine(System.Text.Json.JsonSerializer.Serialize(report, Context.AnalysisReport));
+
+    public static AnalysisReport? Read(string json) =>
+        System.Text.Json.JsonSerializer.Deserialize(json, Context.AnalysisReport);
+}

@@ -1,0 +1,102 @@
+using System.Globalization;
+
+namespace CoreSleuth.Report;
+
+/// <summary>
+/// <c>coresleuth analyze</c> for people at a terminal: the diagnosis first (one block per
+/// finding), then handles, a threads table, per-thread details and warnings. Every string from
+/// the core passes through <see cref="TextSanitizer"/>.
+/// </summary>
+public static class AnalysisText
+{
+    private const int Bound = 200;
+
+    public static void Write(AnalysisReport r, TextWriter w)
+    {
+        var p = r.Process;
+        w.WriteLine($"CoreSleuth analysis of {S(r.Core.File)}");
+        w.WriteLine($"{S(p.Command)} (pid {p.Pid}), FreeBSD {r.Core.Release ?? "?"} (osreldate {N(r.Core.Osreldate)}), core written by {r.Core.Producer}, {p.ThreadCount} threads{(p.Signal is null ? "" : $", ended by {p.Signal}")}");
+        if (p.Arguments is not null) w.WriteLine($"command line: {S(p.Arguments, 400)}");
+        w.WriteLine();
+
+        w.WriteLine("DIAGNOSIS");
+        if (r.Findings.Count == 0)
+            w.WriteLine("No thread is blocked opening a FIFO.");
+        else
+            w.WriteLine(r.Findings.Count == 1 ? "1 thread is blocked opening a FIFO." : $"{r.Findings.Count} threads are blocked opening a FIFO.");
+        foreach (var f in r.Findings)
+        {
+            w.WriteLine();
+            string waitingFor = f.Direction == "read" ? "for reading: it waits for a writer" : "for writing: it waits for a reader";
+            w.WriteLine($"[{f.Confidence}] LWP {f.Lwp}{(f.Pthread is { } pt ? $" (pthread_t {pt})" : "")}{(f.ThreadName is null ? "" : $" \"{S(f.ThreadName)}\"")} is blocked opening {Quote(f.Path)} {waitingFor}");
+            if (f.Flags is not null) w.WriteLine($"  flags: {f.Flags}");
+            if (f.Mysql is { } m)
+                w.WriteLine($"  MySQL thread id {m.ThreadId}{(m.QueryId is { } q ? $", query id {q}" : "")}{(m.Query is null ? "" : $": {S(m.Query, 400)}")}");
+            w.WriteLine("  evidence:");
+            foreach (var e in f.Evidence) w.WriteLine($"    - {TextSanitizer.SanitizeMessage(e, 600)}");
+            w.WriteLine("  what to do:");
+            foreach (var a in f.Advice) w.WriteLine($"    - {TextSanitizer.SanitizeMessage(a, 600)}");
+        }
+
+        if (r.Handles.Count > 0)
+        {
+            w.WriteLine();
+            w.WriteLine("HANDLES");
+            var t = new TextTable(new("HANDLE", true), new("STATUS"), new("LWP", true), new("THREAD"), new("SOURCE"), new("MYSQL_ID", true), new("REASON"));
+            foreach (var h in r.Handles)
+                t.Add(h.Handle.ToString(), h.Status, N(h.Lwp), h.ThreadIndex is { } i ? $"#{i} {S(h.ThreadName, 40)}".TrimEnd() : "-",
+                    h.Source, N(h.MysqlThreadId), TextSanitizer.SanitizeMessage(h.Reason, 300) is { Length: > 0 } reason ? reason : "-");
+            t.Write(w);
+        }
+
+        w.WriteLine();
+        w.WriteLine("THREADS");
+        var threads = new TextTable(new("#", true), new("LWP", true), new("PTHREAD_T", true), new("NAME"), new("WAIT"), new("SYSCALL"), new("PC", true));
+        foreach (var th in r.Threads)
+            threads.Add(th.Index.ToString(CultureInfo.InvariantCulture), th.Lwp.ToString(CultureInfo.InvariantCulture),
+                th.Pthread?.ToString() ?? "-", S(th.Name, 24) is { Length: > 0 } n ? n : "-", S(th.Wait, 12) is { Length: > 0 } wm ? wm : "-",
+                th.Syscall is { } sc ? S(sc.Call ?? sc.Name, 90) : "-", th.Frames.Count > 0 ? th.Frames[0].Pc.ToString() : "-");
+        threads.Write(w);
+
+        w.WriteLine();
+        w.WriteLine("THREAD DETAILS");
+        foreach (var th in r.Threads)
+        {
+            w.WriteLine();
+            w.WriteLine($"Thread {th.Index} (LWP {th.Lwp}{(th.Pthread is { } pt ? $", pthread_t {pt}" : "")}{(th.Name is null ? "" : $", \"{S(th.Name)}\"")})");
+            if (th.State is not null) w.WriteLine($"  state:    {th.State}");
+            if (th.Wait is not null) w.WriteLine($"  wait:     {S(th.Wait)}{(th.WaitMeaning is null ? "" : $" — {th.WaitMeaning}")}");
+            if (th.Syscall is { } sc) w.WriteLine($"  syscall:  {S(sc.Call ?? sc.Name, 400)} [{sc.State}]");
+            if (th.Mysql is { } m) w.WriteLine($"  mysql:    thread id {m.ThreadId}{(m.Query is null ? "" : $": {S(m.Query, 200)}")}");
+            var regs = th.Registers.ToList();
+            for (int i = 0; i < regs.Count; i += 4)
+                w.WriteLine("  " + string.Join("  ", regs.Skip(i).Take(4).Select(kv => $"{kv.Key,-6} {kv.Value.ToString(16)}")).TrimEnd());
+            w.WriteLine("  backtrace:");
+            for (int i = 0; i < th.Frames.Count; i++)
+            {
+                var f = th.Frames[i];
+                string where = f.Symbol is null ? (f.Module is null ? "??" : $"?? in {S(f.Module)}")
+                    : $"{S(f.Symbol, 300)}{(f.Offset is { } o && o != 0 ? $"+{o}" : "")}{(f.Module is null ? "" : $" in {S(f.Module)}")}";
+                w.WriteLine($"    #{i,-3} {f.Pc.ToString(16)} {where} [{f.Trust}]");
+            }
+        }
+
+        if (r.Identity is { } id)
+        {
+            w.WriteLine();
+            w.WriteLine("PTHREAD_T RESOLUTION");
+            foreach (var note in id.Notes) w.WriteLine($"  - {TextSanitizer.SanitizeMessage(note, 400)}");
+        }
+        if (r.Warnings.Count > 0)
+        {
+            w.WriteLine();
+            w.WriteLine("WARNINGS");
+            foreach (var warning in r.Warnings) w.WriteLine($"  - {TextSanitizer.SanitizeMessage(warning, 600)}");
+        }
+    }
+
+    private static string S(string? text, int bound = Bound) => TextSanitizer.Sanitize(text, bound);
+    private static string Quote(string? path) => path is null ? "(path unavailable)" : $"\"{S(path, 400)}\"";
+    private static string N(long? v) => v?.ToString(CultureInfo.InvariantCulture) ?? "-";
+    private static string N(int? v) => v?.ToString(CultureInfo.InvariantCulture) ?? "-";
+}
