@@ -97,7 +97,7 @@ public static class Program
             var (command, common) = CoreCommand("info",
                 "The process as procstat and gdb's 'info proc all' show it: identity, arguments, release, producer, open files, mappings (and whether the core holds them), auxv, resource limits, groups, umask, warnings.",
                 "coresleuth info mysqld.core", "coresleuth info mysqld.core --format json --output info.json");
-            command.SetAction(r => Execute(r, common, (core, path) => Rendered.Of(InfoReport.Build(core, path), TextReport.Write, JsonReport.Write)));
+            command.SetAction(r => Execute(r, common, (core, path) => Outcome.Of(InfoReport.Build(core, path), TextReport.Write, JsonReport.Write)));
             return command;
         }
 
@@ -106,7 +106,7 @@ public static class Program
             var (command, common) = CoreCommand("threads",
                 "One line per thread in note order: index, LWP, name, rip, rsp, wait message and state.",
                 "coresleuth threads mysqld.core --format json");
-            command.SetAction(r => Execute(r, common, (core, path) => Rendered.Of(ThreadsReport.Build(core, path), TextReport.Write, JsonReport.Write)));
+            command.SetAction(r => Execute(r, common, (core, path) => Outcome.Of(ThreadsReport.Build(core, path), TextReport.Write, JsonReport.Write)));
             return command;
         }
 
@@ -128,11 +128,11 @@ public static class Program
                     if (match.Count == 0)
                     {
                         string known = core.Threads.Count == 0 ? "the core has no threads" : "its LWPs are " + string.Join(", ", core.Threads.Select(t => t.Lwp));
-                        return Rendered.Failure(ExitUsage, $"no thread with LWP {wanted}; {known}");
+                        return Outcome.Failure(ExitUsage, $"no thread with LWP {wanted}; {known}");
                     }
                     threads = match;
                 }
-                return Rendered.Of(RegistersReport.Build(core, path, threads, r.GetValue(all)), TextReport.Write, JsonReport.Write);
+                return Outcome.Of(RegistersReport.Build(core, path, threads, r.GetValue(all)), TextReport.Write, JsonReport.Write);
             }));
             return command;
         }
@@ -177,12 +177,12 @@ public static class Program
                 var report = r.GetValue(asString)
                     ? MemoryReport.ReadStrings(core, path, at, r.GetValue(count) ?? 1)
                     : MemoryReport.ReadWords(core, path, at, r.GetValue(count) ?? 8);
-                return Rendered.Of(report, TextReport.Write, JsonReport.Write, report.AnythingAvailable ? ExitSuccess : ExitNothingAvailable);
+                return Outcome.Of(report, TextReport.Write, JsonReport.Write, report.AnythingAvailable ? ExitSuccess : ExitNothingAvailable);
             }));
             return command;
         }
 
-        /// <summary>A command taking CORE, --format and --output, with a usage example in its description.</summary>
+        /// <summary>A command taking CORE, --format and --output; <paramref name="example"/> lines end its --help.</summary>
         private (Command, CommonOptions) CoreCommand(string name, string description, params string[] example)
         {
             var core = new Argument<string>("CORE") { Description = "The core file (FreeBSD amd64 ELF core from gcore, the kernel or gdb)." };
@@ -204,22 +204,22 @@ public static class Program
         }
 
         /// <summary>Opens the core, builds and renders the report, writes it where --output says; maps every failure to an exit code and one line on stderr.</summary>
-        private int Execute(ParseResult r, CommonOptions common, Func<FreeBsdCore, string, Rendered> produce)
+        private int Execute(ParseResult r, CommonOptions common, Func<FreeBsdCore, string, Outcome> produce)
         {
             string path = r.GetValue(common.Core)!;
             bool json = r.GetValue(common.Format) == "json";
             string? outputPath = r.GetValue(common.Output);
 
-            Rendered rendered;
+            // The whole report is rendered before anything is written, so a failure leaves no half-written output.
+            Outcome outcome;
+            var report = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
             try
             {
                 if (Directory.Exists(path)) return Fail(ExitUnreadableCore, path, "is a directory, not a core file");
                 using var core = FreeBsdCore.Open(path);
-                rendered = produce(core, path);
-                if (rendered.Error is { } error) return Fail(rendered.ExitCode, path, error);
-                var text = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
-                rendered.Write!(text, json);
-                rendered = rendered with { Text = text.ToString() };
+                outcome = produce(core, path);
+                if (outcome.Error is { } error) return Fail(outcome.ExitCode, path, error);
+                outcome.Render!(report, json);
             }
             catch (CoreFormatException ex) { return Fail(ExitUnreadableCore, path, ex.Message); }
             catch (UnsupportedCoreException ex) { return Fail(ExitUnreadableCore, path, WithoutPath(ex.Message, path)); }
@@ -229,14 +229,14 @@ public static class Program
 
             if (outputPath is null)
             {
-                stdout.Write(rendered.Text);
+                stdout.Write(report.ToString());
                 stdout.Flush();
-                return rendered.ExitCode;
+                return outcome.ExitCode;
             }
             try
             {
-                File.WriteAllText(outputPath, rendered.Text, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
-                return rendered.ExitCode;
+                File.WriteAllText(outputPath, report.ToString(), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+                return outcome.ExitCode;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
             {
@@ -277,12 +277,12 @@ public static class Program
 
     private sealed record CommonOptions(Argument<string> Core, Option<string> Format, Option<string?> Output);
 
-    /// <summary>A report ready to render, or an error to report instead.</summary>
-    private sealed record Rendered(Action<TextWriter, bool>? Write, int ExitCode, string? Error, string Text = "")
+    /// <summary>What a command produced: a report to render (as text or JSON) with its exit code, or an error line instead.</summary>
+    private sealed record Outcome(int ExitCode, Action<TextWriter, bool>? Render, string? Error)
     {
-        public static Rendered Of<T>(T report, Action<T, TextWriter> text, Action<T, TextWriter> json, int exitCode = ExitSuccess) =>
-            new((w, asJson) => (asJson ? json : text)(report, w), exitCode, null);
+        public static Outcome Of<T>(T report, Action<T, TextWriter> text, Action<T, TextWriter> json, int exitCode = ExitSuccess) =>
+            new(exitCode, (w, asJson) => (asJson ? json : text)(report, w), null);
 
-        public static Rendered Failure(int exitCode, string error) => new(null, exitCode, error);
+        public static Outcome Failure(int exitCode, string error) => new(exitCode, null, error);
     }
 }

@@ -20,9 +20,10 @@ public sealed record InfoReport(
     {
         var p = core.Process;
         var release = FreeBsdRelease.FromOsRelDate(p.OsRelDate);
+        int? prOsRel = core.Threads.Count > 0 && core.Threads[0].Status.OsRelDate != 0 ? core.Threads[0].Status.OsRelDate : null;
         var summary = new ProcessSummary(
             p.Pid, p.ParentPid, p.Uid, p.Command, p.Arguments, p.ArgumentVector, p.ArgumentsSource,
-            p.OsRelDate, p.OsRelDateSource, release?.Version, release?.Label,
+            p.OsRelDate, p.OsRelDateSource, release?.Version, release?.Label, prOsRel, FreeBsdRelease.FromOsRelDate(prOsRel)?.Label,
             p.StartTime?.UtcDateTime, p.Emulation, p.WorkingDirectory, p.Executable,
             p.Signal == 0 ? null : p.Signal, FreeBsdNames.SignalName(p.Signal), FreeBsdNames.SignalDescription(p.Signal),
             core.Producer.ToString().ToLowerInvariant(), core.ProducerEvidence, core.Threads.Count);
@@ -45,6 +46,8 @@ public sealed record InfoReport(
 }
 
 /// <summary>Identity and provenance of the dumped process. Null means the core does not say.</summary>
+/// <param name="OsRelDate">The process's osreldate: the FreeBSD version its executable was built for (p_osrel).</param>
+/// <param name="ProducerOsRelDate">pr_osreldate of NT_PRSTATUS (spec §3.1): the running kernel's version in a kernel core, the gcore binary's in a gcore core.</param>
 public sealed record ProcessSummary(
     int? Pid,
     int? ParentPid,
@@ -57,6 +60,8 @@ public sealed record ProcessSummary(
     string? OsRelDateSource,
     string? FreeBsdVersion,
     string? FreeBsdRelease,
+    int? ProducerOsRelDate,
+    string? ProducerFreeBsdRelease,
     DateTime? StartTime,
     string? Emulation,
     string? WorkingDirectory,

@@ -28,6 +28,11 @@ public static class TextReport
         t.Add("osreldate", p.OsRelDate is { } osrel
             ? $"{osrel}{(p.FreeBsdRelease is { } rel ? $" (FreeBSD {rel})" : "")}  (from {p.OsRelDateSource})"
             : "-");
+        if (p.ProducerOsRelDate is { } prOsRel)
+        {
+            string whose = p.Producer switch { "kernel" => "the kernel that wrote the core", "gcore" => "the gcore that wrote the core", _ => "the core's producer" };
+            t.Add("pr_osreldate", $"{prOsRel}{(p.ProducerFreeBsdRelease is { } prRel ? $" (FreeBSD {prRel})" : "")}  ({whose})");
+        }
         t.Add("start time", p.StartTime is { } start ? start.ToString("yyyy-MM-dd HH:mm:ss.ffffff 'UTC'", CultureInfo.InvariantCulture) : "-");
         t.Add("emulation", Text(p.Emulation, NameBound));
         t.Add("cwd", Text(p.WorkingDirectory, PathBound));

@@ -131,10 +131,11 @@ public class InfoCommandTests
         Assert.Equal(0, r.ExitCode);
         string text = r.Stdout;
         // corpus README: FreeBSD 11.0-STABLE (1100514); gdb: signal SIGSEGV, start time 1500757959.755235, groups 0 5.
-        Assert.Contains("osreldate   1100514 (FreeBSD 11.0-STABLE)", text);
-        Assert.Contains("signal      11 (SIGSEGV, Segmentation fault)", text);
+        Assert.Matches(@"\n  osreldate\s+1100514 \(FreeBSD 11\.0-STABLE\)", text);
+        Assert.Matches(@"\n  pr_osreldate\s+1100514 \(FreeBSD 11\.0-STABLE\)  \(the kernel that wrote the core\)\n", text);
+        Assert.Matches(@"\n  signal\s+11 \(SIGSEGV, Segmentation fault\)\n", text);
         string start = DateTimeOffset.FromUnixTimeSeconds(1500757959).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
-        Assert.Contains($"start time  {start}.755235 UTC", text);
+        Assert.Matches($@"\n  start time\s+{start}\.755235 UTC\n", text);
         Assert.Matches(@"\n  cpu\s+infinity\s+infinity\n", text);
         Assert.Contains("Groups:  0 5", text);
         Assert.Matches(@"Umask:\s+0[0-7]{3}\n", text);
@@ -157,17 +158,22 @@ public class InfoCommandTests
     [CorpusFact]
     public void Osreldate_labels_agree_with_the_releases_of_the_corpus_README()
     {
-        // README "FreeBSD" column: 13.0-CURRENT (1300130), 14.0-CURRENT (1400008), 11.0-STABLE (1100514), 11.0 (1100122).
+        // README "FreeBSD" column: 13.0-CURRENT (pr_osreldate 1300130), 14.0-CURRENT (1400008), 11.0-STABLE (1100514), 11.0 (1100122):
+        // the kernel's pr_osreldate of each core.
         var rows = File.ReadLines(Corpus.ReadMe)
-            .Select(l => System.Text.RegularExpressions.Regex.Match(l, @"\| (\d+)\.(\d+)(-\w+)? \((?:pr_osreldate )?(\d{7})\) \|"))
+            .Select(l => System.Text.RegularExpressions.Regex.Match(l, @"^\| (\S+)\.core \| [^|]+ \| (\d+)\.(\d+)(-\w+)? \((?:pr_osreldate )?(\d{7})\) \|"))
             .Where(m => m.Success).ToList();
         Assert.Equal(5, rows.Count);
         foreach (var m in rows)
         {
-            var release = FreeBsdRelease.FromOsRelDate(int.Parse(m.Groups[4].Value, CultureInfo.InvariantCulture))!;
-            Assert.Equal($"{m.Groups[1].Value}.{m.Groups[2].Value}", release.Version);
-            if (m.Groups[3].Value == "-STABLE") Assert.Equal($"{release.Version}-STABLE", release.Label);
-            if (m.Groups[3].Value == "-CURRENT") Assert.Contains($"{release.Major}-CURRENT", release.Label);
+            int osreldate = int.Parse(m.Groups[5].Value, CultureInfo.InvariantCulture);
+            var p = Json(m.Groups[1].Value).GetProperty("process");
+            Assert.Equal(osreldate, p.GetProperty("producerOsRelDate").GetInt32());
+            var release = FreeBsdRelease.FromOsRelDate(osreldate)!;
+            Assert.Equal(release.Label, p.GetProperty("producerFreeBsdRelease").GetString());
+            Assert.Equal($"{m.Groups[2].Value}.{m.Groups[3].Value}", release.Version);
+            if (m.Groups[4].Value == "-STABLE") Assert.Equal($"{release.Version}-STABLE", release.Label);
+            if (m.Groups[4].Value == "-CURRENT") Assert.Contains($"{release.Major}-CURRENT", release.Label);
         }
     }
 }

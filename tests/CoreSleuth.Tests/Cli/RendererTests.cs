@@ -1,5 +1,7 @@
+using System.Text;
 using System.Text.Json;
 using CoreSleuth.Memory;
+using CsCheck;
 using CoreSleuth.Report;
 
 namespace CoreSleuth.Tests.Cli;
@@ -35,12 +37,30 @@ public class RendererTests
     public void Json_output_is_valid_UTF8_and_gives_back_the_exact_strings()
     {
         string json = Text(HostileThreads(), JsonReport.Write);
-        Assert.DoesNotContain(json, c => c < 0x20 && c is not ('\n' or '\r' or ' ') || c == '\u001b');
+        // Controls, C1 and bidirectional overrides are written as \uXXXX escapes, so even the raw JSON is inert on a terminal.
+        Assert.DoesNotContain(json, c => c < 0x20 && c is not ('\n' or '\r' or ' ') || c is '\u001b' or '\u009b' or '\u202e');
         var root = JsonDocument.Parse(new System.Text.UTF8Encoding(false, true).GetBytes(json)).RootElement;
         var thread = root.GetProperty("threads")[0];
         Assert.Equal(Hostile, thread.GetProperty("name").GetString());
         Assert.Equal("0x401000", thread.GetProperty("rip").GetString());
         Assert.Equal("0x7fffffffe000", thread.GetProperty("rsp").GetString());
+    }
+
+    [Fact]
+    public void Json_round_trips_any_thread_name_and_writes_nothing_a_terminal_would_act_on() =>
+        Gen.String[Gen.Char, 0, 60].Where(n => Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(n)) == n).Sample(name =>
+        {
+            var report = new ThreadsReport("x.core", [new ThreadRow(1, 1, name, 0UL, 0UL, null, null, null)], []);
+            string json = Text(report, JsonReport.Write);
+            bool inert = json.EnumerateRunes().All(r => r.Value is '\n' or '\\' || !TextSanitizer.NeedsEscape(r));
+            return inert && JsonDocument.Parse(json).RootElement.GetProperty("threads")[0].GetProperty("name").GetString() == name;
+        });
+
+    [Fact]
+    public void Json_keeps_readable_non_ASCII_text_as_UTF8()
+    {
+        var report = new ThreadsReport("/données/日本.core", [], []);
+        Assert.Contains("\"core\": \"/données/日本.core\"", Text(report, JsonReport.Write));
     }
 
     [Fact]
