@@ -4,6 +4,7 @@ using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Text;
+using CoreSleuth.Analysis;
 using CoreSleuth.Elf;
 using CoreSleuth.FreeBsd;
 using CoreSleuth.Report;
@@ -27,6 +28,9 @@ public static class Program
 
     /// <summary>The core is missing, unreadable, malformed or not a FreeBSD amd64 core.</summary>
     public const int ExitUnreadableCore = 3;
+
+    /// <summary><c>analyze --fail-on</c>: the report has a finding of a kind asked for.</summary>
+    public const int ExitFindings = 1;
 
     /// <summary>A bug in coresleuth: an unexpected exception, reported in one line.</summary>
     public const int ExitInternalError = 4;
@@ -58,6 +62,18 @@ public static class Program
         }
     }
 
+    /// <summary>Parses pthread_t tokens (hex or decimal), reporting the first bad one.</summary>
+    internal static ulong[] ParseHandles(ArgumentResult r)
+    {
+        var values = new List<ulong>();
+        foreach (var token in r.Tokens)
+        {
+            if (TryParseAddress(token.Value, out ulong v)) values.Add(v);
+            else r.AddError($"invalid handle '{token.Value}': expected hex with 0x (0x829e76000) or decimal (34405901312)");
+        }
+        return [.. values];
+    }
+
     /// <summary>Parses ADDRESS: <c>0x</c>-prefixed hex or decimal, 64 bits at most.</summary>
     public static bool TryParseAddress(string text, out ulong address)
     {
@@ -79,12 +95,12 @@ public static class Program
             // host's file name ("CoreSleuth.Cli", or "testhost" under a test runner) in --help.
             Root = new Command("coresleuth", "Post-mortem analysis of FreeBSD amd64 process cores: process, threads, registers, memory.")
             {
-                new VersionOption(), Info(), Threads(), Regs(), Mem(),
+                new VersionOption(), Analyze(), Info(), Threads(), Regs(), Mem(), Handle(),
             };
             var help = new HelpOption();
             help.Action = new HelpWithExamples((HelpAction)help.Action!, examples);
             Root.Add(help);
-            examples[Root] = ["coresleuth info mysqld.core", "coresleuth threads mysqld.core", "coresleuth regs mysqld.core --lwp 100412",
+            examples[Root] = ["coresleuth analyze mysqld.core --innodb-status innodb.txt", "coresleuth info mysqld.core", "coresleuth threads mysqld.core", "coresleuth regs mysqld.core --lwp 100412",
                 "coresleuth mem mysqld.core 0x7fffffffd540 --count 16"];
         }
 
@@ -104,9 +120,67 @@ public static class Program
         private Command Threads()
         {
             var (command, common) = CoreCommand("threads",
-                "One line per thread in note order: index, LWP, name, rip, rsp, wait message and state.",
-                "coresleuth threads mysqld.core --format json");
-            command.SetAction(r => Execute(r, common, (core, path) => Outcome.Of(ThreadsReport.Build(core, path), TextReport.Write, JsonReport.Write)));
+                "One line per thread in note order: index, LWP, pthread_t, name, rip, rsp, wait message and state; with InnoDB status or a processlist, the MySQL thread id, command, time and state.",
+                "coresleuth threads mysqld.core", "coresleuth threads mysqld.core --innodb-status innodb.txt --format json");
+            var inputs = AnalysisInputs.AddTo(command, handles: false);
+            command.SetAction(r => Execute(r, common, (core, path) =>
+            {
+                if (inputs.Read(r, out var error) is not { } options) return Outcome.Failure(ExitUsage, error!);
+                using var analysis = CoreAnalysis.Run(core, options);
+                return Outcome.Of(ThreadsReport.Build(analysis, path), TextReport.Write, JsonReport.Write);
+            }));
+            return command;
+        }
+
+        private Command Analyze()
+        {
+            var (command, common) = CoreCommand("analyze",
+                "The diagnosis: every thread with its pthread_t, wait message, blocking syscall (decoded) and backtrace; threads blocked opening a FIFO, with evidence and what to do; MySQL OS thread handles resolved to LWPs.",
+                ["text", "markdown", "json"],
+                ["coresleuth analyze mysqld.core --innodb-status innodb.txt",
+                 "coresleuth analyze mysqld.core --handle 0x829e76000 --format markdown --output ticket.md",
+                 "coresleuth analyze mysqld.core --sysroot /ws/freebsd-13.2 --format json --fail-on fifo"]);
+            var inputs = AnalysisInputs.AddTo(command, handles: true);
+            var failOn = new Option<string[]>("--fail-on")
+            {
+                Description = "Exit with code 1 when the report has a finding of this kind (fifo: a thread blocked opening a FIFO).",
+                HelpName = "fifo",
+            };
+            failOn.AcceptOnlyFromAmong("fifo");
+            command.Add(failOn);
+            command.SetAction(r => Execute(r, common, (core, path) =>
+            {
+                if (inputs.Read(r, out var error) is not { } options) return Outcome.Failure(ExitUsage, error!);
+                using var analysis = CoreAnalysis.Run(core, options);
+                var report = AnalysisReport.Build(analysis, path);
+                bool fail = r.GetValue(failOn) is { Length: > 0 } kinds && kinds.Contains("fifo") && report.Findings.Count > 0;
+                return Outcome.Of(report, AnalysisText.Write, AnalysisJson.Write, fail ? ExitFindings : ExitSuccess, AnalysisMarkdown.Write);
+            }));
+            return command;
+        }
+
+        private Command Handle()
+        {
+            var (command, common) = CoreCommand("handle",
+                "Resolves MySQL 'OS thread handle' values (pthread_t, hex 0x... or decimal) to LWPs: live thread, terminated thread, or invalid, with the reason.",
+                "coresleuth handle mysqld.core 0x829e76000", "coresleuth handle mysqld.core 34405901312 --innodb-status innodb.txt");
+            var handles = new Argument<ulong[]>("HANDLE")
+            {
+                Description = "pthread_t values: hex with 0x, or decimal as MySQL 5.7/8.0 print them.",
+                Arity = ArgumentArity.ZeroOrMore,
+                CustomParser = ParseHandles,
+            };
+            command.Add(handles);
+            var inputs = AnalysisInputs.AddTo(command, handles: false);
+            command.SetAction(r => Execute(r, common, (core, path) =>
+            {
+                if (inputs.Read(r, out var error) is not { } options) return Outcome.Failure(ExitUsage, error!);
+                options = options with { Handles = r.GetValue(handles) ?? [] };
+                if (options.Handles.Count == 0 && options.InnodbStatus is null)
+                    return Outcome.Failure(ExitUsage, "give at least one HANDLE or --innodb-status FILE");
+                using var analysis = CoreAnalysis.Run(core, options);
+                return Outcome.Of(HandlesReport.Build(analysis, path), HandlesReport.WriteText, HandlesReport.WriteJson);
+            }));
             return command;
         }
 
@@ -183,19 +257,22 @@ public static class Program
         }
 
         /// <summary>A command taking CORE, --format and --output; <paramref name="example"/> lines end its --help.</summary>
-        private (Command, CommonOptions) CoreCommand(string name, string description, params string[] example)
+        private (Command, CommonOptions) CoreCommand(string name, string description, params string[] example) =>
+            CoreCommand(name, description, ["text", "json"], example);
+
+        private (Command, CommonOptions) CoreCommand(string name, string description, string[] formats, string[] example)
         {
             var core = new Argument<string>("CORE") { Description = "The core file (FreeBSD amd64 ELF core from gcore, the kernel or gdb)." };
             var format = new Option<string>("--format", "-f")
             {
                 Description = "Report format.",
                 DefaultValueFactory = _ => "text",
-                HelpName = "text|json",
+                HelpName = string.Join('|', formats),
             };
             format.Validators.Add(v =>
             {
                 string? value = v.GetValueOrDefault<string>();
-                if (value is not ("text" or "json")) v.AddError($"--format must be text or json, not '{value}'");
+                if (value is null || !formats.Contains(value)) v.AddError($"--format must be {string.Join(" or ", formats)}, not '{value}'");
             });
             var output = new Option<string?>("--output", "-o") { Description = "Write the report to FILE instead of standard output.", HelpName = "FILE" };
             var command = new Command(name, description) { core, format, output };
@@ -207,7 +284,7 @@ public static class Program
         private int Execute(ParseResult r, CommonOptions common, Func<FreeBsdCore, string, Outcome> produce)
         {
             string path = r.GetValue(common.Core)!;
-            bool json = r.GetValue(common.Format) == "json";
+            string format = r.GetValue(common.Format) ?? "text";
             string? outputPath = r.GetValue(common.Output);
 
             // The whole report is rendered before anything is written, so a failure leaves no half-written output.
@@ -219,7 +296,7 @@ public static class Program
                 using var core = FreeBsdCore.Open(path);
                 outcome = produce(core, path);
                 if (outcome.Error is { } error) return Fail(outcome.ExitCode, path, error);
-                outcome.Render!(report, json);
+                outcome.Render!(report, format);
             }
             catch (CoreFormatException ex) { return Fail(ExitUnreadableCore, path, ex.Message); }
             catch (UnsupportedCoreException ex) { return Fail(ExitUnreadableCore, path, WithoutPath(ex.Message, path)); }
@@ -278,10 +355,11 @@ public static class Program
     private sealed record CommonOptions(Argument<string> Core, Option<string> Format, Option<string?> Output);
 
     /// <summary>What a command produced: a report to render (as text or JSON) with its exit code, or an error line instead.</summary>
-    private sealed record Outcome(int ExitCode, Action<TextWriter, bool>? Render, string? Error)
+    private sealed record Outcome(int ExitCode, Action<TextWriter, string>? Render, string? Error)
     {
-        public static Outcome Of<T>(T report, Action<T, TextWriter> text, Action<T, TextWriter> json, int exitCode = ExitSuccess) =>
-            new(exitCode, (w, asJson) => (asJson ? json : text)(report, w), null);
+        public static Outcome Of<T>(T report, Action<T, TextWriter> text, Action<T, TextWriter> json, int exitCode = ExitSuccess,
+            Action<T, TextWriter>? markdown = null) =>
+            new(exitCode, (w, format) => (format switch { "json" => json, "markdown" => markdown ?? text, _ => text })(report, w), null);
 
         public static Outcome Failure(int exitCode, string error) => new(exitCode, null, error);
     }

@@ -41,6 +41,8 @@ public sealed record ResolvedHandle(HandleResolution Resolution, HandleSource So
 /// </summary>
 public sealed class CoreAnalysis : IDisposable
 {
+    private bool ownsCore;
+
     private CoreAnalysis(FreeBsdCore core, ModuleMap modules, ThreadIdentity identity)
     {
         Core = core;
@@ -64,10 +66,16 @@ public sealed class CoreAnalysis : IDisposable
     public static CoreAnalysis Run(string corePath, AnalysisOptions options)
     {
         var core = FreeBsdCore.Open(corePath);
-        try { return Run(core, options); }
+        try
+        {
+            var analysis = Run(core, options);
+            analysis.ownsCore = true;
+            return analysis;
+        }
         catch { core.Dispose(); throw; }
     }
 
+    /// <summary>Analyses an opened core; the caller keeps owning <paramref name="core"/>.</summary>
     public static CoreAnalysis Run(FreeBsdCore core, AnalysisOptions options)
     {
         var modules = ModuleMap.Discover(core, options.Sysroot is null ? null : new Sysroot(options.Sysroot));
@@ -142,6 +150,6 @@ public sealed class CoreAnalysis : IDisposable
     public void Dispose()
     {
         Modules.Dispose();
-        Core.Dispose();
+        if (ownsCore) Core.Dispose();
     }
 }

@@ -187,6 +187,7 @@ public sealed record ReportHandle(Hex Handle, string Status, int? Lwp, string So
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(AnalysisReport))]
+[JsonSerializable(typeof(HandlesReport))]
 internal sealed partial class AnalysisJsonContext : JsonSerializerContext;
 
 /// <summary>Writes an <see cref="AnalysisReport"/> as JSON (valid UTF-8; strings from the core are escaped by the serializer).</summary>

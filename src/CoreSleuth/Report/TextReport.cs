@@ -99,14 +99,16 @@ public static class TextReport
         bool pthreads = report.Threads.Any(r => r.PthreadT is not null), mysql = report.Threads.Any(r => r.MySqlThreadId is not null);
         var columns = new List<TextColumn> { new("#", true), new("LWP", true) };
         if (pthreads) columns.Add(new("PTHREAD_T", true));
-        if (mysql) columns.Add(new("MYSQL_ID", true));
+        if (mysql) columns.AddRange([new("MYSQL_ID", true), new("COMMAND"), new("TIME", true), new("MYSQL_STATE")]);
         columns.AddRange([new("NAME"), new("RIP", true), new("RSP", true), new("WAIT"), new("STATE")]);
         var t = new TextTable([.. columns]);
         foreach (var r in report.Threads)
         {
             var cells = new List<string> { r.Index.ToString(CultureInfo.InvariantCulture), r.Lwp.ToString(CultureInfo.InvariantCulture) };
             if (pthreads) cells.Add(r.PthreadT?.ToString() ?? "-");
-            if (mysql) cells.Add(r.MySqlThreadId?.ToString(CultureInfo.InvariantCulture) ?? "-");
+            if (mysql)
+                cells.AddRange([r.MySqlThreadId?.ToString(CultureInfo.InvariantCulture) ?? "-", Text(r.MySqlCommand, NameBound),
+                    r.MySqlTime?.ToString(CultureInfo.InvariantCulture) ?? "-", Text(r.MySqlState, NameBound)]);
             cells.AddRange([Text(r.Name, NameBound), r.Rip.ToString(), r.Rsp.ToString(), Text(r.WaitMessage, NameBound), r.State ?? "-"]);
             t.Add([.. cells]);
         }

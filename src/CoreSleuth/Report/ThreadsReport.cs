@@ -6,7 +6,18 @@ namespace CoreSleuth.Report;
 public sealed record ThreadsReport(string Core, IReadOnlyList<ThreadRow> Threads, IReadOnlyList<string> Warnings)
 {
     public static ThreadsReport Build(FreeBsdCore core, string path) =>
-        new(path, core.Threads.Select(ThreadRow.Build).ToList(), core.Warnings.ToList());
+        new(path, core.Threads.Select(t => ThreadRow.Build(t)).ToList(), core.Warnings.ToList());
+
+    /// <summary>With libthr identities (pthread_t) and, when InnoDB text or a processlist was given, the MySQL session of each thread.</summary>
+    public static ThreadsReport Build(Analysis.CoreAnalysis analysis, string path) =>
+        new(path, analysis.Threads.Select(t => ThreadRow.Build(t.Thread) with
+        {
+            PthreadT = t.Pthread is { } p ? new Hex(p) : null,
+            MySqlThreadId = t.Session?.ThreadId,
+            MySqlCommand = t.Session?.Command,
+            MySqlTime = t.Session?.TimeSeconds,
+            MySqlState = t.Session?.State,
+        }).ToList(), [.. analysis.Warnings]);
 }
 
 /// <summary>One thread.</summary>
@@ -20,6 +31,15 @@ public sealed record ThreadRow(
     int Index, int Lwp, string? Name, Hex Rip, Hex Rsp, string? WaitMessage, string? State, string? KernelState,
     Hex? PthreadT = null, long? MySqlThreadId = null)
 {
+    /// <summary>The processlist's Command of the MySQL session on this thread (Query, Sleep…).</summary>
+    public string? MySqlCommand { get; init; }
+
+    /// <summary>The processlist's Time: seconds in the current state.</summary>
+    public long? MySqlTime { get; init; }
+
+    /// <summary>The session's state (InnoDB status or processlist), e.g. "System lock".</summary>
+    public string? MySqlState { get; init; }
+
     internal static ThreadRow Build(CoreThread t) => new(
         t.Index, t.Lwp, t.Name, t.Registers.Rip, t.Registers.Rsp, t.WaitMessage,
         t.Kinfo is { } k ? DescribeState(k.State, t.WaitMessage) : null,

@@ -1,0 +1,80 @@
+using System.CommandLine;
+using CoreSleuth.Analysis;
+
+namespace CoreSleuth.Cli;
+
+/// <summary>
+/// The options that feed an analysis besides the core: handles, the DBA's SHOW ENGINE INNODB
+/// STATUS and SHOW FULL PROCESSLIST text, and a sysroot with the binaries.
+/// </summary>
+internal sealed class AnalysisInputs
+{
+    private const long MaxInputBytes = 64L << 20;
+
+    private Option<string[]>? handles;
+    private Option<string?> innodb = null!, processlist = null!, sysroot = null!;
+
+    public static AnalysisInputs AddTo(Command command, bool handles)
+    {
+        var inputs = new AnalysisInputs();
+        if (handles)
+        {
+            inputs.handles = new Option<string[]>("--handle")
+            {
+                Description = "A MySQL 'OS thread handle' (pthread_t) to resolve: hex 0x... or decimal. Repeatable.",
+                HelpName = "H",
+                AllowMultipleArgumentsPerToken = false,
+            };
+            inputs.handles.Validators.Add(v =>
+            {
+                foreach (var t in v.Tokens)
+                    if (!Program.TryParseAddress(t.Value, out _))
+                        v.AddError($"invalid handle '{t.Value}': expected hex with 0x (0x829e76000) or decimal (34405901312)");
+            });
+            command.Add(inputs.handles);
+        }
+        inputs.innodb = new Option<string?>("--innodb-status") { Description = "SHOW ENGINE INNODB STATUS output: its 'MySQL thread id N, OS thread handle H' lines are resolved and joined to threads.", HelpName = "FILE" };
+        inputs.processlist = new Option<string?>("--processlist") { Description = "SHOW FULL PROCESSLIST output (table or \\G form): command, time, state and statement per MySQL thread id.", HelpName = "FILE" };
+        inputs.sysroot = new Option<string?>("--sysroot") { Description = "A folder holding the process's binaries at their paths (like gdb's sysroot), for code and symbols the core lacks.", HelpName = "DIR" };
+        command.Add(inputs.innodb);
+        command.Add(inputs.processlist);
+        command.Add(inputs.sysroot);
+        return inputs;
+    }
+
+    /// <summary>The analysis options, or null with <paramref name="error"/> when an input file is unusable.</summary>
+    public AnalysisOptions? Read(ParseResult r, out string? error)
+    {
+        error = null;
+        string? innodbText = null, processlistText = null;
+        if (r.GetValue(innodb) is { } i && !TryReadText(i, "--innodb-status", out innodbText, out error)) return null;
+        if (r.GetValue(processlist) is { } p && !TryReadText(p, "--processlist", out processlistText, out error)) return null;
+        string? root = r.GetValue(sysroot);
+        if (root is not null && !Directory.Exists(root))
+        {
+            error = $"--sysroot {root}: no such directory";
+            return null;
+        }
+        var values = handles is null ? [] : (r.GetValue(handles) ?? []).Select(h => Program.TryParseAddress(h, out ulong v) ? v : 0).ToList();
+        return new AnalysisOptions { Handles = values, InnodbStatus = innodbText, Processlist = processlistText, Sysroot = root };
+    }
+
+    private static bool TryReadText(string path, string option, out string? text, out string? error)
+    {
+        text = null;
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists) { error = $"{option} {path}: no such file"; return false; }
+            if (info.Length > MaxInputBytes) { error = $"{option} {path}: larger than {MaxInputBytes >> 20} MiB"; return false; }
+            text = File.ReadAllText(path);
+            error = null;
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            error = $"{option} {path}: {(ex is UnauthorizedAccessException ? "permission denied" : ex.Message)}";
+            return false;
+        }
+    }
+}
