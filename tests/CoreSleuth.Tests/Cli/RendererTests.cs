@@ -81,13 +81,14 @@ public class RendererTests
     {
         var report = new ThreadsReport("x.core",
         [
-            new ThreadRow(1, 100100, "mysqld", 0x401000UL, 0x7fffffffe000UL, "fifoor", "sleeping", "SSTOP", 0x801234000UL, 42),
+            new ThreadRow(1, 100100, "mysqld", 0x401000UL, 0x7fffffffe000UL, "fifoor", "sleeping", "SSTOP", 0x801234000UL, 42)
+                { MySqlCommand = "Query", MySqlTime = 512, MySqlState = "System lock" },
             new ThreadRow(2, 100101, "mysqld", 0x401000UL, 0x7fffffffd000UL, null, "stopped", "SSTOP"),
         ], []);
         var lines = Text(report, TextReport.Write).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Matches(@"^#\s+LWP\s+PTHREAD_T\s+MYSQL_ID\s+NAME\s+RIP\s+RSP\s+WAIT\s+STATE$", lines[0]);
-        Assert.Matches(@"^1\s+100100\s+0x801234000\s+42\s+mysqld\s+0x401000\s+0x7fffffffe000\s+fifoor\s+sleeping$", lines[1]);
-        Assert.Matches(@"^2\s+100101\s+-\s+-\s+mysqld\s+0x401000\s+0x7fffffffd000\s+-\s+stopped$", lines[2]);
+        Assert.Matches(@"^#\s+LWP\s+PTHREAD_T\s+MYSQL_ID\s+COMMAND\s+TIME\s+MYSQL_STATE\s+NAME\s+RIP\s+RSP\s+WAIT\s+STATE$", lines[0]);
+        Assert.Matches(@"^1\s+100100\s+0x801234000\s+42\s+Query\s+512\s+System lock\s+mysqld\s+0x401000\s+0x7fffffffe000\s+fifoor\s+sleeping$", lines[1]);
+        Assert.Matches(@"^2\s+100101\s+-\s+-\s+-\s+-\s+-\s+mysqld\s+0x401000\s+0x7fffffffd000\s+-\s+stopped$", lines[2]);
     }
 
     [Theory]
