@@ -285,7 +285,8 @@ internal static class FunctionAssembler
             }
         }
 
-        if (spec.Calls.Count == 0)
+        // An empty function (e.g. libthr's _thread_bp_create) is only prologue and epilogue, as compiled.
+        if (spec.Calls.Count == 0 && (kept.Count > 0 || frame.LocalsSize > 0))
         {
             asm.xor(eax, eax);
         }
