@@ -154,10 +154,20 @@ public static class ElfImageBuilder
             functionOffsets.Add(layout.Take(code.Code.Length, 16));
         }
 
-        var textSize = layout.Position - textOffset;
         var fdeSizes = provisional.Select(p => FdeSize(p.Cfi)).ToList();
-        var ehFrameHdrOffset = layout.Take(12 + (8 * spec.Functions.Count), 4);
         var ehFrameSize = CieSize + fdeSizes.Sum() + 4;
+
+        // Real text segments span many pages; keep at least one full page of text so that the data
+        // segment never shares the file's first page (its mapping offset is then never 0, and only
+        // the text mapping has offset 0 — the ELF header, spec §9.3).
+        var tail = 4 + 12 + (8 * spec.Functions.Count) + 8 + ehFrameSize;
+        if (layout.Position + tail < (int)PageSize + 16)
+        {
+            layout.Skip((int)PageSize + 16 - (layout.Position + tail));
+        }
+
+        var textSize = layout.Position - textOffset;
+        var ehFrameHdrOffset = layout.Take(12 + (8 * spec.Functions.Count), 4);
         var ehFrameOffset = layout.Take(ehFrameSize, 8);
         var textFileEnd = layout.Position;
 
@@ -464,6 +474,11 @@ public static class ElfImageBuilder
             }
 
             file.Bytes(assembled[i].Code);
+        }
+
+        while (file.Length < textOffset + textSize)
+        {
+            file.U8(0xcc);
         }
 
         AddSection(".text", ShtProgbits, ShfAlloc | ShfExecInstr, textOffset, TextVaddr(textOffset), textSize, 16);

@@ -68,10 +68,10 @@ public static class MysqldProcessTemplate
         var v = options.Version;
         return new BuiltImages(
             ElfImageBuilder.Build(MysqldImage.Spec(v, options.OmitFramePointers)),
-            ElfImageBuilder.Build(FreeBsdSystemImages.Rtld(v)),
+            ElfImageBuilder.Build(FreeBsdSystemImages.Rtld(v) with { OmitFramePointers = options.OmitFramePointers }),
             ElfImageBuilder.Build(FreeBsdSystemImages.Libthr(v, options.HideLibthrSymbols) with { OmitFramePointers = options.OmitFramePointers }),
             ElfImageBuilder.Build(FreeBsdSystemImages.Libc(v) with { OmitFramePointers = options.OmitFramePointers }),
-            [.. MysqldImage.FillerLibraries(v).Select(ElfImageBuilder.Build)]);
+            [.. MysqldImage.FillerLibraries(v).Select(f => ElfImageBuilder.Build(f with { OmitFramePointers = options.OmitFramePointers }))]);
     }
 
     /// <summary>The thread roles in creation order (main first, the LOAD DATA thread last).</summary>
