@@ -33,6 +33,9 @@ public sealed record MysqldScenarioOptions
 
     public bool OmitFramePointers { get; init; }
 
+    /// <summary>Leave stale code addresses in stack locals (see <see cref="ThreadSpec.StaleStackValues"/>).</summary>
+    public bool StaleStackValues { get; init; }
+
     public bool HideLibthrSymbols { get; init; }
 
     /// <summary>Add an exited connection thread (tid 1, recycled struct pthread) and a THD that still names it.</summary>
@@ -53,7 +56,8 @@ public sealed record MysqldScenarioOptions
 /// A ready-made mysqld process with 23 threads (main, signal handler, 10 InnoDB I/O threads, the
 /// other InnoDB background threads, a cached and an idle connection thread, and the LOAD DATA thread
 /// blocked in open() on a FIFO), with the statement, an InnoDB-status excerpt and THD-like records
-/// in the heap. Labels: "fifo-path", "statement", "innodb-status", "thd:&lt;lwp&gt;", "pthread:&lt;lwp&gt;", "tcb:&lt;lwp&gt;".
+/// in the heap. Labels: "fifo-path", "statement", "innodb-status", "thd:&lt;lwp&gt;", "thd:exited",
+/// "pthread:&lt;lwp&gt;", "tcb:&lt;lwp&gt;", "pthread:exited:&lt;former lwp&gt;".
 /// </summary>
 public static class MysqldProcessTemplate
 {
@@ -114,12 +118,11 @@ public static class MysqldProcessTemplate
         var builder = new ProcessImageBuilder(v, options.Layout)
             .SetExecutable(images.Mysqld, MysqldImage.Path, [MysqldImage.Path, "--defaults-extra-file=/usr/local/etc/mysql/my.cnf", "--user=mysql"], ["PATH=/sbin:/bin:/usr/sbin:/usr/bin", "HOME=/var/db/mysql", "USER=mysql"])
             .SetRtld(images.Rtld);
-        foreach (var filler in images.Fillers.Where(f => f.FileName != "libgcc_s.so.1"))
+        foreach (var filler in images.Fillers)
         {
             builder.AddLibrary(filler, LibraryPath(filler.FileName));
         }
 
-        builder.AddLibrary(images.Fillers.Single(f => f.FileName == "libgcc_s.so.1"), "/lib/libgcc_s.so.1");
         builder.AddLibrary(images.Libthr, "/lib/libthr.so.3");
         builder.AddLibrary(images.Libc, "/lib/libc.so.7");
 
@@ -151,6 +154,12 @@ public static class MysqldProcessTemplate
             $"MySQL thread id {options.LoadDataThreadId}, OS thread handle {handle}, query id 4711 localhost root executing\n{options.Statement}\n");
         builder.PlaceData(Thd($"thd:{loadDataLwp}", options.LoadDataThreadId, $"pthread:{loadDataLwp}", "statement", options.Statement.Length));
         builder.PlaceData(Thd($"thd:{loadDataLwp - 1}", options.LoadDataThreadId - 1, $"pthread:{loadDataLwp - 1}", null, 0));
+        if (options.IncludeExitedThread)
+        {
+            // A THD whose OS thread has gone: its real_id points at a recycled struct pthread (tid 1).
+            var cached = options.FirstLwp + roles.ToList().FindIndex(r => r.Role == MysqldThreadRole.SessionCached);
+            builder.PlaceData(Thd("thd:exited", options.LoadDataThreadId - 2, $"pthread:exited:{cached + 1000}", null, 0));
+        }
         return builder;
     }
 
@@ -179,6 +188,7 @@ public static class MysqldProcessTemplate
             Name = name,
             PthreadName = role == MysqldThreadRole.Main ? null : name,
             IsMainThread = role == MysqldThreadRole.Main,
+            StaleStackValues = o.StaleStackValues,
         };
 
         static byte[] U64s(params ulong[] values)

@@ -119,7 +119,7 @@ public sealed class ProcessImageBuilder(FreeBsdVersion version, ProcessLayoutOpt
             CheckRegions();
 
             // rtld's startup allocations: Obj_Entry (with the link_map) per object, then the main TLS block.
-            var objEntries = WriteLinkMap(exePath);
+            var objEntries = WriteLinkMap();
             var (auxv, argcAddress) = WriteInitialStack(exePath, arguments, environment);
 
             // libthr: struct pthread for every thread (the main thread's first), TCB + dtv per thread.
@@ -138,8 +138,13 @@ public sealed class ProcessImageBuilder(FreeBsdVersion version, ProcessLayoutOpt
 
             foreach (var t in liveSpecs)
             {
-                _labels[$"pthread:{t.Lwp}"] = pthreads[t];
-                _labels[$"tcb:{t.Lwp}"] = tcbs[t];
+                AddLabel($"pthread:{t.Lwp}", pthreads[t]);
+                AddLabel($"tcb:{t.Lwp}", tcbs[t]);
+            }
+
+            foreach (var e in _b._threads.OfType<ExitedThreadSpec>())
+            {
+                AddLabel($"pthread:exited:{e.FormerLwp}", pthreads[e]);
             }
 
             PlaceHeapData();
@@ -154,7 +159,7 @@ public sealed class ProcessImageBuilder(FreeBsdVersion version, ProcessLayoutOpt
                 threadImages.Add(SimulateThread(spec, i, entryRsp, top, pthreads[spec], tcbs[spec], write: true));
             }
 
-            WritePthreads(liveSpecs, pthreads, tcbs, stackTops, threadImages);
+            WritePthreads(liveSpecs, pthreads, tcbs, stackTops);
             WriteRuntimeLinkage(objEntries);
             foreach (var (address, label) in _pointerFixups)
             {
@@ -393,7 +398,7 @@ public sealed class ProcessImageBuilder(FreeBsdVersion version, ProcessLayoutOpt
 
         // ---------------- rtld: Obj_Entry, link_map, r_debug ----------------
 
-        private Dictionary<LoadedModule, ulong> WriteLinkMap(string exePath)
+        private Dictionary<LoadedModule, ulong> WriteLinkMap()
         {
             var entries = new Dictionary<LoadedModule, ulong>();
             if (_rtldModule is null)
@@ -443,7 +448,6 @@ public sealed class ProcessImageBuilder(FreeBsdVersion version, ProcessLayoutOpt
                 }
             }
 
-            _ = exePath;
             return entries;
         }
 
@@ -826,6 +830,11 @@ public sealed class ProcessImageBuilder(FreeBsdVersion version, ProcessLayoutOpt
                 AddLabel(d.Label, address);
             }
 
+            if (write && spec.StaleStackValues)
+            {
+                WriteStaleValues(spec, frames, [.. spec.FrameData.Select(d => (dataAddresses[d.Label], (ulong)d.Bytes.Length))]);
+            }
+
             ulong Arg(int index)
             {
                 if (index >= spec.SyscallArguments.Count)
@@ -890,14 +899,39 @@ public sealed class ProcessImageBuilder(FreeBsdVersion version, ProcessLayoutOpt
                 frames);
         }
 
+        private void WriteStaleValues(ThreadSpec spec, List<SimulatedFrame> frames, List<(ulong Address, ulong Length)> data)
+        {
+            var inChain = frames.Select(f => f.Function).ToHashSet();
+            var seed = (int)(uint)spec.Lwp;
+            for (var i = 0; i < frames.Count; i++)
+            {
+                var frame = frames[i];
+                var slot = frame.LocalsEnd - 16;
+                if (frame.LocalsEnd - frame.LocalsStart < 32 || data.Any(d => d.Address < frame.LocalsEnd && slot < d.Address + d.Length))
+                {
+                    continue;
+                }
+
+                // A call site of a function that is not on this stack: what a previous, returned call left behind.
+                var others = _modules.SelectMany(m => m.Image.Functions.Where(f => !inChain.Contains(f)).SelectMany(f => f.CallSites.Select(c => m.RuntimeAddress(c.ReturnAddress)))).ToList();
+                var functions = _modules.SelectMany(m => m.Image.Functions.Select(f => m.RuntimeAddress(f.Address))).ToList();
+                if (others.Count == 0)
+                {
+                    continue;
+                }
+
+                Write64(slot, others[(seed + i) % others.Count]);
+                Write64(slot + 8, functions[(seed + (3 * i)) % functions.Count] + 1);
+            }
+        }
+
         // ---------------- libthr ----------------
 
         private void WritePthreads(
             List<ThreadSpec> live,
             Dictionary<object, ulong> pthreads,
             Dictionary<object, ulong> tcbs,
-            Dictionary<ThreadSpec, ulong> stackTops,
-            List<ThreadImage> images)
+            Dictionary<ThreadSpec, ulong> stackTops)
         {
             var l = _layout;
             foreach (var t in _b._threads)
@@ -951,7 +985,6 @@ public sealed class ProcessImageBuilder(FreeBsdVersion version, ProcessLayoutOpt
 
             Write64(head + 8, prevNextField); // tqh_last
             Write32(_libthr.SymbolAddress("_thread_active_threads"), (uint)live.Count);
-            _ = images;
         }
 
         private void WriteRuntimeLinkage(Dictionary<LoadedModule, ulong> objEntries)

@@ -70,6 +70,11 @@ public sealed record ThreadSpec(int Lwp, IReadOnlyList<string> CallChain)
     public ulong? StackTop { get; init; }
 
     public IReadOnlyList<FrameData> FrameData { get; init; } = [];
+
+    /// <summary>Leave stale values in the top 16 bytes of every frame's locals that has room: a
+    /// return address of an unrelated call site (plausible to a stack scanner, but not part of
+    /// the chain) and a code address that follows no call (which validation must reject).</summary>
+    public bool StaleStackValues { get; init; }
 }
 
 /// <summary>A thread that has exited: its struct pthread is still in memory with tid = 1 (TID_TERMINATED).</summary>

@@ -136,6 +136,7 @@ public sealed class LibthrImageTests
         Assert.Equal(1UL, memory.U64(exited.PthreadAddress));      // TID_TERMINATED
         Assert.Equal(1u, memory.U32(exited.PthreadAddress + 400)); // PS_DEAD at the 13.x state offset
         Assert.Equal(0UL, memory.U64(exited.PthreadAddress + 552)); // TCB released
+        Assert.Equal(exited.PthreadAddress, memory.U64(process.Labels["thd:exited"] + MysqldProcessTemplate.ThdRealIdOffset));
     }
 
     [Fact]

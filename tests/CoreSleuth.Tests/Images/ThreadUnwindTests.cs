@@ -290,6 +290,52 @@ public sealed class ThreadUnwindTests
     }
 
     [ToolFact("readelf", "llvm-dwarfdump")]
+    public void Stale_stack_values_do_not_disturb_cfi_but_are_there_for_a_scanner()
+    {
+        var process = MysqldProcessTemplate.Build(new MysqldScenarioOptions { Version = FreeBsdVersion.V12_4, StaleStackValues = true });
+        var memory = new Memory(process);
+        using var temp = new TempFiles();
+        var files = Files(process, temp);
+        var text = process.Regions.Where(r => r.Protection == MemoryProtection.ReadExecute && r.Path is not null).ToList();
+        var strays = 0;
+        foreach (var thread in process.Threads)
+        {
+            var unwound = UnwindByCfi(process, thread, files);
+            Assert.Equal(thread.Frames.Select(f => f.Pc), unwound.Select(u => u.Pc));
+
+            // A naive scan (every 8-byte value pointing into code) sees more than the real frames.
+            var pcs = thread.Frames.Select(f => f.Pc).ToHashSet();
+            for (var at = thread.Registers.Rsp; at < thread.Frames[^1].Cfa; at += 8) // the frames, not the argv/auxv area above _start
+            {
+                var value = memory.U64(at);
+                if (!pcs.Contains(value) && text.Any(r => r.Contains(value)))
+                {
+                    strays++;
+                }
+            }
+        }
+
+        Assert.True(strays >= process.Threads.Count, $"only {strays} stale code addresses on the stacks");
+        Assert.DoesNotContain(Samples.Mysqld("12.4").Threads, t => ContainsStray(Samples.Mysqld("12.4"), t));
+    }
+
+    private static bool ContainsStray(ProcessImage process, ThreadImage thread)
+    {
+        var memory = new Memory(process);
+        var pcs = thread.Frames.Select(f => f.Pc).ToHashSet();
+        for (var at = thread.Registers.Rsp; at < thread.Frames[^1].Cfa; at += 8) // the frames, not the argv/auxv area above _start
+        {
+            var value = memory.U64(at);
+            if (!pcs.Contains(value) && process.Regions.Any(r => r.Protection == MemoryProtection.ReadExecute && r.Path is not null && r.Contains(value)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    [ToolFact("readelf", "llvm-dwarfdump")]
     public void Without_frame_pointers_no_function_uses_rbp_as_frame_pointer()
     {
         var process = Samples.Mysqld("13.5", omitFramePointers: true);
