@@ -107,6 +107,18 @@ public sealed class ItaniumDemanglerTests
         { "_ZTHN3Foo5countE", "TLS init function for Foo::count" },
         { "_ZTWN3Foo5countE", "TLS wrapper function for Foo::count" },
         { "_Z1fIiEDTsr1A1BE1xET_", "decltype (A::B::x) f<int>(int)" },
+        { "_Z1fIiEDTclsr1AE1xIiEEET_", "decltype ((A::x<int>)()) f<int>(int)" },
+        { "_ZN4llvm10checkedAddIiEENSt9enable_ifIXsr3std9is_signedIT_EE5valueENS_8OptionalIS2_EEE4typeES2_S2_", "std::enable_if<std::is_signed<int>::value, llvm::Optional<int> >::type llvm::checkedAdd<int>(int, int)" },
+
+        // <unresolved-name> with the old grammar: only parses when the whole name is retried with it
+        { "_Z1fIiEDTsr1A1xE1B", "decltype (A::x) f<int>(B)" },
+        { "_Z1fIiEDTsr1A1BE1xEi", "decltype (A::B::x) f<int>(int)" },
+
+        // Rarer special names: gcj resources, C++20 modules, lambda template heads
+        { "_ZGr3_S3", "java resource S3" },
+        { "_ZGIW3foo", "initializer for module foo" },
+        { "_ZNW4llvm11LLVMContextD1Ev", "LLVMContext@llvm::~LLVMContext()" },
+        { "_ZZ1fvENKUlTyT_E_clIiEEDaS_", "auto f()::{lambda<typename $T0>($T0)#1}::operator()<int>(int) const" },
         { "_ZN9__gnu_cxx13new_allocatorIcED2Ev", "__gnu_cxx::new_allocator<char>::~new_allocator()" },
         { "_ZdlPvm", "operator delete(void*, unsigned long)" },
         { "_Znwm", "operator new(unsigned long)" },

@@ -96,6 +96,8 @@ internal enum DemangleKind
     TemplateNonTypeParm,
     TemplateTemplateParm,
     TemplatePackParm,
+    JavaResource,
+    CompoundName,
 }
 
 /// <summary>How a builtin type prints when it is the type of a literal (<c>L i 5 E</c> prints as <c>5</c>).</summary>

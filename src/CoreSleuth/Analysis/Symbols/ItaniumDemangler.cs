@@ -56,26 +56,33 @@ public static class ItaniumDemangler
         if (string.IsNullOrEmpty(mangled) || mangled.Length > MaxMangledLength || mangled.Contains('\0'))
             return null;
 
-        var parser = new ItaniumParser(mangled);
-        DemangleNode? root;
-        if (mangled.StartsWith("_Z", StringComparison.Ordinal))
-        {
-            root = parser.MangledName(true);
-        }
-        else if (mangled.Length > 10 && mangled.StartsWith("_GLOBAL_", StringComparison.Ordinal)
-                 && mangled[8] is '.' or '_' or '$' && mangled[9] is 'D' or 'I' && mangled[10] == '_')
-        {
-            // _GLOBAL__I_<name>: global constructors (I) or destructors (D) keyed to a name.
-            root = parser.GlobalCtorDtor(mangled[9] == 'I');
-        }
-        else
-        {
+        bool mangledName = mangled.StartsWith("_Z", StringComparison.Ordinal);
+        bool globalCtorDtor = !mangledName && mangled.Length > 10
+            && mangled.StartsWith("_GLOBAL_", StringComparison.Ordinal)
+            && mangled[8] is '.' or '_' or '$' && mangled[9] is 'D' or 'I' && mangled[10] == '_';
+        if (!mangledName && !globalCtorDtor)
             return null; // c++filt does not demangle bare types by default
+
+        var root = Parse(mangled, globalCtorDtor, oldUnresolvedNameGrammar: false, out bool sawUnresolvedName);
+        if (root is null && sawUnresolvedName)
+        {
+            // Names mangled before the ABI fixed <unresolved-name> only parse with the old
+            // grammar; GNU retries the whole name with it, and so do we.
+            root = Parse(mangled, globalCtorDtor, oldUnresolvedNameGrammar: true, out _);
         }
 
+        return root is null ? null : ItaniumPrinter.Print(root, MaxDemangledLength, MaxPrintSteps);
+    }
+
+    private static DemangleNode? Parse(string mangled, bool globalCtorDtor, bool oldUnresolvedNameGrammar, out bool sawUnresolvedName)
+    {
+        var parser = new ItaniumParser(mangled, oldUnresolvedNameGrammar);
+
+        // _GLOBAL__I_<name>: global constructors (I) or destructors (D) keyed to a name.
+        var root = globalCtorDtor ? parser.GlobalCtorDtor(mangled[9] == 'I') : parser.MangledName(true);
+        sawUnresolvedName = parser.SawUnresolvedName;
+
         // The whole name must be consumed.
-        if (root is null || !parser.AtEnd)
-            return null;
-        return ItaniumPrinter.Print(root, MaxDemangledLength, MaxPrintSteps);
+        return parser.AtEnd ? root : null;
     }
 }

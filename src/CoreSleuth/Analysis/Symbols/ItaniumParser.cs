@@ -26,14 +26,22 @@ internal sealed class ItaniumParser
     private bool _isConversion;
     private int _recursionLevel;
 
-    public ItaniumParser(string mangled)
+    private readonly bool _oldUnresolvedNameGrammar;
+
+    /// <param name="mangled">The whole mangled name.</param>
+    /// <param name="oldUnresolvedNameGrammar">Parse <c>sr</c> unresolved names with the grammar of older ABI versions.</param>
+    public ItaniumParser(string mangled, bool oldUnresolvedNameGrammar = false)
     {
+        _oldUnresolvedNameGrammar = oldUnresolvedNameGrammar;
         _s = mangled;
         _maxComps = 2 * mangled.Length;
         _maxSubs = mangled.Length;
     }
 
     public bool AtEnd => _pos >= _s.Length;
+
+    /// <summary>True once an unresolved name was read with the current grammar: a failed parse is then worth retrying with the old one.</summary>
+    public bool SawUnresolvedName { get; private set; }
 
     // ---- character access (out-of-range reads yield '\0', like the C string terminator) ----
 
@@ -80,7 +88,7 @@ internal sealed class ItaniumParser
                 or DemangleKind.Binary or DemangleKind.BinaryArgs or DemangleKind.Trinary
                 or DemangleKind.TrinaryArg1 or DemangleKind.Literal or DemangleKind.LiteralNeg
                 or DemangleKind.VendorExpr or DemangleKind.VectorType or DemangleKind.Clone
-                or DemangleKind.ModuleEntity:
+                or DemangleKind.ModuleEntity or DemangleKind.CompoundName:
                 if (left is null || right is null)
                     return null;
                 break;
@@ -97,7 +105,7 @@ internal sealed class ItaniumParser
                 or DemangleKind.Nullary or DemangleKind.TrinaryArg2 or DemangleKind.TemplateParamObject
                 or DemangleKind.StructuredBinding or DemangleKind.ModuleInit or DemangleKind.TemplateHead
                 or DemangleKind.TemplateNonTypeParm or DemangleKind.TemplateTemplateParm
-                or DemangleKind.TemplatePackParm:
+                or DemangleKind.TemplatePackParm or DemangleKind.JavaResource:
                 if (left is null)
                     return null;
                 break;
@@ -858,13 +866,68 @@ internal sealed class ItaniumParser
                     return Comp(DemangleKind.ModuleInit, module, null);
                 }
 
+                case 'r':
+                    return JavaResource();
+
                 default:
-                    // 'Gr' (Java resources) is not supported.
                     return null;
             }
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// <c>Gr &lt;length&gt; _ &lt;text&gt;</c>: a gcj resource name, where <c>$S</c>, <c>$_</c> and
+    /// <c>$$</c> stand for '/', '.' and '$'.
+    /// </summary>
+    private DemangleNode? JavaResource()
+    {
+        int len = Number();
+        if (len <= 1)
+            return null;
+        if (NextChar() != '_')
+            return null;
+        len--;
+
+        DemangleNode? p = null;
+        while (len > 0)
+        {
+            if (AtEnd)
+                return null;
+            DemangleNode? next;
+            if (Peek == '$')
+            {
+                char escaped = PeekNext switch
+                {
+                    'S' => '/',
+                    '_' => '.',
+                    '$' => '$',
+                    _ => '\0',
+                };
+                if (escaped == '\0')
+                    return null;
+                Advance(2);
+                len -= 2;
+                next = MakeName(escaped.ToString());
+            }
+            else
+            {
+                int start = _pos;
+                while (_pos - start < len && !AtEnd && Peek != '$')
+                    _pos++;
+                len -= _pos - start;
+                next = MakeNameAt(start, _pos - start);
+            }
+
+            if (next is null)
+                return null;
+            p = p is null ? next : Comp(DemangleKind.CompoundName, p, next);
+            if (p is null)
+                return null;
+        }
+
+        return Comp(DemangleKind.JavaResource, p, null);
     }
 
     private bool CallOffset(char c)
@@ -1802,41 +1865,35 @@ internal sealed class ItaniumParser
     }
 
     /// <summary>
-    /// The part of an &lt;unresolved-name&gt; after <c>sr</c>. Two shapes are accepted, as GNU
-    /// does: <c>&lt;unresolved-qualifier-level&gt;+ E &lt;base-unresolved-name&gt;</c>, read like a
-    /// nested-name prefix whose levels are not substitution candidates (tried first unless the
-    /// name starts with a template parameter, substitution, decltype or nested name), and
-    /// <c>&lt;unresolved-type&gt; &lt;base-unresolved-name&gt;</c>, where the type is an ordinary
-    /// type (so <c>N...E</c>, <c>T_</c>, <c>S_</c> and class names are candidates as usual).
-    /// Template arguments after the base apply to the whole qualified name, which is how GNU
-    /// prints them: <c>(A::x&lt;int&gt;)()</c>.
+    /// The part of an &lt;unresolved-name&gt; after <c>sr</c>. The ABI changed this grammar, and
+    /// GNU parses a name with the current one first and, if the whole name then fails, again
+    /// with the old one (see <see cref="SawUnresolvedName"/>):
+    /// <list type="bullet">
+    /// <item>current: <c>&lt;unresolved-qualifier-level&gt;+ E &lt;base-unresolved-name&gt;</c>
+    /// when the name starts like an unqualified name (digit, lower case, L, U), read like a
+    /// nested-name prefix whose levels are not substitution candidates; otherwise
+    /// <c>&lt;unresolved-type&gt; &lt;base-unresolved-name&gt;</c>;</item>
+    /// <item>old: <c>&lt;type&gt; &lt;unqualified-name&gt;</c>, the type being an ordinary type and
+    /// so a substitution candidate.</item>
+    /// </list>
+    /// GNU is lenient: a qualifier that does not parse is dropped (the base name is printed
+    /// alone) and the 'E' is optional. Template arguments after the base apply to the whole
+    /// qualified name, which is how GNU prints them: <c>(A::x&lt;int&gt;)()</c>.
     /// </summary>
     private DemangleNode? UnresolvedName()
     {
-        if (Peek is not ('N' or 'T' or 'S' or 'D'))
+        if (!_oldUnresolvedNameGrammar)
         {
-            int savedPos = _pos;
-            int savedSubs = _subs.Count;
-            int savedComps = _comps;
-            var savedLastName = _lastName;
-
-            // GNU is lenient here: a prefix that does not parse is dropped and the 'E' is
-            // optional, so a damaged qualifier still leaves the base name.
-            var prefix = Prefix(false);
-            CheckChar('E');
-            var resolved = WithTemplateArgs(UnqualifiedName(prefix, null));
-            if (resolved is not null)
-                return resolved;
-
-            _pos = savedPos;
-            _subs.RemoveRange(savedSubs, _subs.Count - savedSubs);
-            _comps = savedComps;
-            _lastName = savedLastName;
+            SawUnresolvedName = true;
+            if (IsDigit(Peek) || IsLower(Peek) || Peek is 'L' or 'U')
+            {
+                var prefix = Prefix(false);
+                CheckChar('E');
+                return WithTemplateArgs(UnqualifiedName(prefix, null));
+            }
         }
 
         var type = Type();
-        if (type is null)
-            return null;
         return WithTemplateArgs(UnqualifiedName(type, null));
     }
 

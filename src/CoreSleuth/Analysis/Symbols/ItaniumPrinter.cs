@@ -606,6 +606,15 @@ internal sealed class ItaniumPrinter
                 Append("...");
                 return;
 
+            case DemangleKind.JavaResource:
+                Prefixed("java resource ", dc.Left);
+                return;
+
+            case DemangleKind.CompoundName:
+                Comp(dc.Left);
+                Comp(dc.Right);
+                return;
+
             case DemangleKind.ModuleInit:
                 Prefixed("initializer for module ", dc.Left);
                 return;
