@@ -17,8 +17,12 @@ public static class ItaniumDemangler
     /// <summary>Longest mangled name accepted; GNU's demangler refuses longer names (its component budget).</summary>
     public const int MaxMangledLength = ItaniumParser.RecursionLimit / 2;
 
-    /// <summary>Longest demangled text produced; substitutions can expand a short name a lot.</summary>
-    public const int MaxDemangledLength = 64 * 1024;
+    /// <summary>
+    /// Longest demangled text produced. Substitutions can expand a short name enormously
+    /// (exponentially, for hostile input); the longest real name seen in ~400,000 C++ symbols
+    /// of a Debian system demangles to about 24,000 characters.
+    /// </summary>
+    public const int MaxDemangledLength = 256 * 1024;
 
     /// <summary>Upper bound on printing steps, so names whose expansion prints nothing still finish quickly.</summary>
     private const int MaxPrintSteps = 1 << 20;

@@ -440,7 +440,7 @@ internal sealed class ItaniumParser
 
                     if (Peek == 'S')
                     {
-                        module = Substitution(false);
+                        module = Substitution();
                         if (module is null)
                             return null;
                         if (module.Kind is not (DemangleKind.ModuleName or DemangleKind.ModulePartition))
@@ -551,7 +551,7 @@ internal sealed class ItaniumParser
                 DemangleNode? module = null;
                 if (peek == 'S')
                 {
-                    module = Substitution(true);
+                    module = Substitution();
                     if (module is null)
                         return null;
                     if (module.Kind is not (DemangleKind.ModuleName or DemangleKind.ModulePartition))
@@ -1320,7 +1320,7 @@ internal sealed class ItaniumParser
                 char next = PeekNext;
                 if (IsDigit(next) || next == '_' || IsUpper(next))
                 {
-                    dc = Substitution(false);
+                    dc = Substitution();
                     if (dc?.Kind is DemangleKind.ModuleName or DemangleKind.ModulePartition)
                         return null; // a module is not a type
                     if (Peek == 'I')
@@ -2143,9 +2143,12 @@ internal sealed class ItaniumParser
 
     // ---- substitutions ----
 
-    private DemangleNode? Substitution(bool prefix)
+    /// <summary>
+    /// <c>S_</c>, <c>S&lt;seq-id&gt;_</c> or an abbreviation (<c>St</c>, <c>Sa</c>, <c>Ss</c>, ...).
+    /// c++filt runs verbose, so abbreviations print in full wherever they appear.
+    /// </summary>
+    private DemangleNode? Substitution()
     {
-        _ = prefix; // c++filt is verbose, so prefix position does not change the expansion
         if (!CheckChar('S'))
             return null;
         char c = NextChar();
