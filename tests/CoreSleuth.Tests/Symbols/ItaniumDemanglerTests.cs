@@ -15,7 +15,7 @@ public sealed class ItaniumDemanglerTests
         { "_Z7my_openPKcim", "my_open(char const*, int, unsigned long)" },
         { "_ZN7mysqlnd4openEPKci", "mysqlnd::open(char const*, int)" },
         { "_ZNK3Foo3barEv", "Foo::bar() const" },
-        { "_ZL12local_helperi", "local_helper(int)" },
+        { "_ZL11local_counti", "local_count(int)" },
 
         // Special names: vtables, typeinfo, VTT, thunks, construction vtables, guards, temporaries
         { "_ZTV4Base", "vtable for Base" },
