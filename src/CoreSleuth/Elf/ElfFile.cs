@@ -161,6 +161,14 @@ public sealed class ElfFile
 
         long start = (long)phoff;
         int limit = count;
+        // No producer lets the program header table run into the section header table (which
+        // follows it directly with PN_XNUM, spec §1.1): a count that says so is wrong.
+        ulong shoff = Header.SectionHeaderOffset;
+        if (shoff > phoff && (shoff - phoff) / PhdrSize < (ulong)count)
+        {
+            limit = (int)((shoff - phoff) / PhdrSize);
+            Warn(56, $"the program header count {count} would run into the section header table at 0x{shoff:x}; only the first {limit} are read");
+        }
         for (int i = 0; i < limit; i++)
         {
             long offset = start + (long)i * PhdrSize;

@@ -46,7 +46,7 @@ public sealed class AddressSpace
             if (end != p.VirtualAddress + p.MemorySize)
                 warnings.Add($"PT_LOAD {p.Index} at 0x{p.VirtualAddress:x} with p_memsz 0x{p.MemorySize:x} runs past the top of the address space; it is clipped at 0xffffffffffffffff");
             candidates.Add(new CoreSegment(p.VirtualAddress, end, (long)Math.Min(p.Offset, long.MaxValue),
-                Math.Min(p.FileSize, p.MemorySize), p.Flags, p.Index));
+                Math.Min(Math.Min(p.FileSize, p.MemorySize), end - p.VirtualAddress), p.Flags, p.Index));
         }
 
         // Producers write disjoint PT_LOADs in address order (spec §1.2). If they overlap anyway,
