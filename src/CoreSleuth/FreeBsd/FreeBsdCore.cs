@@ -377,6 +377,8 @@ public sealed class FreeBsdCore : IDisposable
         var gdb = new List<string>();
         if (Elf.Notes.Any(n => n.Name == "GDB")) gdb.Add("a \"GDB\" note is present (gdb's target description, spec §2.1)");
         if (Elf.SectionHeaders.Count > 0 && !Elf.Header.ExtendedNumbering) gdb.Add("the core carries a section header table, as BFD writes it (spec §1.1)");
+        if (Elf.Notes.Any(n => n.Name == "CORE" && n.Type is NoteType.PrStatus or NoteType.FpRegSet or NoteType.PrPsInfo))
+            gdb.Add("register or process notes are named \"CORE\", as BFD's generic writers name them; the kernel and gcore write \"FreeBSD\" (spec §2.1)");
         bool thrMisc = Elf.Notes.Any(n => n.Type == NoteType.ThrMisc && n.Name == "FreeBSD");
         bool proc = Elf.Notes.Any(n => n.Type == NoteType.ProcStatProc && n.Name == "FreeBSD");
         // A core cut short may simply have lost those notes: only a complete note segment counts.

@@ -296,6 +296,14 @@ public sealed class NoteDecodingTests
             Assert.Equal(0x1234UL, Assert.Single(core.Threads).Registers.Rip);
             Assert.Contains(core.ProducerEvidence, e => e.Contains("\"GDB\"", StringComparison.Ordinal));
         }
+
+        // A gdb core cut short before its "GDB" note: the "CORE" note names still tell.
+        var cutGdb = gdb.Build(out var layout)[..(layout.NoteOffsets[3] + 2)];
+        using (var core = FreeBsdCore.Load(ByteSource.FromBytes(cutGdb)))
+        {
+            Assert.Equal(CoreProducer.Gdb, core.Producer);
+            Assert.Contains(core.ProducerEvidence, e => e.Contains("\"CORE\"", StringComparison.Ordinal));
+        }
     }
 
     [Fact]
