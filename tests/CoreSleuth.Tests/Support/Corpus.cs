@@ -120,3 +120,13 @@ public sealed class LldbTheoryAttribute : TheoryAttribute
         else if (Tools.Lldb is null) Skip = Tools.LldbMissingReason;
     }
 }
+
+/// <summary>A fact that needs the corpus and <c>lldb-16</c>; skipped with a reason when either is absent.</summary>
+public sealed class LldbFactAttribute : FactAttribute
+{
+    public LldbFactAttribute()
+    {
+        if (!Corpus.Available) Skip = Corpus.MissingReason;
+        else if (Tools.Lldb is null) Skip = Tools.LldbMissingReason;
+    }
+}
