@@ -7,7 +7,7 @@ namespace CoreSleuth.Elf;
 public class CoreFormatException : Exception
 {
     public CoreFormatException(long fileOffset, string problem)
-        : base($"at file offset 0x{fileOffset:x}: {problem}")
+        : base($"at file offset 0x{fileOffset:x}: {problem.TrimEnd('.')}.")
     {
         FileOffset = fileOffset;
         Problem = problem;

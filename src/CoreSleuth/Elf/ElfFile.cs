@@ -24,7 +24,7 @@ public sealed class ElfFile
     private ElfFile(ByteSource source)
     {
         Source = source;
-        Header = ReadHeader(source);
+        Header = ReadHeader(source, Warn);
         ProgramHeaders = ReadProgramHeaders();
         SectionHeaders = ReadSectionHeaders();
         Notes = ReadNotes();
@@ -36,6 +36,9 @@ public sealed class ElfFile
     public IReadOnlyList<SectionHeader> SectionHeaders { get; }
     public IReadOnlyList<ElfNote> Notes { get; }
 
+    /// <summary>True when a PT_NOTE segment is cut short by the end of the file, so notes may be missing.</summary>
+    public bool NotesTruncated { get; private set; }
+
     /// <summary>What was damaged or odd, each naming the file offset.</summary>
     public IReadOnlyList<string> Warnings => warnings;
 
@@ -44,33 +47,43 @@ public sealed class ElfFile
 
     private void Warn(long offset, string message) => warnings.Add($"at file offset 0x{offset:x}: {message}");
 
-    private static ElfHeader ReadHeader(ByteSource source)
+    /// <summary>"the file ends at 0x…": every truncation warning names where the bytes stop.</summary>
+    private string EndOfFile => $"the file ends at offset 0x{Source.Length:x}";
+
+    private static ElfHeader ReadHeader(ByteSource source, Action<long, string> warn)
     {
+        const string reads = "CoreSleuth reads FreeBSD amd64 (x86-64) ELF core files";
         var ident = source.Slice(0, 16);
-        if (ident.Length < 4 || ident[0] != 0x7F || ident[1] != (byte)'E' || ident[2] != (byte)'L' || ident[3] != (byte)'F')
-        {
-            if (source.Length == 0)
-                throw new CoreFormatException(0, "the file is empty; expected an ELF core (magic 7f 45 4c 46)");
-            throw new CoreFormatException(0,
-                $"not an ELF file: the first bytes are {Convert.ToHexString(source.Slice(0, 4)).ToLowerInvariant()}, expected 7f454c46 (\"\\x7fELF\")");
-        }
+        if (source.Length == 0)
+            throw new CoreFormatException(0, $"the file is empty (0 bytes); {reads}");
+        if (!IsElfMagicPrefix(source.Slice(0, 4)))
+            throw new UnsupportedCoreException($"{source.Name} is not an ELF file ({DescribeContent(source)}); {reads}.");
         if (ident.Length < 16)
-            throw new CoreFormatException(0, $"the ELF identification needs 16 bytes but the file has {source.Length}");
+            throw new CoreFormatException(0, $"the file ends at offset 0x{source.Length:x}, inside the 16-byte ELF identification; {reads}");
 
         byte elfClass = ident[4], data = ident[5], osAbi = ident[7];
         if (elfClass == ELFCLASS32)
         {
-            var m = source.Slice(18, 2);
-            string machine = m.Length == 2 ? DescribeMachine(BinaryPrimitives.ReadUInt16LittleEndian(m)) : "unknown machine";
+            // Elf32_Ehdr has e_type and e_machine at the same offsets as Elf64_Ehdr (16 and 18).
+            var tm = source.Slice(16, 4);
+            string what = tm.Length == 4
+                ? $"{DescribeType(U16(tm, 0), OsAbiQualifier(osAbi))} for {DescribeMachine(U16(tm, 2))}"
+                : "an ELF file";
             throw new UnsupportedCoreException(
-                $"{source.Name} is a 32-bit ELF file (ELFCLASS32, {machine}, OS/ABI {DescribeOsAbi(osAbi)}); CoreSleuth reads only 64-bit FreeBSD amd64 (x86-64) core files.");
+                $"{source.Name} is {what}, a 32-bit (ELFCLASS32) ELF file; CoreSleuth reads only 64-bit FreeBSD amd64 (x86-64) core files.");
         }
         if (elfClass != ELFCLASS64)
-            throw new CoreFormatException(4, $"EI_CLASS is {elfClass}; expected 2 (ELFCLASS64)");
+            throw new CoreFormatException(4, $"EI_CLASS is {elfClass}, neither 1 (32-bit) nor 2 (64-bit), so this is no usable ELF file; {reads}");
         if (data != ELFDATA2LSB)
-            throw new CoreFormatException(5, $"EI_DATA is {data}; expected 1 (little-endian); CoreSleuth reads only FreeBSD amd64 cores");
+        {
+            if (data == 2)
+                throw new UnsupportedCoreException($"{source.Name} is a big-endian (ELFDATA2MSB) 64-bit ELF file; {reads}, which are little-endian.");
+            throw new CoreFormatException(5, $"EI_DATA is {data}, neither 1 (little-endian) nor 2 (big-endian); {reads}");
+        }
 
-        var h = source.Require(0, EhdrSize, "the ELF64 header");
+        var h = source.Slice(0, EhdrSize);
+        if (h.Length < EhdrSize)
+            throw new CoreFormatException(0, $"the file ends at offset 0x{source.Length:x}, inside the 64-byte ELF64 header; {reads}");
         ushort phnum = U16(h, 56);
         var header = new ElfHeader(
             Class: elfClass, Data: data, OsAbi: osAbi, AbiVersion: h[8],
@@ -81,18 +94,55 @@ public sealed class ElfFile
             ProgramHeaderCount: phnum, ExtendedNumbering: phnum == PN_XNUM);
 
         if (header.ExtendedNumbering)
-        {
-            // Spec §1.1: with PN_XNUM the real count is sh_info of section header 0.
-            long shoff = checked((long)Math.Min(header.SectionHeaderOffset, long.MaxValue));
-            if (header.SectionHeaderOffset == 0)
-                throw new CoreFormatException(56, "e_phnum is PN_XNUM (0xffff) but e_shoff is 0, so the real program-header count is missing");
-            var sh0 = source.Require(shoff, ShdrSize, "section header 0 (it holds the PN_XNUM program-header count)");
-            uint count = U32(sh0, 44);
-            if (count > MaxProgramHeaders)
-                throw new CoreFormatException(shoff + 44, $"sh_info claims {count} program headers; more than {MaxProgramHeaders} is not a plausible core");
-            header = header with { ProgramHeaderCount = (int)count };
-        }
+            header = header with { ProgramHeaderCount = ExtendedProgramHeaderCount(source, header, warn) };
         return header;
+    }
+
+    /// <summary>
+    /// Spec §1.1: with PN_XNUM the real count is sh_info of section header 0, which gcore and
+    /// the kernel write right after the program headers. When that header is missing (a core
+    /// cut short inside its header tables), its position still tells the count.
+    /// </summary>
+    private static int ExtendedProgramHeaderCount(ByteSource source, ElfHeader header, Action<long, string> warn)
+    {
+        ulong shoff = header.SectionHeaderOffset, phoff = header.ProgramHeaderOffset;
+        if (shoff == 0)
+            throw new CoreFormatException(56, "e_phnum is PN_XNUM (0xffff) but e_shoff is 0, so the real program-header count is missing");
+        var sh0 = shoff < (ulong)source.Length ? source.Slice((long)shoff, ShdrSize) : [];
+        if (sh0.Length == ShdrSize)
+        {
+            uint count = U32(sh0, 44);
+            if (count <= MaxProgramHeaders) return (int)count;
+            warn((long)shoff + 44, $"sh_info of section header 0 claims {count} program headers (PN_XNUM); only the first {MaxProgramHeaders} are read");
+            return MaxProgramHeaders;
+        }
+        if (shoff > phoff && (shoff - phoff) % PhdrSize == 0 && (shoff - phoff) / PhdrSize <= MaxProgramHeaders)
+        {
+            int inferred = (int)((shoff - phoff) / PhdrSize);
+            warn((long)Math.Min(shoff, long.MaxValue),
+                $"section header 0, which holds the PN_XNUM program-header count, lies past the end of the file (the file ends at offset 0x{source.Length:x}); the count is taken as {inferred}, the room between e_phoff and e_shoff (spec §1.1)");
+            return inferred;
+        }
+        throw new CoreFormatException((long)Math.Min(shoff, long.MaxValue),
+            $"e_phnum is PN_XNUM (0xffff) but section header 0 at 0x{shoff:x}, which holds the real program-header count, lies past the end of the file (the file ends at offset 0x{source.Length:x})");
+    }
+
+    private static bool IsElfMagicPrefix(ReadOnlySpan<byte> first)
+    {
+        ReadOnlySpan<byte> magic = [0x7F, (byte)'E', (byte)'L', (byte)'F'];
+        return first.Length > 0 && magic.StartsWith(first);
+    }
+
+    /// <summary>What a non-ELF file looks like, for the refusal sentence.</summary>
+    private static string DescribeContent(ByteSource source)
+    {
+        var b = source.Slice(0, 8);
+        string hex = string.Join(' ', b.ToArray().Select(x => x.ToString("x2")));
+        if (b.Length >= 2 && b[0] == 0x1F && b[1] == 0x8B)
+            return $"it is gzip-compressed, starting with {hex}; a compressed core must be decompressed first";
+        if (b.Length >= 4 && b[0] == 0x28 && b[1] == 0xB5 && b[2] == 0x2F && b[3] == 0xFD)
+            return $"it is zstd-compressed, starting with {hex}; a compressed core must be decompressed first";
+        return $"it starts with the bytes {hex}, not the ELF magic 7f 45 4c 46";
     }
 
     private List<ProgramHeader> ReadProgramHeaders()
@@ -102,22 +152,46 @@ public sealed class ElfFile
         if (count == 0) return list;
         if (Header.ProgramHeaderEntrySize != PhdrSize)
             throw new CoreFormatException(54, $"e_phentsize is {Header.ProgramHeaderEntrySize}; ELF64 program headers are {PhdrSize} bytes");
-        if (Header.ProgramHeaderOffset >= (ulong)Source.Length)
+        ulong phoff = Header.ProgramHeaderOffset;
+        if (phoff >= (ulong)Source.Length)
         {
-            Warn(32, $"the program header table at 0x{Header.ProgramHeaderOffset:x} lies beyond the end of the file ({Source.Length} bytes): no segments");
+            Warn(32, $"the program header table at 0x{phoff:x} lies past the end of the file ({EndOfFile}): no segments, notes or memory");
             return list;
         }
 
-        long offset = (long)Header.ProgramHeaderOffset;
-        for (int i = 0; i < count; i++, offset += PhdrSize)
+        long start = (long)phoff;
+        int limit = count;
+        // No producer lets the program header table run into the section header table (which
+        // follows it directly with PN_XNUM, spec §1.1): a count that says so is wrong.
+        ulong shoff = Header.SectionHeaderOffset;
+        if (shoff > phoff && (shoff - phoff) / PhdrSize < (ulong)count)
         {
+            limit = (int)((shoff - phoff) / PhdrSize);
+            Warn(56, $"the program header count {count} would run into the section header table at 0x{shoff:x}; only the first {limit} are read");
+        }
+        for (int i = 0; i < limit; i++)
+        {
+            long offset = start + (long)i * PhdrSize;
             var p = Source.Slice(offset, PhdrSize);
             if (p.Length < PhdrSize)
             {
-                Warn(offset, $"the file ends inside the program header table: {i} of {count} program headers are readable");
+                Warn(offset, $"{EndOfFile}, inside the program header table: {i} of {count} program headers are readable");
                 break;
             }
-            list.Add(new ProgramHeader(i, U32(p, 0), U32(p, 4), U64(p, 8), U64(p, 16), U64(p, 24), U64(p, 32), U64(p, 40), U64(p, 48)));
+            var ph = new ProgramHeader(i, U32(p, 0), U32(p, 4), U64(p, 8), U64(p, 16), U64(p, 24), U64(p, 32), U64(p, 40), U64(p, 48));
+            list.Add(ph);
+
+            // A producer never lets segment data overlap the header table; when the count says it
+            // does, the count is wrong and the "headers" past that point are segment bytes.
+            if (ph.FileSize > 0 && ph.Offset > phoff && (ph.Offset - phoff) / PhdrSize < (ulong)limit)
+            {
+                int fits = (int)Math.Max((ph.Offset - phoff) / PhdrSize, (ulong)i + 1);
+                if (fits < limit)
+                {
+                    Warn(56, $"e_phnum claims {count} program headers, but segment {i} starts at 0x{ph.Offset:x}, inside that table; only the first {fits} are read");
+                    limit = fits;
+                }
+            }
         }
         return list;
     }
@@ -153,7 +227,7 @@ public sealed class ElfFile
             var s = Source.Slice(at, ShdrSize);
             if (s.Length < ShdrSize)
             {
-                Warn(at, $"the file ends inside the section header table: {i} of {count} section headers are readable");
+                Warn(at, $"{EndOfFile}, inside the section header table: {i} of {count} section headers are readable");
                 break;
             }
             raw.Add((i, U32(s, 0), U32(s, 4), U64(s, 8), U64(s, 16), U64(s, 24), U64(s, 32), U32(s, 40), U32(s, 44), U64(s, 48), U64(s, 56)));
@@ -175,24 +249,33 @@ public sealed class ElfFile
         foreach (var ph in ProgramHeaders)
         {
             if (!ph.IsNote || ph.FileSize == 0) continue;
+            long phdrAt = (long)Math.Min(Header.ProgramHeaderOffset, long.MaxValue / 2) + (long)ph.Index * PhdrSize;
             if (ph.FileSize > (ulong)budget)
             {
-                Warn((long)Header.ProgramHeaderOffset + (long)ph.Index * PhdrSize, $"PT_NOTE segment {ph.Index} claims {ph.FileSize} bytes; notes beyond {MaxNoteBytes >> 20} MiB in total are not read");
+                Warn(phdrAt, $"PT_NOTE segment {ph.Index} claims {ph.FileSize} bytes; notes beyond {MaxNoteBytes >> 20} MiB in total are not read");
                 continue;
             }
-            long start = (long)Math.Min(ph.Offset, long.MaxValue);
+            if (ph.Offset >= (ulong)Source.Length)
+            {
+                NotesTruncated = true;
+                Warn((long)Math.Min(ph.Offset, long.MaxValue),
+                    $"PT_NOTE segment {ph.Index} ({ph.FileSize} bytes at 0x{ph.Offset:x}) lies past the end of the file ({EndOfFile}): no threads or process notes");
+                continue;
+            }
+            long start = (long)ph.Offset;
             var bytes = Source.Slice(start, (int)ph.FileSize).ToArray();
             budget -= bytes.Length;
+            NotesTruncated |= bytes.Length < (int)ph.FileSize;
             if (bytes.Length < (int)ph.FileSize)
                 Warn(start + bytes.Length,
-                    $"the file ends inside PT_NOTE segment {ph.Index}: {bytes.Length} of {ph.FileSize} note bytes are present (the core is truncated)");
-            ParseNoteSegment(bytes, start, notes);
+                    $"{EndOfFile}, inside PT_NOTE segment {ph.Index}: {bytes.Length} of its {ph.FileSize} note bytes are present (the core is truncated)");
+            ParseNoteSegment(bytes, start, notes, bytes.Length < (int)ph.FileSize);
         }
         return notes;
     }
 
     /// <summary>Walks one note segment (spec §2.1): 12-byte header, name and descriptor each padded to 4.</summary>
-    private void ParseNoteSegment(byte[] segment, long fileOffset, List<ElfNote> notes)
+    private void ParseNoteSegment(byte[] segment, long fileOffset, List<ElfNote> notes, bool truncated)
     {
         int pos = 0;
         while (pos < segment.Length)
@@ -200,7 +283,9 @@ public sealed class ElfFile
             long at = fileOffset + pos;
             if (segment.Length - pos < NoteHeaderSize)
             {
-                if (segment.AsSpan(pos).IndexOfAnyExcept((byte)0) >= 0)
+                if (truncated)
+                    Warn(at, $"{EndOfFile}, inside the header of note {notes.Count}; it and later notes are lost");
+                else if (segment.AsSpan(pos).IndexOfAnyExcept((byte)0) >= 0)
                     Warn(at, $"{segment.Length - pos} bytes at the end of the note segment are too short for a note header");
                 return;
             }
@@ -209,9 +294,10 @@ public sealed class ElfFile
             long nameStart = pos + NoteHeaderSize;
             long descStart = nameStart + Align4(namesz);
             long next = descStart + Align4(descsz);
-            if (descStart + descsz > segment.Length || nameStart + namesz > segment.Length)
+            if (nameStart + namesz > segment.Length || descStart + descsz > segment.Length)
             {
-                Warn(at, $"note {notes.Count} (type {type}) claims a {namesz}-byte name and a {descsz}-byte descriptor, past the end of the note segment; later notes are lost");
+                string where = truncated ? $"{EndOfFile}, inside it" : "past the end of its PT_NOTE segment";
+                Warn(at, $"note {notes.Count} (type 0x{type:x}) claims a {namesz}-byte name and a {descsz}-byte descriptor, {where}; it and later notes are lost");
                 return;
             }
             string name = Encoding.ASCII.GetString(segment, (int)nameStart, (int)namesz).TrimEnd('\0');

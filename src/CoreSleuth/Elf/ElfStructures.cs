@@ -79,14 +79,31 @@ public static class ElfConstants
     public const ushort PN_XNUM = 0xFFFF;
     public const int EhdrSize = 64, PhdrSize = 56, ShdrSize = 64, NoteHeaderSize = 12;
 
-    public static string DescribeType(ushort type) => type switch
+    public static string DescribeType(ushort type) => DescribeType(type, "");
+
+    /// <summary>"a core file (ET_CORE)", or with a qualifier "a FreeBSD core file (ET_CORE)".</summary>
+    public static string DescribeType(ushort type, string qualifier)
     {
-        0 => "ET_NONE (no file type)",
-        ET_REL => "a relocatable object (ET_REL)",
-        ET_EXEC => "an executable (ET_EXEC)",
-        ET_DYN => "a shared object or position-independent executable (ET_DYN)",
-        ET_CORE => "a core file (ET_CORE)",
-        _ => $"an ELF file of type {type}",
+        string noun = type switch
+        {
+            0 => "ELF file of type ET_NONE (no file type)",
+            ET_REL => "relocatable object (ET_REL)",
+            ET_EXEC => "executable (ET_EXEC)",
+            ET_DYN => "shared object or position-independent executable (ET_DYN)",
+            ET_CORE => "core file (ET_CORE)",
+            _ => $"ELF file of type {type}",
+        };
+        string phrase = qualifier.Length > 0 ? $"{qualifier.Trim()} {noun}" : noun;
+        return ("aeiou".Contains(char.ToLowerInvariant(phrase[0])) ? "an " : "a ") + phrase;
+    }
+
+    /// <summary>"FreeBSD", "Linux"… as an adjective for <see cref="DescribeType(ushort, string)"/>; empty when EI_OSABI says nothing.</summary>
+    public static string OsAbiQualifier(byte osAbi) => osAbi switch
+    {
+        ELFOSABI_FREEBSD => "FreeBSD",
+        3 => "Linux",
+        ELFOSABI_NONE => "",
+        _ => $"OS/ABI {osAbi}",
     };
 
     public static string DescribeMachine(ushort machine) => machine switch

@@ -44,6 +44,9 @@ public readonly record struct SignalSet(uint W0, uint W1, uint W2, uint W3)
 /// <summary>A <c>struct timeval</c>.</summary>
 public readonly record struct TimeValue(long Seconds, long Microseconds)
 {
-    public DateTimeOffset? AsDate => Seconds is > 0 and < 253402300799 ? DateTimeOffset.FromUnixTimeSeconds(Seconds).AddTicks(Microseconds * 10) : null;
+    /// <summary>The instant, or null when the fields hold no valid time (0, out of range, or tv_usec outside 0..999999).</summary>
+    public DateTimeOffset? AsDate => Seconds is > 0 and < 253402300799 && Microseconds is >= 0 and < 1_000_000
+        ? DateTimeOffset.FromUnixTimeSeconds(Seconds).AddTicks(Microseconds * 10)
+        : null;
     public override string ToString() => $"{Seconds}.{Microseconds:D6}";
 }

@@ -63,19 +63,17 @@ public sealed class FreeBsdCore : IDisposable
         var h = elf.Header;
         string name = elf.Source.Name;
         const string reads = "CoreSleuth reads FreeBSD amd64 (x86-64) core files written by gcore, by the kernel or by gdb";
-        if (h.Type != ET_CORE)
-            throw new UnsupportedCoreException($"{name} is {DescribeType(h.Type)} for {DescribeMachine(h.Machine)}, not a core file; {reads}.");
-        if (h.Machine != EM_X86_64)
-        {
-            string os = h.OsAbi == ELFOSABI_FREEBSD ? "a FreeBSD" : "a";
-            throw new UnsupportedCoreException($"{name} is {os} core file for {DescribeMachine(h.Machine)}; {reads}.");
-        }
         bool freebsdNotes = elf.Notes.Any(n => n.Name == "FreeBSD");
+        string os = h.OsAbi == ELFOSABI_FREEBSD || freebsdNotes ? "FreeBSD" : OsAbiQualifier(h.OsAbi);
+        if (h.Type != ET_CORE)
+            throw new UnsupportedCoreException($"{name} is {DescribeType(h.Type, os)} for {DescribeMachine(h.Machine)}, not a core file; {reads}.");
+        if (h.Machine != EM_X86_64)
+            throw new UnsupportedCoreException($"{name} is {DescribeType(h.Type, os)} for {DescribeMachine(h.Machine)}; {reads}.");
         if (h.OsAbi != ELFOSABI_FREEBSD && !freebsdNotes)
         {
             bool linuxNotes = elf.Notes.Any(n => n.Name is "CORE" or "LINUX");
             string what = linuxNotes
-                ? $"a Linux core file (OS/ABI {DescribeOsAbi(h.OsAbi)}, \"CORE\"/\"LINUX\" notes and no FreeBSD notes)"
+                ? $"a Linux core file for x86-64 (OS/ABI {DescribeOsAbi(h.OsAbi)}, \"CORE\"/\"LINUX\" notes and no FreeBSD notes)"
                 : $"an x86-64 core file for {DescribeOsAbi(h.OsAbi)} with no FreeBSD notes";
             throw new UnsupportedCoreException($"{name} is {what}; {reads}.");
         }
@@ -83,15 +81,19 @@ public sealed class FreeBsdCore : IDisposable
 
     private void ReportMissingMemory()
     {
+        warnings.AddRange(Memory.Warnings);
         var loads = Elf.ProgramHeaders.Where(p => p.IsLoad).ToList();
-        var past = loads.Where(p => p.FileSize > 0 && p.Offset + p.FileSize > (ulong)Source.Length).ToList();
+        ulong length = (ulong)Source.Length;
+        var past = loads.Where(p => p.FileSize > 0 && (p.Offset >= length || p.FileSize > length - p.Offset)).ToList();
         if (past.Count > 0)
         {
-            ulong missing = past.Aggregate(0UL, (sum, p) => sum + (p.Offset + p.FileSize - Math.Max(p.Offset, (ulong)Source.Length)));
-            Warn($"{past.Count} of {loads.Count} PT_LOAD segments extend past the end of the file ({Source.Length} bytes; {missing} bytes missing, first at file offset 0x{past[0].Offset:x}): memory was stripped or the core is truncated, and reads there are unavailable");
+            ulong missing = past.Aggregate(0UL, (sum, p) => sum + (p.Offset >= length ? p.FileSize : p.FileSize - (length - p.Offset)));
+            var first = past[0];
+            long at = (long)Math.Min(Math.Max(first.Offset, 0), long.MaxValue);
+            Warn($"at file offset 0x{at:x}: {past.Count} of {loads.Count} PT_LOAD segments extend past the end of the file (it ends at offset 0x{length:x}; {missing} bytes of memory missing): memory was stripped or the core is truncated, and reads there are unavailable");
         }
         if (!Elf.ProgramHeaders.Any(p => p.IsNote))
-            Warn("the core has no PT_NOTE segment: no threads, registers or process information");
+            Warn($"the core has no PT_NOTE segment (among {Elf.ProgramHeaders.Count} program headers read; the file ends at offset 0x{length:x}): no threads, registers or process information");
     }
 
     private (CoreProcess, IReadOnlyList<CoreThread>) Decode()
@@ -107,8 +109,9 @@ public sealed class FreeBsdCore : IDisposable
         var auxv = new List<AuxvEntry>();
         var present = new List<string>();
         ushort? umask = null;
-        int? osrel = null;
+        int? executableOsRel = null;
         ulong? psStrings = null;
+        bool unusableStatus = false;
 
         foreach (var note in Elf.Notes)
         {
@@ -126,13 +129,15 @@ public sealed class FreeBsdCore : IDisposable
 
             if (NoteType.IsPerThread(note.Type) && current is null)
             {
-                Warn($"{Where()} comes before any NT_PRSTATUS, so it belongs to no thread; ignored");
+                Warn(threads.Count == 0 && !unusableStatus
+                    ? $"{Where()} comes before any NT_PRSTATUS, so it belongs to no thread; ignored"
+                    : $"{Where()} follows an unusable NT_PRSTATUS, so it belongs to no thread; ignored");
                 continue;
             }
             switch (note.Type)
             {
                 case NoteType.PrStatus:
-                    if (!Need(PrStatus.Size)) { current = null; break; }
+                    if (!Need(PrStatus.Size)) { current = null; unusableStatus = true; break; }
                     current = new ThreadBuilder(PrStatus.Parse(d), note.FileOffset);
                     threads.Add(current);
                     break;
@@ -140,20 +145,22 @@ public sealed class FreeBsdCore : IDisposable
                     if (Need(FpState.Size)) current!.Fp = FpState.Parse(d);
                     break;
                 case NoteType.ThrMisc:
+                    // thrmisc_t: pr_tname[MAXCOMLEN+1 = 20], then padding (spec §3.5).
                     if (Need(1)) current!.ThrMiscName = Text(d, 0, Math.Min(20, d.Length));
                     break;
                 case NoteType.PtLwpInfo:
-                    if (Need(4 + LwpInfo.MinimumSize)) current!.LwpInfo = LwpInfo.Parse(d);
+                    DecodeLwpInfo(d, note, current!);
                     break;
                 case NoteType.X86SegBases:
                     if (Need(SegmentBases.Size)) current!.SegBases = new SegmentBases(U64(d, 0), U64(d, 8));
                     break;
                 case NoteType.X86XState:
                     current!.XState = XState.Parse(d); // an empty descriptor is legal: no XSAVE (spec §2.1)
+                    if (d.Length >= FpState.Size) current.XStateLegacy = d[..FpState.Size].ToArray();
                     break;
                 case NoteType.PrPsInfo:
                     present.Add(NoteType.Name(note.Type));
-                    if (Need(116)) psinfo = PrPsInfo.Parse(d);
+                    if (Need(PrPsInfo.MinimumSize)) psinfo = PrPsInfo.Parse(d);
                     break;
                 case NoteType.ProcStatProc:
                     present.Add(NoteType.Name(note.Type));
@@ -181,7 +188,7 @@ public sealed class FreeBsdCore : IDisposable
                     break;
                 case NoteType.ProcStatOsRel:
                     present.Add(NoteType.Name(note.Type));
-                    if (Need(8)) osrel = I32(d, 4);
+                    if (Need(8)) executableOsRel = I32(d, 4);
                     break;
                 case NoteType.ProcStatPsStrings:
                     present.Add(NoteType.Name(note.Type));
@@ -207,14 +214,19 @@ public sealed class FreeBsdCore : IDisposable
         var built = new List<CoreThread>(threads.Count);
         foreach (var t in threads)
         {
+            // Spec §4.1: kinfo_proc records are per thread; match them by ki_tid == pr_pid.
             byLwp.TryGetValue(t.Status.Lwp, out var kinfo);
             if (kinfos.Count > 0 && kinfo is null)
                 Warn($"thread LWP {t.Status.Lwp} (NT_PRSTATUS at file offset 0x{t.FileOffset:x}) has no kinfo_proc record in NT_PROCSTAT_PROC");
+            if (t.LwpInfo is { } li && li.Lwp != t.Status.Lwp)
+                Warn($"NT_PTLWPINFO of thread LWP {t.Status.Lwp} (NT_PRSTATUS at file offset 0x{t.FileOffset:x}) names LWP {li.Lwp}; the NT_PRSTATUS id is kept");
             var (name, source) = t.ThrMiscName is { Length: > 0 } n ? (n, "NT_THRMISC")
-                : kinfo is { ThreadName.Length: > 0 } ? (kinfo.FullThreadName, "kinfo_proc")
+                : kinfo is { FullThreadName.Length: > 0 } ? (kinfo.FullThreadName, "kinfo_proc")
                 : t.LwpInfo is { Name.Length: > 0 } l ? (l.Name, "NT_PTLWPINFO")
                 : ((string?)null, (string?)null);
-            var fp = t.Fp;
+            // NT_FPREGSET is the FXSAVE image; NT_X86_XSTATE starts with the same 512 bytes (spec §3.8),
+            // so a thread missing the former still has its x87/SSE state.
+            var fp = t.Fp ?? (t.XStateLegacy is { } legacy ? FpState.Parse(legacy) : null);
             if (fp is not null && t.XState?.YmmHigh is { } ymm) fp = fp with { YmmHigh = ymm };
             built.Add(new CoreThread
             {
@@ -223,13 +235,22 @@ public sealed class FreeBsdCore : IDisposable
             });
         }
         if (built.Count == 0 && Elf.Notes.Count > 0)
-            Warn("no NT_PRSTATUS note was found: the core describes no threads");
+            Warn("no usable NT_PRSTATUS note was found: the core describes no threads");
 
         int? pid = psinfo is { Pid: not 0 } ? psinfo.Pid : first?.Pid;
-        if (osrel is null && auxv.FirstOrDefault(a => a.Type == 18) is { } at) osrel = (int)at.Value;
-        string? osrelSource = osrel is null ? null : present.Contains(NoteType.Name(NoteType.ProcStatOsRel)) ? "NT_PROCSTAT_OSREL" : "AT_OSRELDATE";
-        if (osrel is null && threads.Count > 0 && threads[0].Status.OsRelDate != 0)
-            (osrel, osrelSource) = (threads[0].Status.OsRelDate, "pr_osreldate (the producer's own version)");
+
+        // The system's __FreeBSD_version: AT_OSRELDATE is the running kernel's (every producer writes
+        // the auxv note); pr_osreldate is the kernel's in kernel cores and gcore's own build version
+        // otherwise (spec §3.1). NT_PROCSTAT_OSREL is p_osrel, the version the executable was built
+        // for (its ABI note), which can be older than the system: only a last resort.
+        int? osrel = null;
+        string? osrelSource = null;
+        if (auxv.FirstOrDefault(a => a.Type == AuxvEntry.AT_OSRELDATE) is { Value: > 0 and <= int.MaxValue } at)
+            (osrel, osrelSource) = ((int)at.Value, "AT_OSRELDATE");
+        else if (threads.Count > 0 && threads[0].Status.OsRelDate > 0)
+            (osrel, osrelSource) = (threads[0].Status.OsRelDate, "pr_osreldate");
+        else if (executableOsRel is > 0)
+            (osrel, osrelSource) = (executableOsRel, "NT_PROCSTAT_OSREL (the version the executable was built for)");
 
         var argv = ReadArgumentVector(psStrings);
         string? exe = files.FirstOrDefault(f => f.Fd == KinfoFile.FdText)?.Path;
@@ -238,20 +259,42 @@ public sealed class FreeBsdCore : IDisposable
 
         var process = new CoreProcess
         {
-            Pid = pid, ParentPid = first?.ParentPid, Uid = first?.Uid, RealUid = first?.RealUid, RealGid = first?.RealGid,
+            Pid = pid, PidSource = pid is null ? null : psinfo is { Pid: not 0 } ? "NT_PRPSINFO" : "kinfo_proc",
+            ParentPid = first?.ParentPid, Uid = first?.Uid, RealUid = first?.RealUid, RealGid = first?.RealGid,
             Command = psinfo?.Command is { Length: > 0 } c ? c : first?.Command,
             Arguments = argv is not null ? string.Join(' ', argv) : psinfo?.Arguments,
             ArgumentVector = argv,
             ArgumentsSource = argv is not null ? "ps_strings" : psinfo is not null ? "NT_PRPSINFO" : null,
-            OsRelDate = osrel, OsRelDateSource = osrelSource,
+            PsArgs = psinfo?.Arguments,
+            OsRelDate = osrel, OsRelDateSource = osrelSource, ExecutableOsRelDate = executableOsRel,
             StartTime = first?.Start.AsDate, Emulation = first?.Emulation, ProcessFlags = first?.ProcessFlags,
             WorkingDirectory = files.FirstOrDefault(f => f.Fd == KinfoFile.FdCwd)?.Path,
             Executable = string.IsNullOrEmpty(exe) ? null : exe,
             Signal = threads.Count > 0 ? threads[0].Status.CurrentSignal : 0,
             OpenFiles = files, Mappings = maps, Groups = groups, Umask = umask, ResourceLimits = limits, Auxv = auxv,
-            PsStrings = psStrings, NotesPresent = present,
+            PsStrings = psStrings, NotesPresent = present, KinfoProcs = kinfos,
         };
         return (process, built);
+    }
+
+    /// <summary>
+    /// NT_PTLWPINFO (spec §3.6): an int32 structsize, then <c>struct ptrace_lwpinfo</c> of that
+    /// size; 11.x writes a shorter struct than 12+, so fields past the prefix are absent.
+    /// </summary>
+    private void DecodeLwpInfo(ReadOnlySpan<byte> d, ElfNote note, ThreadBuilder thread)
+    {
+        string where = $"NT_PTLWPINFO at file offset 0x{note.FileOffset:x}";
+        if (d.Length < 4) { Warn($"{where} is too short for its structsize"); return; }
+        int declared = I32(d, 0), present = d.Length - 4;
+        if (declared > present)
+            Warn($"{where} declares a {declared}-byte ptrace_lwpinfo but holds {present} bytes; the fields present are read");
+        int usable = declared > 0 ? Math.Min(declared, present) : present;
+        if (usable < LwpInfo.MinimumSize)
+        {
+            Warn($"{where} holds a {usable}-byte ptrace_lwpinfo, shorter than the {LwpInfo.MinimumSize} bytes through pl_tdname; ignored");
+            return;
+        }
+        thread.LwpInfo = LwpInfo.Parse(d);
     }
 
     private void DecodeKinfoProcs(ReadOnlySpan<byte> d, ElfNote note, List<KinfoProc> into)
@@ -275,15 +318,19 @@ public sealed class FreeBsdCore : IDisposable
     /// </summary>
     private void DecodePacked(ReadOnlySpan<byte> d, ElfNote note, int fixedPart, int fullSize, Action<byte[]> add)
     {
-        if (d.Length < 4) { Warn($"{NoteType.Name(note.Type)} at file offset 0x{note.FileOffset:x} is too short for its structsize"); return; }
+        string what = NoteType.Name(note.Type);
+        if (d.Length < 4) { Warn($"{what} at file offset 0x{note.FileOffset:x} is too short for its structsize"); return; }
+        int declared = I32(d, 0);
+        if (declared != fullSize)
+            Warn($"{what} at file offset 0x{note.FileOffset:x} declares {declared}-byte records; the amd64 layout of {fullSize} bytes is assumed (spec §5, §6)");
         int pos = 4;
         while (d.Length - pos >= fixedPart)
         {
             int size = I32(d, pos);
-            if (size == 0) break;
+            if (size == 0) break; // the kernel sizes the note in a first pass and pads it with zeros
             if (size < fixedPart || size > fullSize || size > d.Length - pos)
             {
-                Warn($"{NoteType.Name(note.Type)} record at file offset 0x{note.DescriptorFileOffset + pos:x} claims {size} bytes (expected {fixedPart + 1}..{Math.Min(fullSize, d.Length - pos)}); the records after it are lost");
+                Warn($"{what} record at file offset 0x{note.DescriptorFileOffset + pos:x} claims {size} bytes (expected {fixedPart}..{Math.Min(fullSize, d.Length - pos)}); the records after it are lost");
                 return;
             }
             // Pad short (packed) records to the full struct so fields past the path read as zero.
@@ -292,6 +339,8 @@ public sealed class FreeBsdCore : IDisposable
             add(record[..Math.Max(size, fixedPart + 1)]);
             pos += size;
         }
+        if (pos < d.Length && d[pos..].IndexOfAnyExcept((byte)0) >= 0)
+            Warn($"{what} ends with {d.Length - pos} bytes at file offset 0x{note.DescriptorFileOffset + pos:x} that are neither a record nor zero padding; ignored");
     }
 
     /// <summary>argv from <c>struct ps_strings</c> { char **ps_argvstr; u_int ps_nargvstr; … } in memory, when dumped.</summary>
@@ -313,48 +362,65 @@ public sealed class FreeBsdCore : IDisposable
         return argv;
     }
 
+    /// <summary>
+    /// Tells gcore, kernel and gdb cores apart from what each writes differently: gdb's own notes
+    /// and missing FreeBSD-only notes (spec §2.1, §2.3), the signal in pr_cursig (§3.1), true
+    /// versus forced-writable PT_LOAD protections (§1.2), the thread order (§2.3) and the
+    /// signal each thread reports in NT_PTLWPINFO (§3.6, §7.3).
+    /// </summary>
     private (CoreProducer, IReadOnlyList<string>) DetectProducer()
     {
-        var evidence = new List<string>();
         var loads = Elf.ProgramHeaders.Where(p => p.IsLoad).ToList();
-        bool gdbNote = Elf.Notes.Any(n => n.Name == "GDB");
-        bool sections = Elf.SectionHeaders.Count > 0 && !Elf.Header.ExtendedNumbering;
-        int cursig = Threads.Select(t => t.Status.CurrentSignal).FirstOrDefault(s => s != 0);
-        bool hasThrMisc = Elf.Notes.Any(n => n.Type == NoteType.ThrMisc && n.Name == "FreeBSD");
-        bool hasProc = Elf.Notes.Any(n => n.Type == NoteType.ProcStatProc && n.Name == "FreeBSD");
         var readOnly = loads.Where(p => !p.Writable).ToList();
-        long? flags = Process.ProcessFlags;
+        int cursig = Threads.Select(t => t.Status.CurrentSignal).FirstOrDefault(s => s != 0);
 
-        if (gdbNote || sections || (!hasThrMisc && !hasProc && Threads.Count > 0))
-        {
-            if (gdbNote) evidence.Add("a \"GDB\" note is present (gdb's target description)");
-            if (sections) evidence.Add("the core carries a section header table, as BFD writes it");
-            if (!hasThrMisc && !hasProc) evidence.Add("no NT_THRMISC and no NT_PROCSTAT_PROC notes: gdb writes neither (spec §2.3)");
-            return (CoreProducer.Gdb, evidence);
-        }
+        var gdb = new List<string>();
+        if (Elf.Notes.Any(n => n.Name == "GDB")) gdb.Add("a \"GDB\" note is present (gdb's target description, spec §2.1)");
+        if (Elf.SectionHeaders.Count > 0 && !Elf.Header.ExtendedNumbering) gdb.Add("the core carries a section header table, as BFD writes it (spec §1.1)");
+        if (Elf.Notes.Any(n => n.Name == "CORE" && n.Type is NoteType.PrStatus or NoteType.FpRegSet or NoteType.PrPsInfo))
+            gdb.Add("register or process notes are named \"CORE\", as BFD's generic writers name them; the kernel and gcore write \"FreeBSD\" (spec §2.1)");
+        bool thrMisc = Elf.Notes.Any(n => n.Type == NoteType.ThrMisc && n.Name == "FreeBSD");
+        bool proc = Elf.Notes.Any(n => n.Type == NoteType.ProcStatProc && n.Name == "FreeBSD");
+        // A core cut short may simply have lost those notes: only a complete note segment counts.
+        if (!thrMisc && !proc && Threads.Count > 0 && !Elf.NotesTruncated)
+            gdb.Add("no NT_THRMISC and no NT_PROCSTAT_PROC notes: gdb writes neither (spec §2.3)");
+        if (gdb.Count > 0) return (CoreProducer.Gdb, gdb);
+
+        var kernel = new List<string>();
+        var gcore = new List<string>();
         if (cursig != 0)
-        {
-            evidence.Add($"pr_cursig is {cursig} in NT_PRSTATUS: the kernel records the signal that caused the dump; gcore writes 0 (spec §3.1)");
-            if (readOnly.Count > 0) evidence.Add($"{readOnly.Count} PT_LOAD segments are not writable: the kernel writes true protections, gcore forces R|W (spec §1.2)");
-            return (CoreProducer.Kernel, evidence);
-        }
-        if (flags is { } f && (f & KinfoProc.P_TRACED) != 0)
-            evidence.Add("ki_flag has P_TRACED: the process was attached with ptrace when dumped, as gcore does");
-        if (loads.Count > 0 && readOnly.Count == 0)
-            evidence.Add($"all {loads.Count} PT_LOAD segments have PF_W: gcore forces R|W whatever the mapping's protection (spec §1.2)");
-        if (evidence.Count > 0)
-        {
-            evidence.Add("pr_cursig is 0 in NT_PRSTATUS, as gcore writes it (spec §3.1)");
-            return (CoreProducer.Gcore, evidence);
-        }
+            kernel.Add($"pr_cursig is {cursig} in NT_PRSTATUS: the kernel records the signal that caused the dump; gcore writes 0 (spec §3.1)");
         if (readOnly.Count > 0)
+            kernel.Add($"{readOnly.Count} of {loads.Count} PT_LOAD segments are not writable: the kernel writes true protections, gcore forces R|W (spec §1.2)");
+        else if (loads.Count > 0)
+            gcore.Add($"all {loads.Count} PT_LOAD segments have PF_W: gcore forces R|W whatever the mapping's protection (spec §1.2)");
+
+        var kinfoOrder = Process.KinfoProcs.Select(k => k.Lwp).ToList();
+        var noteOrder = Threads.Select(t => t.Lwp).ToList();
+        if (noteOrder.Count > 1 && kinfoOrder.Count == noteOrder.Count && !kinfoOrder.SequenceEqual(noteOrder)
+            && kinfoOrder.Order().SequenceEqual(noteOrder.Order()))
+            kernel.Add($"the first NT_PRSTATUS is LWP {noteOrder[0]} while kinfo_proc lists the threads in p_threads order from LWP {kinfoOrder[0]}: the kernel writes the thread that caused the dump first, gcore keeps p_threads order (spec §2.3)");
+
+        var signalled = Threads.Where(t => t.LwpInfo is { Event: LwpInfo.EventSignal } l && l.HasSigInfo).ToList();
+        if (cursig != 0 && signalled.Count > 0 && signalled[0].LwpInfo!.SigInfo.Signal == cursig)
+            kernel.Add($"NT_PTLWPINFO of LWP {signalled[0].Lwp} carries the fatal signal {cursig} with its siginfo, as the kernel writes it for the dumping thread (spec §3.6)");
+        if (signalled.FirstOrDefault(t => t.LwpInfo!.SigInfo.Signal == Sigstop) is { } stopped)
+            gcore.Add($"NT_PTLWPINFO of LWP {stopped.Lwp} reports SIGSTOP: the signal gcore's ptrace attach delivers (spec §7.3)");
+        if (Process.ProcessFlags is { } f && (f & KinfoProc.P_TRACED) != 0)
+            gcore.Add("ki_flag has P_TRACED: the process was under ptrace when dumped, as gcore attaches (so does gcore -k)");
+
+        // True protections and a fatal signal are things userland gcore cannot write (spec §1.2, §3.1).
+        if (cursig != 0 || readOnly.Count > 0)
+            return (CoreProducer.Kernel, kernel);
+        if (gcore.Count > 0)
         {
-            evidence.Add($"pr_cursig is 0 but {readOnly.Count} PT_LOAD segments are read-only (true protections): a kernel dump not caused by a signal, e.g. gcore -k");
-            return (CoreProducer.Kernel, evidence);
+            gcore.Add("pr_cursig is 0 in NT_PRSTATUS, as gcore writes it (spec §3.1)");
+            return (CoreProducer.Gcore, gcore);
         }
-        evidence.Add("no distinguishing evidence (no PT_LOAD segments, no signal, no ptrace flag)");
-        return (CoreProducer.Unknown, evidence);
+        return (CoreProducer.Unknown, ["no distinguishing evidence (no PT_LOAD segments, no signal, no gdb note, no ptrace flag)"]);
     }
+
+    private const int Sigstop = 17;
 
     private sealed class ThreadBuilder(PrStatus status, long fileOffset)
     {
@@ -365,5 +431,6 @@ public sealed class FreeBsdCore : IDisposable
         public LwpInfo? LwpInfo { get; set; }
         public SegmentBases? SegBases { get; set; }
         public XState? XState { get; set; }
+        public byte[]? XStateLegacy { get; set; }
     }
 }

@@ -108,8 +108,14 @@ public sealed record KinfoProc
     /// <summary>ki_tdflags: TDF_* thread flags (TDF_SINTR 0x8, TDF_TIMEOUT 0x10, TDF_BOUNDARY 0x400).</summary>
     public long ThreadFlags { get; init; }
 
-    /// <summary>Thread name in full: ki_tdname + ki_moretdname (spec §4).</summary>
-    public string FullThreadName => ThreadName + MoreThreadName;
+    /// <summary>
+    /// Thread name in full: ki_tdname + ki_moretdname (spec §4). The kernel fills ki_moretdname
+    /// only for names longer than ki_tdname's 16 characters; otherwise those bytes are not part of it.
+    /// </summary>
+    public string FullThreadName => ThreadNameFillsField ? ThreadName + MoreThreadName : ThreadName;
+
+    /// <summary>ki_tdname holds 16 bytes before its NUL: the name may continue in ki_moretdname.</summary>
+    public bool ThreadNameFillsField { get; init; }
 
     public const long P_TRACED = 0x800, P_WEXIT = 0x2000, P_STOPPED_SIG = 0x20000, P_STOPPED_TRACE = 0x40000, P_STOPPED_SINGLE = 0x80000;
     public const long TDF_SINTR = 0x8, TDF_TIMEOUT = 0x10, TDF_BOUNDARY = 0x400;
@@ -133,7 +139,7 @@ public sealed record KinfoProc
         Start = new TimeValue(I64(d, 336), I64(d, 344)), ChildTime = new TimeValue(I64(d, 352), I64(d, 360)),
         ProcessFlags = I64(d, 368), KiFlags = I64(d, 376), TraceFlags = I32(d, 384),
         State = d[388], Nice = (sbyte)d[389], Lock = d[390], RunQueueIndex = d[391], OnCpuOld = d[392], LastCpuOld = d[393],
-        ThreadName = Text(d, 394, 17), WaitMessage = Text(d, 411, 9), Login = Text(d, 420, 18), LockName = Text(d, 438, 9),
+        ThreadName = Text(d, 394, 17), ThreadNameFillsField = d.Slice(394, 16).IndexOf((byte)0) < 0, WaitMessage = Text(d, 411, 9), Login = Text(d, 420, 18), LockName = Text(d, 438, 9),
         Command = Text(d, 447, 20), Emulation = Text(d, 467, 17), LoginClass = Text(d, 484, 18), MoreThreadName = Text(d, 502, 4),
         SpareStrings = Bytes(d, 506, 46), SpareInts = Bytes(d, 552, 8), TtyDevice = U64(d, 560),
         OnCpu = I32(d, 568), LastCpu = I32(d, 572), Tracer = I32(d, 576), Flags2 = I32(d, 580), Fib = I32(d, 584),

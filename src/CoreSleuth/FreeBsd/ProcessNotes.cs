@@ -7,7 +7,9 @@ public sealed record AuxvEntry(long Type, ulong Value)
     public string Description => Names.TryGetValue(Type, out var n) ? n.Description : "unknown auxiliary vector entry";
 
     /// <summary>True when the value points at a NUL-terminated string in the process (gdb prints it).</summary>
-    public bool IsStringPointer => Type == 15;
+    public bool IsStringPointer => Type == AT_EXECPATH;
+
+    public const long AT_NULL = 0, AT_BASE = 7, AT_ENTRY = 9, AT_EXECPATH = 15, AT_OSRELDATE = 18, AT_PS_STRINGS = 32;
 
     // FreeBSD sys/sys/elf_common.h AT_* values (these differ from Linux past AT_FLAGS).
     private static readonly Dictionary<long, (string Name, string Description)> Names = new()

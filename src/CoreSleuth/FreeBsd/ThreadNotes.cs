@@ -16,6 +16,9 @@ public sealed record PrPsInfo(int Version, ulong InfoSize, string Command, strin
 {
     public const int Size = 120;
 
+    /// <summary>Through pr_psargs; writers older than 10.x end the struct there, without pr_pid.</summary>
+    public const int MinimumSize = 114;
+
     public static PrPsInfo Parse(ReadOnlySpan<byte> d) => new(I32(d, 0), U64(d, 8), Text(d, 16, 17), Text(d, 33, 81), d.Length >= 120 ? I32(d, 116) : 0);
 }
 
@@ -39,11 +42,16 @@ public sealed record LwpInfo(
 
     public bool HasSigInfo => (Flags & FlagSigInfoValid) != 0;
 
-    /// <summary>Parses the note descriptor: an int32 structsize, then the struct.</summary>
+    /// <summary>
+    /// Parses the note descriptor: an int32 structsize, then the struct. Only the bytes the
+    /// structsize covers are read (11.x ends before pl_syscall_code); the caller checked that at
+    /// least <see cref="MinimumSize"/> of them are present.
+    /// </summary>
     public static LwpInfo Parse(ReadOnlySpan<byte> descriptor)
     {
         int size = I32(descriptor, 0);
         var d = descriptor[4..];
+        if (size >= MinimumSize && size < d.Length) d = d[..size];
         return new LwpInfo(size, I32(d, 0), I32(d, 4), I32(d, 8), Sigset(d, 12), Sigset(d, 28), SigInfo.Parse(d.Slice(48, 80)),
             Text(d, 128, 20),
             d.Length >= 152 ? I32(d, 148) : null,

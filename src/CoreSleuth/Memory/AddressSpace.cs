@@ -30,19 +30,57 @@ public sealed class AddressSpace
 {
     private readonly ByteSource file;
     private readonly CoreSegment[] segments;
+    private readonly List<string> warnings = [];
 
     public AddressSpace(ByteSource file, IEnumerable<ProgramHeader> programHeaders)
     {
         this.file = file;
-        segments = programHeaders
-            .Where(p => p.IsLoad && p.MemorySize > 0 && p.VirtualAddress + p.MemorySize > p.VirtualAddress)
-            .Select(p => new CoreSegment(p.VirtualAddress, p.VirtualAddress + p.MemorySize,
-                (long)Math.Min(p.Offset, long.MaxValue), Math.Min(p.FileSize, p.MemorySize), p.Flags, p.Index))
-            .OrderBy(s => s.Start)
-            .ToArray();
+        var candidates = new List<CoreSegment>();
+        foreach (var p in programHeaders)
+        {
+            if (!p.IsLoad || p.MemorySize == 0) continue;
+            // The top of the address space is 2^64, which a ulong end cannot hold: a segment
+            // reaching it is clipped to end at 2^64-1 (its very last byte is not addressable).
+            ulong end = p.MemorySize > ulong.MaxValue - p.VirtualAddress ? ulong.MaxValue : p.VirtualAddress + p.MemorySize;
+            if (end <= p.VirtualAddress) continue;
+            if (end != p.VirtualAddress + p.MemorySize)
+                warnings.Add($"PT_LOAD {p.Index} at 0x{p.VirtualAddress:x} with p_memsz 0x{p.MemorySize:x} runs past the top of the address space; it is clipped at 0xffffffffffffffff");
+            candidates.Add(new CoreSegment(p.VirtualAddress, end, (long)Math.Min(p.Offset, long.MaxValue),
+                Math.Min(Math.Min(p.FileSize, p.MemorySize), end - p.VirtualAddress), p.Flags, p.Index));
+        }
+
+        // Producers write disjoint PT_LOADs in address order (spec §1.2). If they overlap anyway,
+        // an address must still resolve to one segment: the one starting lower keeps the overlap.
+        var list = new List<CoreSegment>(candidates.Count);
+        ulong coveredTo = 0;
+        bool any = false;
+        foreach (var c in candidates.OrderBy(c => c.Start).ThenBy(c => c.ProgramHeaderIndex))
+        {
+            var s = c;
+            if (any && s.Start < coveredTo)
+            {
+                var previous = list.Count > 0 ? list[^1].ProgramHeaderIndex : -1;
+                warnings.Add($"PT_LOAD {s.ProgramHeaderIndex} [0x{s.Start:x}, 0x{s.End:x}) overlaps PT_LOAD {previous}, which ends at 0x{coveredTo:x}; the overlapping bytes are read from the lower segment");
+                if (s.End <= coveredTo) continue;
+                ulong skip = coveredTo - s.Start;
+                s = s with
+                {
+                    Start = coveredTo,
+                    FileOffset = (long)Math.Min((ulong)s.FileOffset + skip, long.MaxValue),
+                    FileSize = s.FileSize > skip ? s.FileSize - skip : 0,
+                };
+            }
+            list.Add(s);
+            coveredTo = s.End;
+            any = true;
+        }
+        segments = [.. list];
     }
 
     public IReadOnlyList<CoreSegment> Segments => segments;
+
+    /// <summary>PT_LOADs that overlap or run past 2^64, each in one sentence.</summary>
+    public IReadOnlyList<string> Warnings => warnings;
 
     /// <summary>The segment containing <paramref name="address"/>, or null.</summary>
     public CoreSegment? FindSegment(ulong address)
@@ -66,7 +104,7 @@ public sealed class AddressSpace
         if (s is null) return Unavailability.NotInCore;
         ulong delta = address - s.Start;
         if (delta >= s.FileSize) return Unavailability.NotInFileImage;
-        if (s.FileOffset + (long)delta >= file.Length) return Unavailability.PastEndOfFile;
+        if ((ulong)s.FileOffset + delta >= (ulong)file.Length) return Unavailability.PastEndOfFile;
         return Unavailability.None;
     }
 
@@ -89,7 +127,7 @@ public sealed class AddressSpace
         var s = FindSegment(address);
         if (s is null || maxLength <= 0) return [];
         ulong delta = address - s.Start;
-        if (delta >= s.FileSize) return [];
+        if (delta >= s.FileSize || (ulong)s.FileOffset + delta >= (ulong)file.Length) return [];
         int length = (int)Math.Min((ulong)maxLength, s.FileSize - delta);
         return file.Slice(s.FileOffset + (long)delta, length);
     }
