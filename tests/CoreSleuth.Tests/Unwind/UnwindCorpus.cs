@@ -88,3 +88,12 @@ public sealed class CorpusTheoryAttribute : TheoryAttribute
         else if (tools.FirstOrDefault(t => !UnwindCorpus.HasTool(t)) is { } missing) Skip = $"{missing} is not installed";
     }
 }
+
+/// <summary>A fact that needs only external tools (no corpus); skipped with a reason when one is missing.</summary>
+public sealed class ToolFactAttribute : FactAttribute
+{
+    public ToolFactAttribute(params string[] tools)
+    {
+        if (tools.FirstOrDefault(t => !UnwindCorpus.HasTool(t)) is { } missing) Skip = $"{missing} is not installed";
+    }
+}
