@@ -57,6 +57,7 @@ internal sealed class FakeCode(IEnumerable<CodeModule> modules, AddressRange? tr
 {
     private readonly CodeModule[] modules = modules.ToArray();
     public CodeModule? FindModule(ulong address) => modules.FirstOrDefault(m => m.IsExecutable(address));
+    public bool IsExecutable(ulong address) => FindModule(address) is not null;
     public AddressRange? SignalTrampoline => trampoline;
 }
 

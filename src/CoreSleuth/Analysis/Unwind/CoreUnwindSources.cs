@@ -59,12 +59,19 @@ public sealed class ModuleMapCfiProvider : ICfiProvider, IDisposable
             modules.Add(new CodeModule(m.Path, m.LoadBias, view, image.ProgramHeaders, image.Symbols));
         }
         SignalTrampoline = FindSharedPage(process);
+        executable = process.Mappings.Where(e => (e.Protection & KinfoVmEntry.ProtExec) != 0)
+            .Select(e => new AddressRange(e.Start, e.End)).ToArray();
     }
+
+    private readonly AddressRange[] executable;
 
     public IReadOnlyList<CodeModule> Modules => modules;
     public AddressRange? SignalTrampoline { get; }
 
     public CodeModule? FindModule(ulong address) => modules.FirstOrDefault(m => m.IsExecutable(address));
+
+    /// <summary>An executable mapping of the process (kinfo_vmentry, spec §6) or of a known module.</summary>
+    public bool IsExecutable(ulong address) => executable.Any(r => r.Contains(address)) || FindModule(address) is not null;
 
     /// <summary>
     /// The shared page: an executable mapping with no backing file, preferably the one that

@@ -31,6 +31,14 @@ public interface ICfiProvider
     CodeModule? FindModule(ulong address);
 
     /// <summary>
+    /// Whether <paramref name="address"/> lies in executable memory of the process, even of an
+    /// image whose code and CFI are not available (no file under the sysroot): such a pc can
+    /// still be a frame, found by frame pointer, though nothing can be unwound from it by CFI
+    /// or validated by a scan.
+    /// </summary>
+    bool IsExecutable(ulong address);
+
+    /// <summary>
     /// The FreeBSD shared page that holds the signal trampoline (sigcode), when known: the
     /// anonymous r-x mapping at the top of the user address space (spec §6; corpus gdb
     /// mappings 0x7ffffffff000 on 11.x, 0x7fffffffe000 on 13/14).

@@ -137,7 +137,7 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
     {
         if (pc == 0) return ("the return address is 0: end of the stack", null);
         if (sp <= previousSp) return (null, $"the stack pointer does not increase (0x{previousSp:x} → 0x{sp:x})");
-        if (!IsCode(pc)) return (null, $"the return address 0x{pc:x} is outside every known module's code");
+        if (!IsCode(pc) && !code.IsExecutable(pc)) return (null, $"the return address 0x{pc:x} is outside every executable mapping");
         return (null, null);
     }
 
