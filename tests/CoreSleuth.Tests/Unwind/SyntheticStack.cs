@@ -97,6 +97,9 @@ internal sealed class LibcCode : IDisposable
     /// <summary>Process address just after some direct call whose target is not Callee.</summary>
     public ulong ReturnFromOtherCall { get; private set; }
 
+    /// <summary>A function whose last instruction is a direct call (to a function that does not return): its return address is the next function's first byte.</summary>
+    public ElfSymbol? EndsWithCall { get; private set; }
+
     public sealed record Prologue(ElfSymbol Symbol, ulong Start, ulong End, ulong BodyStart, IReadOnlyList<Register> Pushes)
     {
         /// <summary>Where the prologue saved <paramref name="r"/>, relative to the CFA (rbp+16): push order after "mov %rsp,%rbp".</summary>
@@ -137,10 +140,14 @@ internal sealed class LibcCode : IDisposable
     private void FindCallSites()
     {
         var prologues = new Dictionary<ulong, (Prologue P, List<Instruction> Code)>();
+        var starts = Symbols.Select(s => s.Value).ToHashSet();
         foreach (var s in Symbols)
         {
             var code = Decode(s);
             if (PrologueOf(s, code) is { } p) prologues.TryAdd(p.Start, (p, code));
+            if (EndsWithCall is null && code.Count > 0 && code[^1].FlowControl == FlowControl.Call && code[^1].NextIP == s.Value + s.Size + Bias
+                && starts.Contains(s.Value + s.Size))
+                EndsWithCall = s;
         }
         foreach (var (p, code) in prologues.Values.OrderBy(v => v.P.Start))
         {

@@ -66,6 +66,24 @@ public sealed class UnwinderTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [CorpusFact]
+    public void Return_addresses_are_looked_up_one_byte_back()
+    {
+        // A call that ends its function returns to the next function's first byte: the caller's
+        // CFI is found only by looking up the return address minus one.
+        var libc = Libc.Value;
+        var caller = Assert.IsType<CoreSleuth.Analysis.Modules.ElfSymbol>(libc.EndsWithCall);
+        ulong ra = caller.Value + caller.Size + LibcCode.Bias;
+        var (memory, _) = NewStack();
+        memory.Write64(S + 8, ra);
+        var walk = new Unwinder(memory, new FakeCode([libc.WithCfi])).Walk(Context(libc.Callee.Start + 1, S, rbp: 0));
+        Show(walk);
+        Assert.True(walk.Frames.Count >= 2, walk.StopReason);
+        Assert.Equal((ra, "cfi"), (walk.Frames[1].Pc, walk.Frames[1].TrustLabel));
+        Assert.Equal(caller.Name, walk.Frames[1].Function?.Name);
+        Assert.NotEqual(caller.Name, libc.WithCfi.FunctionAt(ra)?.Name);
+    }
+
+    [CorpusFact]
     public void Walks_by_frame_pointer_without_cfi()
     {
         var libc = Libc.Value;
