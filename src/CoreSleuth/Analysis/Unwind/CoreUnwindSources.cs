@@ -1,0 +1,97 @@
+using CoreSleuth.Analysis.Modules;
+using CoreSleuth.Elf;
+using CoreSleuth.FreeBsd;
+using CoreSleuth.Memory;
+
+namespace CoreSleuth.Analysis.Unwind;
+
+/// <summary>The core's address space as unwinder memory: unavailable bytes are reported, never zeros.</summary>
+public sealed class AddressSpaceStackMemory(AddressSpace memory) : IStackMemory
+{
+    public int Read(ulong address, Span<byte> destination) => memory.Read(address, destination);
+
+    public string Explain(ulong address) => memory.Explain(address) ?? $"0x{address:x} is readable";
+
+    /// <summary>The PT_LOAD holding the address, extended over directly adjacent PT_LOADs.</summary>
+    public AddressRange? RegionOf(ulong address)
+    {
+        if (memory.FindSegment(address) is not { } s) return null;
+        ulong start = s.Start, end = s.End;
+        var all = memory.Segments;
+        for (int guard = 0; guard < all.Count && memory.FindSegment(end) is { } next && next.Start == end; guard++) end = next.End;
+        for (int guard = 0; guard < all.Count && start > 0 && memory.FindSegment(start - 1) is { } prev && prev.End == start; guard++) start = prev.Start;
+        return new AddressRange(start, end);
+    }
+}
+
+/// <summary>
+/// Modules of a <see cref="ModuleMap"/> as CFI sources. An image read from core memory is
+/// completed from its file under the sysroot when one is given, because real cores usually
+/// lack the read-only segments that hold code and <c>.eh_frame</c> (spec §1.3).
+/// </summary>
+public sealed class ModuleMapCfiProvider : ICfiProvider, IDisposable
+{
+    /// <summary>AT_TIMEKEEP: points into the shared page that also holds the signal trampoline.</summary>
+    private const long AtTimekeep = 22;
+
+    private readonly List<CodeModule> modules = [];
+    private readonly List<ByteSource> opened = [];
+
+    public ModuleMapCfiProvider(ModuleMap map, CoreProcess process, Sysroot? sysroot = null)
+    {
+        foreach (var m in map.Modules)
+        {
+            if (m.Image is not { } image) continue;
+            IImageView view = image.View;
+            if (view is CoreImageView && sysroot?.Resolve(m.Path, out _) is { } file)
+            {
+                try
+                {
+                    var source = ByteSource.OpenFile(file);
+                    opened.Add(source);
+                    view = new FallbackImageView(view, new FileImageView(ElfFile.Parse(source)));
+                }
+                catch (Exception e) when (e is CoreFormatException or UnsupportedCoreException or IOException or UnauthorizedAccessException)
+                {
+                    // Keep the in-core view alone; its gaps show up as missing CFI for that module.
+                }
+            }
+            modules.Add(new CodeModule(m.Path, m.LoadBias, view, image.ProgramHeaders, image.Symbols));
+        }
+        SignalTrampoline = FindSharedPage(process);
+        executable = process.Mappings.Where(e => (e.Protection & KinfoVmEntry.ProtExec) != 0)
+            .Select(e => new AddressRange(e.Start, e.End)).ToArray();
+    }
+
+    private readonly AddressRange[] executable;
+
+    public IReadOnlyList<CodeModule> Modules => modules;
+    public AddressRange? SignalTrampoline { get; }
+
+    public CodeModule? FindModule(ulong address) => modules.FirstOrDefault(m => m.IsExecutable(address));
+
+    /// <summary>An executable mapping of the process (kinfo_vmentry, spec §6) or of a known module.</summary>
+    public bool IsExecutable(ulong address) => executable.Any(r => r.Contains(address)) || FindModule(address) is not null;
+
+    /// <summary>
+    /// The shared page: an executable mapping with no backing file, preferably the one that
+    /// holds AT_TIMEKEEP, else the highest such mapping near the top of the user address space.
+    /// </summary>
+    public static AddressRange? FindSharedPage(CoreProcess process)
+    {
+        var candidates = process.Mappings
+            .Where(e => (e.Protection & KinfoVmEntry.ProtExec) != 0 && string.IsNullOrEmpty(e.Path) && e.Type != KinfoVmEntry.TypeVnode)
+            .ToList();
+        var timekeep = process.Auxv.FirstOrDefault(a => a.Type == AtTimekeep);
+        if (timekeep is not null && candidates.FirstOrDefault(e => timekeep.Value >= e.Start && timekeep.Value < e.End) is { } withTimekeep)
+            return new AddressRange(withTimekeep.Start, withTimekeep.End);
+        var top = candidates.Where(e => e.Start >= 0x7fff_0000_0000UL && e.Size <= 0x10000).OrderByDescending(e => e.Start).FirstOrDefault();
+        return top is null ? null : new AddressRange(top.Start, top.End);
+    }
+
+    public void Dispose()
+    {
+        foreach (var s in opened) s.Dispose();
+        opened.Clear();
+    }
+}

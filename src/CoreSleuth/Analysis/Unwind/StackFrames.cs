@@ -1,0 +1,66 @@
+namespace CoreSleuth.Analysis.Unwind;
+
+/// <summary>How a frame's pc was found, from most to least trustworthy.</summary>
+public enum FrameTrust
+{
+    /// <summary>The thread's saved registers (frame 0).</summary>
+    Context,
+    /// <summary>The interrupted context saved by the kernel in a signal frame (struct sigframe's mcontext).</summary>
+    SignalContext,
+    /// <summary>Call-frame information (.eh_frame) of the frame below.</summary>
+    Cfi,
+    /// <summary>The rbp chain: [rbp] = caller's rbp, [rbp+8] = return address.</summary>
+    FramePointer,
+    /// <summary>A stack word that is a plausible return address (follows a call instruction).</summary>
+    Scan,
+}
+
+public static class FrameTrustExtensions
+{
+    /// <summary>The label reports use: "context", "signal-context", "cfi", "frame-pointer", "scan".</summary>
+    public static string Label(this FrameTrust trust) => trust switch
+    {
+        FrameTrust.Context => "context",
+        FrameTrust.SignalContext => "signal-context",
+        FrameTrust.Cfi => "cfi",
+        FrameTrust.FramePointer => "frame-pointer",
+        _ => "scan",
+    };
+}
+
+/// <summary>A register value in a frame and where it came from ("context", "saved at 0x… (CFA-16)", …).</summary>
+public sealed record RecoveredRegister(int Register, ulong Value, string Source)
+{
+    public string Name => DwarfRegisters.Name(Register);
+}
+
+/// <summary>
+/// One frame of a walk. <see cref="Sp"/> is the stack pointer in the frame (for frames after
+/// the first, the CFA of the frame below when found by CFI). <see cref="Registers"/> lists the
+/// callee-saved registers (rbx, rbp, r12–r15) whose value in this frame is known, each with its
+/// source. <see cref="IsSignalFrame"/> marks a frame that was interrupted by a signal or is
+/// the signal trampoline, so the frame above has an exact pc.
+/// </summary>
+public sealed record StackFrame(
+    int Index, ulong Pc, ulong Sp, FrameTrust Trust, CodeModule? Module, FunctionRange? Function, bool IsSignalFrame,
+    IReadOnlyList<RecoveredRegister> Registers)
+{
+    public string TrustLabel => Trust.Label();
+
+    /// <summary>The frame's CFA, when the next frame was found through its CFI.</summary>
+    public ulong? Cfa { get; init; }
+
+    /// <summary>Why a stronger method was not used, or what confirmed a scanned return address.</summary>
+    public string? Note { get; init; }
+
+    /// <summary>The module-relative offset of <see cref="Pc"/> (link-time address), when the module is known.</summary>
+    public ulong? ModuleAddress => Module is null ? null : Pc - Module.LoadBias;
+
+    public RecoveredRegister? Register(int dwarfRegister) => Registers.FirstOrDefault(r => r.Register == dwarfRegister);
+
+    public override string ToString() =>
+        $"#{Index} 0x{Pc:x} sp=0x{Sp:x} {TrustLabel}{(Module is null ? "" : $" {Module.Name}")}{(Function?.Name is { } n ? $" {n}" : "")}";
+}
+
+/// <summary>The frames of one thread, innermost first, and why the walk stopped.</summary>
+public sealed record StackWalk(IReadOnlyList<StackFrame> Frames, string StopReason);

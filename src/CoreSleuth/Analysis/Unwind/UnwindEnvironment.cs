@@ -1,0 +1,150 @@
+using System.Buffers.Binary;
+using CoreSleuth.Analysis.Modules;
+using CoreSleuth.Elf;
+
+namespace CoreSleuth.Analysis.Unwind;
+
+/// <summary>A half-open range of process addresses.</summary>
+public readonly record struct AddressRange(ulong Start, ulong End)
+{
+    public bool Contains(ulong address) => address >= Start && address < End;
+    public override string ToString() => $"[0x{Start:x}, 0x{End:x})";
+}
+
+/// <summary>The memory an unwinder reads: the thread's stack and data such as GOT slots.</summary>
+public interface IStackMemory
+{
+    /// <summary>Copies the available bytes at <paramref name="address"/>; returns how many.</summary>
+    int Read(ulong address, Span<byte> destination);
+
+    /// <summary>Why the byte at <paramref name="address"/> cannot be read ("0x… is not in the core …").</summary>
+    string Explain(ulong address);
+
+    /// <summary>The contiguous mapped region that holds <paramref name="address"/> (the stack, for a stack pointer), or null.</summary>
+    AddressRange? RegionOf(ulong address);
+}
+
+/// <summary>Where code lives: the module of a pc, with its CFI and symbols.</summary>
+public interface ICfiProvider
+{
+    /// <summary>The module one of whose executable segments holds process address <paramref name="address"/>, or null.</summary>
+    CodeModule? FindModule(ulong address);
+
+    /// <summary>
+    /// Whether <paramref name="address"/> lies in executable memory of the process, even of an
+    /// image whose code and CFI are not available (no file under the sysroot): such a pc can
+    /// still be a frame, found by frame pointer, though nothing can be unwound from it by CFI
+    /// or validated by a scan.
+    /// </summary>
+    bool IsExecutable(ulong address);
+
+    /// <summary>
+    /// The FreeBSD shared page that holds the signal trampoline (sigcode), when known: the
+    /// anonymous r-x mapping at the top of the user address space (spec §6; corpus gdb
+    /// mappings 0x7ffffffff000 on 11.x, 0x7fffffffe000 on 13/14).
+    /// </summary>
+    AddressRange? SignalTrampoline { get; }
+}
+
+/// <summary>A function's extent: from a symbol (with its name) or from an FDE (no name).</summary>
+public sealed record FunctionRange(ulong Start, ulong End, string? Name, string Source)
+{
+    public bool Contains(ulong address) => address >= Start && address < End;
+}
+
+/// <summary>
+/// One loaded image as the unwinder sees it: its executable ranges, its CFI (opened on first
+/// use) and its function symbols, all in process addresses (link-time + <see cref="LoadBias"/>).
+/// </summary>
+public sealed class CodeModule
+{
+    private readonly Lazy<(EhFrame? Cfi, string? Problem)> cfi;
+    private readonly (ulong Start, ulong End, string Name)[] functions;
+
+    public CodeModule(string name, ulong loadBias, IImageView view, IReadOnlyList<ProgramHeader> programHeaders, IEnumerable<ElfSymbol>? symbols = null)
+    {
+        Name = name;
+        LoadBias = loadBias;
+        View = view;
+        ExecutableRanges = programHeaders.Where(p => p.IsLoad && p.Executable && p.MemorySize > 0)
+            .Select(p => new AddressRange(p.VirtualAddress + loadBias, p.VirtualAddress + p.MemorySize + loadBias))
+            .OrderBy(r => r.Start).ToArray();
+        cfi = new Lazy<(EhFrame?, string?)>(() =>
+        {
+            var eh = EhFrame.Open(view, programHeaders, out string? problem);
+            return (eh, problem);
+        });
+        functions = (symbols ?? [])
+            .Where(s => s.IsDefined && s.IsFunction && s.Size > 0 && s.Value + s.Size > s.Value)
+            .Select(s => (s.Value + loadBias, s.Value + s.Size + loadBias, s.Name))
+            .OrderBy(f => f.Item1).ToArray();
+    }
+
+    public string Name { get; }
+    public ulong LoadBias { get; }
+    public IImageView View { get; }
+    public IReadOnlyList<AddressRange> ExecutableRanges { get; }
+
+    /// <summary>The module's CFI, or null (see <see cref="CfiProblem"/>).</summary>
+    public EhFrame? Cfi => cfi.Value.Cfi;
+    public string? CfiProblem => cfi.Value.Problem;
+
+    public bool IsExecutable(ulong address)
+    {
+        foreach (var r in ExecutableRanges)
+            if (r.Contains(address)) return true;
+        return false;
+    }
+
+    /// <summary>The CFI row at process address <paramref name="pc"/> (row addresses are link-time).</summary>
+    public CfiResult<CfiRow> FindRow(ulong pc) =>
+        Cfi is { } eh ? eh.FindRow(pc - LoadBias) : CfiResult<CfiRow>.Failure($"{Name}: {CfiProblem}");
+
+    /// <summary>The function holding <paramref name="pc"/>: a sized function symbol, else the FDE's range, else null.</summary>
+    public FunctionRange? FunctionAt(ulong pc)
+    {
+        int lo = 0, hi = functions.Length - 1, found = -1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (functions[mid].Start <= pc) { found = mid; lo = mid + 1; }
+            else hi = mid - 1;
+        }
+        for (int i = found; i >= 0 && i > found - 4; i--)
+            if (pc >= functions[i].Start && pc < functions[i].End)
+                return new FunctionRange(functions[i].Start, functions[i].End, functions[i].Name, "symbol");
+        if (Cfi?.FindFde(pc - LoadBias).Value is { } fde)
+            return new FunctionRange(fde.PcBegin + LoadBias, fde.PcEnd + LoadBias, null, "FDE");
+        return null;
+    }
+
+    /// <summary>Copies code bytes at process address <paramref name="address"/> from the image; returns how many.</summary>
+    public int ReadCode(ulong address, Span<byte> destination) => View.Read(address - LoadBias, destination);
+
+    public override string ToString() => Name;
+}
+
+/// <summary>An image view that reads from <paramref name="primary"/> and fills what it lacks from <paramref name="fallback"/>.</summary>
+public sealed class FallbackImageView(IImageView primary, IImageView fallback) : IImageView
+{
+    public string Origin => $"{primary.Origin}, else {fallback.Origin}";
+
+    public int Read(ulong address, Span<byte> destination)
+    {
+        int got = primary.Read(address, destination);
+        if (got == destination.Length) return got;
+        return got + fallback.Read(address + (ulong)got, destination[got..]);
+    }
+}
+
+/// <summary>Little helpers over <see cref="IStackMemory"/>.</summary>
+public static class StackMemoryExtensions
+{
+    public static bool TryReadUInt64(this IStackMemory memory, ulong address, out ulong value)
+    {
+        Span<byte> b = stackalloc byte[8];
+        bool ok = memory.Read(address, b) == 8;
+        value = ok ? BinaryPrimitives.ReadUInt64LittleEndian(b) : 0;
+        return ok;
+    }
+}
