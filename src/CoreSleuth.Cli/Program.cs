@@ -95,7 +95,7 @@ public static class Program
             // host's file name ("CoreSleuth.Cli", or "testhost" under a test runner) in --help.
             Root = new Command("coresleuth", "Post-mortem analysis of FreeBSD amd64 process cores: process, threads, registers, memory.")
             {
-                new VersionOption(), Analyze(), Info(), Threads(), Regs(), Mem(), Handle(),
+                new VersionOption(), Analyze(), Info(), Threads(), Backtrace(), Regs(), Mem(), Handle(),
             };
             var help = new HelpOption();
             help.Action = new HelpWithExamples((HelpAction)help.Action!, examples);
@@ -155,6 +155,25 @@ public static class Program
                 var report = AnalysisReport.Build(analysis, path);
                 bool fail = r.GetValue(failOn) is { Length: > 0 } kinds && kinds.Contains("fifo") && report.Findings.Count > 0;
                 return Outcome.Of(report, AnalysisText.Write, AnalysisJson.Write, fail ? ExitFindings : ExitSuccess, AnalysisMarkdown.Write);
+            }));
+            return command;
+        }
+
+        private Command Backtrace()
+        {
+            var (command, common) = CoreCommand("bt",
+                "Backtraces of every thread (or one), as gdb's 'thread apply all bt': each frame with module, function (C++ demangled) and how it was found (context, cfi, frame-pointer, scan); then threads grouped by identical stacks.",
+                "coresleuth bt mysqld.core", "coresleuth bt mysqld.core --lwp 100460 --sysroot /ws/freebsd-10.1");
+            var lwp = new Option<int?>("--lwp") { Description = "Only the thread with this LWP (kernel thread id).", HelpName = "N" };
+            command.Add(lwp);
+            var inputs = AnalysisInputs.AddTo(command, handles: false);
+            command.SetAction(r => Execute(r, common, (core, path) =>
+            {
+                if (inputs.Read(r, out var error) is not { } options) return Outcome.Failure(ExitUsage, error!);
+                if (r.GetValue(lwp) is { } wanted && core.Threads.All(t => t.Lwp != wanted))
+                    return Outcome.Failure(ExitUsage, $"no thread with LWP {wanted}; its LWPs are {string.Join(", ", core.Threads.Select(t => t.Lwp))}");
+                using var analysis = CoreAnalysis.Run(core, options);
+                return Outcome.Of(BacktraceReport.Build(analysis, path, r.GetValue(lwp)), BacktraceReport.WriteText, BacktraceReport.WriteJson);
             }));
             return command;
         }

@@ -2,7 +2,9 @@ using CoreSleuth.Analysis.Diagnosis;
 using CoreSleuth.Analysis.Libthr;
 using CoreSleuth.Analysis.Modules;
 using CoreSleuth.Analysis.MySql;
+using CoreSleuth.Analysis.Symbols;
 using CoreSleuth.Analysis.Syscalls;
+using CoreSleuth.Analysis.Unwind;
 using CoreSleuth.FreeBsd;
 using CoreSleuth.FreeBsd.Syscalls;
 using CoreSleuth.FreeBsd.WaitMessages;
@@ -30,7 +32,17 @@ public sealed record ThreadAnalysis(
     WaitMessageInfo? Wait,
     SyscallSite? Site,
     SyscallDescription? Syscall,
-    MySqlSession? Session);
+    MySqlSession? Session)
+{
+    /// <summary>The thread's stack, innermost first, each frame named; empty when not unwound.</summary>
+    public IReadOnlyList<NamedFrame> Frames { get; init; } = [];
+
+    /// <summary>Why the stack walk stopped where it did.</summary>
+    public string? UnwindStop { get; init; }
+}
+
+/// <summary>A frame of a backtrace with its function name (return addresses are looked up at pc−1, inside the call).</summary>
+public sealed record NamedFrame(StackFrame Frame, SymbolizedAddress Symbol);
 
 /// <summary>A handle and what it resolved to.</summary>
 public sealed record ResolvedHandle(HandleResolution Resolution, HandleSource Source, MySqlSession? Session);
@@ -42,6 +54,8 @@ public sealed record ResolvedHandle(HandleResolution Resolution, HandleSource So
 public sealed class CoreAnalysis : IDisposable
 {
     private bool ownsCore;
+
+    private ModuleMapCfiProvider? cfi;
 
     private CoreAnalysis(FreeBsdCore core, ModuleMap modules, ThreadIdentity identity)
     {
@@ -78,9 +92,13 @@ public sealed class CoreAnalysis : IDisposable
     /// <summary>Analyses an opened core; the caller keeps owning <paramref name="core"/>.</summary>
     public static CoreAnalysis Run(FreeBsdCore core, AnalysisOptions options)
     {
-        var modules = ModuleMap.Discover(core, options.Sysroot is null ? null : new Sysroot(options.Sysroot));
+        var sysroot = options.Sysroot is null ? null : new Sysroot(options.Sysroot);
+        var modules = ModuleMap.Discover(core, sysroot);
         var identity = ThreadIdentity.Resolve(core, modules, options.Identity);
         var analysis = new CoreAnalysis(core, modules, identity);
+        analysis.cfi = new ModuleMapCfiProvider(modules, core.Process, sysroot);
+        var unwinder = new Unwinder(new AddressSpaceStackMemory(core.Memory), analysis.cfi);
+        var symbolizer = new Symbolizer(modules);
 
         var sessions = new List<MySqlSession>();
         if (options.InnodbStatus is { } innodb) sessions.AddRange(MySqlSessions.ParseInnodbStatus(innodb));
@@ -95,8 +113,10 @@ public sealed class CoreAnalysis : IDisposable
             var state = ThreadStateInterpreter.Interpret(t.Kinfo?.State, t.WaitMessage, (ulong)(t.Kinfo?.ThreadFlags ?? 0), core.Producer,
                 t.Kinfo?.LockName, OnCpu(t.Kinfo));
             var site = SyscallSite.Locate(t, core, modules);
+            var walk = unwinder.Walk(t.Registers);
+            var frames = walk.Frames.Select(f => new NamedFrame(f, Name(f, symbolizer))).ToList();
             threads.Add(new ThreadAnalysis(t, pthread, state, t.WaitMessage is { } w ? WaitMessageCatalogue.Lookup(w) : null,
-                site, site?.Describe(strings), SessionOf(pthread, sessions)));
+                site, site?.Describe(strings), SessionOf(pthread, sessions)) { Frames = frames, UnwindStop = walk.StopReason });
         }
         analysis.Threads = threads;
 
@@ -115,6 +135,18 @@ public sealed class CoreAnalysis : IDisposable
             cache.TryGetValue(path, out var hits) ? hits : cache[path] = MemoryText.Find(core, path, maxHits: 8);
         analysis.Findings = threads.Select(t => BlockedFifoOpen.Diagnose(WithProcesslist(t, sessions), core, Mentioning)).OfType<BlockedFifoOpen>().ToList();
         return analysis;
+    }
+
+    /// <summary>
+    /// A caller frame's pc is a return address, which may lie just past its function when the call
+    /// ends it: look it up at pc−1 and report the offset of pc itself. Exact pcs (the thread's own,
+    /// or restored from a signal context) are looked up as they are.
+    /// </summary>
+    private static SymbolizedAddress Name(StackFrame frame, Symbolizer symbolizer)
+    {
+        bool exact = frame.Index == 0 || frame.Trust == FrameTrust.SignalContext;
+        var found = symbolizer.Lookup(exact ? frame.Pc : frame.Pc - 1);
+        return exact || found.Symbol is null ? found with { Address = frame.Pc } : found with { Address = frame.Pc, Offset = found.Offset + 1 };
     }
 
     /// <summary>ki_oncpu_old is NOCPU (255) when the thread is on no CPU; it exists in 10.x and is kept up to date later (spec §4).</summary>
@@ -149,6 +181,7 @@ public sealed class CoreAnalysis : IDisposable
 
     public void Dispose()
     {
+        cfi?.Dispose();
         Modules.Dispose();
         if (ownsCore) Core.Dispose();
     }

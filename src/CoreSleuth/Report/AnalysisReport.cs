@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using CoreSleuth.Analysis;
 using CoreSleuth.Analysis.Diagnosis;
 using CoreSleuth.Analysis.Libthr;
+using CoreSleuth.Analysis.Unwind;
 using CoreSleuth.FreeBsd;
 using CoreSleuth.FreeBsd.Syscalls;
 
@@ -24,6 +25,9 @@ public sealed record AnalysisReport(
 
     /// <summary>How each thread's pthread_t was found (spec §9), and what each strategy did.</summary>
     public ReportIdentity? Identity { get; init; }
+
+    /// <summary>Threads grouped by identical backtraces, most common first (as pt-pmp does).</summary>
+    public IReadOnlyList<ReportStackGroup> Stacks { get; init; } = [];
 
     public static AnalysisReport Build(CoreAnalysis analysis, string coreFile)
     {
@@ -49,6 +53,7 @@ public sealed record AnalysisReport(
                 analysis.Identity.StrategiesUsed.Select(StrategyName).ToList(),
                 analysis.Identity.Layout is { } l ? new ReportLibthrLayout(l.TidOffset, l.NextOffset, l.TcbOffset, l.StateOffset, l.Source) : null,
                 analysis.Identity.Notes),
+            Stacks = ReportStackGroup.Group(threads),
         };
     }
 
@@ -87,6 +92,9 @@ public sealed record ReportThread(
     public string? WaitMeaning { get; init; }
 
     public string? PthreadStrategy { get; init; }
+
+    /// <summary>Why the backtrace ends where it does (e.g. "return address at 0x… is not in the core").</summary>
+    public string? UnwindStop { get; init; }
     public ReportMySql? Mysql { get; init; }
 
     internal static ReportThread Build(ThreadAnalysis t)
@@ -96,8 +104,9 @@ public sealed record ReportThread(
         foreach (var (name, value) in th.Registers.General) registers[name] = value;
         return new ReportThread(th.Index, th.Lwp, th.Name, t.Pthread is { } p ? new Hex(p) : null, th.WaitMessage,
             th.Kinfo is null ? null : t.State.Text, registers, ReportSyscall.Build(t),
-            [new ReportFrame(th.Registers.Rip, null, null, null, "context")])
+            t.Frames.Count == 0 ? [new ReportFrame(th.Registers.Rip, null, null, null, "context")] : t.Frames.Select(ReportFrame.Build).ToList())
         {
+            UnwindStop = t.UnwindStop,
             WaitMeaning = t.Wait?.Meaning,
             Mysql = t.Session is { } s ? new ReportMySql(s.ThreadId, s.QueryId, s.Query) { Command = s.Command, Time = s.TimeSeconds, State = s.State, User = s.User, Host = s.Host } : null,
         };
@@ -131,7 +140,45 @@ public sealed record ReportSyscall(long Number, string Name, string State, IRead
     }
 }
 
-public sealed record ReportFrame(Hex Pc, string? Module, string? Symbol, long? Offset, string Trust);
+public sealed record ReportFrame(Hex Pc, string? Module, string? Symbol, long? Offset, string Trust)
+{
+    /// <summary>The stack pointer in this frame.</summary>
+    public Hex? Sp { get; init; }
+
+    /// <summary>The mangled name when <see cref="Symbol"/> is demangled.</summary>
+    public string? MangledSymbol { get; init; }
+
+    /// <summary>Callee-saved registers CFI recovered in this frame, with where each came from.</summary>
+    public IReadOnlyList<ReportRecoveredRegister> Registers { get; init; } = [];
+
+    public string? Note { get; init; }
+
+    internal static ReportFrame Build(NamedFrame f) =>
+        new(f.Frame.Pc, f.Symbol.Module?.FileName, f.Symbol.DisplayName, f.Symbol.Symbol is null ? null : (long)f.Symbol.Offset,
+            // A frame restored from a signal frame's saved context is as trustworthy as the thread's own context.
+            f.Frame.Trust == FrameTrust.SignalContext ? "context" : f.Frame.TrustLabel)
+        {
+            Sp = f.Frame.Sp,
+            MangledSymbol = f.Symbol.Demangled is null ? null : f.Symbol.Symbol,
+            Registers = f.Frame.Registers.Select(r => new ReportRecoveredRegister(r.Name, r.Value, r.Source)).ToList(),
+            Note = f.Frame.Note,
+        };
+}
+
+public sealed record ReportRecoveredRegister(string Name, Hex Value, string Source);
+
+/// <summary>Threads whose backtraces name the same functions, frame by frame.</summary>
+public sealed record ReportStackGroup(int Count, IReadOnlyList<int> Lwps, IReadOnlyList<string> Frames)
+{
+    internal static IReadOnlyList<ReportStackGroup> Group(IEnumerable<ReportThread> threads) =>
+        threads.GroupBy(t => string.Join("\n", Names(t)))
+            .Select(g => new ReportStackGroup(g.Count(), g.Select(t => t.Lwp).ToList(), Names(g.First())))
+            .OrderByDescending(g => g.Count).ThenBy(g => g.Lwps[0]).ToList();
+
+    /// <summary>A frame's function, or its module+offset, or its pc: what makes two stacks "the same".</summary>
+    private static List<string> Names(ReportThread t) =>
+        t.Frames.Select(f => f.Symbol ?? (f.Module is null ? f.Pc.ToString() : $"?? in {f.Module}")).ToList();
+}
 
 public sealed record ReportMySql(long ThreadId, long? QueryId, string? Query)
 {
@@ -188,6 +235,7 @@ public sealed record ReportHandle(Hex Handle, string Status, int? Lwp, string So
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(AnalysisReport))]
 [JsonSerializable(typeof(HandlesReport))]
+[JsonSerializable(typeof(BacktraceReport))]
 internal sealed partial class AnalysisJsonContext : JsonSerializerContext;
 
 /// <summary>Writes an <see cref="AnalysisReport"/> as JSON (valid UTF-8; strings from the core are escaped by the serializer).</summary>

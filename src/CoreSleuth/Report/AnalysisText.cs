@@ -58,6 +58,17 @@ public static class AnalysisText
                 th.Syscall is { } sc ? S(sc.Call ?? sc.Name, 90) : "-", th.Frames.Count > 0 ? th.Frames[0].Pc.ToString() : "-");
         threads.Write(w);
 
+        if (r.Stacks.Count > 0)
+        {
+            w.WriteLine();
+            w.WriteLine("STACKS (threads with identical backtraces)");
+            foreach (var g in r.Stacks)
+            {
+                string lwps = string.Join(", ", g.Lwps.Take(8)) + (g.Lwps.Count > 8 ? ", …" : "");
+                w.WriteLine($"  {g.Count,4} × {string.Join(" ← ", g.Frames.Select(f => S(f, 80)))}  (LWP {lwps})");
+            }
+        }
+
         w.WriteLine();
         w.WriteLine("THREAD DETAILS");
         foreach (var th in r.Threads)
@@ -79,6 +90,7 @@ public static class AnalysisText
                     : $"{S(f.Symbol, 300)}{(f.Offset is { } o && o != 0 ? $"+{o}" : "")}{(f.Module is null ? "" : $" in {S(f.Module)}")}";
                 w.WriteLine($"    #{i,-3} {f.Pc.ToString(16)} {where} [{f.Trust}]");
             }
+            if (th.UnwindStop is not null) w.WriteLine($"    (walk stopped: {TextSanitizer.SanitizeMessage(th.UnwindStop, 300)})");
         }
 
         if (r.Identity is { } id)
