@@ -32,7 +32,17 @@ public abstract class ByteSource : IDisposable
 
     public virtual void Dispose() => GC.SuppressFinalize(this);
 
-    public static ByteSource OpenFile(string path) => new MappedFileSource(path);
+    /// <summary>
+    /// Memory-maps the file at <paramref name="path"/>. A path whose size is 0 is never opened:
+    /// FIFOs, sockets and character devices report size 0, and opening a FIFO for reading would
+    /// block until a writer came.
+    /// </summary>
+    public static ByteSource OpenFile(string path)
+    {
+        var info = new FileInfo(path);
+        if (info.Exists && info.Length == 0) return new ArraySource([], path);
+        return new MappedFileSource(path);
+    }
 
     public static ByteSource FromBytes(byte[] bytes, string name = "<memory>") => new ArraySource(bytes, name);
 

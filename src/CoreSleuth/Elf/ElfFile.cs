@@ -55,7 +55,7 @@ public sealed class ElfFile
         const string reads = "CoreSleuth reads FreeBSD amd64 (x86-64) ELF core files";
         var ident = source.Slice(0, 16);
         if (source.Length == 0)
-            throw new CoreFormatException(0, $"the file is empty (0 bytes); {reads}");
+            throw new CoreFormatException(0, $"the file has no bytes to read (empty, or not a regular file: a FIFO, socket or device); {reads}");
         if (!IsElfMagicPrefix(source.Slice(0, 4)))
             throw new UnsupportedCoreException($"{source.Name} is not an ELF file ({DescribeContent(source)}); {reads}.");
         if (ident.Length < 16)

@@ -1,0 +1,25 @@
+using System.Diagnostics;
+using CoreSleuth.Elf;
+using CoreSleuth.FreeBsd;
+
+namespace CoreSleuth.Tests.Reader;
+
+public class SpecialFileTests
+{
+    [Fact]
+    public void A_fifo_is_refused_without_waiting_for_a_writer()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        string fifo = Path.Combine(Path.GetTempPath(), $"coresleuth-{Guid.NewGuid():n}.fifo");
+        using (var mk = Process.Start(new ProcessStartInfo("mkfifo", fifo) { UseShellExecute = false })!) mk.WaitForExit();
+        try
+        {
+            // Opening a FIFO for reading blocks until a writer comes; the reader must not open it.
+            var load = Task.Run(() => FreeBsdCore.Open(fifo));
+            Assert.True(load.Wait(TimeSpan.FromSeconds(10)) || load.IsFaulted, "opening a FIFO hung");
+            var error = Assert.IsType<CoreFormatException>(load.Exception?.InnerException);
+            Assert.Contains("FIFO", error.Message);
+        }
+        finally { File.Delete(fifo); }
+    }
+}
