@@ -7,7 +7,7 @@ namespace CoreSleuth.Tests.Reader;
 public class SpecialFileTests
 {
     [Fact]
-    public void A_fifo_is_refused_without_waiting_for_a_writer()
+    public async Task A_fifo_is_refused_without_waiting_for_a_writer()
     {
         if (OperatingSystem.IsWindows()) return;
         string fifo = Path.Combine(Path.GetTempPath(), $"coresleuth-{Guid.NewGuid():n}.fifo");
@@ -16,8 +16,9 @@ public class SpecialFileTests
         {
             // Opening a FIFO for reading blocks until a writer comes; the reader must not open it.
             var load = Task.Run(() => FreeBsdCore.Open(fifo));
-            Assert.True(load.Wait(TimeSpan.FromSeconds(10)) || load.IsFaulted, "opening a FIFO hung");
-            var error = Assert.IsType<CoreFormatException>(load.Exception?.InnerException);
+            var finished = await Task.WhenAny(load, Task.Delay(TimeSpan.FromSeconds(10)));
+            Assert.True(finished == load, "opening a FIFO hung");
+            var error = await Assert.ThrowsAsync<CoreFormatException>(() => load);
             Assert.Contains("FIFO", error.Message);
         }
         finally { File.Delete(fifo); }
