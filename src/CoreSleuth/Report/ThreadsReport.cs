@@ -5,12 +5,9 @@ namespace CoreSleuth.Report;
 /// <summary>What <c>coresleuth threads</c> reports: one row per thread, in note order.</summary>
 public sealed record ThreadsReport(string Core, IReadOnlyList<ThreadRow> Threads, IReadOnlyList<string> Warnings)
 {
-    public static ThreadsReport Build(FreeBsdCore core, string path) =>
-        new(path, core.Threads.Select(t => ThreadRow.Build(t)).ToList(), core.Warnings.ToList());
-
     /// <summary>With libthr identities (pthread_t) and, when InnoDB text or a processlist was given, the MySQL session of each thread.</summary>
     public static ThreadsReport Build(Analysis.CoreAnalysis analysis, string path) =>
-        new(path, analysis.Threads.Select(t => ThreadRow.Build(t.Thread) with
+        new(path, analysis.Threads.Select(t => ThreadRow.Build(t) with
         {
             PthreadT = t.Pthread is { } p ? new Hex(p) : null,
             MySqlThreadId = t.Session?.ThreadId,
@@ -40,26 +37,15 @@ public sealed record ThreadRow(
     /// <summary>The session's state (InnoDB status or processlist), e.g. "System lock".</summary>
     public string? MySqlState { get; init; }
 
-    internal static ThreadRow Build(CoreThread t) => new(
-        t.Index, t.Lwp, t.Name, t.Registers.Rip, t.Registers.Rsp, t.WaitMessage,
-        t.Kinfo is { } k ? DescribeState(k.State, t.WaitMessage) : null,
-        t.Kinfo is { } k2 ? KinfoProc.StateName(k2.State) : null);
-
     /// <summary>
-    /// ki_stat in words. A stopped process (gcore's ptrace stop, or the kernel single-threading it
-    /// before a dump) shows SSTOP for every thread, including those still asleep in the kernel; a
-    /// non-empty wait message means the thread is on a sleep queue (spec §4.1), so it is "sleeping".
+    /// The state is the analysis's reading of ki_stat, the wait message and TDF flags for this
+    /// producer (a gcore-stopped sleeper is "sleeping", not "stopped": spec §4.1, §7.3).
     /// </summary>
-    public static string DescribeState(byte kiStat, string? waitMessage) => kiStat switch
+    internal static ThreadRow Build(Analysis.ThreadAnalysis a)
     {
-        _ when !string.IsNullOrEmpty(waitMessage) && kiStat is 3 or 4 => "sleeping",
-        1 => "new",        // SIDL
-        2 => "running",    // SRUN: running or runnable
-        3 => "sleeping",   // SSLEEP
-        4 => "stopped",    // SSTOP
-        5 => "zombie",     // SZOMB
-        6 => "waiting",    // SWAIT: an idle interrupt thread
-        7 => "lock wait",  // SLOCK: blocked on a kernel lock
-        _ => $"state {kiStat}",
-    };
+        var t = a.Thread;
+        return new(t.Index, t.Lwp, t.Name, t.Registers.Rip, t.Registers.Rsp, t.WaitMessage,
+            t.Kinfo is null ? null : a.State.Text,
+            t.Kinfo is { } k ? KinfoProc.StateName(k.State) : null);
+    }
 }

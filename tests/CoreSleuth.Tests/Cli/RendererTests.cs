@@ -92,16 +92,6 @@ public class RendererTests
     }
 
     [Theory]
-    [InlineData(4, "fifoor", "sleeping")] // SSTOP of a stopped process, still on a sleep queue (spec §4.1)
-    [InlineData(4, null, "stopped")]
-    [InlineData(3, "select", "sleeping")]
-    [InlineData(2, null, "running")]
-    [InlineData(5, null, "zombie")]
-    [InlineData(7, null, "lock wait")]
-    public void States_describe_ki_stat_with_the_wait_message(byte kiStat, string? wmesg, string expected) =>
-        Assert.Equal(expected, ThreadRow.DescribeState(kiStat, wmesg));
-
-    [Theory]
     [InlineData(0x1f80UL, "[ IM DM ZM OM UM PM ]")] // gdb's mxcsr after reset
     [InlineData(0x0UL, "[ ]")]
     [InlineData(0x3f80UL, "[ IM DM ZM OM UM PM unknown: 0x2000 ]")] // RC has no field in gdb's type

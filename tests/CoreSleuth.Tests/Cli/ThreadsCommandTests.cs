@@ -77,9 +77,10 @@ public class ThreadsCommandTests
         // In a kernel core the dumping thread is the one running (SRUN); the kernel has stopped
         // the others (SSTOP) before dumping (spec §4.1, §7.3), and none sleeps with a wait message.
         // ki_stat (kinfo_proc offset 388, spec §4) checked in the note bytes by a separate script:
-        // 2 for LWP 100744, 4 for 100720, 100745 and 100746.
+        // 2 for LWP 100744, 4 for 100720, 100745 and 100746; ki_tdflags (offset 1080) of the stopped
+        // ones is 0x444, which has TDF_BOUNDARY (0x400): suspended at the user boundary (spec §7.3).
         var rows = Rows(Coresleuth.Run("threads", Corpus.Core(Multithread)));
-        Assert.Equal(["running", "stopped", "stopped", "stopped"], rows.Select(r => r[6]));
+        Assert.Equal(["running", "stopped at user boundary", "stopped at user boundary", "stopped at user boundary"], rows.Select(r => r[6]));
     }
 
     [CorpusFact]
