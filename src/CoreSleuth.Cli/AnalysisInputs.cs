@@ -13,6 +13,7 @@ internal sealed class AnalysisInputs
 
     private Option<string[]>? handles;
     private Option<string?> innodb = null!, processlist = null!, sysroot = null!;
+    private Option<string[]> binaries = null!;
 
     public static AnalysisInputs AddTo(Command command, bool handles)
     {
@@ -38,7 +39,9 @@ internal sealed class AnalysisInputs
         inputs.sysroot = new Option<string?>("--sysroot") { Description = "A folder holding the process's binaries at their paths (like gdb's sysroot), for code and symbols the core lacks.", HelpName = "DIR" };
         command.Add(inputs.innodb);
         command.Add(inputs.processlist);
+        inputs.binaries = new Option<string[]>("--binary") { Description = "An ELF file to use for the mapped module of the same file name (e.g. the mysqld that ran). Repeatable.", HelpName = "PATH" };
         command.Add(inputs.sysroot);
+        command.Add(inputs.binaries);
         return inputs;
     }
 
@@ -55,8 +58,14 @@ internal sealed class AnalysisInputs
             error = $"--sysroot {root}: no such directory";
             return null;
         }
+        string[] files = r.GetValue(binaries) ?? [];
+        if (files.FirstOrDefault(f => !File.Exists(f)) is { } missing)
+        {
+            error = $"--binary {missing}: no such file";
+            return null;
+        }
         var values = handles is null ? [] : (r.GetValue(handles) ?? []).Select(h => Program.TryParseAddress(h, out ulong v) ? v : 0).ToList();
-        return new AnalysisOptions { Handles = values, InnodbStatus = innodbText, Processlist = processlistText, Sysroot = root };
+        return new AnalysisOptions { Handles = values, InnodbStatus = innodbText, Processlist = processlistText, Sysroot = root, Binaries = files };
     }
 
     private static bool TryReadText(string path, string option, out string? text, out string? error)

@@ -21,6 +21,9 @@ public sealed record AnalysisOptions
     public string? InnodbStatus { get; init; }
     public string? Processlist { get; init; }
     public string? Sysroot { get; init; }
+
+    /// <summary>Binaries to use for modules with the same file name (e.g. the exact mysqld that ran).</summary>
+    public IReadOnlyList<string> Binaries { get; init; } = [];
     public IdentityOptions Identity { get; init; } = IdentityOptions.Default;
 }
 
@@ -54,8 +57,6 @@ public sealed record ResolvedHandle(HandleResolution Resolution, HandleSource So
 public sealed class CoreAnalysis : IDisposable
 {
     private bool ownsCore;
-
-    private ModuleMapCfiProvider? cfi;
 
     private CoreAnalysis(FreeBsdCore core, ModuleMap modules, ThreadIdentity identity)
     {
@@ -93,11 +94,10 @@ public sealed class CoreAnalysis : IDisposable
     public static CoreAnalysis Run(FreeBsdCore core, AnalysisOptions options)
     {
         var sysroot = options.Sysroot is null ? null : new Sysroot(options.Sysroot);
-        var modules = ModuleMap.Discover(core, sysroot);
+        var modules = ModuleMap.Discover(core, sysroot, options.Binaries);
         var identity = ThreadIdentity.Resolve(core, modules, options.Identity);
         var analysis = new CoreAnalysis(core, modules, identity);
-        analysis.cfi = new ModuleMapCfiProvider(modules, core.Process, sysroot);
-        var unwinder = new Unwinder(new AddressSpaceStackMemory(core.Memory), analysis.cfi);
+        var unwinder = new Unwinder(new AddressSpaceStackMemory(core.Memory), new ModuleMapCfiProvider(modules, core.Process));
         var symbolizer = new Symbolizer(modules);
 
         var sessions = new List<MySqlSession>();
@@ -181,7 +181,6 @@ public sealed class CoreAnalysis : IDisposable
 
     public void Dispose()
     {
-        cfi?.Dispose();
         Modules.Dispose();
         if (ownsCore) Core.Dispose();
     }

@@ -39,7 +39,7 @@ public sealed partial class CoreWalkTests(ITestOutputHelper output)
     {
         using var core = FreeBsdCore.Open(Path.Combine(UnwindCorpus.Root!, "cores", name + ".core"));
         using var modules = ModuleMap.Discover(core, null);
-        using var provider = new ModuleMapCfiProvider(modules, core.Process);
+        var provider = new ModuleMapCfiProvider(modules, core.Process);
         var unwinder = new Unwinder(new AddressSpaceStackMemory(core.Memory), provider);
         foreach (var thread in core.Threads)
         {

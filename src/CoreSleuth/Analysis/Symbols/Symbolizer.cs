@@ -26,7 +26,7 @@ public sealed class Symbolizer(ModuleMap modules)
     {
         var module = modules.FindByAddress(address);
         if (module?.Image is null) return new SymbolizedAddress(address, module, null, null, 0);
-        if (!tables.TryGetValue(module, out var table)) tables[module] = table = FunctionTable.Build(module.Image);
+        if (!tables.TryGetValue(module, out var table)) tables[module] = table = FunctionTable.Build(module.Image, module.DiskImage);
         ulong linkAddress = address - module.LoadBias;
         if (table.Find(linkAddress) is not { } f) return new SymbolizedAddress(address, module, null, null, 0);
         string? demangled = f.Name.StartsWith("_Z", StringComparison.Ordinal) ? ItaniumDemangler.Demangle(f.Name) : null;
@@ -40,10 +40,10 @@ public sealed class Symbolizer(ModuleMap modules)
     /// <summary>Function symbols of one image, sorted by address, for binary search.</summary>
     private sealed class FunctionTable(Function[] functions)
     {
-        public static FunctionTable Build(ElfImage image)
+        public static FunctionTable Build(ElfImage image, ElfImage? disk)
         {
             var list = new List<Function>();
-            var symtab = image.View is FileImageView file ? ReadSymtab(file.File) : [];
+            var symtab = (disk ?? image).View is FileImageView file ? ReadSymtab(file.File) : [];
             IEnumerable<ElfSymbol> symbols = symtab.Count > 0 ? symtab : image.Symbols;
             foreach (var s in symbols)
                 if (s.IsDefined && s.IsFunction && s.Value != 0)

@@ -26,36 +26,24 @@ public sealed class AddressSpaceStackMemory(AddressSpace memory) : IStackMemory
 
 /// <summary>
 /// Modules of a <see cref="ModuleMap"/> as CFI sources. An image read from core memory is
-/// completed from its file under the sysroot when one is given, because real cores usually
+/// completed from its file on disk (--sysroot or --binary) when one was found, because real cores usually
 /// lack the read-only segments that hold code and <c>.eh_frame</c> (spec §1.3).
 /// </summary>
-public sealed class ModuleMapCfiProvider : ICfiProvider, IDisposable
+public sealed class ModuleMapCfiProvider : ICfiProvider
 {
     /// <summary>AT_TIMEKEEP: points into the shared page that also holds the signal trampoline.</summary>
     private const long AtTimekeep = 22;
 
     private readonly List<CodeModule> modules = [];
-    private readonly List<ByteSource> opened = [];
 
-    public ModuleMapCfiProvider(ModuleMap map, CoreProcess process, Sysroot? sysroot = null)
+    public ModuleMapCfiProvider(ModuleMap map, CoreProcess process)
     {
         foreach (var m in map.Modules)
         {
             if (m.Image is not { } image) continue;
             IImageView view = image.View;
-            if (view is CoreImageView && sysroot?.Resolve(m.Path, out _) is { } file)
-            {
-                try
-                {
-                    var source = ByteSource.OpenFile(file);
-                    opened.Add(source);
-                    view = new FallbackImageView(view, new FileImageView(ElfFile.Parse(source)));
-                }
-                catch (Exception e) when (e is CoreFormatException or UnsupportedCoreException or IOException or UnauthorizedAccessException)
-                {
-                    // Keep the in-core view alone; its gaps show up as missing CFI for that module.
-                }
-            }
+            // The module map already opened the file from --sysroot/--binary: fill the core's gaps from it.
+            if (view is CoreImageView && m.DiskImage is { } disk) view = new FallbackImageView(view, disk.View);
             modules.Add(new CodeModule(m.Path, m.LoadBias, view, image.ProgramHeaders, image.Symbols));
         }
         SignalTrampoline = FindSharedPage(process);
@@ -87,11 +75,5 @@ public sealed class ModuleMapCfiProvider : ICfiProvider, IDisposable
             return new AddressRange(withTimekeep.Start, withTimekeep.End);
         var top = candidates.Where(e => e.Start >= 0x7fff_0000_0000UL && e.Size <= 0x10000).OrderByDescending(e => e.Start).FirstOrDefault();
         return top is null ? null : new AddressRange(top.Start, top.End);
-    }
-
-    public void Dispose()
-    {
-        foreach (var s in opened) s.Dispose();
-        opened.Clear();
     }
 }
