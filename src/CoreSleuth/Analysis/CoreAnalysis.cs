@@ -42,6 +42,9 @@ public sealed record ThreadAnalysis(
 
     /// <summary>Why the stack walk stopped where it did.</summary>
     public string? UnwindStop { get; init; }
+
+    /// <summary>Reconstructed arguments of known frames (my_open), by frame index.</summary>
+    public IReadOnlyDictionary<int, IReadOnlyList<FrameArgument>> FrameArguments { get; init; } = new Dictionary<int, IReadOnlyList<FrameArgument>>();
 }
 
 /// <summary>A frame of a backtrace with its function name (return addresses are looked up at pc−1, inside the call).</summary>
@@ -115,8 +118,12 @@ public sealed class CoreAnalysis : IDisposable
             var site = SyscallSite.Locate(t, core, modules);
             var walk = unwinder.Walk(t.Registers);
             var frames = walk.Frames.Select(f => new NamedFrame(f, Name(f, symbolizer))).ToList();
-            threads.Add(new ThreadAnalysis(t, pthread, state, t.WaitMessage is { } w ? WaitMessageCatalogue.Lookup(w) : null,
-                site, site?.Describe(strings), SessionOf(pthread, sessions)) { Frames = frames, UnwindStop = walk.StopReason });
+            var thread = new ThreadAnalysis(t, pthread, state, t.WaitMessage is { } w ? WaitMessageCatalogue.Lookup(w) : null,
+                site, site?.Describe(strings), SessionOf(pthread, sessions)) { Frames = frames, UnwindStop = walk.StopReason };
+            var arguments = new Dictionary<int, IReadOnlyList<FrameArgument>>();
+            for (int i = 0; i < frames.Count; i++)
+                if (MyOpenArguments.For(thread, i, core.Memory) is { } a) arguments[i] = a;
+            threads.Add(thread with { FrameArguments = arguments });
         }
         analysis.Threads = threads;
 

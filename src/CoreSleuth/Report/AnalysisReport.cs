@@ -104,7 +104,8 @@ public sealed record ReportThread(
         foreach (var (name, value) in th.Registers.General) registers[name] = value;
         return new ReportThread(th.Index, th.Lwp, th.Name, t.Pthread is { } p ? new Hex(p) : null, th.WaitMessage,
             th.Kinfo is null ? null : t.State.Text, registers, ReportSyscall.Build(t),
-            t.Frames.Count == 0 ? [new ReportFrame(th.Registers.Rip, null, null, null, "context")] : t.Frames.Select(ReportFrame.Build).ToList())
+            t.Frames.Count == 0 ? [new ReportFrame(th.Registers.Rip, null, null, null, "context")]
+                : t.Frames.Select((f, i) => ReportFrame.Build(f) with { Arguments = t.FrameArguments.GetValueOrDefault(i) ?? [] }).ToList())
         {
             UnwindStop = t.UnwindStop,
             WaitMeaning = t.Wait?.Meaning,
@@ -152,6 +153,9 @@ public sealed record ReportFrame(Hex Pc, string? Module, string? Symbol, long? O
     public IReadOnlyList<ReportRecoveredRegister> Registers { get; init; } = [];
 
     public string? Note { get; init; }
+
+    /// <summary>Arguments reconstructed for known functions (my_open), each with where its value came from.</summary>
+    public IReadOnlyList<Analysis.MySql.FrameArgument> Arguments { get; init; } = [];
 
     internal static ReportFrame Build(NamedFrame f) =>
         new(f.Frame.Pc, f.Symbol.Module?.FileName, f.Symbol.DisplayName, f.Symbol.Symbol is null ? null : (long)f.Symbol.Offset,

@@ -89,6 +89,8 @@ public static class AnalysisText
                 string where = f.Symbol is null ? (f.Module is null ? "??" : $"?? in {S(f.Module)}")
                     : $"{S(f.Symbol, 300)}{(f.Offset is { } o && o != 0 ? $"+{o}" : "")}{(f.Module is null ? "" : $" in {S(f.Module)}")}";
                 w.WriteLine($"    #{i,-3} {f.Pc.ToString(16)} {where} [{f.Trust}]");
+                foreach (var a in f.Arguments)
+                    w.WriteLine($"           {a.Name} = {S(a.Value, 300)}  ({TextSanitizer.SanitizeMessage(a.Source, 300)})");
             }
             if (th.UnwindStop is not null) w.WriteLine($"    (walk stopped: {TextSanitizer.SanitizeMessage(th.UnwindStop, 300)})");
         }
