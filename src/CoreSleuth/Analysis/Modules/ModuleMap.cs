@@ -51,9 +51,11 @@ public sealed class ModuleMap : IDisposable
         {
             var e = entries[i];
             if (e.Type != KinfoVmEntry.TypeVnode || e.Offset != 0 || string.IsNullOrEmpty(e.Path)) continue;
-            // The image spans the following mappings of the same file (text, data, RELRO).
+            // The image spans the following mappings of the same file (text, data, RELRO), across
+            // the anonymous gaps rtld leaves between them, up to the next file's mapping.
             ulong end = e.End;
-            for (int j = i + 1; j < entries.Count && entries[j].Path == e.Path; j++) end = entries[j].End;
+            for (int j = i + 1; j < entries.Count && (entries[j].Path == e.Path || string.IsNullOrEmpty(entries[j].Path)); j++)
+                if (entries[j].Path == e.Path) end = entries[j].End;
             map.modules.Add(map.Load(core, e.Path, e.Start, end, sysroot, binaries ?? []));
         }
         return map;

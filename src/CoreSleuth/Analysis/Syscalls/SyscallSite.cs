@@ -83,9 +83,32 @@ public sealed record SyscallSite(SyscallPosition Position, long RawNumber, IRead
         ulong arg4 = position == SyscallPosition.Restarting ? r.R10 : r.Rcx;
         ulong[] args = [r.Rdi, r.Rsi, r.Rdx, arg4, r.R8, r.R9];
         long number = position == SyscallPosition.ReturnedError ? -1 : (long)r.Rax;
+        // libc's stubs are `mov eax, N; mov r10, rcx; syscall`: the code names the call even when rax no longer does.
+        ulong syscallAt = position == SyscallPosition.Restarting ? r.Rip : r.Rip - 2;
+        if (StubNumber(syscallAt, core, modules) is { } stub)
+        {
+            if (number < 0)
+            {
+                number = stub;
+                evidence.Add($"the libc stub before the syscall instruction loads eax with {stub} (mov eax, {stub}; mov r10, rcx; syscall): that is the call that returned the error");
+            }
+            else if (stub != number)
+                evidence.Add($"note: the stub before the syscall loads eax with {stub}, but rax holds {number}");
+        }
         if (number is Syscall or IndirectSyscall)
             evidence.Add($"rax = {number} is the indirect {(number == 0 ? "syscall" : "__syscall")}: the real number is in rdi");
         return new SyscallSite(position, number, args, evidence);
+    }
+
+    /// <summary>The N of <c>mov eax, N (b8 imm32); mov r10, rcx (49 89 ca)</c> just before the syscall at <paramref name="syscallAt"/>.</summary>
+    private static long? StubNumber(ulong syscallAt, FreeBsdCore core, ModuleMap? modules)
+    {
+        Span<byte> b = stackalloc byte[8];
+        ulong at = syscallAt - 8;
+        bool read = core.Memory.TryRead(at, b)
+                    || modules?.FindByAddress(at) is { Image: { } image } m && image.View.Read(at - m.LoadBias, b) == 8;
+        if (!read || b[0] != 0xB8 || b[5] != 0x49 || b[6] != 0x89 || b[7] != 0xCA) return null;
+        return BitConverter.ToUInt32(b[1..5]);
     }
 
     private static bool? IsSyscallInstruction(ulong address, FreeBsdCore core, ModuleMap? modules, out string? source)
