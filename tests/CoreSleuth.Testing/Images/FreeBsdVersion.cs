@@ -13,8 +13,9 @@ public sealed record FreeBsdVersion(int Major, int Minor)
     public static readonly FreeBsdVersion V14_2 = new(14, 2);
 
     /// <summary>__FreeBSD_version of a release build (e.g. 1305000 for 13.5; the real 13.5
-    /// libthr.so.3 carries 0x13e9a8 = 1305000 in its ABI tag note).</summary>
-    public int OsRelDate => Major * 100000 + Minor * 1000;
+    /// libthr.so.3 carries 0x13e9a8 = 1305000 in its ABI tag note). Settable for releases whose
+    /// value is not Major·100000 + Minor·1000 (14.0-RELEASE is 1400097).</summary>
+    public int OsRelDate { get; init; } = Major * 100000 + Minor * 1000;
 
     /// <summary>open(2) is syscall 5 on 10.x; from 11.0 libc's open() calls openat(AT_FDCWD, …) = 499 (spec §7.4).</summary>
     public int OpenSyscall => Major >= 11 ? 499 : 5;

@@ -421,12 +421,13 @@ public sealed class ProcessImageBuilder(FreeBsdVersion version, ProcessLayoutOpt
                 var name = _rtldHeap.Allocate((ulong)Encoding.UTF8.GetByteCount(m.Path) + 1, 8);
                 WriteBytes(name, [.. Encoding.UTF8.GetBytes(m.Path), 0]);
                 var lm = obj + (ulong)_layout.LinkMap;
-                Write64(lm + 0, m.Start);                  // l_base (mapbase)
+                // sys/sys/link_elf.h: l_addr (relocbase) comes first and l_base (mapbase) after l_prev; rtld's linkmap_add fills both.
+                Write64(lm + 0, m.Bias);                   // l_addr (relocbase): 0 for the ET_EXEC executable
                 Write64(lm + 8, name);                     // l_name
                 Write64(lm + 16, m.RuntimeAddress(m.Image.DynamicAddress)); // l_ld
                 Write64(lm + 24, i + 1 < order.Count ? entries[order[i + 1]] + (ulong)_layout.LinkMap : 0); // l_next
                 Write64(lm + 32, i > 0 ? entries[order[i - 1]] + (ulong)_layout.LinkMap : 0);              // l_prev
-                Write64(lm + 40, m.Bias);                  // l_addr (relocbase)
+                Write64(lm + 40, m.Start);                 // l_base (mapbase)
                 Write32(obj + (ulong)_layout.TlsIndex, m.Image.FileName == "libc.so.7" ? 1u : 0u);
             }
 

@@ -1,0 +1,226 @@
+using System.Text.Json;
+
+namespace CoreSleuth.Testing.Scenarios;
+
+/// <summary>
+/// A sample process described as data (samples/scenarios/NAME.json, format in samples/README.md):
+/// a mysqld built on <see cref="Images.MysqldProcessTemplate"/>'s thread roles, the producer that
+/// captured it, and what a DBA would have next to the core (SHOW ENGINE INNODB STATUS). Member
+/// names are the JSON names in camelCase.
+/// </summary>
+public sealed record Scenario
+{
+    /// <summary>A scenario file (relative to this one) whose members this one overrides: objects merge, lists and values replace.</summary>
+    public string? Base { get; init; }
+
+    public string? Description { get; init; }
+
+    /// <summary>FreeBSD release "MAJOR.MINOR" (libthr layout, syscall numbers, stack top).</summary>
+    public string Freebsd { get; init; } = "13.5";
+
+    /// <summary>__FreeBSD_version when it is not MAJOR·100000 + MINOR·1000 (14.0 is 1400097).</summary>
+    public int? Osreldate { get; init; }
+
+    /// <summary>gcore, kernel or gdb (spec preamble, §7.3).</summary>
+    public string Producer { get; init; } = "gcore";
+
+    public ProcessModel Process { get; init; } = new();
+
+    /// <summary>False: no thread was named (MySQL 5.6), so td_name is the command name for all.</summary>
+    public bool ThreadNames { get; init; } = true;
+
+    /// <summary>Live threads in creation order, the main thread first.</summary>
+    public IReadOnlyList<ThreadModel> Threads { get; init; } = [];
+
+    /// <summary>Exited threads whose struct pthread is still in memory with tid 1 (TID_TERMINATED).</summary>
+    public IReadOnlyList<ExitedThreadModel> ExitedThreads { get; init; } = [];
+
+    /// <summary>Extra strings placed in the heap (or at a fixed heap address).</summary>
+    public IReadOnlyList<StringModel> Strings { get; init; } = [];
+
+    /// <summary>NT_PROCSTAT_FILES, in order (spec §5).</summary>
+    public IReadOnlyList<OpenFileModel> OpenFiles { get; init; } = [];
+
+    /// <summary>The InnoDB status text written beside the core (NAME.innodb.txt), from the threads' sessions.</summary>
+    public InnodbModel? InnodbStatus { get; init; }
+
+    /// <summary>kernel producer: the thread that took the fatal signal and which signal.</summary>
+    public SignalModel? Signal { get; init; }
+
+    /// <summary>gcore/gdb: the LWP that received the attach SIGSTOP (default: the main thread, spec §7.3).</summary>
+    public int? StopReceiver { get; init; }
+
+    /// <summary>Drop libthr's thread_db symbols from its .dynsym (symbol-free pthread mapping, spec §9.4).</summary>
+    public bool HideLibthrSymbols { get; init; }
+
+    /// <summary>"core": read-only text dumped (self-contained); "sysroot": text NOCOREDUMP as in real cores (spec §1.3), binaries written to samples/sysroot-NAME/.</summary>
+    public string Text { get; init; } = "core";
+
+    public LayoutModel Layout { get; init; } = new();
+
+    /// <summary>gdb producer: note name of PRPSINFO/PRSTATUS/FPREGSET ("CORE" or "FreeBSD", spec doubt #2).</summary>
+    public string? GdbNoteName { get; init; }
+}
+
+public sealed record ProcessModel
+{
+    public int Pid { get; init; } = 1234;
+    public int Ppid { get; init; } = 1;
+    public int? Pgid { get; init; }
+    public int? Sid { get; init; }
+    public uint Uid { get; init; }
+    public uint Gid { get; init; }
+    public IReadOnlyList<uint>? Groups { get; init; }
+    public string Login { get; init; } = "root";
+
+    /// <summary>argv; argv[0] is the executable path (the mysqld image lives at /usr/local/libexec/mysqld).</summary>
+    public IReadOnlyList<string> Arguments { get; init; } = ["/usr/local/libexec/mysqld"];
+
+    public IReadOnlyList<string> Environment { get; init; } = [];
+
+    /// <summary>Process start time, UTC, ISO 8601.</summary>
+    public DateTimeOffset Start { get; init; } = new(2015, 3, 2, 9, 0, 0, TimeSpan.Zero);
+
+    /// <summary>pid of gcore/gdb (ki_tracer) or of the process that sent the fatal signal.</summary>
+    public int Tracer { get; init; }
+}
+
+/// <summary>One thread, or several with <see cref="Lwp"/> "FIRST-LAST".</summary>
+public sealed record ThreadModel
+{
+    /// <summary>An LWP id, or "FIRST-LAST" for consecutive threads of the same role.</summary>
+    public JsonElement Lwp { get; init; }
+
+    /// <summary>A thread role (samples/README.md); or null with <see cref="Chain"/>.</summary>
+    public string? Role { get; init; }
+
+    /// <summary>td_name (NT_THRMISC, ki_tdname) and the pthread name; default from the role.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>Fixed address of its struct pthread (= pthread_t); default: allocated.</summary>
+    public ulong? Pthread { get; init; }
+
+    /// <summary>Call chain, outermost first, down to a syscall stub (instead of a role).</summary>
+    public IReadOnlyList<string>? Chain { get; init; }
+
+    /// <summary>Syscall arguments for <see cref="Chain"/>: numbers, "0x…", {"string": …, "frame": …, "at": …}, {"frameWords": […], "frame": …}, {"heapWords": […]}.</summary>
+    public IReadOnlyList<JsonElement>? Args { get; init; }
+
+    /// <summary>The blocking open of a load-data or general-log thread.</summary>
+    public OpenModel? Open { get; init; }
+
+    /// <summary>Wait message while asleep; default from the syscall (spec §8).</summary>
+    public string? Wait { get; init; }
+
+    /// <summary>False: an uninterruptible sleep (no TDF_SINTR), kept by the kernel's thread_single (spec §7.3).</summary>
+    public bool Interruptible { get; init; } = true;
+
+    /// <summary>Overrides what the producer left: "asleep", "restart" (rip at the syscall) or "eintr".</summary>
+    public string? Stop { get; init; }
+
+    /// <summary>The MySQL session this thread runs (THD in the heap, InnoDB status).</summary>
+    public SessionModel? Session { get; init; }
+}
+
+public sealed record OpenModel
+{
+    public string Path { get; init; } = "";
+
+    /// <summary>Fixed address of the path string in the caller's stack frame.</summary>
+    public ulong? At { get; init; }
+
+    /// <summary>open(2) flags, e.g. "O_RDONLY|O_CLOEXEC" or "O_WRONLY|O_APPEND|O_CREAT".</summary>
+    public string Flags { get; init; } = "O_RDONLY";
+
+    /// <summary>The mode argument (octal as a string, "0660").</summary>
+    public string Mode { get; init; } = "0660";
+}
+
+public sealed record SessionModel
+{
+    /// <summary>MySQL thread id (THD::thread_id).</summary>
+    public long Id { get; init; }
+    public long QueryId { get; init; }
+    public string Host { get; init; } = "localhost";
+    public string User { get; init; } = "root";
+    public string? State { get; init; }
+    public string? Statement { get; init; }
+
+    /// <summary>InnoDB transaction id; 0 with "not started".</summary>
+    public long TrxId { get; init; }
+
+    /// <summary>"ACTIVE 512 sec inserting", "not started", …</summary>
+    public string Trx { get; init; } = "not started";
+
+    /// <summary>Lines printed between the transaction line and the MySQL thread line.</summary>
+    public IReadOnlyList<string> TrxLines { get; init; } = [];
+}
+
+public sealed record ExitedThreadModel
+{
+    public int FormerLwp { get; init; }
+    public ulong? Pthread { get; init; }
+}
+
+public sealed record StringModel
+{
+    public string Label { get; init; } = "";
+    public string Text { get; init; } = "";
+    public ulong? At { get; init; }
+}
+
+public sealed record OpenFileModel
+{
+    /// <summary>A descriptor number, or "text", "cwd", "root", "ctty".</summary>
+    public JsonElement Fd { get; init; }
+
+    /// <summary>file, dir, chr, fifo, socket, pipe, kqueue.</summary>
+    public string Type { get; init; } = "file";
+
+    public string Path { get; init; } = "";
+
+    /// <summary>r, w, rw, wa (write+append), rwa.</summary>
+    public string Mode { get; init; } = "r";
+
+    public long Offset { get; init; }
+
+    /// <summary>Sockets: tcp4, tcp6, unix.</summary>
+    public string? Socket { get; init; }
+
+    /// <summary>Sockets: "ADDR:PORT" or a unix path.</summary>
+    public string? Local { get; init; }
+    public string? Peer { get; init; }
+}
+
+public sealed record InnodbModel
+{
+    /// <summary>"5.6" (hex handles, spec §10) or "8.0" (decimal).</summary>
+    public string Format { get; init; } = "5.6";
+    public long TrxIdCounter { get; init; } = 1;
+}
+
+public sealed record SignalModel
+{
+    public int Lwp { get; init; }
+    public int Signo { get; init; } = 6;
+    /// <summary>si_code: SI_USER (0x10001) for kill(2).</summary>
+    public int Code { get; init; } = 0x10001;
+    public int SenderPid { get; init; }
+}
+
+public sealed record LayoutModel
+{
+    public ulong StackLimit { get; init; } = 0x2000000;
+    public ulong ThreadStack { get; init; } = 0x40000;
+    public ulong ThreadStackResident { get; init; } = 0x8000;
+    public ulong MainStack { get; init; } = 0x8000;
+    public ulong Heap { get; init; } = 0x40000;
+    public ulong RtldHeap { get; init; } = 0x10000;
+    public IReadOnlyList<HeapRegionModel> HeapRegions { get; init; } = [];
+}
+
+public sealed record HeapRegionModel
+{
+    public ulong Start { get; init; }
+    public ulong Size { get; init; }
+}
