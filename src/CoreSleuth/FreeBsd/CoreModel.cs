@@ -20,6 +20,9 @@ public sealed record CoreThread
 
     public FpState? FpState { get; init; }
     public XState? XState { get; init; }
+
+    /// <summary>The thread's NT_THRMISC as written, bytes after the name included (spec §3.5); null when it has none.</summary>
+    public ThrMisc? ThrMisc { get; init; }
     public LwpInfo? LwpInfo { get; init; }
     public SegmentBases? SegmentBases { get; init; }
 

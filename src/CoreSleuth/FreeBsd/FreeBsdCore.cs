@@ -146,7 +146,11 @@ public sealed class FreeBsdCore : IDisposable
                     break;
                 case NoteType.ThrMisc:
                     // thrmisc_t: pr_tname[MAXCOMLEN+1 = 20], then padding (spec §3.5).
-                    if (Need(1)) current!.ThrMiscName = Text(d, 0, Math.Min(20, d.Length));
+                    if (Need(1))
+                    {
+                        current!.ThrMisc = ThrMisc.Parse(d);
+                        current.ThrMiscName = current.ThrMisc.Name;
+                    }
                     break;
                 case NoteType.PtLwpInfo:
                     DecodeLwpInfo(d, note, current!);
@@ -232,6 +236,7 @@ public sealed class FreeBsdCore : IDisposable
             {
                 Index = built.Count + 1, Lwp = t.Status.Lwp, Status = t.Status, Name = name, NameSource = source,
                 FpState = fp, XState = t.XState, LwpInfo = t.LwpInfo, SegmentBases = t.SegBases, Kinfo = kinfo,
+                ThrMisc = t.ThrMisc,
             });
         }
         if (built.Count == 0 && Elf.Notes.Count > 0)
@@ -428,6 +433,7 @@ public sealed class FreeBsdCore : IDisposable
         public long FileOffset { get; } = fileOffset;
         public FpState? Fp { get; set; }
         public string? ThrMiscName { get; set; }
+        public ThrMisc? ThrMisc { get; set; }
         public LwpInfo? LwpInfo { get; set; }
         public SegmentBases? SegBases { get; set; }
         public XState? XState { get; set; }
