@@ -61,6 +61,13 @@ public sealed record CoreProcess
     public string? PsArgs { get; init; }
 
     /// <summary>
+    /// NT_PRPSINFO as written (spec §3.4), when the core has one: its pr_fname, pr_psargs and
+    /// pr_pid unmerged with kinfo_proc (pr_pid is 0 from some 11.0 kernels, corpus bsi-08c8232b),
+    /// and pr_version/pr_psinfosz, which gdb may leave zero (spec doubt 2).
+    /// </summary>
+    public PrPsInfo? PsInfo { get; init; }
+
+    /// <summary>
     /// The system's <c>__FreeBSD_version</c> (which syscall numbers and structures apply):
     /// AT_OSRELDATE, else pr_osreldate, else — as a last resort — NT_PROCSTAT_OSREL.
     /// </summary>

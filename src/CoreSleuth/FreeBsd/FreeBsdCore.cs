@@ -270,7 +270,7 @@ public sealed class FreeBsdCore : IDisposable
             Arguments = argv is not null ? string.Join(' ', argv) : psinfo?.Arguments,
             ArgumentVector = argv,
             ArgumentsSource = argv is not null ? "ps_strings" : psinfo is not null ? "NT_PRPSINFO" : null,
-            PsArgs = psinfo?.Arguments,
+            PsArgs = psinfo?.Arguments, PsInfo = psinfo,
             OsRelDate = osrel, OsRelDateSource = osrelSource, ExecutableOsRelDate = executableOsRel,
             StartTime = first?.Start.AsDate, Emulation = first?.Emulation, ProcessFlags = first?.ProcessFlags,
             WorkingDirectory = files.FirstOrDefault(f => f.Fd == KinfoFile.FdCwd)?.Path,
