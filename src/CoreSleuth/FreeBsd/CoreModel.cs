@@ -91,6 +91,16 @@ public sealed record CoreProcess
 
     public IReadOnlyList<KinfoFile> OpenFiles { get; init; } = [];
     public IReadOnlyList<KinfoVmEntry> Mappings { get; init; } = [];
+
+    /// <summary>
+    /// Zero bytes after the last kinfo_file record of NT_PROCSTAT_FILES: the kernel sizes the note
+    /// in a first pass and pads what the second pass did not fill (spec §5). Kept so the note's
+    /// length is known; 0 when the records fill the note.
+    /// </summary>
+    public int OpenFilesNotePadding { get; init; }
+
+    /// <summary>Zero bytes after the last kinfo_vmentry record of NT_PROCSTAT_VMMAP (same rule, spec §6).</summary>
+    public int MappingsNotePadding { get; init; }
     public IReadOnlyList<uint> Groups { get; init; } = [];
     public ushort? Umask { get; init; }
     public IReadOnlyList<ResourceLimit> ResourceLimits { get; init; } = [];
