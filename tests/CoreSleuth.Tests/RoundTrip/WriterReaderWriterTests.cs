@@ -23,7 +23,7 @@ public sealed class WriterReaderWriterTests
     [Fact]
     public void EveryProducerVariantIsCovered()
     {
-        // The generator must reach every producer and the variants the brief names, or the property above proves less than it says.
+        // The generator must reach every producer and variant listed here, or the property above proves less than it claims.
         var seen = new HashSet<string>();
         GeneratedSpecs.Specs.Sample(spec =>
         {
