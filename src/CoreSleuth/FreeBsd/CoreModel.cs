@@ -20,6 +20,9 @@ public sealed record CoreThread
 
     public FpState? FpState { get; init; }
     public XState? XState { get; init; }
+
+    /// <summary>The thread's NT_THRMISC as written, bytes after the name included (spec §3.5); null when it has none.</summary>
+    public ThrMisc? ThrMisc { get; init; }
     public LwpInfo? LwpInfo { get; init; }
     public SegmentBases? SegmentBases { get; init; }
 
@@ -58,6 +61,13 @@ public sealed record CoreProcess
     public string? PsArgs { get; init; }
 
     /// <summary>
+    /// NT_PRPSINFO as written (spec §3.4), when the core has one: its pr_fname, pr_psargs and
+    /// pr_pid unmerged with kinfo_proc (pr_pid is 0 from some 11.0 kernels, corpus bsi-08c8232b),
+    /// and pr_version/pr_psinfosz, which gdb may leave zero (spec doubt 2).
+    /// </summary>
+    public PrPsInfo? PsInfo { get; init; }
+
+    /// <summary>
     /// The system's <c>__FreeBSD_version</c> (which syscall numbers and structures apply):
     /// AT_OSRELDATE, else pr_osreldate, else — as a last resort — NT_PROCSTAT_OSREL.
     /// </summary>
@@ -81,6 +91,16 @@ public sealed record CoreProcess
 
     public IReadOnlyList<KinfoFile> OpenFiles { get; init; } = [];
     public IReadOnlyList<KinfoVmEntry> Mappings { get; init; } = [];
+
+    /// <summary>
+    /// Zero bytes after the last kinfo_file record of NT_PROCSTAT_FILES: the kernel sizes the note
+    /// in a first pass and pads what the second pass did not fill (spec §5). Kept so the note's
+    /// length is known; 0 when the records fill the note.
+    /// </summary>
+    public int OpenFilesNotePadding { get; init; }
+
+    /// <summary>Zero bytes after the last kinfo_vmentry record of NT_PROCSTAT_VMMAP (same rule, spec §6).</summary>
+    public int MappingsNotePadding { get; init; }
     public IReadOnlyList<uint> Groups { get; init; } = [];
     public ushort? Umask { get; init; }
     public IReadOnlyList<ResourceLimit> ResourceLimits { get; init; } = [];

@@ -112,6 +112,7 @@ public sealed class FreeBsdCore : IDisposable
         int? executableOsRel = null;
         ulong? psStrings = null;
         bool unusableStatus = false;
+        int filesPadding = 0, mapsPadding = 0;
 
         foreach (var note in Elf.Notes)
         {
@@ -146,7 +147,11 @@ public sealed class FreeBsdCore : IDisposable
                     break;
                 case NoteType.ThrMisc:
                     // thrmisc_t: pr_tname[MAXCOMLEN+1 = 20], then padding (spec §3.5).
-                    if (Need(1)) current!.ThrMiscName = Text(d, 0, Math.Min(20, d.Length));
+                    if (Need(1))
+                    {
+                        current!.ThrMisc = ThrMisc.Parse(d);
+                        current.ThrMiscName = current.ThrMisc.Name;
+                    }
                     break;
                 case NoteType.PtLwpInfo:
                     DecodeLwpInfo(d, note, current!);
@@ -168,11 +173,11 @@ public sealed class FreeBsdCore : IDisposable
                     break;
                 case NoteType.ProcStatFiles:
                     present.Add(NoteType.Name(note.Type));
-                    DecodePacked(d, note, KinfoFile.PathOffset, KinfoFile.FullSize, r => files.Add(KinfoFile.Parse(r)));
+                    filesPadding = DecodePacked(d, note, KinfoFile.PathOffset, KinfoFile.FullSize, r => files.Add(KinfoFile.Parse(r)));
                     break;
                 case NoteType.ProcStatVmMap:
                     present.Add(NoteType.Name(note.Type));
-                    DecodePacked(d, note, KinfoVmEntry.PathOffset, KinfoVmEntry.FullSize, r => maps.Add(KinfoVmEntry.Parse(r)));
+                    mapsPadding = DecodePacked(d, note, KinfoVmEntry.PathOffset, KinfoVmEntry.FullSize, r => maps.Add(KinfoVmEntry.Parse(r)));
                     break;
                 case NoteType.ProcStatGroups:
                     present.Add(NoteType.Name(note.Type));
@@ -232,6 +237,7 @@ public sealed class FreeBsdCore : IDisposable
             {
                 Index = built.Count + 1, Lwp = t.Status.Lwp, Status = t.Status, Name = name, NameSource = source,
                 FpState = fp, XState = t.XState, LwpInfo = t.LwpInfo, SegmentBases = t.SegBases, Kinfo = kinfo,
+                ThrMisc = t.ThrMisc,
             });
         }
         if (built.Count == 0 && Elf.Notes.Count > 0)
@@ -265,7 +271,7 @@ public sealed class FreeBsdCore : IDisposable
             Arguments = argv is not null ? string.Join(' ', argv) : psinfo?.Arguments,
             ArgumentVector = argv,
             ArgumentsSource = argv is not null ? "ps_strings" : psinfo is not null ? "NT_PRPSINFO" : null,
-            PsArgs = psinfo?.Arguments,
+            PsArgs = psinfo?.Arguments, PsInfo = psinfo,
             OsRelDate = osrel, OsRelDateSource = osrelSource, ExecutableOsRelDate = executableOsRel,
             StartTime = first?.Start.AsDate, Emulation = first?.Emulation, ProcessFlags = first?.ProcessFlags,
             WorkingDirectory = files.FirstOrDefault(f => f.Fd == KinfoFile.FdCwd)?.Path,
@@ -273,6 +279,7 @@ public sealed class FreeBsdCore : IDisposable
             Signal = threads.Count > 0 ? threads[0].Status.CurrentSignal : 0,
             OpenFiles = files, Mappings = maps, Groups = groups, Umask = umask, ResourceLimits = limits, Auxv = auxv,
             PsStrings = psStrings, NotesPresent = present, KinfoProcs = kinfos,
+            OpenFilesNotePadding = filesPadding, MappingsNotePadding = mapsPadding,
         };
         return (process, built);
     }
@@ -315,11 +322,12 @@ public sealed class FreeBsdCore : IDisposable
     /// <summary>
     /// Packed kinfo_file / kinfo_vmentry records (spec §5, §6): each starts with its own size;
     /// kernel notes may end in zero padding, so a size of 0 or below the fixed part ends the list.
+    /// Returns the length of that zero padding (0 when the records end the note or are damaged).
     /// </summary>
-    private void DecodePacked(ReadOnlySpan<byte> d, ElfNote note, int fixedPart, int fullSize, Action<byte[]> add)
+    private int DecodePacked(ReadOnlySpan<byte> d, ElfNote note, int fixedPart, int fullSize, Action<byte[]> add)
     {
         string what = NoteType.Name(note.Type);
-        if (d.Length < 4) { Warn($"{what} at file offset 0x{note.FileOffset:x} is too short for its structsize"); return; }
+        if (d.Length < 4) { Warn($"{what} at file offset 0x{note.FileOffset:x} is too short for its structsize"); return 0; }
         int declared = I32(d, 0);
         if (declared != fullSize)
             Warn($"{what} at file offset 0x{note.FileOffset:x} declares {declared}-byte records; the amd64 layout of {fullSize} bytes is assumed (spec §5, §6)");
@@ -331,7 +339,7 @@ public sealed class FreeBsdCore : IDisposable
             if (size < fixedPart || size > fullSize || size > d.Length - pos)
             {
                 Warn($"{what} record at file offset 0x{note.DescriptorFileOffset + pos:x} claims {size} bytes (expected {fixedPart}..{Math.Min(fullSize, d.Length - pos)}); the records after it are lost");
-                return;
+                return 0;
             }
             // Pad short (packed) records to the full struct so fields past the path read as zero.
             var record = new byte[fullSize];
@@ -340,7 +348,11 @@ public sealed class FreeBsdCore : IDisposable
             pos += size;
         }
         if (pos < d.Length && d[pos..].IndexOfAnyExcept((byte)0) >= 0)
+        {
             Warn($"{what} ends with {d.Length - pos} bytes at file offset 0x{note.DescriptorFileOffset + pos:x} that are neither a record nor zero padding; ignored");
+            return 0;
+        }
+        return d.Length - pos;
     }
 
     /// <summary>argv from <c>struct ps_strings</c> { char **ps_argvstr; u_int ps_nargvstr; … } in memory, when dumped.</summary>
@@ -428,6 +440,7 @@ public sealed class FreeBsdCore : IDisposable
         public long FileOffset { get; } = fileOffset;
         public FpState? Fp { get; set; }
         public string? ThrMiscName { get; set; }
+        public ThrMisc? ThrMisc { get; set; }
         public LwpInfo? LwpInfo { get; set; }
         public SegmentBases? SegBases { get; set; }
         public XState? XState { get; set; }

@@ -69,6 +69,13 @@ public sealed record XState(int Length, ulong Xcr0, ulong XStateBv, IReadOnlyLis
 {
     public const int Xcr0Offset = 464, HeaderOffset = 512, AvxOffset = 576;
 
+    /// <summary>
+    /// XCOMP_BV, the second word of the XSAVE header (spec §3.8: header at 512): bit 63 set
+    /// means the compacted format (XSAVEC/XSAVES); 0 for the standard format. Kept so the
+    /// whole header is known; 0 when the area is too short to hold it.
+    /// </summary>
+    public ulong XCompBv { get; init; }
+
     /// <summary>XCR0/XSTATE_BV bit 2: the AVX (ymm upper halves) component.</summary>
     public const ulong AvxBit = 1 << 2;
 
@@ -83,6 +90,7 @@ public sealed record XState(int Length, ulong Xcr0, ulong XStateBv, IReadOnlyLis
             for (int i = 0; i < 16; i++)
                 ymm[i] = (bv & AvxBit) != 0 ? x.Slice(AvxOffset + 16 * i, 16).ToArray() : new byte[16]; // init state is zero
         }
-        return new XState(x.Length, xcr0, bv, ymm);
+        ulong xcomp = x.Length >= HeaderOffset + 16 ? BinaryPrimitives.ReadUInt64LittleEndian(x[(HeaderOffset + 8)..]) : 0;
+        return new XState(x.Length, xcr0, bv, ymm) { XCompBv = xcomp };
     }
 }

@@ -22,6 +22,30 @@ public sealed record PrPsInfo(int Version, ulong InfoSize, string Command, strin
     public static PrPsInfo Parse(ReadOnlySpan<byte> d) => new(I32(d, 0), U64(d, 8), Text(d, 16, 17), Text(d, 33, 81), d.Length >= 120 ? I32(d, 116) : 0);
 }
 
+/// <summary>
+/// NT_THRMISC, <c>thrmisc_t</c> (spec §3.5): pr_tname[MAXCOMLEN+1 = 20], then 4 bytes of _pad.
+/// </summary>
+/// <remarks>
+/// The bytes after the name's NUL are kept as written: the spec gives them no meaning, but a
+/// real producer does not always clear them — the 11.0 kernel fills a thrmisc_t on its stack
+/// and copies only the name into it, so stack bytes follow the NUL (corpus cores bsi-*).
+/// Keeping them lets the descriptor be reproduced from this record.
+/// </remarks>
+public sealed record ThrMisc(string Name, byte[] NameFieldTail, byte[] Padding)
+{
+    public const int Size = 24, NameFieldSize = 20;
+
+    /// <summary>Parses a descriptor of any length: fields past its end are empty.</summary>
+    public static ThrMisc Parse(ReadOnlySpan<byte> d)
+    {
+        var field = d[..Math.Min(NameFieldSize, d.Length)];
+        int nul = field.IndexOf((byte)0);
+        byte[] tail = nul < 0 ? [] : field[(nul + 1)..].ToArray();
+        byte[] padding = d.Length > NameFieldSize ? d[NameFieldSize..Math.Min(Size, d.Length)].ToArray() : [];
+        return new ThrMisc(Text(d, 0, field.Length), tail, padding);
+    }
+}
+
 /// <summary>A <c>siginfo_t</c> (spec §3.6).</summary>
 public sealed record SigInfo(int Signal, int Errno, int Code, int Pid, uint Uid, int Status, ulong Address, ulong Value, byte[] Reason)
 {
