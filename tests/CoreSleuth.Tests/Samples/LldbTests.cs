@@ -90,7 +90,7 @@ public partial class LldbTests
             ["thread backtrace all"]);
         var backtraces = Backtraces(lldb["thread backtrace all"]);
         var order = Expectations.NoteOrder(b);
-        Assert.Equal(Enumerable.Range(1, order.Count), backtraces.Select(t => t.Index));
+        Assert.Equal(Enumerable.Range(1, order.Count), backtraces.Select(t => t.Index).Order());
         foreach (var (index, frames) in backtraces)
         {
             int lwp = order[index - 1];
@@ -109,9 +109,9 @@ public partial class LldbTests
         using var sysroot = new TempSysroot(b.Process.Image);
         var lldb = Lldb.Run(
             ["-O", $"settings set target.exec-search-paths {string.Join(' ', sysroot.SearchPaths)}", sysroot.PathOf(b.Process.Image.ExecutablePath), "-c", SampleSet.CorePath(b.Name)],
-            ["thread select 22", "bt"]);
+            ["thread backtrace 22"]);
         Assert.Equal(100460, Expectations.NoteOrder(b)[21]);
-        var frames = Backtraces(lldb["bt"]).Single(t => t.Index == 22).Frames;
+        var frames = Backtraces(lldb["thread backtrace 22"]).Single(t => t.Index == 22).Frames;
         // open (libc) ← open (libthr) ← my_open ← mysql_load ← mysql_execute_command ← mysql_parse ← dispatch_command
         // ← do_command ← do_handle_one_connection ← handle_one_connection ← pfs_spawn_thread ← thread start (libthr)
         (string Module, string[] Names)[] expected =
@@ -163,8 +163,18 @@ public partial class LldbTests
 
     internal sealed record Frame(ulong Pc, string? Module, string? Symbol);
 
-    /// <summary>Parses "thread backtrace" output: per thread its index (#N, note order) and frames (pc, module, symbol without the offset).</summary>
+    /// <summary>
+    /// Parses "thread backtrace" output: per thread its index (#N, note order) and frames (pc,
+    /// module, symbol without the offset). LLDB may print a thread's stop display (one frame)
+    /// asynchronously into any command's output, so a thread seen twice keeps its longest listing.
+    /// </summary>
     internal static List<(int Index, List<Frame> Frames)> Backtraces(string output)
+    {
+        var blocks = ParseBlocks(output);
+        return [.. blocks.GroupBy(t => t.Index).Select(g => (g.Key, g.MaxBy(t => t.Frames.Count).Frames))];
+    }
+
+    private static List<(int Index, List<Frame> Frames)> ParseBlocks(string output)
     {
         var result = new List<(int, List<Frame>)>();
         List<Frame>? current = null;
