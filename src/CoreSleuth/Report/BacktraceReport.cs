@@ -28,6 +28,8 @@ public sealed record BacktraceReport(string Core, IReadOnlyList<BacktraceThread>
                 string name = f.Symbol is null ? "??" : TextSanitizer.Sanitize(f.Symbol, 300) + (f.Offset is { } o && o != 0 ? $"+{o}" : "");
                 string module = f.Module is null ? "" : $" in {TextSanitizer.Sanitize(f.Module, 100)}";
                 w.WriteLine($"#{i,-3} {f.Pc.ToString(16)} {name}{module} [{f.Trust}]");
+                foreach (var a in f.Arguments)
+                    w.WriteLine($"       {a.Name} = {TextSanitizer.Sanitize(a.Value, 300)}  ({TextSanitizer.SanitizeMessage(a.Source, 300)})");
             }
             if (t.UnwindStop is not null) w.WriteLine($"     (walk stopped: {TextSanitizer.SanitizeMessage(t.UnwindStop, 300)})");
         }

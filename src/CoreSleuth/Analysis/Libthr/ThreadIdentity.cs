@@ -202,7 +202,7 @@ public sealed class ThreadIdentity
         var thread = tid <= int.MaxValue ? core.Threads.FirstOrDefault(t => t.Lwp == (int)tid) : null;
         if (thread is null)
             return new HandleResolution(handle, HandleStatus.Invalid, null, null,
-                $"the first 8 bytes at 0x{handle:x} hold {tid}, which is not the LWP of any thread in the core");
+                $"the first 8 bytes at 0x{handle:x} hold {(tid < 10_000_000 ? tid.ToString() : $"0x{tid:x}")}, which is not the LWP of any thread in the core");
         if (byLwp.TryGetValue(thread.Lwp, out var other))
             return new HandleResolution(handle, HandleStatus.Invalid, thread.Lwp, null,
                 $"the tid there is LWP {thread.Lwp}, but that thread's pthread_t is 0x{other.Pthread:x}: a stale copy, not the thread's struct pthread");

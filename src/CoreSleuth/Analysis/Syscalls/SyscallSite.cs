@@ -77,8 +77,6 @@ public sealed record SyscallSite(SyscallPosition Position, long RawNumber, IRead
         {
             return null;
         }
-        if (sleeping) evidence.Add($"the thread sleeps with wait message \"{thread.WaitMessage}\"");
-
         // Spec §7.2: the trapframe holds arg 4 in rcx; after a restart the kernel copied it back into r10.
         ulong arg4 = position == SyscallPosition.Restarting ? r.R10 : r.Rcx;
         ulong[] args = [r.Rdi, r.Rsi, r.Rdx, arg4, r.R8, r.R9];
