@@ -29,6 +29,9 @@ public sealed record Scenario
     /// <summary>False: no thread was named (MySQL 5.6), so td_name is the command name for all.</summary>
     public bool ThreadNames { get; init; } = true;
 
+    /// <summary>Build mysqld as clang -O2 does, without frame pointers, so that only CFI can unwind it.</summary>
+    public bool OmitFramePointers { get; init; }
+
     /// <summary>Live threads in creation order, the main thread first.</summary>
     public IReadOnlyList<ThreadModel> Threads { get; init; } = [];
 

@@ -95,7 +95,7 @@ public sealed class ScenarioProcess
         var threads = Expand(s);
         bool generalLog = threads.Any(t => t.Model.Role == GeneralLogRole);
 
-        var mysqldSpec = MysqldImage.Spec(v);
+        var mysqldSpec = MysqldImage.Spec(v, s.OmitFramePointers);
         if (generalLog) mysqldSpec = WithGeneralLog(mysqldSpec);
         var mysqld = ElfImageBuilder.Build(mysqldSpec);
         var rtld = ElfImageBuilder.Build(FreeBsdSystemImages.Rtld(v));

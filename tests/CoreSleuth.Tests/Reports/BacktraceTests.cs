@@ -1,0 +1,90 @@
+using CoreSleuth.Analysis;
+using CoreSleuth.Analysis.Unwind;
+using CoreSleuth.Tests.Samples;
+using Corpus = CoreSleuth.Tests.Support.Corpus;
+
+namespace CoreSleuth.Tests.Reports;
+
+/// <summary>
+/// Backtraces in the analysis: the blocked thread of the incident unwinds by CFI to exactly the
+/// call chain of its scenario (spec §10 / the seed incident), my_open's arguments are
+/// reconstructed with their sources, and real cores without binaries never get invented frames.
+/// </summary>
+public class BacktraceTests
+{
+    // The chain the scenario builds (samples/scenarios/mysqld-ghost-fifo.json, the incident as told).
+    private static readonly string[] IncidentChain =
+    [
+        "__sys_open", "open", "my_open(char const*, int, unsigned long)", "mysql_load(", "mysql_execute_command(THD*)",
+        "mysql_parse(", "dispatch_command(", "do_command(THD*)", "do_handle_one_connection(THD*)", "handle_one_connection(void*)",
+        "pfs_spawn_thread",
+    ];
+
+    [Theory]
+    [InlineData("mysqld-ghost-fifo")]
+    [InlineData("mysqld-ghost-fifo-kernel")]
+    public void The_blocked_thread_unwinds_by_cfi_to_the_scenario_chain(string sample)
+    {
+        using var analysis = CoreAnalysis.Run(SampleSet.CorePath(sample), new AnalysisOptions());
+        var thread = analysis.Threads.Single(t => t.Thread.Lwp == 100460);
+        var names = thread.Frames.Select(f => f.Symbol.DisplayName ?? "??").ToList();
+        Assert.True(names.Count > IncidentChain.Length, string.Join(" <- ", names));
+        for (int i = 0; i < IncidentChain.Length; i++)
+            Assert.StartsWith(IncidentChain[i], names[i]);
+        Assert.Equal(FrameTrust.Context, thread.Frames[0].Frame.Trust);
+        Assert.All(thread.Frames.Skip(1).Take(IncidentChain.Length - 1), f => Assert.Equal(FrameTrust.Cfi, f.Frame.Trust));
+        Assert.Equal(["libc.so.7", "libthr.so.3", "mysqld"], thread.Frames.Take(3).Select(f => f.Symbol.Module!.FileName));
+    }
+
+    [Fact]
+    public void My_open_arguments_come_from_the_open_it_made()
+    {
+        using var analysis = CoreAnalysis.Run(SampleSet.CorePath("mysqld-ghost-fifo"), new AnalysisOptions());
+        var thread = analysis.Threads.Single(t => t.Thread.Lwp == 100460);
+        int myOpen = thread.Frames.ToList().FindIndex(f => f.Symbol.DisplayName?.StartsWith("my_open(") == true);
+        var args = thread.FrameArguments[myOpen];
+        Assert.Equal(["FileName", "Flags", "MyFlags"], args.Select(a => a.Name));
+        Assert.Equal("\"/tmp/ghost.fifo\"", args[0].Value);
+        Assert.Equal("O_RDONLY", args[1].Value);
+        Assert.Contains("open() system call", args[0].Source);
+        Assert.Equal("unknown", args[2].Value);
+        Assert.Single(thread.FrameArguments); // no other frame is claimed to be my_open
+    }
+
+    [Fact]
+    public void Real_cores_without_binaries_say_why_the_walk_stopped_and_find_no_fifo()
+    {
+        if (!Corpus.Available) return;
+        foreach (var name in Corpus.Amd64CoreNames)
+        {
+            using var analysis = CoreAnalysis.Run(Corpus.Core(name), new AnalysisOptions());
+            Assert.Empty(analysis.Findings);
+            foreach (var t in analysis.Threads)
+            {
+                Assert.False(string.IsNullOrEmpty(t.UnwindStop), $"{name} LWP {t.Thread.Lwp}: no stop reason");
+                // With no binary, no frame may claim CFI (there is no .eh_frame to have used).
+                Assert.DoesNotContain(t.Frames, f => f.Frame.Trust == FrameTrust.Cfi);
+                Assert.All(t.Frames, f => Assert.Null(f.Symbol.Symbol));
+            }
+        }
+    }
+}
+
+public class BacktraceWithoutFramePointersTests
+{
+    [Fact]
+    public void The_incident_still_unwinds_when_mysqld_has_no_frame_pointers()
+    {
+        var scenario = CoreSleuth.Testing.Scenarios.ScenarioLoader.Load(SampleSet.ScenarioPath("mysqld-ghost-fifo")) with { OmitFramePointers = true };
+        var process = CoreSleuth.Testing.Scenarios.ScenarioProcess.Build(scenario);
+        byte[] bytes = CoreSleuth.Testing.Cores.CoreWriter.WriteToArray(CoreSleuth.Testing.Scenarios.ScenarioCore.Build(process));
+        using var core = CoreSleuth.FreeBsd.FreeBsdCore.Load(CoreSleuth.Elf.ByteSource.FromBytes(bytes, "no-frame-pointers.core"));
+        using var analysis = CoreAnalysis.Run(core, new AnalysisOptions());
+        var thread = analysis.Threads.Single(t => t.Thread.Lwp == 100460);
+        var names = thread.Frames.Select(f => f.Symbol.DisplayName ?? "??").ToList();
+        Assert.Contains("my_open(char const*, int, unsigned long)", names);
+        Assert.Contains("pfs_spawn_thread", names);
+        // Every mysqld frame must have come from CFI: rbp holds no frame chain in code built without it.
+        Assert.All(thread.Frames.Where(f => f.Symbol.Module?.FileName == "mysqld"), f => Assert.Equal(FrameTrust.Cfi, f.Frame.Trust));
+    }
+}
