@@ -149,8 +149,15 @@ public static class PartialMatcher
                 .ThenBy(j => j == i ? 0 : 1)
                 .ThenBy(j => j)
                 .First();
+            if (differences[i, best].Count == 0)
+            {
+                // Every element it matches is taken by another expected element.
+                mismatches.Add(new Mismatch($"{path}[{i}]", Encode(expected[i]), "(absent)",
+                    $"the report's {path}[{best}] matches it but already matches {path}[{matchOfActual[best]}]; each expected element needs its own"));
+                continue;
+            }
             string? note = best == i ? null : $"closest: the report's {path}[{best}]";
-            if (matchOfActual[best] >= 0) note = $"the report's {path}[{best}], the closest, already matches {path}[{matchOfActual[best]}]";
+            if (matchOfActual[best] >= 0) note = $"closest: the report's {path}[{best}], which already matches {path}[{matchOfActual[best]}]";
             foreach (var d in differences[i, best])
                 mismatches.Add(note is null ? d : d with { Note = d.Note is null ? note : $"{d.Note}; {note}" });
         }
