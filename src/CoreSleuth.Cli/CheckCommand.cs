@@ -23,7 +23,7 @@ internal sealed class CheckCommand
 
     private readonly Option<bool> update = new("--update") { Description = "Write or refresh each core's X.expect.json from the current analysis (keeps its inputs) instead of comparing." };
 
-    private readonly Option<int?> jobs = new("--jobs", "-j") { Description = $"Analyse at most N cores at once (default: the processor count, {Environment.ProcessorCount}).", HelpName = "N" };
+    private readonly Option<int?> jobs = new("--jobs", "-j") { Description = "Analyse at most N cores at once (default: the number of processors).", HelpName = "N" };
 
     private readonly Option<string?> shard = new("--shard") { Description = "Check only slice K of N (1-based) of the sorted core list: the cores at positions i with i mod N = K-1. For CI matrices.", HelpName = "K/N" };
 

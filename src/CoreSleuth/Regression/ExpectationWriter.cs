@@ -16,12 +16,7 @@ public static class ExpectationWriter
 {
     public const int TopFrames = 3;
 
-    private static readonly JsonSerializerOptions Indented = new()
-    {
-        WriteIndented = true,
-        IndentSize = 2,
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
+    private static readonly JsonSerializerOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The report as the JSON tree expectations are compared with (the "coresleuth.report/1" document).</summary>
     public static JsonNode ToJson(AnalysisReport report)
@@ -91,8 +86,64 @@ public static class ExpectationWriter
         return doc;
     }
 
-    /// <summary>The document as the file's text: indented, LF line ends, a final newline.</summary>
-    public static string Format(JsonObject document) => document.ToJsonString(Indented).ReplaceLineEndings("\n") + "\n";
+    /// <summary>Lines up to this width hold a whole object or array; longer ones are broken, one member per line.</summary>
+    public const int LineWidth = 100;
+
+    /// <summary>
+    /// The document as the file's text: two-space indentation, a small object or array on one line
+    /// (<c>{ "symbol": "open" }</c>) when it fits in <see cref="LineWidth"/> columns, LF line ends, a final newline.
+    /// </summary>
+    public static string Format(JsonObject document)
+    {
+        var sb = new StringBuilder();
+        Append(sb, document, 0, topLevel: true);
+        return sb.Append('\n').ToString();
+    }
+
+    private static void Append(StringBuilder sb, JsonNode? node, int indent, int? column = null, bool topLevel = false)
+    {
+        string oneLine = OneLine(node);
+        if (node is JsonValue or null || (!topLevel && (column ?? indent) + oneLine.Length <= LineWidth))
+        {
+            sb.Append(oneLine);
+            return;
+        }
+        string inner = new(' ', indent + 2);
+        if (node is JsonObject obj)
+        {
+            sb.Append("{\n");
+            int i = 0;
+            foreach (var (name, value) in obj)
+            {
+                string key = JsonValue.Create(name).ToJsonString(Compact) + ": ";
+                sb.Append(inner).Append(key);
+                Append(sb, value, indent + 2, column: indent + 2 + key.Length);
+                sb.Append(++i < obj.Count ? ",\n" : "\n");
+            }
+            sb.Append(' ', indent).Append('}');
+        }
+        else if (node is JsonArray array)
+        {
+            sb.Append("[\n");
+            for (int i = 0; i < array.Count; i++)
+            {
+                sb.Append(inner);
+                Append(sb, array[i], indent + 2);
+                sb.Append(i + 1 < array.Count ? ",\n" : "\n");
+            }
+            sb.Append(' ', indent).Append(']');
+        }
+    }
+
+    private static string OneLine(JsonNode? node) => node switch
+    {
+        null => "null",
+        JsonObject { Count: 0 } => "{}",
+        JsonArray { Count: 0 } => "[]",
+        JsonObject obj => "{ " + string.Join(", ", obj.Select(p => JsonValue.Create(p.Key).ToJsonString(Compact) + ": " + OneLine(p.Value))) + " }",
+        JsonArray array => "[" + string.Join(", ", array.Select(OneLine)) + "]",
+        _ => node.ToJsonString(Compact),
+    };
 
     /// <summary>Writes <paramref name="text"/> to <paramref name="path"/> (UTF-8, no BOM) unless the file already holds it; true when it was written.</summary>
     public static bool WriteIfChanged(string path, string text)
