@@ -28,13 +28,14 @@ public static class ExpectationWriter
 
     /// <summary>
     /// The expectation document for <paramref name="report"/>. From <paramref name="previous"/> it keeps
-    /// the description, the inputs and the exhaustive list (default: findings and handles).
+    /// the description and the exhaustive list (default: findings and handles); <paramref name="inputs"/>
+    /// (default: the previous file's) are written as they were given.
     /// </summary>
-    public static JsonObject Build(AnalysisReport report, Expectations? previous)
+    public static JsonObject Build(AnalysisReport report, Expectations? previous, ExpectationInputs? inputs = null)
     {
         var doc = new JsonObject { ["schema"] = Expectations.SchemaName };
         if (previous?.Description is { } description) doc["description"] = description;
-        if (previous?.Inputs.Source is { } inputs) doc["inputs"] = inputs.DeepClone();
+        if ((inputs ?? previous?.Inputs)?.Source is { } source) doc["inputs"] = source.DeepClone();
         var exhaustive = new JsonArray();
         foreach (string name in previous?.Exhaustive is { Count: > 0 } e ? e : ["findings", "handles"]) exhaustive.Add((JsonNode?)JsonValue.Create(name));
         doc["exhaustive"] = exhaustive;

@@ -126,6 +126,22 @@ public sealed record ExpectationInputs(string? InnodbStatus, string? Processlist
 
     private const long MaxInputBytes = 64L << 20;
 
+    /// <summary>
+    /// The inputs of a core that has no expectation file yet: <c>X.innodb.txt</c> and
+    /// <c>X.processlist.txt</c> beside <c>X.core</c>, when they exist (the samples' convention).
+    /// </summary>
+    public static ExpectationInputs Discover(string corePath)
+    {
+        string stem = corePath.EndsWith(".core", StringComparison.Ordinal) ? corePath[..^".core".Length] : corePath;
+        string? innodb = File.Exists(stem + ".innodb.txt") ? Path.GetFileName(stem + ".innodb.txt") : null;
+        string? processlist = File.Exists(stem + ".processlist.txt") ? Path.GetFileName(stem + ".processlist.txt") : null;
+        if (innodb is null && processlist is null) return None;
+        var source = new JsonObject();
+        if (innodb is not null) source["innodbStatus"] = innodb;
+        if (processlist is not null) source["processlist"] = processlist;
+        return new ExpectationInputs(innodb, processlist, [], null) { Source = source };
+    }
+
     internal static ExpectationInputs Parse(JsonNode? node, string source)
     {
         if (node is null) return None;

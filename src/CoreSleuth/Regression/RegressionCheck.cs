@@ -119,7 +119,8 @@ public sealed class RegressionCheck
 
             string expectationPath = core.ExpectationPath;
             Expectations? expectations = File.Exists(expectationPath) ? Expectations.Load(expectationPath) : null;
-            var options = (expectations?.Inputs ?? ExpectationInputs.None).ToOptions(Path.GetDirectoryName(Path.GetFullPath(expectationPath)) ?? ".");
+            var inputs = expectations?.Inputs ?? ExpectationInputs.Discover(core.Path);
+            var options = inputs.ToOptions(Path.GetDirectoryName(Path.GetFullPath(expectationPath)) ?? ".");
 
             AnalysisReport report;
             using (var analysis = CoreAnalysis.Run(core.Path, options))
@@ -127,7 +128,7 @@ public sealed class RegressionCheck
 
             if (Update)
             {
-                string text = ExpectationWriter.Format(ExpectationWriter.Build(report, expectations));
+                string text = ExpectationWriter.Format(ExpectationWriter.Build(report, expectations, inputs));
                 bool written = ExpectationWriter.WriteIfChanged(expectationPath, text);
                 return Result(written ? CheckOutcome.Updated : CheckOutcome.Unchanged, findings: report.Findings.Count);
             }
