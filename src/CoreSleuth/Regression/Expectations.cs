@@ -127,19 +127,24 @@ public sealed record ExpectationInputs(string? InnodbStatus, string? Processlist
     private const long MaxInputBytes = 64L << 20;
 
     /// <summary>
-    /// The inputs of a core that has no expectation file yet: <c>X.innodb.txt</c> and
-    /// <c>X.processlist.txt</c> beside <c>X.core</c>, when they exist (the samples' convention).
+    /// The inputs of a core that has no expectation file yet: <c>X.innodb.txt</c>,
+    /// <c>X.processlist.txt</c> and the folder <c>sysroot-X/</c> beside <c>X.core</c>, when they
+    /// exist (the convention of samples/).
     /// </summary>
     public static ExpectationInputs Discover(string corePath)
     {
         string stem = corePath.EndsWith(".core", StringComparison.Ordinal) ? corePath[..^".core".Length] : corePath;
-        string? innodb = File.Exists(stem + ".innodb.txt") ? Path.GetFileName(stem + ".innodb.txt") : null;
-        string? processlist = File.Exists(stem + ".processlist.txt") ? Path.GetFileName(stem + ".processlist.txt") : null;
-        if (innodb is null && processlist is null) return None;
+        string folder = Path.GetDirectoryName(stem) ?? "";
+        string name = Path.GetFileName(stem);
+        string? innodb = File.Exists(stem + ".innodb.txt") ? name + ".innodb.txt" : null;
+        string? processlist = File.Exists(stem + ".processlist.txt") ? name + ".processlist.txt" : null;
+        string? sysroot = Directory.Exists(Path.Combine(folder, "sysroot-" + name)) ? "sysroot-" + name : null;
+        if (innodb is null && processlist is null && sysroot is null) return None;
         var source = new JsonObject();
         if (innodb is not null) source["innodbStatus"] = innodb;
         if (processlist is not null) source["processlist"] = processlist;
-        return new ExpectationInputs(innodb, processlist, [], null) { Source = source };
+        if (sysroot is not null) source["sysroot"] = sysroot;
+        return new ExpectationInputs(innodb, processlist, [], sysroot) { Source = source };
     }
 
     internal static ExpectationInputs Parse(JsonNode? node, string source)

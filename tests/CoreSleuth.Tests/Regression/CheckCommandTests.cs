@@ -228,15 +228,18 @@ public class CheckCommandTests
     }
 
     [Fact]
-    public void UpdateOfANewCoreTakesTheInnodbStatusBesideIt()
+    public void UpdateOfANewCoreTakesTheInnodbStatusAndSysrootBesideIt()
     {
         using var f = new CheckFolder();
         f.WriteCore("mysqld.core", CheckFixtures.BlockedOpen());
         f.WriteText("mysqld.innodb.txt", "MySQL thread id 12, OS thread handle 0x829e76000, query id 4711 localhost root executing\n");
+        Directory.CreateDirectory(f.PathOf("sysroot-mysqld/lib"));
         var update = f.Check("--update");
         Assert.True(update.ExitCode == 0, update.ToString());
         var doc = JsonNode.Parse(File.ReadAllText(f.PathOf("mysqld.expect.json")))!.AsObject();
         Assert.Equal("mysqld.innodb.txt", (string?)doc["inputs"]!["innodbStatus"]);
+        Assert.Equal("sysroot-mysqld", (string?)doc["inputs"]!["sysroot"]);
+        Assert.Null(doc["inputs"]!["processlist"]);
         var handle = Assert.Single(doc["handles"]!.AsArray())!;
         Assert.Equal(("0x829e76000", "innodb-status", 12L), ((string?)handle["handle"], (string?)handle["source"], (long)handle["mysqlThreadId"]!));
         Assert.Equal(0, f.Check().ExitCode);
