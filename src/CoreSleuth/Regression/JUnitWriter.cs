@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Xml;
-using System.Xml.Linq;
 
 namespace CoreSleuth.Regression;
 
@@ -17,37 +15,28 @@ public static class JUnitWriter
 {
     public const string SuiteName = "coresleuth check";
 
-    public static XDocument Build(CheckRun run)
+    // Written by hand rather than with System.Xml: the format is small and fixed, and leaving
+    // System.Private.Xml out keeps the native binary about a megabyte smaller.
+
+    /// <summary>The document's text: UTF-8 declared, two-space indentation, LF line ends.</summary>
+    public static string Build(CheckRun run)
     {
-        var cases = run.Results.Select(Case).ToList();
         int failures = run.Count(CheckOutcome.Fail), errors = run.Count(CheckOutcome.Error), skipped = run.Count(CheckOutcome.NoExpectations);
-        string time = Seconds(run.Duration);
-        var suite = new XElement("testsuite",
-            new XAttribute("name", SuiteName),
-            new XAttribute("tests", run.Results.Count),
-            new XAttribute("failures", failures),
-            new XAttribute("errors", errors),
-            new XAttribute("skipped", skipped),
-            new XAttribute("time", time),
-            new XAttribute("timestamp", run.Started.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture)),
-            cases);
-        var suites = new XElement("testsuites",
-            new XAttribute("name", SuiteName),
-            new XAttribute("tests", run.Results.Count),
-            new XAttribute("failures", failures),
-            new XAttribute("errors", errors),
-            new XAttribute("skipped", skipped),
-            new XAttribute("time", time),
-            suite);
-        return new XDocument(new XDeclaration("1.0", "utf-8", null), suites);
+        string counts = $"tests=\"{run.Results.Count}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"{Seconds(run.Duration)}\"";
+        var sb = new StringBuilder();
+        sb.Append("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
+        sb.Append(CultureInfo.InvariantCulture, $"<testsuites name=\"{SuiteName}\" {counts}>\n");
+        sb.Append(CultureInfo.InvariantCulture, $"  <testsuite name=\"{SuiteName}\" {counts} timestamp=\"{run.Started.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture)}\">\n");
+        foreach (var r in run.Results) AppendCase(sb, r);
+        sb.Append("  </testsuite>\n</testsuites>\n");
+        return sb.ToString();
     }
 
     /// <summary>Writes the document as UTF-8 without a byte order mark.</summary>
     public static void Write(CheckRun run, Stream output)
     {
-        var settings = new XmlWriterSettings { Encoding = new UTF8Encoding(false), Indent = true, NewLineChars = "\n" };
-        using var writer = XmlWriter.Create(output, settings);
-        Build(run).Save(writer);
+        var bytes = new UTF8Encoding(false).GetBytes(Build(run));
+        output.Write(bytes);
     }
 
     public static void WriteFile(CheckRun run, string path)
@@ -56,40 +45,49 @@ public static class JUnitWriter
         Write(run, file);
     }
 
-    private static XElement Case(CoreCheckResult r)
+    private static void AppendCase(StringBuilder sb, CoreCheckResult r)
     {
-        var element = new XElement("testcase",
-            new XAttribute("classname", XmlText(r.Core.Folder)),
-            new XAttribute("name", XmlText(r.Core.FileName)),
-            new XAttribute("file", XmlText(r.Core.DisplayPath)),
-            new XAttribute("time", Seconds(r.Duration)));
-        string line = XmlText(r.Line);
-        switch (r.Outcome)
+        sb.Append(CultureInfo.InvariantCulture,
+            $"    <testcase classname=\"{Escape(r.Core.Folder)}\" name=\"{Escape(r.Core.FileName)}\" file=\"{Escape(r.Core.DisplayPath)}\" time=\"{Seconds(r.Duration)}\"");
+        string? child = r.Outcome switch
         {
-            case CheckOutcome.Fail:
-                element.Add(new XElement("failure", new XAttribute("message", line), new XAttribute("type", "expectation"), XmlText(r.Details)));
-                break;
-            case CheckOutcome.Error:
-                element.Add(new XElement("error", new XAttribute("message", line), new XAttribute("type", "unreadable"), XmlText(r.Details)));
-                break;
-            case CheckOutcome.NoExpectations:
-                element.Add(new XElement("skipped", new XAttribute("message", $"no expectation file {Path.GetFileName(r.Core.ExpectationPath)}")));
-                break;
-        }
-        return element;
+            CheckOutcome.Fail => $"<failure message=\"{Escape(r.Line)}\" type=\"expectation\">{Escape(r.Details)}</failure>",
+            CheckOutcome.Error => $"<error message=\"{Escape(r.Line)}\" type=\"unreadable\">{Escape(r.Details)}</error>",
+            CheckOutcome.NoExpectations => $"<skipped message=\"{Escape($"no expectation file {Path.GetFileName(r.Core.ExpectationPath)}")}\" />",
+            _ => null,
+        };
+        if (child is null) sb.Append(" />\n");
+        else sb.Append(">\n      ").Append(child).Append("\n    </testcase>\n");
     }
 
     private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture);
 
-    /// <summary>XML 1.0 cannot hold most control characters even escaped; they may come from a core or an OS message.</summary>
-    private static string XmlText(string text)
+    /// <summary>
+    /// Text for an attribute value or element content: markup characters as entities; characters
+    /// XML 1.0 cannot hold even escaped (most controls, lone surrogates; they may come from a core
+    /// or an OS message) as <c>\uXXXX</c>; tab and line feed as character references so attribute
+    /// values keep them.
+    /// </summary>
+    internal static string Escape(string text)
     {
         var sb = new StringBuilder(text.Length + 16);
         for (int i = 0; i < text.Length; i++)
         {
             char c = text[i];
+            switch (c)
+            {
+                case '&': sb.Append("&amp;"); continue;
+                case '<': sb.Append("&lt;"); continue;
+                case '>': sb.Append("&gt;"); continue;
+                case '"': sb.Append("&quot;"); continue;
+                case '\'': sb.Append("&apos;"); continue;
+                case '\n': sb.Append("&#10;"); continue;
+                case '\t': sb.Append("&#9;"); continue;
+                case '\r': sb.Append("&#13;"); continue;
+            }
             if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) { sb.Append(c).Append(text[++i]); continue; }
-            if (XmlConvert.IsXmlChar(c)) sb.Append(c);
+            bool allowed = c >= 0x20 && !char.IsSurrogate(c) && c != '\uFFFE' && c != '\uFFFF';
+            if (allowed) sb.Append(c);
             else sb.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
         }
         return sb.ToString();
