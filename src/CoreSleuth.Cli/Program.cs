@@ -95,7 +95,7 @@ public static class Program
             // host's file name ("CoreSleuth.Cli", or "testhost" under a test runner) in --help.
             Root = new Command("coresleuth", "Post-mortem analysis of FreeBSD amd64 process cores: process, threads, registers, memory.")
             {
-                new VersionOption(), Analyze(), Info(), Threads(), Backtrace(), Regs(), Mem(), Handle(),
+                new VersionOption(), Analyze(), Info(), Threads(), Backtrace(), Regs(), Mem(), Handle(), Check(),
             };
             var help = new HelpOption();
             help.Action = new HelpWithExamples((HelpAction)help.Action!, examples);
@@ -156,6 +156,18 @@ public static class Program
                 bool fail = r.GetValue(failOn) is { Length: > 0 } kinds && kinds.Contains("fifo") && report.Findings.Count > 0;
                 return Outcome.Of(report, AnalysisText.Write, AnalysisJson.Write, fail ? ExitFindings : ExitSuccess, AnalysisMarkdown.Write);
             }));
+            return command;
+        }
+
+        private Command Check()
+        {
+            var check = new CheckCommand();
+            var command = check.Build("check",
+                "Regression check of a collection of cores: analyses each X.core and compares the report with X.expect.json beside it " +
+                "(PASS, FAIL with the field and both values, ERROR, NO-EXPECTATIONS); exit code 1 when a core failed or could not be checked.");
+            examples[command] = ["coresleuth check samples/", "coresleuth check samples/ --junit TestResults/samples-junit.xml --jobs 2 --shard 1/4",
+                "coresleuth check samples/new.core --update"];
+            command.SetAction(r => check.Run(r, stdout, stderr));
             return command;
         }
 

@@ -1,0 +1,81 @@
+using System.CommandLine;
+using CoreSleuth.Regression;
+using CoreSleuth.Report;
+
+namespace CoreSleuth.Cli;
+
+/// <summary>
+/// <c>coresleuth check</c>: analyses a collection of cores and compares each with its expectation
+/// file, one line per core in sorted order, then a summary; optionally a JUnit file for CI.
+/// </summary>
+internal sealed class CheckCommand
+{
+    /// <summary>A core failed its expectations or could not be checked.</summary>
+    public const int ExitCheckFailed = 1;
+
+    private readonly Argument<string[]> paths = new("PATH")
+    {
+        Description = "Cores (*.core) or folders searched recursively for them; a file named here is taken as a core whatever its name.",
+        Arity = ArgumentArity.OneOrMore,
+    };
+
+    private readonly Option<string?> junit = new("--junit") { Description = "Also write the results as JUnit XML to FILE (one testcase per core, classname = its folder).", HelpName = "FILE" };
+
+    private readonly Option<bool> update = new("--update") { Description = "Write or refresh each core's X.expect.json from the current analysis (keeps its inputs) instead of comparing." };
+
+    private readonly Option<int?> jobs = new("--jobs", "-j") { Description = "Analyse at most N cores at once (default: the number of processors).", HelpName = "N" };
+
+    private readonly Option<string?> shard = new("--shard") { Description = "Check only slice K of N (1-based) of the sorted core list: the cores at positions i with i mod N = K-1. For CI matrices.", HelpName = "K/N" };
+
+    public Command Build(string name, string description)
+    {
+        var command = new Command(name, description) { paths, junit, update, jobs, shard };
+        command.Validators.Add(v =>
+        {
+            if (v.GetResult(jobs) is { Tokens: [_] } && v.GetValue(jobs) is { } n && (n < 1 || n > 1024)) v.AddError($"--jobs must be between 1 and 1024, not {n}");
+            if (v.GetValue(shard) is { } s && !Shard.TryParse(s, out _, out string? error)) v.AddError(error!);
+        });
+        return command;
+    }
+
+    public int Run(ParseResult r, TextWriter stdout, TextWriter stderr)
+    {
+        string[] arguments = r.GetValue(paths) ?? [];
+        bool refresh = r.GetValue(update);
+        var slice = r.GetValue(shard) is { } s && Shard.TryParse(s, out var parsed, out _) ? parsed : Shard.Whole;
+
+        var all = CoreCollection.Find(arguments);
+        var cores = slice.Select(all);
+        string where = string.Join(" ", arguments);
+        if (all.Count == 0)
+            stdout.WriteLine($"no cores (*.core) found in {TextSanitizer.Sanitize(where)}: nothing to check");
+        else if (slice != Shard.Whole)
+            stdout.WriteLine($"shard {slice}: {cores.Count} of {all.Count} cores");
+
+        var check = new RegressionCheck { Jobs = r.GetValue(jobs) ?? Environment.ProcessorCount, Update = refresh };
+        var run = check.Run(cores, result =>
+        {
+            stdout.WriteLine(TextSanitizer.SanitizeMessage(result.Line, maxLength: 4096));
+            stdout.Flush();
+        });
+        if (run.Results.Count > 0 || slice != Shard.Whole) stdout.WriteLine(run.Summary(refresh));
+        stdout.Flush();
+
+        if (r.GetValue(junit) is { } junitPath)
+        {
+            try
+            {
+                // CI jobs name a report folder that may not exist yet (TestResults/...).
+                if (Path.GetDirectoryName(Path.GetFullPath(junitPath)) is { } folder) Directory.CreateDirectory(folder);
+                JUnitWriter.WriteFile(run, junitPath);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+            {
+                string why = ex is UnauthorizedAccessException ? "permission denied" : ex is DirectoryNotFoundException ? "no such directory" : ex.Message;
+                stderr.WriteLine($"coresleuth: {TextSanitizer.Sanitize(junitPath)}: cannot write the JUnit file: {TextSanitizer.SanitizeMessage(why)}");
+                return Program.ExitUsage;
+            }
+        }
+        return run.Succeeded ? Program.ExitSuccess : ExitCheckFailed;
+    }
+}
