@@ -47,15 +47,23 @@ public static class Program
         return 2;
     }
 
-    /// <summary>AFL++ persistent loop. Options: no InnoDB text; the checks' own 2 s bound is the timeout that counts.</summary>
+    /// <summary>
+    /// AFL++ persistent loop, with a sysroot of traps (symbolic link loop, links out, a file where
+    /// a folder is expected) so that damaged mapping paths are resolved too; the checks' own 2 s
+    /// bound is the timeout that counts. Nothing of the instrumented CoreSleuth assembly may run
+    /// before <see cref="SharpFuzz.Fuzzer.Run(Action{Stream})"/>: it writes to AFL++'s shared memory.
+    /// </summary>
     private static int Afl()
     {
         var buffer = new MemoryStream();
+        string sysroot = SeedCores.HostileSysroot(null);
+        CoreSleuth.Analysis.AnalysisOptions? options = null;
         SharpFuzz.Fuzzer.Run(stream =>
         {
+            options ??= new CoreSleuth.Analysis.AnalysisOptions { Sysroot = sysroot };
             buffer.SetLength(0);
             stream.CopyTo(buffer);
-            PipelineCheck.Run(buffer.GetBuffer(), (int)buffer.Length, "afl.core");
+            PipelineCheck.Run(buffer.GetBuffer(), (int)buffer.Length, "afl.core", options);
         });
         return 0;
     }
@@ -104,7 +112,7 @@ public static class Program
         const int AflMaxFile = 1 << 20;
         Directory.CreateDirectory(directory);
         int n = 0;
-        foreach (var seed in SeedCores.All())
+        foreach (var seed in SeedCores.All().Where(s => s.Options.Sysroot is null))
         {
             var bytes = seed.Bytes.Length > AflMaxFile ? seed.Bytes[..AflMaxFile] : seed.Bytes;
             File.WriteAllBytes(Path.Combine(directory, Path.GetFileNameWithoutExtension(seed.Name) + ".core"), bytes);

@@ -115,7 +115,7 @@ public sealed class CoreFields
 
     private void AddString(long offset, int capacity, string label)
     {
-        if (Has(offset, 1)) Strings.Add(new CoreString((int)offset, (int)Math.Min(capacity, bytes.Length - offset), label));
+        if (capacity > 0 && Has(offset, 1)) Strings.Add(new CoreString((int)offset, (int)Math.Min(capacity, bytes.Length - offset), label));
     }
 
     private void ParseHeaders()
@@ -192,7 +192,7 @@ public sealed class CoreFields
                 Add(pos, 4, FieldKind.Size, $"namesz of {t}");
                 Add(pos + 4, 4, FieldKind.Size, $"descsz of {t}");
                 Add(pos + 8, 4, FieldKind.Type, $"type of {t}");
-                AddString(pos + NoteHeaderSize, (int)namesz, $"name of {t}");
+                AddString(pos + NoteHeaderSize, (int)Math.Min(namesz, 256), $"name of {t}");
                 ParseDescriptor(type, (int)desc, (int)descsz, t);
                 pos = (int)next;
                 index++;

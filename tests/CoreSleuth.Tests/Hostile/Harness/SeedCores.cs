@@ -72,8 +72,10 @@ public static class SeedCores
     /// (self-pointer, tcb_thread) and a struct pthread (tid, tle link, tcb back-pointer) as in
     /// spec §9, and a two-frame %rbp chain on its stack.
     /// </summary>
-    public static CoreSpec SmallProcess(int osRelDate)
+    public static CoreSpec SmallProcess(int osRelDate, string connectionName = "connection", string fifoPath = "/tmp/ghost.fifo",
+        IReadOnlyList<string>? arguments = null, string executable = "/usr/local/libexec/mysqld")
     {
+        arguments ??= [executable, "--user=mysql"];
         bool v13 = osRelDate >= 1300000;
         int tleNext = v13 ? 64 : 56, tcbSlot = osRelDate >= 1300000 ? 552 : osRelDate >= 1100000 ? 544 : 480;
         var heap = new byte[0x4000];
@@ -92,14 +94,15 @@ public static class SeedCores
         }
         // ps_strings { argv, argc } with two arguments on the first stack (spec §2.2 NT_PROCSTAT_PSSTRINGS).
         Le(stack, 0x3000, StackBase + 0x3100);
-        Le(stack, 0x3008, 2);
-        Le(stack, 0x3100, StackBase + 0x3200);
-        Le(stack, 0x3108, StackBase + 0x3220);
-        "/usr/local/libexec/mysqld\0"u8.CopyTo(stack.AsSpan(0x3200));
-        "--user=mysql\0"u8.CopyTo(stack.AsSpan(0x3220));
+        Le(stack, 0x3008, (ulong)arguments.Count);
+        for (int i = 0, at = 0x3200; i < arguments.Count; i++)
+        {
+            Le(stack, 0x3100 + 8 * i, StackBase + (ulong)at);
+            at += Encoding.UTF8.GetBytes(arguments[i] + "\0", stack.AsSpan(at));
+        }
         // _thread_list head in the heap page, then the statement that quotes the path.
         Le(heap, 0x3000, pthreads[0]);
-        Encoding.ASCII.GetBytes("LOAD DATA INFILE '/tmp/ghost.fifo' INTO TABLE t1\0").CopyTo(heap, 0x3100);
+        Encoding.UTF8.GetBytes($"LOAD DATA INFILE '{fifoPath}' INTO TABLE t1\0").CopyTo(heap, 0x3100);
 
         var registers = new List<Registers>();
         for (int i = 0; i < 2; i++)
@@ -111,7 +114,7 @@ public static class SeedCores
             Le(stack, s + 0x108, TextBase + 0x1234);
             Le(stack, s + 0x180, 0);            // end of the chain
             Le(stack, s + 0x188, TextBase + 0x1300);
-            Encoding.ASCII.GetBytes("/tmp/ghost.fifo\0").CopyTo(stack, s + 0x400);
+            Encoding.UTF8.GetBytes(fifoPath + "\0").CopyTo(stack, s + 0x400);
             registers.Add(i == 1
                 ? new Registers { Rax = v13 ? 499UL : 5UL, Rdi = v13 ? unchecked((ulong)-100L) : top + 0x400, Rsi = v13 ? top + 0x400 : 0, Rdx = 0, R10 = 0,
                     Rip = TextBase + 0x2010, Rsp = top + 0x80, Rbp = rbp, Err = 2, Rflags = 0x246 }
@@ -126,24 +129,24 @@ public static class SeedCores
         return new CoreSpec
         {
             OsRelDate = osRelDate,
-            Process = new ProcessSpec { Pid = 4242, Command = "mysqld", Arguments = ["/usr/local/libexec/mysqld", "--user=mysql"] },
+            Process = new ProcessSpec { Pid = 4242, Command = "mysqld", Arguments = arguments },
             Threads =
             [
                 new Testing.Cores.ThreadSpec { Lwp = lwps[0], Name = "mysqld", Registers = registers[0], FsBase = tcbs[0], Kinfo = new ThreadKinfo { WaitMessage = "nanslp", WaitChannel = 0xfffff80001234000 } },
-                new Testing.Cores.ThreadSpec { Lwp = lwps[1], Name = "connection", Registers = registers[1], FsBase = tcbs[1], Kinfo = new ThreadKinfo { WaitMessage = "fifoor", WaitChannel = 0xfffff80001235000 } },
+                new Testing.Cores.ThreadSpec { Lwp = lwps[1], Name = connectionName, Registers = registers[1], FsBase = tcbs[1], Kinfo = new ThreadKinfo { WaitMessage = "fifoor", WaitChannel = 0xfffff80001235000 } },
             ],
             Mappings =
             [
-                MappingSpec.File(TextBase, 0x3000, "/usr/local/libexec/mysqld", KveProt.ReadExec, contents: text) with { Dumped = true },
+                MappingSpec.File(TextBase, 0x3000, executable, KveProt.ReadExec, contents: text) with { Dumped = true },
                 MappingSpec.Anonymous(HeapBase, 0x4000, heap),
                 MappingSpec.Anonymous(StackBase, 0x4000, stack),
                 MappingSpec.File(0x800200000, 0x1000, "/libexec/ld-elf.so.1", KveProt.ReadExec) with { Dumped = false },
             ],
             OpenFiles =
             [
-                new OpenFileSpec { Type = KfType.Vnode, Fd = KfFd.Text, Path = "/usr/local/libexec/mysqld", VnodeType = VnodeType.VReg },
+                new OpenFileSpec { Type = KfType.Vnode, Fd = KfFd.Text, Path = executable, VnodeType = VnodeType.VReg },
                 new OpenFileSpec { Type = KfType.Vnode, Fd = KfFd.Cwd, Path = "/var/db/mysql", VnodeType = VnodeType.VDir },
-                OpenFileSpec.Vnode(3, "/tmp/ghost.fifo", VnodeType.VFifo),
+                OpenFileSpec.Vnode(3, fifoPath, VnodeType.VFifo),
                 new OpenFileSpec { Type = KfType.Socket, Fd = 4, SockDomain = 1, SockType = 1, Path = "/tmp/mysql.sock" },
             ],
             PsStrings = StackBase + 0x3000,
@@ -157,6 +160,40 @@ public static class SeedCores
     {
         var image = MysqldProcessTemplate.Build(new MysqldScenarioOptions { Version = version ?? Testing.Images.FreeBsdVersion.V13_5 });
         return (CoreWriter.WriteToArray(ImageCores.ToCoreSpec(image, fifoPath: "/tmp/ghost.fifo")), image);
+    }
+
+    /// <summary>
+    /// A sysroot folder (one per process, under the temp folder) holding the image's modules at
+    /// their paths, plus traps for paths from a damaged core: a symbolic link loop, an absolute
+    /// link out of the sysroot, a directory where a library is expected, and a file where a
+    /// directory is expected.
+    /// </summary>
+    public static string HostileSysroot(ProcessImage? image)
+    {
+        string root = Path.Combine(Path.GetTempPath(), $"coresleuth-fuzz-sysroot-{Environment.ProcessId}-{(image is null ? "traps" : "image")}");
+        if (Directory.Exists(root)) return root;
+        Directory.CreateDirectory(Path.Combine(root, "lib"));
+        Directory.CreateDirectory(Path.Combine(root, "usr", "local", "libexec"));
+        if (image is null) Directory.CreateDirectory(Path.Combine(root, "libexec", "ld-elf.so.1"));
+        foreach (var m in image?.Modules ?? [])
+        {
+            string path = Path.Combine(root, m.Path.TrimStart('/'));
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllBytes(path, m.Image.FileBytes);
+        }
+        TrySymlink(Path.Combine(root, "lib", "loop.so"), "loop.so");
+        TrySymlink(Path.Combine(root, "lib", "out.so"), "/etc/passwd");
+        TrySymlink(Path.Combine(root, "lib", "up"), "../../../../../../../../etc");
+        File.WriteAllText(Path.Combine(root, "lib", "notadir"), "not an ELF file");
+        if (image is null) TrySymlink(Path.Combine(root, "usr", "local", "libexec", "mysqld"), "mysqld");
+        return root;
+    }
+
+    private static void TrySymlink(string path, string target)
+    {
+        try { File.CreateSymbolicLink(path, target); }
+        catch (IOException) { } // already there
+        catch (UnauthorizedAccessException) { }
     }
 
     /// <summary>Cores found on disk: the shared corpus (<c>../shared/corpus/cores</c>) and <c>samples/*.core</c> of the repository.</summary>
@@ -191,11 +228,14 @@ public static class SeedCores
             InnodbStatus = "---TRANSACTION 1792, ACTIVE 512 sec inserting\nMySQL thread id 12, OS thread handle 0x829e76000, query id 9 localhost root System lock\nLOAD DATA INFILE '/tmp/ghost.fifo' INTO TABLE t1\n",
             Handles = [0x829e76000, 0x801601000, 0x1],
         };
+        var small = Synthetic().First();
+        seeds.Add(new SeedCore(small.Name + "+sysroot", small.Bytes, none with { Sysroot = HostileSysroot(null) }, weight: 6));
         if (includeImage)
         {
             var (bytes, image) = Mysqld();
             var hints = image.ThreadListAddress is { } list ? new[] { (list, FieldKind.ListLink, "_thread_list") } : [];
-            seeds.Add(new SeedCore("mysqld-13.5", bytes, innodb, weight: 8, hints));
+            seeds.Add(new SeedCore("mysqld-13.5", bytes, innodb, weight: 5, hints));
+            seeds.Add(new SeedCore("mysqld-13.5+sysroot", (byte[])bytes.Clone(), innodb with { Sysroot = HostileSysroot(image) }, weight: 4, hints));
         }
         foreach (var file in OnDisk())
         {
