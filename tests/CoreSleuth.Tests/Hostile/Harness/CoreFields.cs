@@ -344,6 +344,10 @@ public sealed class CoreFields
             }
         }
 
+        // ELF images in dumped memory: their program headers, dynamic sections, hash tables (spec §9.3).
+        foreach (var load in Loads.Where(l => l.Length >= EhdrSize && bytes.AsSpan(l.FileOffset, 4).SequenceEqual((ReadOnlySpan<byte>)[0x7F, (byte)'E', (byte)'L', (byte)'F'])).Take(32))
+            MapImage(load);
+
         // Frame-pointer chains from each thread's %rbp.
         foreach (var (rbp, rsp) in threadRegisters)
         {
@@ -377,6 +381,60 @@ public sealed class CoreFields
                     strings++;
                 }
                 runStart = -1;
+            }
+        }
+    }
+
+    /// <summary>An ELF image mapped at <paramref name="load"/>: phdr sizes, the dynamic entries' values, DT_HASH/DT_GNU_HASH counts.</summary>
+    private void MapImage(LoadRange load)
+    {
+        int e = load.FileOffset;
+        if (bytes[e + 4] != 2) return;
+        Add(e + 32, 8, FieldKind.FileOffset, $"e_phoff of the image at 0x{load.VirtualAddress:x}");
+        Add(e + 56, 2, FieldKind.Count, $"e_phnum of the image at 0x{load.VirtualAddress:x}");
+        ulong phoff = U64(e + 32);
+        int phnum = U16(e + 56);
+        if (phoff > (ulong)load.Length || phnum > 64) return;
+        ulong firstLoad = ulong.MaxValue;
+        var phdrs = new List<(uint Type, ulong Vaddr, ulong Memsz)>();
+        for (int i = 0; i < phnum && (long)phoff + 56L * (i + 1) <= load.Length; i++)
+        {
+            int p = e + (int)phoff + 56 * i;
+            uint type = U32(p);
+            string what = $"phdr {i} (type 0x{type:x}) of the image at 0x{load.VirtualAddress:x}";
+            Add(p + 16, 8, FieldKind.Address, $"p_vaddr of {what}");
+            Add(p + 32, 8, FieldKind.Size, $"p_filesz of {what}");
+            Add(p + 40, 8, FieldKind.Size, $"p_memsz of {what}");
+            phdrs.Add((type, U64(p + 16), U64(p + 40)));
+            if (type == 1) firstLoad = Math.Min(firstLoad, U64(p + 16) & ~0xfffUL);
+        }
+        if (firstLoad == ulong.MaxValue) return;
+        ulong bias = load.VirtualAddress - firstLoad;
+        foreach (var (type, vaddr, memsz) in phdrs)
+        {
+            if (type == 2) // PT_DYNAMIC
+            {
+                for (ulong d = 0; d + 16 <= Math.Min(memsz, 4096); d += 16)
+                {
+                    if (FileOffsetOf(vaddr + bias + d, 16) is not { } at) break;
+                    long tag = (long)U64(at);
+                    if (tag == 0) break;
+                    // DT_PLTRELSZ 2, DT_STRSZ 10, DT_SYMENT 11, DT_RELASZ 8, DT_RELAENT 9: sizes; the rest mostly addresses.
+                    FieldKind kind = tag is 2 or 8 or 9 or 10 or 11 ? FieldKind.Size : FieldKind.Address;
+                    Fields.Add(new CoreField(at + 8, 8, kind, $"d_val of DT 0x{tag:x} of the image at 0x{load.VirtualAddress:x}"));
+                    if (tag is 4 or 0x6ffffef5 && FileOffsetOf(U64(at + 8) + (U64(at + 8) < bias ? bias : 0), 16) is { } hash)
+                    {
+                        Fields.Add(new CoreField(hash, 4, FieldKind.Count, $"nbucket of the hash table of the image at 0x{load.VirtualAddress:x}"));
+                        Fields.Add(new CoreField(hash + 4, 4, FieldKind.Count, $"nchain/symoffset of the hash table of the image at 0x{load.VirtualAddress:x}"));
+                        Fields.Add(new CoreField(hash + 8, 4, FieldKind.Count, $"bloom size of the hash table of the image at 0x{load.VirtualAddress:x}"));
+                    }
+                }
+            }
+            if (type == 0x6474e550 && FileOffsetOf(vaddr + bias, 12) is { } hdr) // PT_GNU_EH_FRAME: version, encodings, eh_frame_ptr, fde_count
+            {
+                Add(hdr, 4, FieldKind.Type, $".eh_frame_hdr encodings of the image at 0x{load.VirtualAddress:x}");
+                Add(hdr + 4, 4, FieldKind.Address, $"eh_frame_ptr of the image at 0x{load.VirtualAddress:x}");
+                Add(hdr + 8, 4, FieldKind.Count, $"fde_count of the image at 0x{load.VirtualAddress:x}");
             }
         }
     }

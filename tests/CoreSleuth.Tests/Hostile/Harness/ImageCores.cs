@@ -12,7 +12,11 @@ namespace CoreSleuth.Tests.Hostile;
 /// </summary>
 public static class ImageCores
 {
-    public static CoreSpec ToCoreSpec(ProcessImage image, Testing.Cores.CoreProducer producer = Testing.Cores.CoreProducer.Gcore, string? fifoPath = null)
+    /// <param name="dumpAllMemory">Dump every region with contents, text included (as gcore does; the image
+    /// builder marks text NOCOREDUMP like the kernel cores of the corpus): the analysis then reads ELF
+    /// headers, dynamic sections, symbols and .eh_frame from the core itself.</param>
+    public static CoreSpec ToCoreSpec(ProcessImage image, Testing.Cores.CoreProducer producer = Testing.Cores.CoreProducer.Gcore, string? fifoPath = null,
+        bool dumpAllMemory = false)
     {
         var threads = image.Threads.Select(t => new Testing.Cores.ThreadSpec
         {
@@ -34,7 +38,7 @@ public static class ImageCores
             Offset = r.FileOffset,
             Contents = r.Contents,
             // Reservations without access have no bytes: no producer dumps them.
-            Dumped = r.Contents.Length == 0 ? false : null,
+            Dumped = r.Contents.Length == 0 ? false : dumpAllMemory ? true : null,
         }).ToList();
         var files = new List<OpenFileSpec>
         {

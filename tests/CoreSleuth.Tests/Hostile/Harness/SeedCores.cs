@@ -156,10 +156,10 @@ public static class SeedCores
     private static void Le(byte[] b, int at, ulong v) => BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(at), v);
 
     /// <summary>The mysqld process image (spec §10) as a gcore core, with _thread_list as a hint.</summary>
-    public static (byte[] Bytes, ProcessImage Image) Mysqld(Testing.Images.FreeBsdVersion? version = null)
+    public static (byte[] Bytes, ProcessImage Image) Mysqld(Testing.Images.FreeBsdVersion? version = null, bool dumpAllMemory = false)
     {
         var image = MysqldProcessTemplate.Build(new MysqldScenarioOptions { Version = version ?? Testing.Images.FreeBsdVersion.V13_5 });
-        return (CoreWriter.WriteToArray(ImageCores.ToCoreSpec(image, fifoPath: "/tmp/ghost.fifo")), image);
+        return (CoreWriter.WriteToArray(ImageCores.ToCoreSpec(image, fifoPath: "/tmp/ghost.fifo", dumpAllMemory: dumpAllMemory)), image);
     }
 
     /// <summary>
@@ -236,6 +236,9 @@ public static class SeedCores
             var hints = image.ThreadListAddress is { } list ? new[] { (list, FieldKind.ListLink, "_thread_list") } : [];
             seeds.Add(new SeedCore("mysqld-13.5", bytes, innodb, weight: 5, hints));
             seeds.Add(new SeedCore("mysqld-13.5+sysroot", (byte[])bytes.Clone(), innodb with { Sysroot = HostileSysroot(image) }, weight: 4, hints));
+            // Text dumped too: ELF headers, dynamic sections, symbols and .eh_frame come from the (damaged) core.
+            var (withText, _) = Mysqld(dumpAllMemory: true);
+            seeds.Add(new SeedCore("mysqld-13.5-text", withText, innodb, weight: 6, hints));
         }
         foreach (var file in OnDisk())
         {
