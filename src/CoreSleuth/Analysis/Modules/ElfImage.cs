@@ -53,7 +53,8 @@ public sealed class ElfImage
     {
         Span<byte> eh = stackalloc byte[ElfConstants.EhdrSize];
         if (!memory.TryRead(start, eh)) { problem = $"the ELF header is not in the core ({memory.Explain(start) ?? "short read"})"; return null; }
-        if (!eh[..4].SequenceEqual("\x7fELF"u8) || eh[4] != ElfConstants.ELFCLASS64 || eh[5] != ElfConstants.ELFDATA2LSB)
+        // Not "\x7fELF"u8: C#'s \x takes up to four hex digits, so that literal is U+07FE "LF".
+        if (!eh[..4].SequenceEqual((ReadOnlySpan<byte>)[0x7F, (byte)'E', (byte)'L', (byte)'F']) || eh[4] != ElfConstants.ELFCLASS64 || eh[5] != ElfConstants.ELFDATA2LSB)
         {
             problem = $"no ELF64 little-endian header at 0x{start:x}";
             return null;
