@@ -53,6 +53,7 @@ public sealed class ElfImage
     {
         Span<byte> eh = stackalloc byte[ElfConstants.EhdrSize];
         if (!memory.TryRead(start, eh)) { problem = $"the ELF header is not in the core ({memory.Explain(start) ?? "short read"})"; return null; }
+        // Not "\x7fELF"u8: C#'s \x takes up to four hex digits, so that literal is U+07FE "LF".
         if (!eh[..4].SequenceEqual((ReadOnlySpan<byte>)[0x7F, (byte)'E', (byte)'L', (byte)'F']) || eh[4] != ElfConstants.ELFCLASS64 || eh[5] != ElfConstants.ELFDATA2LSB)
         {
             problem = $"no ELF64 little-endian header at 0x{start:x}";
@@ -150,10 +151,10 @@ public sealed class ElfImage
         int count = SymbolCount();
         if (count <= 0) return [];
 
-        var strings = new byte[strsz];
-        strsz = View.Read(strtab, strings);
-        var raw = new byte[count * 24];
-        int symbols = View.Read(symtab, raw) / 24;
+        var strings = View.ReadAvailable(strtab, strsz);
+        strsz = strings.Length;
+        var raw = View.ReadAvailable(symtab, count * 24);
+        int symbols = raw.Length / 24;
         if (symbols < count) warnings.Add($"only {symbols} of {count} dynamic symbols are readable from {View.Origin}");
         var versions = ReadVersions(count);
 
@@ -205,8 +206,8 @@ public sealed class ElfImage
     private (ushort[] Index, Dictionary<int, string> Names)? ReadVersions(int count)
     {
         if (DynamicValue(DT_VERSYM) is not { } versym) return null;
-        var raw = new byte[count * 2];
-        int got = View.Read(Pointer(versym), raw) / 2;
+        var raw = View.ReadAvailable(Pointer(versym), count * 2);
+        int got = raw.Length / 2;
         var index = new ushort[got];
         for (int i = 0; i < got; i++) index[i] = U16(raw, i * 2);
 

@@ -17,6 +17,29 @@ public interface IImageView
     string Origin { get; }
 }
 
+public static class ImageViewExtensions
+{
+    private const int FirstChunk = 64 * 1024;
+
+    /// <summary>
+    /// The bytes readable in a row at <paramref name="address"/>, at most <paramref name="maxLength"/>.
+    /// The buffer grows with what is actually read, not with what a size field of the image claims:
+    /// a damaged p_memsz or DT_STRSZ cannot make the reader allocate more than the core or file holds.
+    /// </summary>
+    public static byte[] ReadAvailable(this IImageView view, ulong address, int maxLength)
+    {
+        var buffer = new byte[Math.Clamp(maxLength, 0, FirstChunk)];
+        int length = 0;
+        while (true)
+        {
+            length += view.Read(address + (ulong)length, buffer.AsSpan(length));
+            if (length < buffer.Length || buffer.Length >= maxLength) break;
+            Array.Resize(ref buffer, (int)Math.Min(2L * buffer.Length, maxLength));
+        }
+        return length == buffer.Length ? buffer : buffer[..length];
+    }
+}
+
 /// <summary>An image's bytes in the core: link-time address + bias = process address.</summary>
 public sealed class CoreImageView(AddressSpace memory, ulong bias) : IImageView
 {

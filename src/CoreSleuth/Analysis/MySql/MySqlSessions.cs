@@ -18,7 +18,8 @@ public sealed record MySqlSession(
 public static partial class MySqlSessions
 {
     // MySQL 5.5/5.6 and MariaDB ≤10.1 print the handle in hex (0x…); 5.7/8.0 in decimal (spec §10).
-    [GeneratedRegex(@"MySQL thread id (?<id>\d+), OS thread handle (?<handle>0x[0-9a-fA-F]+|\d+), query id (?<query>\d+)(?<rest>[^\r\n]*)")]
+    // [0-9], not \d: \d also matches the digits of other scripts, which long.Parse rejects.
+    [GeneratedRegex(@"MySQL thread id (?<id>[0-9]+), OS thread handle (?<handle>0x[0-9a-fA-F]+|[0-9]+), query id (?<query>[0-9]+)(?<rest>[^\r\n]*)")]
     private static partial Regex InnodbHeader();
 
     [GeneratedRegex(@"^(\d{1,3}\.){3}\d{1,3}$|^[0-9a-fA-F:]*:[0-9a-fA-F:.]*$")]
@@ -35,14 +36,16 @@ public static partial class MySqlSessions
         for (int i = 0; i < lines.Length; i++)
         {
             var m = InnodbHeader().Match(lines[i]);
-            if (!m.Success) continue;
+            // A thread id past long's range is no MySQL id: the line is not a session header.
+            if (!m.Success || !long.TryParse(m.Groups["id"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out long threadId)) continue;
             string h = m.Groups["handle"].Value;
             ulong? handle = h.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
                 ? ulong.TryParse(h.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ulong hx) ? hx : null
                 : ulong.TryParse(h, CultureInfo.InvariantCulture, out ulong dec) ? dec : null;
             var (host, ip, user, state) = SplitContext(m.Groups["rest"].Value);
-            sessions.Add(new MySqlSession(SessionSource.InnodbStatus, long.Parse(m.Groups["id"].Value, CultureInfo.InvariantCulture), handle,
-                long.Parse(m.Groups["query"].Value, CultureInfo.InvariantCulture), host, ip, user, state, null, null, null,
+            long? queryId = long.TryParse(m.Groups["query"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out long q) ? q : null;
+            sessions.Add(new MySqlSession(SessionSource.InnodbStatus, threadId, handle,
+                queryId, host, ip, user, state, null, null, null,
                 StatementAfter(lines, i + 1), i + 1));
         }
         return sessions;

@@ -59,9 +59,8 @@ public sealed class EhFrame
         if (hdrSegment is null) { problem = "the image has no PT_GNU_EH_FRAME segment"; return null; }
         ulong textBase = programHeaders.Where(p => p.IsLoad && p.Executable).Select(p => p.VirtualAddress).DefaultIfEmpty(0UL).Min();
 
-        int hdrSize = (int)Math.Min(hdrSegment.MemorySize, (ulong)MaxSectionBytes);
-        var hdrBytes = new byte[hdrSize];
-        hdrSize = view.Read(hdrSegment.VirtualAddress, hdrBytes);
+        var hdrBytes = view.ReadAvailable(hdrSegment.VirtualAddress, (int)Math.Min(hdrSegment.MemorySize, (ulong)MaxSectionBytes));
+        int hdrSize = hdrBytes.Length;
         if (hdrSize < 4)
         {
             problem = $".eh_frame_hdr at 0x{hdrSegment.VirtualAddress:x} is not readable from {view.Origin}";
@@ -79,9 +78,8 @@ public sealed class EhFrame
             problem = $".eh_frame_hdr points to 0x{header.EhFrameAddress:x}, which no PT_LOAD holds";
             return null;
         }
-        int length = (int)Math.Min(load.VirtualAddress + load.FileSize - header.EhFrameAddress, (ulong)MaxSectionBytes);
-        var bytes = new byte[length];
-        length = view.Read(header.EhFrameAddress, bytes);
+        var bytes = view.ReadAvailable(header.EhFrameAddress, (int)Math.Min(load.VirtualAddress + load.FileSize - header.EhFrameAddress, (ulong)MaxSectionBytes));
+        int length = bytes.Length;
         if (length < 4)
         {
             problem = $".eh_frame at 0x{header.EhFrameAddress:x} is not readable from {view.Origin}";
