@@ -62,6 +62,20 @@ public static class AnalysisMarkdown
             }));
         w.WriteLine();
 
+        if (r.Stacks.Count > 0)
+        {
+            w.WriteLine("### Stacks (threads with identical backtraces)");
+            w.WriteLine();
+            Table(w, ["threads", "LWPs", "backtrace (innermost first)"],
+                r.Stacks.Select(g => new[]
+                {
+                    g.Count.ToString(CultureInfo.InvariantCulture),
+                    string.Join(", ", g.Lwps.Take(8)) + (g.Lwps.Count > 8 ? ", …" : ""),
+                    string.Join(" ← ", g.Frames.Select(f => E(f, 120))),
+                }));
+            w.WriteLine();
+        }
+
         var blocked = r.Findings.Select(f => f.Lwp).ToHashSet();
         foreach (var t in r.Threads.Where(t => blocked.Contains(t.Lwp)))
         {
