@@ -40,6 +40,9 @@ public sealed class Sysroot(string root)
         }
         string full = Path.Combine([Root, .. resolved]);
         if (!File.Exists(full)) { problem = $"{corePath} is not in the sysroot {Root}"; return null; }
+        // Only a file with contents: FIFOs, sockets and devices have size 0, and opening a FIFO
+        // for reading would wait for a writer forever.
+        if (new FileInfo(full).Length == 0) { problem = $"{corePath} is empty or not a regular file in the sysroot {Root}"; return null; }
         problem = null;
         return full;
     }
