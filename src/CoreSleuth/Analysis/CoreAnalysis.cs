@@ -61,6 +61,9 @@ public sealed class CoreAnalysis : IDisposable
 {
     private bool ownsCore;
 
+    /// <summary>Distinct blocked-open paths whose mentions are searched for in memory.</summary>
+    public const int MaxPathSearches = 16;
+
     private CoreAnalysis(FreeBsdCore core, ModuleMap modules, ThreadIdentity identity)
     {
         Core = core;
@@ -137,9 +140,13 @@ public sealed class CoreAnalysis : IDisposable
                 handles.Add(new ResolvedHandle(identity.ResolveHandle(s.OsThreadHandle.Value), HandleSource.InnodbStatus, s));
         analysis.Handles = handles;
 
+        // Each search reads all writable memory: a core whose threads block on thousands of distinct
+        // paths would cost threads × memory. The first MaxPathSearches paths are searched.
         var cache = new Dictionary<string, IReadOnlyList<MemoryTextHit>>();
         IReadOnlyList<MemoryTextHit> Mentioning(string path) =>
-            cache.TryGetValue(path, out var hits) ? hits : cache[path] = MemoryText.Find(core, path, maxHits: 8);
+            cache.TryGetValue(path, out var hits) ? hits
+            : cache.Count >= MaxPathSearches ? []
+            : cache[path] = MemoryText.Find(core, path, maxHits: 8);
         analysis.Findings = threads.Select(t => BlockedFifoOpen.Diagnose(WithProcesslist(t, sessions), core, Mentioning)).OfType<BlockedFifoOpen>().ToList();
         return analysis;
     }
