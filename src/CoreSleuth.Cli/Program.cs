@@ -5,6 +5,8 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Text;
 using CoreSleuth.Analysis;
+using CoreSleuth.Analysis.MySql;
+using CoreSleuth.Diagnostics;
 using CoreSleuth.Elf;
 using CoreSleuth.FreeBsd;
 using CoreSleuth.Report;
@@ -72,6 +74,18 @@ public static class Program
             else r.AddError($"invalid handle '{token.Value}': expected hex with 0x (0x829e76000) or decimal (34405901312)");
         }
         return [.. values];
+    }
+
+    /// <summary>Parses SIZE: bytes, or a number with K, M, G or T (powers of 1024), or "all".</summary>
+    internal static long? ParseSize(ArgumentResult r)
+    {
+        string token = r.Tokens.Count > 0 ? r.Tokens[0].Value.Trim() : "";
+        if (token.Equals("all", StringComparison.OrdinalIgnoreCase)) return long.MaxValue;
+        int shift = token.Length == 0 ? 0 : char.ToUpperInvariant(token[^1]) switch { 'K' => 10, 'M' => 20, 'G' => 30, 'T' => 40, _ => 0 };
+        string digits = shift == 0 ? token : token[..^1];
+        if (long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out long n) && n <= long.MaxValue >> shift) return n << shift;
+        r.AddError($"invalid size '{token}': expected bytes, a number with K, M, G or T (256M), or 'all'");
+        return null;
     }
 
     /// <summary>Parses ADDRESS: <c>0x</c>-prefixed hex or decimal, 64 bits at most.</summary>
@@ -148,14 +162,32 @@ public static class Program
             };
             failOn.AcceptOnlyFromAmong("fifo");
             command.Add(failOn);
-            command.SetAction(r => Execute(r, common, (core, path) =>
+            var searchLimit = new Option<long?>("--search-limit")
             {
-                if (inputs.Read(r, out var error) is not { } options) return Outcome.Failure(ExitUsage, error!);
-                using var analysis = CoreAnalysis.Run(core, options);
-                var report = AnalysisReport.Build(analysis, path);
-                bool fail = r.GetValue(failOn) is { Length: > 0 } kinds && kinds.Contains("fifo") && report.Findings.Count > 0;
-                return Outcome.Of(report, AnalysisText.Write, AnalysisJson.Write, fail ? ExitFindings : ExitSuccess, AnalysisMarkdown.Write);
-            }));
+                Description = $"Search at most SIZE bytes of writable memory (smallest mappings first) for statements that mention a blocked-open path: " +
+                              $"bytes, or with K, M, G or T; 'all' for no limit (default {MemoryText.DefaultLimit >> 20}M).",
+                HelpName = "SIZE",
+                CustomParser = ParseSize,
+            };
+            command.Add(searchLimit);
+            var timingsOption = new Option<bool>("--timings") { Description = "Print the time of each stage (open, modules, pthread_t, syscalls, unwind, …) and the peak memory on standard error." };
+            command.Add(timingsOption);
+            command.SetAction(r =>
+            {
+                var timings = r.GetValue(timingsOption) ? new StageTimings() : null;
+                int exit = Execute(r, common, (core, path) =>
+                {
+                    if (inputs.Read(r, out var error) is not { } options) return Outcome.Failure(ExitUsage, error!);
+                    if (r.GetValue(searchLimit) is long limit) options = options with { MemorySearchLimit = limit };
+                    using var analysis = CoreAnalysis.Run(core, options, timings);
+                    AnalysisReport report;
+                    using (timings.Measure("report")) report = AnalysisReport.Build(analysis, path);
+                    bool fail = r.GetValue(failOn) is { Length: > 0 } kinds && kinds.Contains("fifo") && report.Findings.Count > 0;
+                    return Outcome.Of(report, AnalysisText.Write, AnalysisJson.Write, fail ? ExitFindings : ExitSuccess, AnalysisMarkdown.Write);
+                }, timings);
+                if (timings is not null) TimingsText.Write(timings, r.GetValue(common.Core)!, stderr);
+                return exit;
+            });
             return command;
         }
 
@@ -312,7 +344,7 @@ public static class Program
         }
 
         /// <summary>Opens the core, builds and renders the report, writes it where --output says; maps every failure to an exit code and one line on stderr.</summary>
-        private int Execute(ParseResult r, CommonOptions common, Func<FreeBsdCore, string, Outcome> produce)
+        private int Execute(ParseResult r, CommonOptions common, Func<FreeBsdCore, string, Outcome> produce, StageTimings? timings = null)
         {
             string path = r.GetValue(common.Core)!;
             string format = r.GetValue(common.Format) ?? "text";
@@ -324,10 +356,14 @@ public static class Program
             try
             {
                 if (Directory.Exists(path)) return Fail(ExitUnreadableCore, path, "is a directory, not a core file");
-                using var core = FreeBsdCore.Open(path);
-                outcome = produce(core, path);
-                if (outcome.Error is { } error) return Fail(outcome.ExitCode, path, error);
-                outcome.Render!(report, format);
+                FreeBsdCore core;
+                using (timings.Measure("open and notes")) core = FreeBsdCore.Open(path);
+                using (core)
+                {
+                    outcome = produce(core, path);
+                    if (outcome.Error is { } error) return Fail(outcome.ExitCode, path, error);
+                    using (timings.Measure("render " + format)) outcome.Render!(report, format);
+                }
             }
             catch (CoreFormatException ex) { return Fail(ExitUnreadableCore, path, ex.Message); }
             catch (UnsupportedCoreException ex) { return Fail(ExitUnreadableCore, path, WithoutPath(ex.Message, path)); }

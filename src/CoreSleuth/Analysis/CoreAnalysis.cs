@@ -5,6 +5,7 @@ using CoreSleuth.Analysis.MySql;
 using CoreSleuth.Analysis.Symbols;
 using CoreSleuth.Analysis.Syscalls;
 using CoreSleuth.Analysis.Unwind;
+using CoreSleuth.Diagnostics;
 using CoreSleuth.FreeBsd;
 using CoreSleuth.FreeBsd.Syscalls;
 using CoreSleuth.FreeBsd.WaitMessages;
@@ -25,6 +26,9 @@ public sealed record AnalysisOptions
     /// <summary>Binaries to use for modules with the same file name (e.g. the exact mysqld that ran).</summary>
     public IReadOnlyList<string> Binaries { get; init; } = [];
     public IdentityOptions Identity { get; init; } = IdentityOptions.Default;
+
+    /// <summary>At most this many bytes of writable memory are searched for statements mentioning a blocked-open path.</summary>
+    public long MemorySearchLimit { get; init; } = MemoryText.DefaultLimit;
 }
 
 /// <summary>One thread with everything the analysis learned about it.</summary>
@@ -84,12 +88,13 @@ public sealed class CoreAnalysis : IDisposable
 
     /// <exception cref="Elf.CoreFormatException">The core's ELF header is unusable.</exception>
     /// <exception cref="Elf.UnsupportedCoreException">Not a FreeBSD amd64 core.</exception>
-    public static CoreAnalysis Run(string corePath, AnalysisOptions options)
+    public static CoreAnalysis Run(string corePath, AnalysisOptions options, StageTimings? timings = null)
     {
-        var core = FreeBsdCore.Open(corePath);
+        FreeBsdCore core;
+        using (timings.Measure("open and notes")) core = FreeBsdCore.Open(corePath);
         try
         {
-            var analysis = Run(core, options);
+            var analysis = Run(core, options, timings);
             analysis.ownsCore = true;
             return analysis;
         }
@@ -97,11 +102,14 @@ public sealed class CoreAnalysis : IDisposable
     }
 
     /// <summary>Analyses an opened core; the caller keeps owning <paramref name="core"/>.</summary>
-    public static CoreAnalysis Run(FreeBsdCore core, AnalysisOptions options)
+    /// <param name="timings">Where to add the time of each stage (--timings), or null.</param>
+    public static CoreAnalysis Run(FreeBsdCore core, AnalysisOptions options, StageTimings? timings = null)
     {
         var sysroot = options.Sysroot is null ? null : new Sysroot(options.Sysroot);
-        var modules = ModuleMap.Discover(core, sysroot, options.Binaries);
-        var identity = ThreadIdentity.Resolve(core, modules, options.Identity);
+        ModuleMap modules;
+        using (timings.Measure("modules")) modules = ModuleMap.Discover(core, sysroot, options.Binaries);
+        ThreadIdentity identity;
+        using (timings.Measure("pthread_t")) identity = ThreadIdentity.Resolve(core, modules, options.Identity);
         var analysis = new CoreAnalysis(core, modules, identity);
         var unwinder = new Unwinder(new AddressSpaceStackMemory(core.Memory), new ModuleMapCfiProvider(modules, core.Process));
         var symbolizer = new Symbolizer(modules);
@@ -118,14 +126,23 @@ public sealed class CoreAnalysis : IDisposable
             ulong? pthread = identity.PthreadOf(t.Lwp);
             var state = ThreadStateInterpreter.Interpret(t.Kinfo?.State, t.WaitMessage, (ulong)(t.Kinfo?.ThreadFlags ?? 0), core.Producer,
                 t.Kinfo?.LockName, OnCpu(t.Kinfo));
-            var site = SyscallSite.Locate(t, core, modules);
-            var walk = unwinder.Walk(t.Registers);
-            var frames = walk.Frames.Select(f => new NamedFrame(f, Name(f, symbolizer))).ToList();
+            SyscallSite? site;
+            SyscallDescription? syscall;
+            using (timings.Measure("syscalls"))
+            {
+                site = SyscallSite.Locate(t, core, modules);
+                syscall = site?.Describe(strings);
+            }
+            StackWalk walk;
+            using (timings.Measure("unwind")) walk = unwinder.Walk(t.Registers);
+            List<NamedFrame> frames;
+            using (timings.Measure("symbols")) frames = walk.Frames.Select(f => new NamedFrame(f, Name(f, symbolizer))).ToList();
             var thread = new ThreadAnalysis(t, pthread, state, t.WaitMessage is { } w ? WaitMessageCatalogue.Lookup(w) : null,
-                site, site?.Describe(strings), SessionOf(pthread, sessions)) { Frames = frames, UnwindStop = walk.StopReason };
+                site, syscall, SessionOf(pthread, sessions)) { Frames = frames, UnwindStop = walk.StopReason };
             var arguments = new Dictionary<int, IReadOnlyList<FrameArgument>>();
-            for (int i = 0; i < frames.Count; i++)
-                if (MyOpenArguments.For(thread, i, core.Memory) is { } a) arguments[i] = a;
+            using (timings.Measure("my_open arguments"))
+                for (int i = 0; i < frames.Count; i++)
+                    if (MyOpenArguments.For(thread, i, core.Memory) is { } a) arguments[i] = a;
             threads.Add(thread with { FrameArguments = arguments });
         }
         analysis.Threads = threads;
@@ -140,14 +157,15 @@ public sealed class CoreAnalysis : IDisposable
                 handles.Add(new ResolvedHandle(identity.ResolveHandle(s.OsThreadHandle.Value), HandleSource.InnodbStatus, s));
         analysis.Handles = handles;
 
-        // Each search reads all writable memory: a core whose threads block on thousands of distinct
-        // paths would cost threads × memory. The first MaxPathSearches paths are searched.
-        var cache = new Dictionary<string, IReadOnlyList<MemoryTextHit>>();
-        IReadOnlyList<MemoryTextHit> Mentioning(string path) =>
-            cache.TryGetValue(path, out var hits) ? hits
-            : cache.Count >= MaxPathSearches ? []
-            : cache[path] = MemoryText.Find(core, path, maxHits: 8);
-        analysis.Findings = threads.Select(t => BlockedFifoOpen.Diagnose(WithProcesslist(t, sessions), core, Mentioning)).OfType<BlockedFifoOpen>().ToList();
+        // One pass over memory looks for the statements mentioning every blocked-open path; it reads
+        // at most options.MemorySearchLimit bytes, and searches for the first MaxPathSearches paths.
+        using (timings.Measure("statement search"))
+        {
+            var paths = threads.Select(t => BlockedFifoOpen.Diagnose(t, core, MemoryTextSearch.Empty)?.Path).OfType<string>()
+                .Distinct(StringComparer.Ordinal).Take(MaxPathSearches).ToList();
+            var memoryText = paths.Count == 0 ? MemoryTextSearch.Empty : MemoryText.Find(core, paths, options.MemorySearchLimit);
+            analysis.Findings = threads.Select(t => BlockedFifoOpen.Diagnose(WithProcesslist(t, sessions), core, memoryText)).OfType<BlockedFifoOpen>().ToList();
+        }
         return analysis;
     }
 

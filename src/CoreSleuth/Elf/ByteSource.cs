@@ -30,6 +30,18 @@ public abstract class ByteSource : IDisposable
         return span;
     }
 
+    /// <summary>
+    /// Copies the bytes at <paramref name="offset"/> into <paramref name="destination"/>; returns how
+    /// many exist. A file is read with a system call rather than through the memory map, so that a
+    /// scan of gigabytes does not leave them in the process's resident set.
+    /// </summary>
+    public virtual int Read(long offset, Span<byte> destination)
+    {
+        var span = Slice(offset, destination.Length);
+        span.CopyTo(destination);
+        return span.Length;
+    }
+
     public virtual void Dispose() => GC.SuppressFinalize(this);
 
     /// <summary>
@@ -64,14 +76,15 @@ public abstract class ByteSource : IDisposable
         private readonly MemoryMappedFile? map;
         private readonly MemoryMappedViewAccessor? view;
         private readonly byte* pointer;
+        private readonly FileStream stream;
 
         public MappedFileSource(string path)
         {
             Name = path;
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
             Length = stream.Length;
             if (Length == 0) return; // an empty file cannot be mapped; every read is simply empty
-            map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+            map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
             view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
             byte* p = null;
             view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
@@ -87,6 +100,20 @@ public abstract class ByteSource : IDisposable
             return new ReadOnlySpan<byte>(pointer + offset, (int)Math.Min(length, Length - offset));
         }
 
+        public override int Read(long offset, Span<byte> destination)
+        {
+            if (offset < 0 || offset >= Length) return 0;
+            destination = destination[..(int)Math.Min(destination.Length, Length - offset)];
+            int done = 0;
+            while (done < destination.Length)
+            {
+                int n = RandomAccess.Read(stream.SafeFileHandle, destination[done..], offset + done);
+                if (n <= 0) break; // the file shrank under us
+                done += n;
+            }
+            return done;
+        }
+
         public override void Dispose()
         {
             if (view is not null)
@@ -95,6 +122,7 @@ public abstract class ByteSource : IDisposable
                 view.Dispose();
             }
             map?.Dispose();
+            stream.Dispose();
             base.Dispose();
         }
     }

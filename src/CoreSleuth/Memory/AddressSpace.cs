@@ -133,6 +133,21 @@ public sealed class AddressSpace
     }
 
     /// <summary>
+    /// Copies the bytes available from <paramref name="address"/> up to the end of its segment into
+    /// <paramref name="destination"/> with a read of the file, not through the memory map: for
+    /// scans of whole mappings, whose pages must not stay resident. 0 when the first byte is unavailable.
+    /// </summary>
+    public int ReadWithoutMapping(ulong address, Span<byte> destination)
+    {
+        var s = FindSegment(address);
+        if (s is null || destination.IsEmpty) return 0;
+        ulong delta = address - s.Start;
+        if (delta >= s.FileSize || (ulong)s.FileOffset + delta >= (ulong)file.Length) return 0;
+        int length = (int)Math.Min((ulong)destination.Length, s.FileSize - delta);
+        return file.Read(s.FileOffset + (long)delta, destination[..length]);
+    }
+
+    /// <summary>
     /// Copies as many bytes as are available from <paramref name="address"/> onwards into
     /// <paramref name="destination"/>, crossing adjacent segments; returns how many.
     /// </summary>

@@ -34,7 +34,7 @@ public sealed record BlockedFifoOpen(
     /// or gcore's SIGSTOP thread) but it is in or restarting an open that would block on a FIFO
     /// and the path is not among the open files.
     /// </summary>
-    public static BlockedFifoOpen? Diagnose(ThreadAnalysis thread, FreeBsdCore core, Func<string, IReadOnlyList<MemoryTextHit>> statementsMentioning)
+    public static BlockedFifoOpen? Diagnose(ThreadAnalysis thread, FreeBsdCore core, MemoryTextSearch memoryText)
     {
         var t = thread.Thread;
         string? wmesg = t.WaitMessage;
@@ -78,15 +78,33 @@ public sealed record BlockedFifoOpen(
                 _ => "the thread has no wait message (it may be the thread that took gcore's SIGSTOP, whose sleep was aborted, spec §7.3); the open would block on a FIFO with these flags, but the core cannot show that the file is a FIFO",
             }));
 
-        var statements = path is null ? [] : statementsMentioning(path);
+        var statements = path is null ? [] : memoryText.Mentioning(path);
         foreach (var s in statements.Take(3))
             evidence.Add($"memory at 0x{s.StringStart:x} mentions the path: {s.Text}");
+        if (path is not null && memoryText.Hits.Count > 0)
+        {
+            if (!memoryText.Hits.ContainsKey(path))
+                evidence.Add($"memory was not searched for this path: only the first {CoreAnalysis.MaxPathSearches} distinct blocked-open paths are");
+            else if (memoryText.Stopped)
+                evidence.Add($"the search of memory for the path stopped after {Size(memoryText.BytesSearched)} of {Size(memoryText.BytesWritable)} of writable memory " +
+                             $"(smallest mappings first; --search-limit raises the limit of {Size(memoryText.Limit)})");
+            else if (statements.Count == 0)
+                evidence.Add("nothing in the writable memory mentions the path");
+        }
         if (thread.Session is { } session)
             evidence.Add($"MySQL thread id {session.ThreadId} has OS thread handle 0x{thread.Pthread:x} (this thread's pthread_t){(session.Query is null ? "" : $", running: {session.Query}")}");
 
         return new BlockedFifoOpen(t.Lwp, thread.Pthread, t.Name, path, flags, direction, confidence, thread.Session, inOpenFiles,
             statements, evidence, Advise(path, direction));
     }
+
+    private static string Size(long bytes) => bytes switch
+    {
+        >= 1L << 30 => $"{bytes / (double)(1L << 30):0.0} GiB",
+        >= 1L << 20 => $"{bytes >> 20} MiB",
+        >= 1L << 10 => $"{bytes >> 10} KiB",
+        _ => $"{bytes} bytes",
+    };
 
     private static string PositionText(SyscallPosition p) => p switch
     {

@@ -15,7 +15,8 @@ public static class SignatureScan
     /// <summary>How far into struct pthread the TCB back-pointer may lie (480/544/552 are known, spec §9.1).</summary>
     public const int BackPointerWindow = 0x500;
 
-    private const int ChunkSize = 1 << 30;
+    /// <summary>Bytes read at a time: large enough for few system calls, small enough to stay in the caches.</summary>
+    private const int ChunkSize = 1 << 20;
     private static readonly int[] KnownTcbOffsets = [552, 544, 480];
 
     public sealed record Match(int Lwp, ulong Pthread, ulong Tcb);
@@ -37,12 +38,14 @@ public static class SignatureScan
         var memory = core.Memory;
         var selfPointers = new List<ulong>();
         long scanned = 0;
+        // Read, not mapped: the resident set stays at one buffer however large the core is.
+        var buffer = GC.AllocateUninitializedArray<byte>(ChunkSize);
         foreach (var (start, end) in Regions(core))
         {
             for (ulong at = start; at < end;)
             {
-                var span = memory.GetSpan(at, (int)Math.Min((ulong)ChunkSize, end - at));
-                if (span.IsEmpty)
+                int n = memory.ReadWithoutMapping(at, buffer.AsSpan(0, (int)Math.Min((ulong)ChunkSize, end - at)));
+                if (n == 0)
                 {
                     // Not in the core here: skip to the next segment that covers the range.
                     var next = memory.Segments.FirstOrDefault(s => s.Start > at && s.Start < end);
@@ -50,9 +53,9 @@ public static class SignatureScan
                     at = next.Start;
                     continue;
                 }
-                FindSelfPointers(span, at, selfPointers);
-                scanned += span.Length;
-                at += (ulong)span.Length;
+                FindSelfPointers(buffer.AsSpan(0, n), at, selfPointers);
+                scanned += n;
+                at += (ulong)n;
             }
         }
 

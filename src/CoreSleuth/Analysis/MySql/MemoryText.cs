@@ -8,54 +8,143 @@ namespace CoreSleuth.Analysis.MySql;
 public sealed record MemoryTextHit(ulong Address, ulong StringStart, string Text, bool Truncated);
 
 /// <summary>
-/// Searches the writable memory of the core for a byte string (e.g. a FIFO path) and returns the
+/// The outcome of one search of the writable memory for several needles (blocked-open paths):
+/// the text around each occurrence, and how much of the memory was read before the search stopped.
+/// </summary>
+/// <param name="BytesSearched">Bytes read; less than <paramref name="BytesWritable"/> when the byte limit stopped the search.</param>
+/// <param name="BytesWritable">Writable anonymous memory in the core (what a complete search reads).</param>
+/// <param name="Limit">The byte limit the search ran with.</param>
+public sealed record MemoryTextSearch(IReadOnlyDictionary<string, IReadOnlyList<MemoryTextHit>> Hits, long BytesSearched, long BytesWritable, long Limit)
+{
+    public static MemoryTextSearch Empty { get; } = new(new Dictionary<string, IReadOnlyList<MemoryTextHit>>(), 0, 0, 0);
+
+    /// <summary>Whether the byte limit stopped the search before it had read all writable memory.</summary>
+    public bool Stopped => BytesSearched < BytesWritable && Hits.Values.Any(h => h.Count < MemoryText.MaxHitsPerNeedle);
+
+    public IReadOnlyList<MemoryTextHit> Mentioning(string needle) => Hits.TryGetValue(needle, out var hits) ? hits : [];
+}
+
+/// <summary>
+/// Searches the writable memory of the core for byte strings (e.g. FIFO paths) and returns the
 /// printable text around each occurrence — typically the statement (<c>LOAD DATA INFILE '…'</c>)
-/// that mentions it. Reads through the memory map without copying whole segments.
+/// that mentions it. One pass for all needles, reading it in chunks,
+/// smallest mappings first (heaps and stacks before a buffer pool), and at most a byte limit of
+/// memory: the time of an analysis must not grow with the size of the core.
 /// </summary>
 public static class MemoryText
 {
     public const int MaxContext = 1024;
 
-    public static IReadOnlyList<MemoryTextHit> Find(FreeBsdCore core, string needle, int maxHits = 16)
+    public const int MaxHitsPerNeedle = 8;
+
+    /// <summary>Default byte limit of a search: all of a typical heap, a bounded part of a large buffer pool.</summary>
+    public const long DefaultLimit = 256L << 20;
+
+    private const int Chunk = 1 << 20;
+
+    /// <summary>Searches for every needle in one pass, reading at most <paramref name="limit"/> bytes (smallest mappings first).</summary>
+    public static MemoryTextSearch Find(FreeBsdCore core, IReadOnlyCollection<string> needles, long limit = DefaultLimit)
     {
-        var hits = new List<MemoryTextHit>();
-        var pattern = Encoding.UTF8.GetBytes(needle);
-        if (pattern.Length == 0) return hits;
-        var seen = new HashSet<ulong>();
-        foreach (var (start, end) in SignatureScan.Regions(core))
+        var pending = needles.Where(n => n.Length > 0).Distinct(StringComparer.Ordinal)
+            .Select(n => new Needle(n, Encoding.UTF8.GetBytes(n))).ToList();
+        var hits = pending.ToDictionary(n => n.Text, _ => new List<MemoryTextHit>(), StringComparer.Ordinal);
+        var regions = SignatureScan.Regions(core).OrderBy(r => r.End - r.Start).ThenBy(r => r.Start).ToList();
+        long writable = regions.Sum(r => (long)(r.End - r.Start));
+        long searched = 0;
+        if (pending.Count == 0) return Result();
+
+        var anchors = Anchors(pending);
+        int overlap = pending.Max(n => n.Bytes.Length) - 1;
+        var buffer = GC.AllocateUninitializedArray<byte>(Chunk + overlap);
+        var seen = new HashSet<(string, ulong)>();
+        foreach (var (start, end) in regions)
         {
-            for (ulong at = start; at < end && hits.Count < maxHits;)
+            for (ulong at = start; at < end && pending.Count > 0 && searched < limit;)
             {
-                var span = core.Memory.GetSpan(at, (int)Math.Min(1UL << 30, end - at));
+                // Read, not mapped: a search of hundreds of MiB must not stay in the resident set.
+                int want = (int)Math.Min(Math.Min(Chunk, limit - searched) + overlap, (long)Math.Min(end - at, int.MaxValue));
+                var span = buffer.AsSpan(0, core.Memory.ReadWithoutMapping(at, buffer.AsSpan(0, want)));
                 if (span.IsEmpty)
                 {
+                    // Not in the core here: skip to the next segment that covers the range.
                     var next = core.Memory.Segments.FirstOrDefault(s => s.Start > at && s.Start < end);
                     if (next is null) break;
                     at = next.Start;
                     continue;
                 }
-                int offset = 0;
-                while (hits.Count < maxHits)
+                // Occurrences starting in the overlap are found by the next chunk.
+                int advance = (int)Math.Min(Math.Min(span.Length, Chunk), limit - searched);
+                foreach (var anchor in anchors)
                 {
-                    int i = span[offset..].IndexOf(pattern);
-                    if (i < 0) break;
-                    ulong hit = at + (ulong)(offset + i);
-                    var text = Surrounding(core, hit, pattern.Length);
-                    if (seen.Add(text.StringStart)) hits.Add(text);
-                    offset += i + pattern.Length;
+                    for (int from = 0; from < advance && pending.Count > 0;)
+                    {
+                        int i = span[from..].IndexOf(anchor);
+                        if (i < 0 || from + i >= advance) break;
+                        int pos = from + i;
+                        from = pos + 1;
+                        Needle? needle = null;
+                        foreach (var n in pending)
+                            if (span[pos..].StartsWith(n.Bytes)) { needle = n; break; }
+                        if (needle is null) continue;
+                        var (hit, bytes, runEnd) = Surrounding(core, at + (ulong)pos, needle.Bytes.Length);
+                        // Every needle the printable run holds is recorded now, and the search goes on after
+                        // the run: a run made of one needle repeated costs one look, not one per repetition.
+                        foreach (var n in pending.ToList())
+                        {
+                            int inRun = bytes.AsSpan().IndexOf(n.Bytes);
+                            if (inRun < 0 || !seen.Add((n.Text, hit.StringStart))) continue;
+                            hits[n.Text].Add(hit with { Address = hit.StringStart + (ulong)inRun });
+                            if (hits[n.Text].Count >= MaxHitsPerNeedle) pending.Remove(n);
+                        }
+                        from = (int)Math.Clamp((long)(runEnd - at), pos + 1, advance);
+                    }
                 }
-                // Overlap chunk boundaries by the needle length so no occurrence is split.
-                ulong advance = (ulong)Math.Max(1, span.Length - (span.Length == 1 << 30 ? pattern.Length : 0));
-                at += advance;
+                searched += advance;
+                at += (ulong)advance;
             }
         }
-        return hits;
+        return Result();
+
+        MemoryTextSearch Result() => new(hits.ToDictionary(h => h.Key, h => (IReadOnlyList<MemoryTextHit>)[.. h.Value.OrderBy(x => x.Address)], StringComparer.Ordinal), searched, writable, limit);
     }
 
-    /// <summary>The run of printable characters (and tabs/newlines) around the hit, at most <see cref="MaxContext"/> bytes each way.</summary>
-    private static MemoryTextHit Surrounding(FreeBsdCore core, ulong hit, int length)
+    private sealed record Needle(string Text, byte[] Bytes);
+
+    /// <summary>
+    /// What each pass over a chunk looks for: the common prefix of a group of needles (paths in one
+    /// folder share a long one), or a needle itself. A byte-string IndexOf is vectorised and fast;
+    /// a prefix shared by several needles costs one pass for all of them.
+    /// </summary>
+    private static List<byte[]> Anchors(IEnumerable<Needle> needles)
     {
-        ulong from = hit >= MaxContext ? hit - MaxContext : 0;
+        const int MinAnchor = 8;
+        var anchors = new List<byte[]>();
+        foreach (var bytes in needles.Select(n => n.Bytes).OrderBy(b => b, Comparer<byte[]>.Create((a, b) => a.AsSpan().SequenceCompareTo(b))))
+        {
+            if (anchors.Count > 0)
+            {
+                var last = anchors[^1];
+                int common = last.AsSpan().CommonPrefixLength(bytes);
+                if (common >= Math.Min(MinAnchor, Math.Min(last.Length, bytes.Length)))
+                {
+                    anchors[^1] = last[..common];
+                    continue;
+                }
+            }
+            anchors.Add(bytes);
+        }
+        return anchors;
+    }
+
+    /// <summary>
+    /// The run of printable characters (and tabs/newlines) around the hit, at most <see cref="MaxContext"/>
+    /// bytes each way, its raw bytes, and the address just past it.
+    /// </summary>
+    private static (MemoryTextHit Hit, byte[] Bytes, ulong End) Surrounding(FreeBsdCore core, ulong hit, int length)
+    {
+        // Context before the hit, from its segment only: a hit near the start of a mapping still gets it.
+        ulong segmentStart = core.Memory.FindSegment(hit)?.Start ?? hit;
+        ulong from = Math.Max(hit >= MaxContext ? hit - MaxContext : 0, segmentStart);
         var before = new byte[(int)(hit - from)];
         int got = core.Memory.Read(from, before);
         if (got < before.Length) { before = before[..0]; from = hit; }
@@ -64,12 +153,12 @@ public static class MemoryText
 
         var after = new byte[length + MaxContext];
         int n = core.Memory.Read(hit, after);
-        int endIndex = length;
+        int endIndex = Math.Min(length, n);
         while (endIndex < n && Printable(after[endIndex])) endIndex++;
-        bool truncated = startIndex == 0 && before.Length == MaxContext || endIndex == after.Length;
+        bool truncated = startIndex == 0 && hit - from == MaxContext || endIndex == after.Length;
 
         var bytes = before[startIndex..].Concat(after[..endIndex]).ToArray();
-        return new MemoryTextHit(hit, from + (ulong)startIndex, Encoding.UTF8.GetString(bytes), truncated);
+        return (new MemoryTextHit(hit, from + (ulong)startIndex, Encoding.UTF8.GetString(bytes), truncated), bytes, hit + (ulong)endIndex);
     }
 
     private static bool Printable(byte b) => b is >= 0x20 and < 0x7F or (byte)'\t' or (byte)'\n' or >= 0x80;

@@ -428,10 +428,18 @@ public sealed class EhFrame
         return new Fde(address, cie, pcBegin, pcEnd, lsda, body[r.Position..], start + (ulong)r.Position);
     }
 
+    /// <summary>Rows already computed: the threads of a process share most of their return addresses.</summary>
+    private readonly Dictionary<ulong, CfiResult<CfiRow>> rows = [];
+
+    private const int MaxCachedRows = 1 << 16;
+
     /// <summary>The CFI row in effect at link-time <paramref name="pc"/>.</summary>
     public CfiResult<CfiRow> FindRow(ulong pc)
     {
+        if (rows.TryGetValue(pc, out var cached)) return cached;
         var fde = FindFde(pc);
-        return fde.Value is { } f ? CfiInterpreter.RowAt(f, pc) : CfiResult<CfiRow>.Failure(fde.Error!);
+        var row = fde.Value is { } f ? CfiInterpreter.RowAt(f, pc) : CfiResult<CfiRow>.Failure(fde.Error!);
+        if (rows.Count < MaxCachedRows) rows[pc] = row;
+        return row;
     }
 }

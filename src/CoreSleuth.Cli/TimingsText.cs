@@ -1,0 +1,38 @@
+using System.Diagnostics;
+using System.Globalization;
+using CoreSleuth.Diagnostics;
+using CoreSleuth.Report;
+
+namespace CoreSleuth.Cli;
+
+/// <summary>
+/// <c>--timings</c>: the time of each stage, the process's own time since it started (runtime
+/// start-up and JIT included) and its memory from /proc/self/status, on standard error.
+/// </summary>
+internal static class TimingsText
+{
+    public static void Write(StageTimings timings, string corePath, TextWriter stderr)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var stages = timings.Stages;
+        stderr.WriteLine($"timings for {TextSanitizer.Sanitize(corePath)}:");
+        foreach (var (stage, elapsed, count) in stages)
+            stderr.WriteLine(string.Create(c, $"  {stage,-20} {elapsed.TotalMilliseconds,9:0.0} ms{(count > 1 ? $"  ({count} times)" : "")}"));
+        double total = stages.Sum(s => s.Elapsed.TotalMilliseconds);
+        stderr.WriteLine(string.Create(c, $"  {"total",-20} {total,9:0.0} ms"));
+        using var self = Process.GetCurrentProcess();
+        stderr.WriteLine(string.Create(c, $"  {"process so far",-20} {(DateTime.Now - self.StartTime).TotalMilliseconds,9:0.0} ms  (start-up and JIT included)"));
+        if (Memory() is { } memory) stderr.WriteLine($"  memory: {memory}");
+    }
+
+    /// <summary>Peak and current resident memory (Linux /proc; FreeBSD and others have no such file and print nothing).</summary>
+    private static string? Memory()
+    {
+        const string status = "/proc/self/status";
+        if (!File.Exists(status)) return null;
+        var fields = File.ReadLines(status).Select(l => l.Split(':', 2)).Where(p => p.Length == 2)
+            .ToDictionary(p => p[0], p => p[1].Trim(), StringComparer.Ordinal);
+        string F(string key) => fields.TryGetValue(key, out var v) ? v : "?";
+        return $"peak resident {F("VmHWM")}; now {F("RssAnon")} anonymous, {F("RssFile")} file-backed (pages of the mapped core)";
+    }
+}
