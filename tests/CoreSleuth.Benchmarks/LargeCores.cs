@@ -1,0 +1,129 @@
+using System.Buffers.Binary;
+using System.Text;
+using CoreSleuth.Testing.Cores;
+using CoreSleuth.Testing.Scenarios;
+
+namespace CoreSleuth.Benchmarks;
+
+/// <summary>
+/// One production-scale core: the 1,000-thread scenario plus an InnoDB buffer pool of
+/// <paramref name="BufferPoolGiB"/> GiB of anonymous memory.
+/// </summary>
+/// <param name="LibthrSymbols">false hides libthr's thread_db symbols, so pthread_t can only come from the signature scan (spec §9.4).</param>
+/// <param name="Dense">true writes pseudo-random bytes into the whole buffer pool (real disk blocks, no holes);
+/// false leaves it a sparse hole, which costs no disk.</param>
+public sealed record LargeCoreSpec(int BufferPoolGiB, bool LibthrSymbols, bool Dense = false)
+{
+    public string Name => $"mysqld-1000t-{BufferPoolGiB}g{(LibthrSymbols ? "" : "-nosym")}{(Dense ? "-dense" : "")}";
+
+    public ulong BufferPoolBytes => (ulong)BufferPoolGiB << 30;
+
+    /// <summary>Parses a name as <see cref="Name"/> writes it.</summary>
+    public static LargeCoreSpec? Parse(string name)
+    {
+        var parts = name.Split('-');
+        if (parts.Length < 3 || parts[0] != "mysqld" || parts[1] != "1000t" || !parts[2].EndsWith('g')
+            || !int.TryParse(parts[2][..^1], out int gib) || gib is < 1 or > 1024) return null;
+        var rest = parts[3..];
+        if (rest.Any(p => p is not ("nosym" or "dense"))) return null;
+        return new LargeCoreSpec(gib, !rest.Contains("nosym"), rest.Contains("dense"));
+    }
+}
+
+/// <summary>
+/// Writes the benchmark cores from <c>scenarios/mysqld-1000-threads.json</c> with the test-support
+/// core writer: 1,000 threads (10 of them LOAD DATA sessions blocked opening FIFOs), a
+/// matching InnoDB status text beside each core, and a buffer pool mapping of 4–64 GiB written
+/// as a hole of a sparse file (or filled, for the scan's throughput).
+/// </summary>
+public static class LargeCores
+{
+    public const string ScenarioFile = "tests/CoreSleuth.Benchmarks/scenarios/mysqld-1000-threads.json";
+
+    /// <summary>The cores of the performance targets.</summary>
+    public static IReadOnlyList<LargeCoreSpec> Standard { get; } =
+    [
+        new(4, LibthrSymbols: true), new(16, LibthrSymbols: true), new(64, LibthrSymbols: true),
+        new(4, LibthrSymbols: false), new(64, LibthrSymbols: false),
+        new(4, LibthrSymbols: false, Dense: true),
+    ];
+
+    /// <summary>Where the cores go: $CORESLEUTH_BENCH_CORES, else tests/CoreSleuth.Benchmarks/.cores.</summary>
+    public static string Folder => Environment.GetEnvironmentVariable("CORESLEUTH_BENCH_CORES") is { Length: > 0 } f
+        ? Path.GetFullPath(f) : Path.Combine(RepositoryRoot(), "tests", "CoreSleuth.Benchmarks", ".cores");
+
+    public static string CorePath(LargeCoreSpec spec) => Path.Combine(Folder, spec.Name + ".core");
+
+    public static string InnodbPath(LargeCoreSpec spec) => Path.Combine(Folder, spec.Name + ".innodb.txt");
+
+    /// <summary>Writes the core unless an identical one (same generator stamp) is already there; returns its path.</summary>
+    public static string Ensure(LargeCoreSpec spec, Action<string>? log = null)
+    {
+        Directory.CreateDirectory(Folder);
+        string core = CorePath(spec), stamp = core + ".stamp";
+        string expected = Stamp(spec);
+        if (File.Exists(core) && File.Exists(stamp) && File.ReadAllText(stamp) == expected) return core;
+
+        log?.Invoke($"writing {core} ({spec.BufferPoolGiB} GiB buffer pool{(spec.Dense ? ", filled" : ", sparse")})");
+        var scenario = ScenarioLoader.Load(Path.Combine(RepositoryRoot(), ScenarioFile)) with { HideLibthrSymbols = !spec.LibthrSymbols };
+        var process = ScenarioProcess.Build(scenario);
+        var baseSpec = ScenarioCore.Build(process);
+        var pool = MappingSpec.Anonymous(FreeAddress(baseSpec.Mappings, spec.BufferPoolBytes), spec.BufferPoolBytes);
+        var coreSpec = baseSpec with { Mappings = [.. baseSpec.Mappings, pool], SparseZeroPages = true };
+
+        File.Delete(stamp);
+        var layout = CoreWriter.WriteFile(coreSpec, core + ".tmp");
+        if (spec.Dense)
+        {
+            var load = layout.Loads.Single(l => l.Mapping == pool);
+            Fill(core + ".tmp", load.FileOffset, (long)load.Size);
+        }
+        File.Move(core + ".tmp", core, overwrite: true);
+        File.WriteAllText(InnodbPath(spec), InnodbStatusText.Build(process), new UTF8Encoding(false));
+        File.WriteAllText(stamp, expected);
+        return core;
+    }
+
+    /// <summary>The lowest 1 GiB-aligned address from 64 GiB up where the pool overlaps no mapping.</summary>
+    private static ulong FreeAddress(IReadOnlyList<MappingSpec> mappings, ulong size)
+    {
+        for (ulong at = 64UL << 30; at < 0x7f0000000000; at += 1UL << 30)
+            if (mappings.All(m => m.End <= at || m.Start >= at + size)) return at;
+        throw new InvalidOperationException("no room for the buffer pool");
+    }
+
+    /// <summary>Pseudo-random 8-byte words (xorshift), so that no part of the pool is a hole or compresses to nothing.</summary>
+    private static void Fill(string path, long offset, long length)
+    {
+        using var fs = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.None, bufferSize: 0);
+        fs.Position = offset;
+        var block = new byte[4 << 20];
+        ulong x = 0x9E3779B97F4A7C15;
+        for (long done = 0; done < length; done += block.Length)
+        {
+            for (int i = 0; i < block.Length; i += 8)
+            {
+                x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+                BinaryPrimitives.WriteUInt64LittleEndian(block.AsSpan(i), x);
+            }
+            fs.Write(block, 0, (int)Math.Min(block.Length, length - done));
+        }
+    }
+
+    /// <summary>What the file was made from: regenerate when the scenario or the generator changes.</summary>
+    private static string Stamp(LargeCoreSpec spec)
+    {
+        var scenario = File.ReadAllText(Path.Combine(RepositoryRoot(), ScenarioFile));
+        var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(scenario)))[..16];
+        return $"{spec} scenario {hash} writer {typeof(CoreWriter).Assembly.ManifestModule.ModuleVersionId}\n";
+    }
+
+    /// <summary>The folder holding CoreSleuth.sln, from the working directory or the program's.</summary>
+    public static string RepositoryRoot()
+    {
+        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "CoreSleuth.sln"))) return dir.FullName;
+        throw new InvalidOperationException("cannot find CoreSleuth.sln above the working directory: run from the repository");
+    }
+}

@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Globalization;
+using BenchmarkDotNet.Running;
+using CoreSleuth.Analysis.Libthr;
+using CoreSleuth.FreeBsd;
+
+namespace CoreSleuth.Benchmarks;
+
+/// <summary>
+/// <c>dotnet run -c Release --project tests/CoreSleuth.Benchmarks -- COMMAND</c>:
+/// <list type="bullet">
+/// <item><c>generate [NAME…]</c> writes the production-scale cores (default: all of <see cref="LargeCores.Standard"/>);</item>
+/// <item><c>scan [NAME|CORE] [--runs N]</c> times the signature scan alone and prints GB/s (median of N runs);</item>
+/// <item><c>warm [NAME] [--runs N]</c> runs <c>analyze --timings</c> N times in one process and prints the last run's stages (JIT done);</item>
+/// <item>anything else goes to BenchmarkDotNet, e.g. <c>--filter '*'</c> or <c>--filter '*SignatureScan*'</c>.</item>
+/// </list>
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        try
+        {
+            return args switch
+            {
+                ["generate", .. var names] => Generate(names),
+                ["scan", .. var rest] => Scan(rest),
+                ["warm", .. var rest] => Warm(rest),
+                _ => RunBenchmarkDotNet(args),
+            };
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or ArgumentException)
+        {
+            Console.Error.WriteLine($"benchmarks: {e.Message}");
+            return 2;
+        }
+    }
+
+    private static int RunBenchmarkDotNet(string[] args)
+    {
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
+
+    private static int Generate(string[] names)
+    {
+        var specs = names.Length == 0 ? LargeCores.Standard : names.Select(ParseName).ToList();
+        foreach (var spec in specs)
+        {
+            string path = LargeCores.Ensure(spec, Console.WriteLine);
+            Console.WriteLine($"{path}  {new FileInfo(path).Length / (double)(1L << 30):0.00} GiB");
+        }
+        return 0;
+    }
+
+    /// <summary>The scan on its own, N times after a warm-up that brings the file into the page cache.</summary>
+    private static int Scan(string[] args)
+    {
+        string target = Positional(args) ?? "mysqld-1000t-4g-nosym-dense";
+        int runs = Runs(args, 7);
+        string path = File.Exists(target) ? target : LargeCores.Ensure(ParseName(target), Console.WriteLine);
+
+        using var core = FreeBsdCore.Open(path);
+        HashSet<int> lwps = [.. core.Threads.Select(t => t.Lwp)];
+        var times = new List<double>();
+        SignatureScan.Result? last = null;
+        for (int i = 0; i <= runs; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            last = SignatureScan.Run(core, lwps);
+            sw.Stop();
+            if (i > 0) times.Add(sw.Elapsed.TotalSeconds); // run 0 is the warm-up
+        }
+        times.Sort();
+        double median = times[times.Count / 2];
+        double gb = last!.BytesScanned / 1e9;
+        Console.WriteLine($"{Path.GetFileName(path)}: {last.Summary}");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"signature scan of {gb:0.00} GB: median {median * 1000:0} ms of {runs} runs (min {times[0] * 1000:0}, max {times[^1] * 1000:0}) = {gb / median:0.00} GB/s; peak RSS {PeakRss()}"));
+        return last.Matches.Count == lwps.Count ? 0 : 1;
+    }
+
+    private static int Warm(string[] args)
+    {
+        string name = Positional(args) ?? "mysqld-1000t-4g";
+        int runs = Runs(args, 5);
+        var spec = ParseName(name);
+        string[] command = ["analyze", LargeCores.Ensure(spec, Console.WriteLine), "--innodb-status", LargeCores.InnodbPath(spec), "--timings"];
+        var stderr = new StringWriter();
+        for (int i = 0; i < runs; i++)
+        {
+            stderr = new StringWriter();
+            Cli.Program.Run(command, TextWriter.Null, stderr);
+        }
+        Console.Write(stderr);
+        return 0;
+    }
+
+    /// <summary>The first argument that is neither an option nor the value of --runs.</summary>
+    private static string? Positional(string[] args) =>
+        args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || args[i - 1] != "--runs")).FirstOrDefault();
+
+    private static int Runs(string[] args, int otherwise)
+    {
+        int at = Array.IndexOf(args, "--runs");
+        if (at < 0) return otherwise;
+        return at + 1 < args.Length && int.TryParse(args[at + 1], CultureInfo.InvariantCulture, out int n) && n > 0
+            ? n : throw new ArgumentException("--runs needs a positive number");
+    }
+
+    private static LargeCoreSpec ParseName(string name) =>
+        LargeCoreSpec.Parse(name) ?? throw new ArgumentException($"unknown core '{name}': expected a name like {LargeCores.Standard[0].Name} or mysqld-1000t-4g-nosym-dense");
+
+    /// <summary>VmHWM of /proc/self/status (peak resident set, file-backed pages of the memory map included).</summary>
+    private static string PeakRss() =>
+        File.Exists("/proc/self/status") && File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal)) is { } line
+            ? line["VmHWM:".Length..].Trim() : "unknown";
+}
