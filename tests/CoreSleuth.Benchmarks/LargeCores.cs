@@ -33,7 +33,7 @@ public sealed record LargeCoreSpec(int BufferPoolGiB, bool LibthrSymbols, bool D
 /// <summary>
 /// Writes the benchmark cores from <c>scenarios/mysqld-1000-threads.json</c> with the test-support
 /// core writer: 1,000 threads (10 of them LOAD DATA sessions blocked opening FIFOs), a
-/// matching InnoDB status text beside each core, and a buffer pool mapping of 4–64 GiB written
+/// matching InnoDB status text and a sysroot of its binaries beside each core, and a buffer pool mapping of 4–64 GiB written
 /// as a hole of a sparse file (or filled, for the scan's throughput).
 /// </summary>
 public static class LargeCores
@@ -80,6 +80,15 @@ public static class LargeCores
         }
         File.Move(core + ".tmp", core, overwrite: true);
         File.WriteAllText(InnodbPath(spec), InnodbStatusText.Build(process), new UTF8Encoding(false));
+        // The binaries at the paths the core's VMMAP names, as --sysroot (and LLDB's platform sysroot) expect them.
+        string sysroot = Path.ChangeExtension(core, ".sysroot");
+        if (Directory.Exists(sysroot)) Directory.Delete(sysroot, recursive: true);
+        foreach (var module in process.Image.Modules)
+        {
+            string file = Path.Combine(sysroot, module.Path.TrimStart('/'));
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            File.WriteAllBytes(file, module.Image.FileBytes);
+        }
         File.WriteAllText(stamp, expected);
         return core;
     }

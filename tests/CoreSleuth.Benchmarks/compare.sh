@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Side by side: `coresleuth analyze CORE` against `lldb-16 -b -c CORE -o "thread list" -o "bt all"`
+# on the same cores, runs alternating, medians of wall time and peak resident memory, and the ratios.
+#
+#   tests/CoreSleuth.Benchmarks/compare.sh [--runs N] [--coresleuth CMD] [--sysroot] [CORE...]
+#
+# CORE defaults to the generated production-scale cores (written first if missing):
+# mysqld-1000t-{4,16,64}g. An X.innodb.txt beside a core is passed with --innodb-status.
+# --coresleuth picks the command to time (default: the native AOT binary artifacts/aot/coresleuth
+# when it exists, else the Release build run by dotnet). --sysroot gives both tools the binaries
+# of the generated cores (X.sysroot/): LLDB then loads symbols and unwinds with CFI as coresleuth does.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+runs=5
+coresleuth=()
+use_sysroot=0
+cores=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --runs) runs="$2"; shift 2 ;;
+        --coresleuth) read -r -a coresleuth <<<"$2"; shift 2 ;;
+        --sysroot) use_sysroot=1; shift ;;
+        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+        -*) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
+        *) cores+=("$1"); shift ;;
+    esac
+done
+command -v lldb-16 >/dev/null || { echo "compare.sh: lldb-16 is not installed (apt-get install lldb-16)" >&2; exit 2; }
+[ -x /usr/bin/time ] || { echo "compare.sh: /usr/bin/time is needed for peak memory (apt-get install time)" >&2; exit 2; }
+
+bench=(dotnet "$root/tests/CoreSleuth.Benchmarks/bin/Release/net10.0/CoreSleuth.Benchmarks.dll")
+if [ ${#cores[@]} -eq 0 ] || [ ${#coresleuth[@]} -eq 0 ]; then
+    dotnet build "$root/tests/CoreSleuth.Benchmarks" -c Release -nologo -v quiet >/dev/null
+fi
+if [ ${#cores[@]} -eq 0 ]; then
+    folder="${CORESLEUTH_BENCH_CORES:-$here/.cores}"
+    for name in mysqld-1000t-4g mysqld-1000t-16g mysqld-1000t-64g; do
+        "${bench[@]}" generate "$name" >/dev/null
+        cores+=("$folder/$name.core")
+    done
+fi
+if [ ${#coresleuth[@]} -eq 0 ]; then
+    if [ -x "$root/artifacts/aot/coresleuth" ]; then coresleuth=("$root/artifacts/aot/coresleuth")
+    else coresleuth=(dotnet "$root/src/CoreSleuth.Cli/bin/Release/net10.0/CoreSleuth.Cli.dll"); fi
+fi
+
+# One timed run: prints "SECONDS KB" (wall time, peak resident set) of the command.
+measure() {
+    local stats
+    stats=$(mktemp)
+    /usr/bin/time -f "%e %M" -o "$stats" "$@" >/dev/null 2>&1 || true
+    tail -n 1 "$stats"
+    rm -f "$stats"
+}
+
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+echo "coresleuth: ${coresleuth[*]}"
+echo "lldb:       $(lldb-16 --version | head -n 1)"
+echo "runs:       $runs per tool and core, alternating, after one warm-up run of each (file in page cache)"
+echo
+printf '%-28s %9s %12s %11s %12s %9s %9s\n' core "size GiB" "coresleuth s" "lldb s" "lldb/cs" "cs MB" "lldb MB"
+for core in "${cores[@]}"; do
+    [ -f "$core" ] || { echo "compare.sh: $core: no such file" >&2; exit 2; }
+    cs_args=(analyze "$core")
+    innodb="${core%.core}.innodb.txt"
+    [ -f "$innodb" ] && cs_args+=(--innodb-status "$innodb")
+    lldb_args=(-b -c "$core" -o "thread list" -o "bt all")
+    sysroot="${core%.core}.sysroot"
+    if [ "$use_sysroot" = 1 ]; then
+        [ -d "$sysroot" ] || { echo "compare.sh: --sysroot: no folder $sysroot" >&2; exit 2; }
+        cs_args+=(--sysroot "$sysroot")
+        lldb_args=(-b -O "platform select remote-freebsd --sysroot $sysroot" -c "$core" -o "thread list" -o "bt all")
+    fi
+    measure "${coresleuth[@]}" "${cs_args[@]}" >/dev/null
+    measure lldb-16 "${lldb_args[@]}" >/dev/null
+    cs_t=(); cs_m=(); ll_t=(); ll_m=()
+    for _ in $(seq "$runs"); do
+        read -r t m < <(measure "${coresleuth[@]}" "${cs_args[@]}"); cs_t+=("$t"); cs_m+=("$m")
+        read -r t m < <(measure lldb-16 "${lldb_args[@]}"); ll_t+=("$t"); ll_m+=("$m")
+    done
+    cs=$(printf '%s\n' "${cs_t[@]}" | median); ll=$(printf '%s\n' "${ll_t[@]}" | median)
+    csm=$(printf '%s\n' "${cs_m[@]}" | median); llm=$(printf '%s\n' "${ll_m[@]}" | median)
+    size=$(awk -v b="$(stat -c %s "$core")" 'BEGIN { printf "%.1f", b / 1073741824 }')
+    printf '%-28s %9s %12.3f %11.3f %11.1fx %9.0f %9.0f\n' "$(basename "$core")" "$size" "$cs" "$ll" \
+        "$(awk -v a="$ll" -v b="$cs" 'BEGIN { print (b > 0 ? a / b : 0) }')" "$(awk -v k="$csm" 'BEGIN { print k / 1024 }')" "$(awk -v k="$llm" 'BEGIN { print k / 1024 }')"
+done
