@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
@@ -44,7 +45,7 @@ public static class Program
     {
         try
         {
-            var root = new Commands(stdout, stderr).Root;
+            var root = new Commands(stdout, stderr, Stopwatch.StartNew()).Root;
             ParseResult result = root.Parse(args);
             if (result.Action is ParseErrorAction)
             {
@@ -101,10 +102,14 @@ public static class Program
     {
         private readonly TextWriter stdout, stderr;
 
-        public Commands(TextWriter stdout, TextWriter stderr)
+        /// <summary>Started when the command line arrived, for --timings.</summary>
+        private readonly Stopwatch sinceStart;
+
+        public Commands(TextWriter stdout, TextWriter stderr, Stopwatch sinceStart)
         {
             this.stdout = stdout;
             this.stderr = stderr;
+            this.sinceStart = sinceStart;
             // A plain command named "coresleuth" rather than RootCommand, whose name would be the
             // host's file name ("CoreSleuth.Cli", or "testhost" under a test runner) in --help.
             Root = new Command("coresleuth", "Post-mortem analysis of FreeBSD amd64 process cores: process, threads, registers, memory.")
@@ -185,7 +190,7 @@ public static class Program
                     bool fail = r.GetValue(failOn) is { Length: > 0 } kinds && kinds.Contains("fifo") && report.Findings.Count > 0;
                     return Outcome.Of(report, AnalysisText.Write, AnalysisJson.Write, fail ? ExitFindings : ExitSuccess, AnalysisMarkdown.Write);
                 }, timings);
-                if (timings is not null) TimingsText.Write(timings, r.GetValue(common.Core)!, stderr);
+                if (timings is not null) TimingsText.Write(timings, r.GetValue(common.Core)!, sinceStart.Elapsed, stderr);
                 return exit;
             });
             return command;

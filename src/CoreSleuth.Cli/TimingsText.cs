@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using CoreSleuth.Diagnostics;
 using CoreSleuth.Report;
@@ -6,12 +5,13 @@ using CoreSleuth.Report;
 namespace CoreSleuth.Cli;
 
 /// <summary>
-/// <c>--timings</c>: the time of each stage, the process's own time since it started (runtime
-/// start-up and JIT included) and its memory from /proc/self/status, on standard error.
+/// <c>--timings</c>: the time of each stage, the time since the command line was parsed (argument
+/// parsing, JIT and output included; not the runtime's own start-up) and the memory from
+/// /proc/self/status, on standard error.
 /// </summary>
 internal static class TimingsText
 {
-    public static void Write(StageTimings timings, string corePath, TextWriter stderr)
+    public static void Write(StageTimings timings, string corePath, TimeSpan sinceStart, TextWriter stderr)
     {
         var c = CultureInfo.InvariantCulture;
         var stages = timings.Stages;
@@ -20,8 +20,7 @@ internal static class TimingsText
             stderr.WriteLine(string.Create(c, $"  {stage,-20} {elapsed.TotalMilliseconds,9:0.0} ms{(count > 1 ? $"  ({count} times)" : "")}"));
         double total = stages.Sum(s => s.Elapsed.TotalMilliseconds);
         stderr.WriteLine(string.Create(c, $"  {"total",-20} {total,9:0.0} ms"));
-        using var self = Process.GetCurrentProcess();
-        stderr.WriteLine(string.Create(c, $"  {"process so far",-20} {(DateTime.Now - self.StartTime).TotalMilliseconds,9:0.0} ms  (start-up and JIT included)"));
+        stderr.WriteLine(string.Create(c, $"  {"command so far",-20} {sinceStart.TotalMilliseconds,9:0.0} ms  (argument parsing, JIT and writing included)"));
         if (Memory() is { } memory) stderr.WriteLine($"  memory: {memory}");
     }
 

@@ -80,19 +80,37 @@ public static class Program
         return last.Matches.Count == lwps.Count ? 0 : 1;
     }
 
+    /// <summary><c>analyze --timings</c> N times in one process; the median of each stage over the runs after the first (JIT done).</summary>
     private static int Warm(string[] args)
     {
         string name = Positional(args) ?? "mysqld-1000t-4g";
-        int runs = Runs(args, 5);
+        int runs = Runs(args, 9);
         var spec = ParseName(name);
         string[] command = ["analyze", LargeCores.Ensure(spec, Console.WriteLine), "--innodb-status", LargeCores.InnodbPath(spec), "--timings"];
-        var stderr = new StringWriter();
-        for (int i = 0; i < runs; i++)
+        var stages = new Dictionary<string, List<double>>();
+        var order = new List<string>();
+        for (int i = 0; i <= runs; i++)
         {
-            stderr = new StringWriter();
+            var stderr = new StringWriter();
             Cli.Program.Run(command, TextWriter.Null, stderr);
+            if (i == 0) continue;
+            foreach (var line in stderr.ToString().Split('\n'))
+            {
+                // "  unwind                   104.1 ms  (1000 times)"
+                int ms = line.IndexOf(" ms", StringComparison.Ordinal);
+                if (!line.StartsWith("  ", StringComparison.Ordinal) || ms < 0 || line.Length < 22) continue;
+                string stage = line[2..22].TrimEnd();
+                if (!double.TryParse(line[22..ms], NumberStyles.Float, CultureInfo.InvariantCulture, out double value)) continue;
+                if (!stages.TryGetValue(stage, out var list)) { stages[stage] = list = []; order.Add(stage); }
+                list.Add(value);
+            }
         }
-        Console.Write(stderr);
+        Console.WriteLine($"{Path.GetFileName(command[1])}: median of {runs} in-process runs after a first one (JIT warm)");
+        foreach (var stage in order.Where(s => s != "command so far"))
+        {
+            var v = stages[stage].Order().ToList();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {stage,-20} {v[v.Count / 2],9:0.0} ms   (min {v[0]:0.0}, max {v[^1]:0.0})"));
+        }
         return 0;
     }
 

@@ -8,7 +8,8 @@
 # mysqld-1000t-{4,16,64}g. An X.innodb.txt beside a core is passed with --innodb-status.
 # --coresleuth picks the command to time (default: the native AOT binary artifacts/aot/coresleuth
 # when it exists, else the Release build run by dotnet). --sysroot gives both tools the binaries
-# of the generated cores (X.sysroot/): LLDB then loads symbols and unwinds with CFI as coresleuth does.
+# of the generated cores (X.sysroot/): coresleuth as --sysroot, LLDB as the executable it then
+# symbolizes (LLDB 16 loads no shared library of a FreeBSD core).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -72,7 +73,10 @@ for core in "${cores[@]}"; do
     if [ "$use_sysroot" = 1 ]; then
         [ -d "$sysroot" ] || { echo "compare.sh: --sysroot: no folder $sysroot" >&2; exit 2; }
         cs_args+=(--sysroot "$sysroot")
-        lldb_args=(-b -O "platform select remote-freebsd --sysroot $sysroot" -c "$core" -o "thread list" -o "bt all")
+        # LLDB 16 loads no shared libraries of a FreeBSD core, but symbolizes the executable given with it.
+        exe=$("${coresleuth[@]}" info "$core" --format json | sed -n 's/^ *"executable": "\(.*\)",\{0,1\}$/\1/p' | head -n 1)
+        [ -f "$sysroot$exe" ] || { echo "compare.sh: --sysroot: no executable $sysroot$exe" >&2; exit 2; }
+        lldb_args=(-b "$sysroot$exe" -c "$core" -o "thread list" -o "bt all")
     fi
     measure "${coresleuth[@]}" "${cs_args[@]}" >/dev/null
     measure lldb-16 "${lldb_args[@]}" >/dev/null

@@ -324,7 +324,9 @@ public sealed class FreeBsdCore : IDisposable
     /// kernel notes may end in zero padding, so a size of 0 or below the fixed part ends the list.
     /// Returns the length of that zero padding (0 when the records end the note or are damaged).
     /// </summary>
-    private int DecodePacked(ReadOnlySpan<byte> d, ElfNote note, int fixedPart, int fullSize, Action<byte[]> add)
+    private delegate void RecordHandler(ReadOnlySpan<byte> record);
+
+    private int DecodePacked(ReadOnlySpan<byte> d, ElfNote note, int fixedPart, int fullSize, RecordHandler add)
     {
         string what = NoteType.Name(note.Type);
         if (d.Length < 4) { Warn($"{what} at file offset 0x{note.FileOffset:x} is too short for its structsize"); return 0; }
@@ -332,6 +334,7 @@ public sealed class FreeBsdCore : IDisposable
         if (declared != fullSize)
             Warn($"{what} at file offset 0x{note.FileOffset:x} declares {declared}-byte records; the amd64 layout of {fullSize} bytes is assumed (spec §5, §6)");
         int pos = 4;
+        byte[]? record = null;
         while (d.Length - pos >= fixedPart)
         {
             int size = I32(d, pos);
@@ -342,9 +345,10 @@ public sealed class FreeBsdCore : IDisposable
                 return 0;
             }
             // Pad short (packed) records to the full struct so fields past the path read as zero.
-            var record = new byte[fullSize];
+            record ??= new byte[fullSize];
             d.Slice(pos, size).CopyTo(record);
-            add(record[..Math.Max(size, fixedPart + 1)]);
+            record.AsSpan(size).Clear();
+            add(record.AsSpan(0, Math.Max(size, fixedPart + 1)));
             pos += size;
         }
         if (pos < d.Length && d[pos..].IndexOfAnyExcept((byte)0) >= 0)

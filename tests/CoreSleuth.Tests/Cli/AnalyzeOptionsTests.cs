@@ -49,7 +49,7 @@ public sealed class AnalyzeOptionsTests
         Assert.Equal("", plain.Stderr);
         var stages = timed.Stderr.Split('\n').Skip(1).Where(l => l.Contains(" ms", StringComparison.Ordinal))
             .Select(l => l.Trim()[..20].TrimEnd()).ToList();
-        Assert.Equal(["open and notes", "modules", "pthread_t", "syscalls", "unwind", "symbols", "my_open arguments", "statement search", "report", "render json", "total", "process so far"], stages);
+        Assert.Equal(["open and notes", "modules", "pthread_t", "syscalls", "unwind", "symbols", "my_open arguments", "statement search", "report", "render json", "total", "command so far"], stages);
         Assert.Contains("(23 times)", timed.Stderr); // per-thread stages add up over the sample's 23 threads
     }
 }

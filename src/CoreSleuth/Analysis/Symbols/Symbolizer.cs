@@ -29,10 +29,20 @@ public sealed class Symbolizer(ModuleMap modules)
         if (!tables.TryGetValue(module, out var table)) tables[module] = table = FunctionTable.Build(module.Image, module.DiskImage);
         ulong linkAddress = address - module.LoadBias;
         if (table.Find(linkAddress) is not { } f) return new SymbolizedAddress(address, module, null, null, 0);
-        string? demangled = f.Name.StartsWith("_Z", StringComparison.Ordinal) ? ItaniumDemangler.Demangle(f.Name) : null;
-        if (demangled is null && f.Name.EndsWith("@plt", StringComparison.Ordinal) && f.Name.StartsWith("_Z", StringComparison.Ordinal))
-            demangled = ItaniumDemangler.Demangle(f.Name[..^4]) is { } d ? d + "@plt" : null;
-        return new SymbolizedAddress(address, module, f.Name, demangled, linkAddress - f.Start);
+        return new SymbolizedAddress(address, module, f.Name, Demangle(f.Name), linkAddress - f.Start);
+    }
+
+    /// <summary>Demangled names already computed: a thousand threads share a few dozen functions.</summary>
+    private readonly Dictionary<string, string?> demangled = new(StringComparer.Ordinal);
+
+    private string? Demangle(string name)
+    {
+        if (!name.StartsWith("_Z", StringComparison.Ordinal)) return null;
+        if (demangled.TryGetValue(name, out var known)) return known;
+        string? result = ItaniumDemangler.Demangle(name);
+        if (result is null && name.EndsWith("@plt", StringComparison.Ordinal))
+            result = ItaniumDemangler.Demangle(name[..^4]) is { } d ? d + "@plt" : null;
+        return demangled[name] = result;
     }
 
     private readonly record struct Function(ulong Start, ulong Size, string Name);

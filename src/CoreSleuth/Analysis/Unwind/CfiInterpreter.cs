@@ -66,11 +66,22 @@ public sealed record CfiRow(ulong Address, ulong EndAddress, CfaRule Cfa, IReadO
     public int ReturnAddressRegister => Fde.Cie.ReturnAddressRegister;
     public bool IsSignalFrame => Fde.Cie.IsSignalFrame;
 
+    private RegisterRule?[]? byRegister;
+
     /// <summary>The rule for <paramref name="register"/>, or null when it is unspecified.</summary>
     public RegisterRule? RuleFor(int register)
     {
-        foreach (var kv in Registers)
-            if (kv.Key == register) return kv.Value;
+        // Asked for every general register of every frame: index the rules once per row.
+        if (byRegister is null)
+        {
+            var table = new RegisterRule?[DwarfRegisters.Count];
+            for (int i = 0; i < Registers.Count; i++)
+                if (Registers[i].Key is >= 0 and < DwarfRegisters.Count) table[Registers[i].Key] = Registers[i].Value;
+            byRegister = table;
+        }
+        if (register is >= 0 and < DwarfRegisters.Count) return byRegister[register];
+        for (int i = 0; i < Registers.Count; i++)
+            if (Registers[i].Key == register) return Registers[i].Value;
         return null;
     }
 
