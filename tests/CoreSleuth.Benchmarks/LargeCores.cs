@@ -14,13 +14,17 @@ namespace CoreSleuth.Benchmarks;
 /// false leaves it a sparse hole, which costs no disk.</param>
 public sealed record LargeCoreSpec(int BufferPoolGiB, bool LibthrSymbols, bool Dense = false)
 {
-    public string Name => $"mysqld-1000t-{BufferPoolGiB}g{(LibthrSymbols ? "" : "-nosym")}{(Dense ? "-dense" : "")}";
+    public string Name => "mysqld-1000t-" + ShortName;
+
+    /// <summary>The name without its common prefix: 4g, 64g-nosym, 4g-nosym-dense.</summary>
+    public string ShortName => $"{BufferPoolGiB}g{(LibthrSymbols ? "" : "-nosym")}{(Dense ? "-dense" : "")}";
 
     public ulong BufferPoolBytes => (ulong)BufferPoolGiB << 30;
 
-    /// <summary>Parses a name as <see cref="Name"/> writes it.</summary>
+    /// <summary>Parses a name as <see cref="Name"/> or <see cref="ShortName"/> writes it.</summary>
     public static LargeCoreSpec? Parse(string name)
     {
+        if (!name.StartsWith("mysqld-1000t-", StringComparison.Ordinal)) name = "mysqld-1000t-" + name;
         var parts = name.Split('-');
         if (parts.Length < 3 || parts[0] != "mysqld" || parts[1] != "1000t" || !parts[2].EndsWith('g')
             || !int.TryParse(parts[2][..^1], out int gib) || gib is < 1 or > 1024) return null;

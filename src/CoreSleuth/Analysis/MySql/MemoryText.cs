@@ -27,9 +27,9 @@ public sealed record MemoryTextSearch(IReadOnlyDictionary<string, IReadOnlyList<
 /// <summary>
 /// Searches the writable memory of the core for byte strings (e.g. FIFO paths) and returns the
 /// printable text around each occurrence — typically the statement (<c>LOAD DATA INFILE '…'</c>)
-/// that mentions it. One pass for all needles, reading it in chunks,
-/// smallest mappings first (heaps and stacks before a buffer pool), and at most a byte limit of
-/// memory: the time of an analysis must not grow with the size of the core.
+/// that mentions it. One pass for all needles, read from the file in 1 MiB chunks, smallest
+/// mappings first (stacks and heaps before a buffer pool), and at most a byte limit of memory:
+/// the time of an analysis must not grow with the size of the core.
 /// </summary>
 public static class MemoryText
 {
