@@ -40,6 +40,9 @@ public static class TextSanitizer
     private static string Sanitize(string? text, int maxLength, bool escapeBackslash)
     {
         if (string.IsNullOrEmpty(text)) return "";
+        // Most strings are short printable ASCII: nothing to escape or cut.
+        if (text.Length <= maxLength && !text.AsSpan().ContainsAnyExceptInRange(' ', '~') && !(escapeBackslash && text.Contains('\\')))
+            return text;
         var output = new Bounded(maxLength) { EscapeBackslash = escapeBackslash };
         for (int i = 0; i < text.Length && !output.Full; i++)
         {
@@ -125,12 +128,16 @@ public static class TextSanitizer
         public void Add(Rune rune)
         {
             if (NeedsEscape(rune) && (EscapeBackslash || rune.Value != '\\')) AddEscape(Escape(rune));
-            else Append(rune.ToString());
+            else
+            {
+                Span<char> chars = stackalloc char[2];
+                Append(chars[..rune.EncodeToUtf16(chars)]);
+            }
         }
 
         public void AddEscape(string escape) => Append(escape);
 
-        private void Append(string unit)
+        private void Append(ReadOnlySpan<char> unit)
         {
             if (lastFit < 0 && text.Length + unit.Length > max - Ellipsis.Length) lastFit = text.Length;
             text.Append(unit);

@@ -51,5 +51,6 @@ public sealed class AnalyzeOptionsTests
             .Select(l => l.Trim()[..20].TrimEnd()).ToList();
         Assert.Equal(["open and notes", "modules", "pthread_t", "syscalls", "unwind", "symbols", "my_open arguments", "statement search", "report", "render json", "total", "command so far"], stages);
         Assert.Contains("(23 times)", timed.Stderr); // per-thread stages add up over the sample's 23 threads
+        Assert.Matches(@"\n  unwind +\d+\.\d ms +\d+\.\d MiB allocated  \(23 times\)\n", timed.Stderr);
     }
 }
