@@ -81,14 +81,25 @@ public abstract class ByteSource : IDisposable
         public MappedFileSource(string path)
         {
             Name = path;
+            // Kept open beside the map: scans read through it (Read) rather than through the map.
             stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
-            Length = stream.Length;
-            if (Length == 0) return; // an empty file cannot be mapped; every read is simply empty
-            map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
-            view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-            byte* p = null;
-            view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
-            pointer = p + view.PointerOffset;
+            try
+            {
+                Length = stream.Length;
+                if (Length == 0) return; // an empty file cannot be mapped; every read is simply empty
+                map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
+                view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+                byte* p = null;
+                view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+                pointer = p + view.PointerOffset;
+            }
+            catch
+            {
+                view?.Dispose();
+                map?.Dispose();
+                stream.Dispose();
+                throw;
+            }
         }
 
         public override long Length { get; }

@@ -37,6 +37,32 @@ public sealed class AddressSpaceTests
     }
 
     [Fact]
+    public void ReadingWithoutTheMapGivesTheMappedBytesUpToTheSegmentEndOrTheEndOfTheFile()
+    {
+        // The same bytes from a real (memory-mapped) file, read with a system call.
+        var bytes = Enumerable.Range(0, 0x2800).Select(i => (byte)At(i)).ToArray();
+        string path = Path.GetTempFileName();
+        try
+        {
+            System.IO.File.WriteAllBytes(path, bytes);
+            using var file = ByteSource.OpenFile(path);
+            // The second segment claims 0x1000 bytes from 0x2000, but the file ends at 0x2800.
+            var space = new AddressSpace(file, [Load(1, 0x1000, 0x1000, 0x0), Load(2, 0x2000, 0x1000, 0x2000)]);
+            var buffer = new byte[0x2000];
+            Assert.Equal(0x10, space.ReadWithoutMapping(0x1FF0, buffer)); // stops at the segment's end, unlike Read
+            Assert.Equal(space.GetSpan(0x1FF0, 0x10).ToArray(), buffer[..0x10]);
+            Assert.Equal(0x800, space.ReadWithoutMapping(0x2000, buffer)); // cut by the end of the file
+            Assert.Equal(bytes[0x2000..], buffer[..0x800]);
+            Assert.Equal(0, space.ReadWithoutMapping(0x2800, buffer));
+            Assert.Equal(0, space.ReadWithoutMapping(0x5000, buffer)); // in no segment
+        }
+        finally
+        {
+            System.IO.File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void OverlappingSegmentsResolveEveryAddressToOneSegment()
     {
         var space = new AddressSpace(File(0x10000),
