@@ -11,7 +11,7 @@ namespace CoreSleuth.Benchmarks;
 /// <list type="bullet">
 /// <item><c>generate [NAME…]</c> writes the production-scale cores (default: all of <see cref="LargeCores.Standard"/>);</item>
 /// <item><c>scan [NAME|CORE] [--runs N]</c> times the signature scan alone and prints GB/s (median of N runs);</item>
-/// <item><c>warm [NAME] [--runs N]</c> runs <c>analyze --timings</c> N times in one process and prints the last run's stages (JIT done);</item>
+/// <item><c>warm [NAME] [--runs N]</c> runs <c>analyze --timings</c> N + 1 times in one process and prints each stage's median over the last N (JIT done);</item>
 /// <item>anything else goes to BenchmarkDotNet, e.g. <c>--filter '*'</c> or <c>--filter '*SignatureScan*'</c>.</item>
 /// </list>
 /// </summary>
@@ -56,7 +56,7 @@ public static class Program
     /// <summary>The scan on its own, N times after a warm-up that brings the file into the page cache.</summary>
     private static int Scan(string[] args)
     {
-        string target = Positional(args) ?? "mysqld-1000t-4g-nosym-dense";
+        string target = Positional(args) ?? "4g-nosym-dense";
         int runs = Runs(args, 7);
         string path = File.Exists(target) ? target : LargeCores.Ensure(ParseName(target), Console.WriteLine);
 

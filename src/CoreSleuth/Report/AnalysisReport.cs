@@ -164,12 +164,16 @@ public sealed record ReportFrame(Hex Pc, string? Module, string? Symbol, long? O
         {
             Sp = f.Frame.Sp,
             MangledSymbol = f.Symbol.Demangled is null ? null : f.Symbol.Symbol,
-            Registers = f.Frame.Registers.Select(r => new ReportRecoveredRegister(r.Name, r.Value, r.Source)).ToList(),
+            Registers = f.Frame.Registers.Select(r => new ReportRecoveredRegister(r.Name, r.Value, r.Origin)).ToList(),
             Note = f.Frame.Note,
         };
 }
 
-public sealed record ReportRecoveredRegister(string Name, Hex Value, string Source);
+public sealed record ReportRecoveredRegister(string Name, Hex Value, [property: JsonIgnore] RegisterOrigin Origin)
+{
+    /// <summary>Described when read: the JSON report lists it, the text and Markdown reports do not.</summary>
+    public string Source => Origin.ToString();
+}
 
 /// <summary>Threads whose backtraces name the same functions, frame by frame.</summary>
 public sealed record ReportStackGroup(int Count, IReadOnlyList<int> Lwps, IReadOnlyList<string> Frames)

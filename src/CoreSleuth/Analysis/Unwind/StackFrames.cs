@@ -29,9 +29,47 @@ public static class FrameTrustExtensions
 }
 
 /// <summary>A register value in a frame and where it came from ("context", "saved at 0x… (CFA-16)", …).</summary>
-public sealed record RecoveredRegister(int Register, ulong Value, string Source)
+public sealed record RecoveredRegister(int Register, ulong Value, RegisterOrigin Origin)
 {
     public string Name => DwarfRegisters.Name(Register);
+
+    public string Source => Origin.ToString();
+}
+
+/// <summary>
+/// Where a register value came from. The two origins of nearly every CFI-restored register
+/// (a slot at CFA±n, or CFA±n itself) are described only when asked for: an unwind of a
+/// thousand threads would otherwise format tens of thousands of strings nobody reads.
+/// </summary>
+public readonly record struct RegisterOrigin
+{
+    private enum Kind : byte { None, Text, SavedAtCfa, CfaPlus }
+
+    private readonly Kind kind;
+    private readonly string? text;
+    private readonly ulong address;
+    private readonly long offset;
+
+    private RegisterOrigin(Kind kind, string? text, ulong address, long offset) =>
+        (this.kind, this.text, this.address, this.offset) = (kind, text, address, offset);
+
+    /// <summary>Whether an origin was recorded (the default value records none).</summary>
+    public bool IsKnown => kind != Kind.None;
+
+    /// <summary>Saved in the slot at <paramref name="slot"/>, which is CFA + <paramref name="cfaOffset"/>.</summary>
+    public static RegisterOrigin SavedAtCfa(ulong slot, long cfaOffset) => new(Kind.SavedAtCfa, null, slot, cfaOffset);
+
+    /// <summary>The value CFA + <paramref name="cfaOffset"/> itself (DW_CFA_val_offset).</summary>
+    public static RegisterOrigin CfaPlus(long cfaOffset) => new(Kind.CfaPlus, null, 0, cfaOffset);
+
+    public static implicit operator RegisterOrigin(string text) => new(Kind.Text, text, 0, 0);
+
+    public override string ToString() => kind switch
+    {
+        Kind.SavedAtCfa => $"saved at 0x{address:x} (CFA{offset:+0;-0;+0})",
+        Kind.CfaPlus => $"CFA{offset:+0;-0;+0}",
+        _ => text ?? "",
+    };
 }
 
 /// <summary>

@@ -68,7 +68,7 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
         bool trampoline = code.SignalTrampoline is { } t && t.Contains(pc);
         var saved = new List<RecoveredRegister>();
         foreach (int r in DwarfRegisters.CalleeSaved)
-            if (regs.Known(r)) saved.Add(new RecoveredRegister(r, regs[r], regs.Source(r)!));
+            if (regs.Known(r)) saved.Add(new RecoveredRegister(r, regs[r], regs.Origin(r)));
         return new StackFrame(index, pc, sp, trust, module, module?.FunctionAt(lookup), trampoline, saved) { Note = note };
     }
 
@@ -180,7 +180,7 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
                 else if (IsCalleeSaved(r) && regs.Known(r)) next.Set(r, regs[r], "unchanged (no CFI rule)");
                 continue;
             }
-            var value = Recover(rule.Value, r, cfa, regs, out string source);
+            var value = Recover(rule.Value, r, cfa, regs, out RegisterOrigin source);
             if (value is null)
             {
                 if (r != raColumn) continue;
@@ -195,7 +195,7 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
         return new MethodResult(ra, next[DwarfRegisters.Rsp], next, null, null, cfa);
     }
 
-    private ulong? Recover(RegisterRule rule, int register, ulong cfa, RegisterSet regs, out string source)
+    private ulong? Recover(RegisterRule rule, int register, ulong cfa, RegisterSet regs, out RegisterOrigin source)
     {
         switch (rule.Kind)
         {
@@ -210,11 +210,11 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
                     ulong at = unchecked(cfa + (ulong)rule.Offset);
                     if (!memory.TryReadUInt64(at, out ulong v))
                         return Unknown(out source, $"the slot at 0x{at:x} (CFA{rule.Offset:+0;-0;+0}) is unreadable: {memory.Explain(at)}");
-                    source = $"saved at 0x{at:x} (CFA{rule.Offset:+0;-0;+0})";
+                    source = RegisterOrigin.SavedAtCfa(at, rule.Offset);
                     return v;
                 }
             case RegisterRuleKind.ValOffset:
-                source = $"CFA{rule.Offset:+0;-0;+0}";
+                source = RegisterOrigin.CfaPlus(rule.Offset);
                 return unchecked(cfa + (ulong)rule.Offset);
             case RegisterRuleKind.Register:
                 source = $"copied from {DwarfRegisters.Name(rule.Register)}";
@@ -240,7 +240,7 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
         }
     }
 
-    private static ulong? Unknown(out string source, string why)
+    private static ulong? Unknown(out RegisterOrigin source, string why)
     {
         source = why;
         return null;
@@ -471,13 +471,13 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
     private sealed class RegisterSet
     {
         private readonly ulong[] values = new ulong[DwarfRegisters.Count];
-        private readonly string?[] sources = new string?[DwarfRegisters.Count];
+        private readonly RegisterOrigin[] sources = new RegisterOrigin[DwarfRegisters.Count];
 
         public ulong this[int register] => values[register];
-        public bool Known(int register) => register is >= 0 and < DwarfRegisters.Count && sources[register] is not null;
-        public string? Source(int register) => Known(register) ? sources[register] : null;
+        public bool Known(int register) => register is >= 0 and < DwarfRegisters.Count && sources[register].IsKnown;
+        public RegisterOrigin Origin(int register) => Known(register) ? sources[register] : default;
 
-        public void Set(int register, ulong value, string source)
+        public void Set(int register, ulong value, RegisterOrigin source)
         {
             if (register is < 0 or >= DwarfRegisters.Count) return;
             values[register] = value;
