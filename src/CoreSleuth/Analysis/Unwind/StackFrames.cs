@@ -45,31 +45,36 @@ public readonly record struct RegisterOrigin
 {
     private enum Kind : byte { None, Text, SavedAtCfa, CfaPlus }
 
-    private readonly Kind kind;
+    // 24 bytes: one of these per register per frame.
     private readonly string? text;
     private readonly ulong address;
-    private readonly long offset;
+    private readonly int offset;
+    private readonly Kind kind;
 
-    private RegisterOrigin(Kind kind, string? text, ulong address, long offset) =>
+    private RegisterOrigin(Kind kind, string? text, ulong address, int offset) =>
         (this.kind, this.text, this.address, this.offset) = (kind, text, address, offset);
 
     /// <summary>Whether an origin was recorded (the default value records none).</summary>
     public bool IsKnown => kind != Kind.None;
 
     /// <summary>Saved in the slot at <paramref name="slot"/>, which is CFA + <paramref name="cfaOffset"/>.</summary>
-    public static RegisterOrigin SavedAtCfa(ulong slot, long cfaOffset) => new(Kind.SavedAtCfa, null, slot, cfaOffset);
+    public static RegisterOrigin SavedAtCfa(ulong slot, long cfaOffset) =>
+        cfaOffset is >= int.MinValue and <= int.MaxValue ? new RegisterOrigin(Kind.SavedAtCfa, null, slot, (int)cfaOffset) : (RegisterOrigin)$"saved at 0x{slot:x} (CFA{Signed(cfaOffset)})";
 
     /// <summary>The value CFA + <paramref name="cfaOffset"/> itself (DW_CFA_val_offset).</summary>
-    public static RegisterOrigin CfaPlus(long cfaOffset) => new(Kind.CfaPlus, null, 0, cfaOffset);
+    public static RegisterOrigin CfaPlus(long cfaOffset) =>
+        cfaOffset is >= int.MinValue and <= int.MaxValue ? new RegisterOrigin(Kind.CfaPlus, null, 0, (int)cfaOffset) : (RegisterOrigin)$"CFA{Signed(cfaOffset)}";
 
     public static implicit operator RegisterOrigin(string text) => new(Kind.Text, text, 0, 0);
 
     public override string ToString() => kind switch
     {
-        Kind.SavedAtCfa => $"saved at 0x{address:x} (CFA{offset:+0;-0;+0})",
-        Kind.CfaPlus => $"CFA{offset:+0;-0;+0}",
+        Kind.SavedAtCfa => $"saved at 0x{address:x} (CFA{Signed(offset)})",
+        Kind.CfaPlus => $"CFA{Signed(offset)}",
         _ => text ?? "",
     };
+
+    private static string Signed(long value) => value.ToString("+0;-0;+0", System.Globalization.CultureInfo.InvariantCulture);
 }
 
 /// <summary>
