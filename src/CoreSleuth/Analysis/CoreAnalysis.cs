@@ -161,10 +161,18 @@ public sealed class CoreAnalysis : IDisposable
         // at most options.MemorySearchLimit bytes, and searches for the first MaxPathSearches paths.
         using (timings.Measure("statement search"))
         {
-            var paths = threads.Select(t => BlockedFifoOpen.Diagnose(t, core, MemoryTextSearch.Empty)?.Path).OfType<string>()
-                .Distinct(StringComparer.Ordinal).Take(MaxPathSearches).ToList();
-            var memoryText = paths.Count == 0 ? MemoryTextSearch.Empty : MemoryText.Find(core, paths, options.MemorySearchLimit);
-            analysis.Findings = threads.Select(t => BlockedFifoOpen.Diagnose(WithProcesslist(t, sessions), core, memoryText)).OfType<BlockedFifoOpen>().ToList();
+            // Diagnosed once without the search to learn the paths; only the blocked threads again with it.
+            var blocked = threads.Select(t => WithProcesslist(t, sessions))
+                .Select(t => (Thread: t, Finding: BlockedFifoOpen.Diagnose(t, core, MemoryTextSearch.Empty)))
+                .Where(b => b.Finding is not null).ToList();
+            var paths = blocked.Select(b => b.Finding!.Path).OfType<string>().Distinct(StringComparer.Ordinal).Take(MaxPathSearches).ToList();
+            if (paths.Count == 0)
+                analysis.Findings = [.. blocked.Select(b => b.Finding!)];
+            else
+            {
+                var memoryText = MemoryText.Find(core, paths, options.MemorySearchLimit);
+                analysis.Findings = [.. blocked.Select(b => BlockedFifoOpen.Diagnose(b.Thread, core, memoryText)!)];
+            }
         }
         return analysis;
     }

@@ -45,6 +45,19 @@ public static class ScenarioCore
     /// <summary>Syscalls whose kernel code turns an aborted sleep's ERESTART into EINTR (spec §7.2, §8.2): poll, select, kevent, nanosleep.</summary>
     public static bool FailsWithEintr(int syscall) => syscall is 209 or 93 or 363 or 560 or 240;
 
+    /// <summary>The VM map entry of a process-image region, with its contents (the producer's dump rule decides what is written).</summary>
+    public static MappingSpec Mapping(MemoryRegion r) => new()
+    {
+        Start = r.Start,
+        End = r.End,
+        Protection = (int)r.Protection,
+        Type = (int)r.Type,
+        Flags = (int)r.Flags,
+        Path = r.Path ?? "",
+        Offset = r.FileOffset,
+        Contents = r.Contents,
+    };
+
     public static CoreSpec Build(ScenarioProcess process)
     {
         var s = process.Scenario;
@@ -272,16 +285,8 @@ public static class ScenarioCore
             if (vnode && r.Path is { } path && !inodes.TryGetValue(path, out inode))
                 inodes[path] = inode = 0x10000UL + (ulong)inodes.Count * 0x11;
             int pages = r.Contents.IsEmpty ? 0 : (int)(r.Size / 0x1000);
-            list.Add(new MappingSpec
+            list.Add(Mapping(r) with
             {
-                Start = r.Start,
-                End = r.End,
-                Protection = (int)r.Protection,
-                Type = (int)r.Type,
-                Flags = (int)r.Flags,
-                Path = r.Path ?? "",
-                Offset = r.FileOffset,
-                Contents = r.Contents,
                 VnFileId = inode,
                 VnFsid = vnode ? 0x5ac1e0edUL : 0,
                 VnSize = vnode && r.Path is { } p ? fileSizes.GetValueOrDefault(p) : 0,

@@ -35,6 +35,39 @@ internal static class ExternalTools
         }
         return new Result(p.ExitCode, stdout.Result, stderr.Result);
     }
+
+    /// <summary>
+    /// Splits the standard output of <c>lldb -b -o CMD…</c> at its "(lldb) CMD" echo lines: each
+    /// command's output keyed by the command, and by "CMD#n" for its n-th run.
+    /// </summary>
+    public static Dictionary<string, string> LldbOutputsByCommand(string stdout)
+    {
+        var outputs = new Dictionary<string, string>();
+        var seen = new Dictionary<string, int>();
+        string? current = null;
+        var text = new System.Text.StringBuilder();
+        void Flush()
+        {
+            if (current is null) return;
+            int n = seen.GetValueOrDefault(current);
+            seen[current] = n + 1;
+            outputs[current + "#" + n] = text.ToString();
+            outputs.TryAdd(current, text.ToString());
+            text.Clear();
+        }
+        foreach (var line in stdout.Split('\n'))
+        {
+            if (line.StartsWith("(lldb) ", StringComparison.Ordinal))
+            {
+                Flush();
+                current = line["(lldb) ".Length..].Trim();
+                continue;
+            }
+            text.AppendLine(line);
+        }
+        Flush();
+        return outputs;
+    }
 }
 
 /// <summary>A fact that needs binutils readelf; skipped with the reason when it is not installed.</summary>

@@ -109,31 +109,7 @@ public partial class LldbCrossCheckTests
         Assert.True(r.ExitCode == 0, $"lldb failed ({r.ExitCode}): {r.StdErr}\n{r.StdOut}");
         Assert.DoesNotContain("Could not find", r.StdOut + r.StdErr);
 
-        var outputs = new Dictionary<string, string>();
-        var seen = new Dictionary<string, int>();
-        string? current = null;
-        var text = new System.Text.StringBuilder();
-        void Flush()
-        {
-            if (current is null) return;
-            int n = seen.GetValueOrDefault(current);
-            seen[current] = n + 1;
-            outputs[current + "#" + n] = text.ToString();
-            outputs.TryAdd(current, text.ToString());
-            text.Clear();
-        }
-        foreach (var line in r.StdOut.Split('\n'))
-        {
-            if (line.StartsWith("(lldb) ", StringComparison.Ordinal))
-            {
-                Flush();
-                current = line["(lldb) ".Length..].Trim();
-                continue;
-            }
-            text.AppendLine(line);
-        }
-        Flush();
-        return outputs;
+        return ExternalTools.LldbOutputsByCommand(r.StdOut);
     }
 
     private static Dictionary<string, ulong> Registers(string output) =>

@@ -1,5 +1,6 @@
 using CoreSleuth.Testing.Cores;
 using CoreSleuth.Testing.Images;
+using CoreSleuth.Testing.Scenarios;
 using ImageAuxv = CoreSleuth.Testing.Images.AuxvEntry;
 
 namespace CoreSleuth.Tests.Hostile;
@@ -27,16 +28,8 @@ public static class ImageCores
             GsBase = t.Registers.GsBase,
             Kinfo = new ThreadKinfo { WaitMessage = WaitMessage(image, t), WaitChannel = 0xfffff80012345000 },
         }).ToList();
-        var mappings = image.Regions.Select(r => new MappingSpec
+        var mappings = image.Regions.Select(r => ScenarioCore.Mapping(r) with
         {
-            Start = r.Start,
-            End = r.End,
-            Protection = (int)r.Protection,
-            Type = (int)r.Type,
-            Flags = (int)r.Flags,
-            Path = r.Path ?? "",
-            Offset = r.FileOffset,
-            Contents = r.Contents,
             // Reservations without access have no bytes: no producer dumps them.
             Dumped = r.Contents.Length == 0 ? false : dumpAllMemory ? true : null,
         }).ToList();
