@@ -17,8 +17,9 @@ internal static class TimingsText
         var stages = timings.Stages;
         stderr.WriteLine($"timings for {TextSanitizer.Sanitize(corePath)}:");
         foreach (var s in stages)
-            stderr.WriteLine(string.Create(c, $"  {s.Stage,-20} {s.Elapsed.TotalMilliseconds,9:0.0} ms {s.AllocatedBytes / 1048576.0,8:0.0} MiB allocated{(s.Count > 1 ? $"  ({s.Count} times)" : "")}"));
-        stderr.WriteLine(string.Create(c, $"  {"total",-20} {stages.Sum(s => s.Elapsed.TotalMilliseconds),9:0.0} ms {stages.Sum(s => s.AllocatedBytes) / 1048576.0,8:0.0} MiB allocated"));
+            stderr.WriteLine(string.Create(c, $"  {s.Stage,-20} {s.Elapsed.TotalMilliseconds,9:0.0} ms {s.AllocatedBytes / 1048576.0,8:0.0} MiB allocated{(s.Count > 1 ? $"  ({s.Count} times)" : "")}{(s.Concurrent ? "  (on another thread, alongside the stages above)" : "")}"));
+        // Concurrent stages overlap the others: their time is not added, their allocation is.
+        stderr.WriteLine(string.Create(c, $"  {"total",-20} {stages.Where(s => !s.Concurrent).Sum(s => s.Elapsed.TotalMilliseconds),9:0.0} ms {stages.Sum(s => s.AllocatedBytes) / 1048576.0,8:0.0} MiB allocated"));
         stderr.WriteLine(string.Create(c, $"  {"command so far",-20} {sinceStart.TotalMilliseconds,9:0.0} ms  (argument parsing, JIT and writing included)"));
         if (Memory() is { } memory) stderr.WriteLine($"  memory: {memory}");
     }

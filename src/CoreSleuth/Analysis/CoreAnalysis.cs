@@ -119,6 +119,8 @@ public sealed class CoreAnalysis : IDisposable
         if (options.Processlist is { } processlist) sessions.AddRange(MySqlSessions.ParseProcesslist(processlist));
         analysis.Sessions = sessions;
 
+        // First what every thread is doing (syscall, session): enough to know the blocked opens, whose
+        // paths the statement search looks for while the stacks are walked.
         var strings = new CoreStringSource(core.Memory);
         var threads = new List<ThreadAnalysis>(core.Threads.Count);
         foreach (var t in core.Threads)
@@ -133,17 +135,47 @@ public sealed class CoreAnalysis : IDisposable
                 site = SyscallSite.Locate(t, core, modules);
                 syscall = site?.Describe(strings);
             }
-            StackWalk walk;
-            using (timings.Measure("unwind")) walk = unwinder.Walk(t.Registers);
-            List<NamedFrame> frames;
-            using (timings.Measure("symbols")) frames = walk.Frames.Select(f => new NamedFrame(f, Name(f, symbolizer))).ToList();
-            var thread = new ThreadAnalysis(t, pthread, state, t.WaitMessage is { } w ? WaitMessageCatalogue.Lookup(w) : null,
-                site, syscall, SessionOf(pthread, sessions)) { Frames = frames, UnwindStop = walk.StopReason };
-            var arguments = new Dictionary<int, IReadOnlyList<FrameArgument>>();
-            using (timings.Measure("my_open arguments"))
-                for (int i = 0; i < frames.Count; i++)
-                    if (MyOpenArguments.For(thread, i, core.Memory) is { } a) arguments[i] = a;
-            threads.Add(thread with { FrameArguments = arguments });
+            threads.Add(new ThreadAnalysis(t, pthread, state, t.WaitMessage is { } w ? WaitMessageCatalogue.Lookup(w) : null,
+                site, syscall, SessionOf(pthread, sessions)));
+        }
+
+        // Diagnosed once without the search to learn the paths; only the blocked threads again with it.
+        // The search reads up to options.MemorySearchLimit bytes of the file, one pass for the first
+        // MaxPathSearches paths, on another core while this one walks the stacks: it only reads the core.
+        var blocked = threads.Select(t => WithProcesslist(t, sessions))
+            .Select(t => (Thread: t, Finding: BlockedFifoOpen.Diagnose(t, core, MemoryTextSearch.Empty)))
+            .Where(b => b.Finding is not null).ToList();
+        var paths = blocked.Select(b => b.Finding!.Path).OfType<string>().Distinct(StringComparer.Ordinal).Take(MaxPathSearches).ToList();
+        var search = paths.Count == 0 ? null : Task.Run(() =>
+        {
+            var searchTimings = timings is null ? null : new StageTimings();
+            MemoryTextSearch found;
+            using (searchTimings.Measure("statement search")) found = MemoryText.Find(core, paths, options.MemorySearchLimit);
+            return (found, searchTimings);
+        });
+
+        try
+        {
+            for (int i = 0; i < threads.Count; i++)
+            {
+                var thread = threads[i];
+                StackWalk walk;
+                using (timings.Measure("unwind")) walk = unwinder.Walk(thread.Thread.Registers);
+                List<NamedFrame> frames;
+                using (timings.Measure("symbols")) frames = walk.Frames.Select(f => new NamedFrame(f, Name(f, symbolizer))).ToList();
+                thread = thread with { Frames = frames, UnwindStop = walk.StopReason };
+                var arguments = new Dictionary<int, IReadOnlyList<FrameArgument>>();
+                using (timings.Measure("my_open arguments"))
+                    for (int k = 0; k < frames.Count; k++)
+                        if (MyOpenArguments.For(thread, k, core.Memory) is { } a) arguments[k] = a;
+                threads[i] = thread with { FrameArguments = arguments };
+            }
+        }
+        finally
+        {
+            // Never leave the search reading a core the caller may dispose.
+            if (search is not null)
+                using (timings.Measure("waiting for search")) ((Task)search).ContinueWith(static _ => { }, TaskScheduler.Default).Wait();
         }
         analysis.Threads = threads;
 
@@ -157,22 +189,13 @@ public sealed class CoreAnalysis : IDisposable
                 handles.Add(new ResolvedHandle(identity.ResolveHandle(s.OsThreadHandle.Value), HandleSource.InnodbStatus, s));
         analysis.Handles = handles;
 
-        // One pass over memory looks for the statements mentioning every blocked-open path; it reads
-        // at most options.MemorySearchLimit bytes, and searches for the first MaxPathSearches paths.
-        using (timings.Measure("statement search"))
+        if (search is null)
+            analysis.Findings = [.. blocked.Select(b => b.Finding!)];
+        else
         {
-            // Diagnosed once without the search to learn the paths; only the blocked threads again with it.
-            var blocked = threads.Select(t => WithProcesslist(t, sessions))
-                .Select(t => (Thread: t, Finding: BlockedFifoOpen.Diagnose(t, core, MemoryTextSearch.Empty)))
-                .Where(b => b.Finding is not null).ToList();
-            var paths = blocked.Select(b => b.Finding!.Path).OfType<string>().Distinct(StringComparer.Ordinal).Take(MaxPathSearches).ToList();
-            if (paths.Count == 0)
-                analysis.Findings = [.. blocked.Select(b => b.Finding!)];
-            else
-            {
-                var memoryText = MemoryText.Find(core, paths, options.MemorySearchLimit);
-                analysis.Findings = [.. blocked.Select(b => BlockedFifoOpen.Diagnose(b.Thread, core, memoryText)!)];
-            }
+            var (memoryText, searchTimings) = search.GetAwaiter().GetResult();
+            if (searchTimings is not null) timings!.AddConcurrent(searchTimings);
+            analysis.Findings = [.. blocked.Select(b => BlockedFifoOpen.Diagnose(b.Thread, core, memoryText)!)];
         }
         return analysis;
     }

@@ -49,7 +49,9 @@ public sealed class AnalyzeOptionsTests
         Assert.Equal("", plain.Stderr);
         var stages = timed.Stderr.Split('\n').Skip(1).Where(l => l.Contains(" ms", StringComparison.Ordinal))
             .Select(l => l.Trim()[..20].TrimEnd()).ToList();
-        Assert.Equal(["open and notes", "modules", "pthread_t", "syscalls", "unwind", "symbols", "my_open arguments", "statement search", "report", "render json", "total", "command so far"], stages);
+        Assert.Equal(["open and notes", "modules", "pthread_t", "syscalls", "unwind", "symbols", "my_open arguments", "waiting for search", "statement search", "report", "render json", "total", "command so far"], stages);
+        // The search runs alongside the stack walks: its time is shown but not added to the total.
+        Assert.Matches(@"\n  statement search +\d+\.\d ms +\d+\.\d MiB allocated  \(on another thread, alongside the stages above\)\n", timed.Stderr);
         Assert.Contains("(23 times)", timed.Stderr); // per-thread stages add up over the sample's 23 threads
         Assert.Matches(@"\n  unwind +\d+\.\d ms +\d+\.\d MiB allocated  \(23 times\)\n", timed.Stderr);
     }
