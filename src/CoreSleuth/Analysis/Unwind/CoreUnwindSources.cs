@@ -56,10 +56,20 @@ public sealed class ModuleMapCfiProvider : ICfiProvider
     public IReadOnlyList<CodeModule> Modules => modules;
     public AddressRange? SignalTrampoline { get; }
 
-    public CodeModule? FindModule(ulong address) => modules.FirstOrDefault(m => m.IsExecutable(address));
+    public CodeModule? FindModule(ulong address)
+    {
+        foreach (var m in modules)
+            if (m.IsExecutable(address)) return m;
+        return null;
+    }
 
     /// <summary>An executable mapping of the process (kinfo_vmentry, spec §6) or of a known module.</summary>
-    public bool IsExecutable(ulong address) => executable.Any(r => r.Contains(address)) || FindModule(address) is not null;
+    public bool IsExecutable(ulong address)
+    {
+        foreach (var r in executable)
+            if (r.Contains(address)) return true;
+        return FindModule(address) is not null;
+    }
 
     /// <summary>
     /// The shared page: an executable mapping with no backing file, preferably the one that

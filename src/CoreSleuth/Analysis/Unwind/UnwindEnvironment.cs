@@ -66,7 +66,7 @@ public sealed class CodeModule
         Name = name;
         LoadBias = loadBias;
         View = view;
-        ExecutableRanges = programHeaders.Where(p => p.IsLoad && p.Executable && p.MemorySize > 0)
+        executableRanges = programHeaders.Where(p => p.IsLoad && p.Executable && p.MemorySize > 0)
             .Select(p => new AddressRange(p.VirtualAddress + loadBias, p.VirtualAddress + p.MemorySize + loadBias))
             .OrderBy(r => r.Start).ToArray();
         cfi = new Lazy<(EhFrame?, string?)>(() =>
@@ -78,12 +78,19 @@ public sealed class CodeModule
             .Where(s => s.IsDefined && s.IsFunction && s.Size > 0 && s.Value + s.Size > s.Value)
             .Select(s => (s.Value + loadBias, s.Value + s.Size + loadBias, s.Name))
             .OrderBy(f => f.Item1).ToArray();
+        functionRanges = new FunctionRange?[functions.Length];
     }
+
+    private readonly AddressRange[] executableRanges;
+
+    // Each function's range is made once: every frame of a thousand threads asks for one.
+    private readonly FunctionRange?[] functionRanges;
+    private readonly Dictionary<ulong, FunctionRange> fdeRanges = [];
 
     public string Name { get; }
     public ulong LoadBias { get; }
     public IImageView View { get; }
-    public IReadOnlyList<AddressRange> ExecutableRanges { get; }
+    public IReadOnlyList<AddressRange> ExecutableRanges => executableRanges;
 
     /// <summary>The module's CFI, or null (see <see cref="CfiProblem"/>).</summary>
     public EhFrame? Cfi => cfi.Value.Cfi;
@@ -91,7 +98,7 @@ public sealed class CodeModule
 
     public bool IsExecutable(ulong address)
     {
-        foreach (var r in ExecutableRanges)
+        foreach (var r in executableRanges)
             if (r.Contains(address)) return true;
         return false;
     }
@@ -112,10 +119,14 @@ public sealed class CodeModule
         }
         for (int i = found; i >= 0 && i > found - 4; i--)
             if (pc >= functions[i].Start && pc < functions[i].End)
-                return new FunctionRange(functions[i].Start, functions[i].End, functions[i].Name, "symbol");
-        if (Cfi?.FindFde(pc - LoadBias).Value is { } fde)
-            return new FunctionRange(fde.PcBegin + LoadBias, fde.PcEnd + LoadBias, null, "FDE");
-        return null;
+                return functionRanges[i] ??= new FunctionRange(functions[i].Start, functions[i].End, functions[i].Name, "symbol");
+        if (Cfi?.FindFde(pc - LoadBias).Value is not { } fde) return null;
+        lock (fdeRanges)
+        {
+            if (!fdeRanges.TryGetValue(fde.PcBegin, out var range) || range.End != fde.PcEnd + LoadBias)
+                fdeRanges[fde.PcBegin] = range = new FunctionRange(fde.PcBegin + LoadBias, fde.PcEnd + LoadBias, null, "FDE");
+            return range;
+        }
     }
 
     /// <summary>Copies code bytes at process address <paramref name="address"/> from the image; returns how many.</summary>

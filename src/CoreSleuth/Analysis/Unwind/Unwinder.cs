@@ -20,25 +20,30 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
 
     public StackWalk Walk(Registers registers, int maxDepth = MaxDepth)
     {
-        var values = new Dictionary<int, ulong>
-        {
-            [DwarfRegisters.Rax] = registers.Rax, [DwarfRegisters.Rdx] = registers.Rdx, [DwarfRegisters.Rcx] = registers.Rcx,
-            [DwarfRegisters.Rbx] = registers.Rbx, [DwarfRegisters.Rsi] = registers.Rsi, [DwarfRegisters.Rdi] = registers.Rdi,
-            [DwarfRegisters.Rbp] = registers.Rbp, [DwarfRegisters.Rsp] = registers.Rsp, [DwarfRegisters.R8] = registers.R8,
-            [DwarfRegisters.R9] = registers.R9, [DwarfRegisters.R10] = registers.R10, [DwarfRegisters.R11] = registers.R11,
-            [DwarfRegisters.R12] = registers.R12, [DwarfRegisters.R13] = registers.R13, [DwarfRegisters.R14] = registers.R14,
-            [DwarfRegisters.R15] = registers.R15, [DwarfRegisters.ReturnAddress] = registers.Rip,
-        };
-        return Walk(values, maxDepth);
+        var regs = new RegisterSet();
+        ReadOnlySpan<ulong> values =
+        [
+            registers.Rax, registers.Rdx, registers.Rcx, registers.Rbx, registers.Rsi, registers.Rdi, registers.Rbp, registers.Rsp,
+            registers.R8, registers.R9, registers.R10, registers.R11, registers.R12, registers.R13, registers.R14, registers.R15, registers.Rip,
+        ];
+        for (int r = 0; r < values.Length; r++) regs.Set(r, values[r], Context);
+        return Walk(regs, maxDepth);
     }
 
     /// <summary>Walks from registers given by DWARF number (16 = rip; rsp and rip are required).</summary>
     public StackWalk Walk(IReadOnlyDictionary<int, ulong> registers, int maxDepth = MaxDepth)
     {
-        maxDepth = Math.Clamp(maxDepth, 1, MaxDepth);
         var regs = new RegisterSet();
         foreach (var (reg, value) in registers)
-            if (reg is >= 0 and < DwarfRegisters.Count) regs.Set(reg, value, "context");
+            if (reg is >= 0 and < DwarfRegisters.Count) regs.Set(reg, value, Context);
+        return Walk(regs, maxDepth);
+    }
+
+    private static readonly RegisterOrigin Context = "context";
+
+    private StackWalk Walk(RegisterSet regs, int maxDepth)
+    {
+        maxDepth = Math.Clamp(maxDepth, 1, MaxDepth);
         if (!regs.Known(DwarfRegisters.ReturnAddress) || !regs.Known(DwarfRegisters.Rsp))
             return new StackWalk([], "the context has no rip or rsp");
 
@@ -66,38 +71,43 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
         ulong lookup = exactPc ? pc : pc - 1;
         var module = code.FindModule(lookup);
         bool trampoline = code.SignalTrampoline is { } t && t.Contains(pc);
-        var saved = new List<RecoveredRegister>();
+        int known = 0;
         foreach (int r in DwarfRegisters.CalleeSaved)
-            if (regs.Known(r)) saved.Add(new RecoveredRegister(r, regs[r], regs.Origin(r)));
+            if (regs.Known(r)) known++;
+        var saved = new RecoveredRegister[known];
+        known = 0;
+        foreach (int r in DwarfRegisters.CalleeSaved)
+            if (regs.Known(r)) saved[known++] = new RecoveredRegister(r, regs[r], regs.Origin(r));
         return new StackFrame(index, pc, sp, trust, module, module?.FunctionAt(lookup), trampoline, saved) { Note = note };
     }
 
-    private sealed record Candidate(ulong Pc, ulong Sp, FrameTrust Trust);
+    private readonly record struct Candidate(ulong Pc, ulong Sp, FrameTrust Trust);
 
-    private sealed record StepResult(Candidate? Next, RegisterSet? Registers, bool NextPcExact, string? Stop, ulong? Cfa = null,
+    private readonly record struct StepResult(Candidate? Next, RegisterSet? Registers, bool NextPcExact, string? Stop, ulong? Cfa = null,
         string? Note = null, bool MarkSignalFrame = false);
 
     private StepResult Step(StackFrame frame, RegisterSet regs, bool exact, AddressRange? stack)
     {
         if (code.SignalTrampoline is { } page && page.Contains(frame.Pc)) return SignalStep(frame, page);
 
-        var failures = new List<string>();
+        // Reasons a method failed, made only when one does: most frames are found by CFI at once.
+        List<string>? failures = null;
         ulong lookup = exact ? frame.Pc : frame.Pc - 1;
         ulong? cfaSeen = null;
 
         // 1. Call-frame information.
         if (code.FindModule(lookup) is not { } module)
-            failures.Add($"cfi: 0x{lookup:x} is in no known module");
+            (failures ??= []).Add($"cfi: 0x{lookup:x} is in no known module");
         else
         {
             var row = module.FindRow(lookup);
-            if (row.Value is not { } r) failures.Add($"cfi: {row.Error}");
+            if (row.Value is not { } r) (failures ??= []).Add($"cfi: {row.Error}");
             else
             {
                 var cfi = CfiStep(r, regs);
                 cfaSeen = cfi.Cfa;
                 if (cfi.Stop is { } end) return new StepResult(null, null, false, end, cfaSeen);
-                if (cfi.Failure is { } why) failures.Add($"cfi: {why}");
+                if (cfi.Failure is { } why) (failures ??= []).Add($"cfi: {why}");
                 else
                 {
                     var check = Check(cfi.Pc, cfi.Sp, frame.Sp);
@@ -105,32 +115,32 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
                     if (check.Rejection is null)
                         return new StepResult(new Candidate(cfi.Pc, cfi.Sp, FrameTrust.Cfi), cfi.Registers, r.IsSignalFrame, null, cfaSeen,
                             MarkSignalFrame: r.IsSignalFrame);
-                    failures.Add($"cfi: {check.Rejection}");
+                    (failures ??= []).Add($"cfi: {check.Rejection}");
                 }
             }
         }
 
         // 2. Frame pointer.
         var fp = FramePointerStep(frame, regs, stack);
-        if (fp.Failure is { } fpWhy) failures.Add($"frame pointer: {fpWhy}");
+        if (fp.Failure is { } fpWhy) (failures ??= []).Add($"frame pointer: {fpWhy}");
         else
         {
             var check = Check(fp.Pc, fp.Sp, frame.Sp);
             if (check.End is { } stop) return new StepResult(null, null, false, stop, cfaSeen);
             if (check.Rejection is null)
                 return new StepResult(new Candidate(fp.Pc, fp.Sp, FrameTrust.FramePointer), fp.Registers, false, null, cfaSeen,
-                    Note: string.Join("; ", failures));
-            failures.Add($"frame pointer: {check.Rejection}");
+                    Note: failures is null ? "" : string.Join("; ", failures));
+            (failures ??= []).Add($"frame pointer: {check.Rejection}");
         }
 
         // 3. Validated scan.
         var scan = ScanStep(frame, regs, lookup);
-        if (scan.Failure is { } scanWhy) failures.Add($"scan: {scanWhy}");
+        if (scan.Failure is { } scanWhy) (failures ??= []).Add($"scan: {scanWhy}");
         else
             return new StepResult(new Candidate(scan.Pc, scan.Sp, FrameTrust.Scan), scan.Registers, false, null, cfaSeen,
-                Note: string.Join("; ", failures.Append(scan.Note!)));
+                Note: string.Join("; ", (failures ?? []).Append(scan.Note!)));
 
-        return new StepResult(null, null, false, string.Join("; ", failures), cfaSeen);
+        return new StepResult(null, null, false, string.Join("; ", failures ?? []), cfaSeen);
     }
 
     private (string? End, string? Rejection) Check(ulong pc, ulong sp, ulong previousSp)
@@ -145,7 +155,7 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
 
     // ---------------------------------------------------------------- CFI
 
-    private sealed record MethodResult(ulong Pc, ulong Sp, RegisterSet? Registers, string? Failure, string? Stop = null, ulong? Cfa = null, string? Note = null)
+    private readonly record struct MethodResult(ulong Pc, ulong Sp, RegisterSet? Registers, string? Failure, string? Stop = null, ulong? Cfa = null, string? Note = null)
     {
         public static MethodResult Fail(string why, ulong? cfa = null) => new(0, 0, null, why, null, cfa);
     }
@@ -470,8 +480,15 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
     /// <summary>Values of DWARF registers 0–16 in one frame, each with its source; unknown ones are absent.</summary>
     private sealed class RegisterSet
     {
-        private readonly ulong[] values = new ulong[DwarfRegisters.Count];
-        private readonly RegisterOrigin[] sources = new RegisterOrigin[DwarfRegisters.Count];
+        // Inline: one object per frame rather than an object and two arrays.
+        private Values values;
+        private Sources sources;
+
+        [System.Runtime.CompilerServices.InlineArray(DwarfRegisters.Count)]
+        private struct Values { private ulong first; }
+
+        [System.Runtime.CompilerServices.InlineArray(DwarfRegisters.Count)]
+        private struct Sources { private RegisterOrigin first; }
 
         public ulong this[int register] => values[register];
         public bool Known(int register) => register is >= 0 and < DwarfRegisters.Count && sources[register].IsKnown;
