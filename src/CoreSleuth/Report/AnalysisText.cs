@@ -79,16 +79,36 @@ public static class AnalysisText
             if (th.Wait is not null) w.WriteLine($"  wait:     {S(th.Wait)}{(th.WaitMeaning is null ? "" : $" — {th.WaitMeaning}")}");
             if (th.Syscall is { } sc) w.WriteLine($"  syscall:  {S(sc.Call ?? sc.Name, 400)} [{sc.State}]");
             if (th.Mysql is { } m) w.WriteLine($"  mysql:    thread id {m.ThreadId}{(m.Query is null ? "" : $": {S(m.Query, 200)}")}");
-            var regs = th.Registers.ToList();
-            for (int i = 0; i < regs.Count; i += 4)
-                w.WriteLine("  " + string.Join("  ", regs.Skip(i).Take(4).Select(kv => $"{kv.Key,-6} {kv.Value.ToString(16)}")).TrimEnd());
+            // Written piece by piece: a thousand threads have tens of thousands of these lines.
+            int column = 0;
+            foreach (var (name, value) in th.Registers)
+            {
+                w.Write("  ");
+                w.Write(name);
+                for (int pad = Math.Min(name.Length, 6); pad < 7; pad++) w.Write(' ');
+                WriteHex(w, value.Value, 16);
+                if (++column == 4) { w.WriteLine(); column = 0; }
+            }
+            if (column != 0) w.WriteLine();
             w.WriteLine("  backtrace:");
             for (int i = 0; i < th.Frames.Count; i++)
             {
                 var f = th.Frames[i];
-                string where = f.Symbol is null ? (f.Module is null ? "??" : $"?? in {S(f.Module)}")
-                    : $"{S(f.Symbol, 300)}{(f.Offset is { } o && o != 0 ? $"+{o}" : "")}{(f.Module is null ? "" : $" in {S(f.Module)}")}";
-                w.WriteLine($"    #{i,-3} {f.Pc.ToString(16)} {where} [{f.Trust}]");
+                w.Write("    #");
+                WriteNumber(w, i, width: -3);
+                w.Write(' ');
+                WriteHex(w, f.Pc.Value, 16);
+                w.Write(' ');
+                if (f.Symbol is null) w.Write("??");
+                else
+                {
+                    w.Write(S(f.Symbol, 300));
+                    if (f.Offset is { } o && o != 0) { w.Write('+'); WriteNumber(w, o); }
+                }
+                if (f.Module is not null) { w.Write(" in "); w.Write(S(f.Module)); }
+                w.Write(" [");
+                w.Write(f.Trust);
+                w.WriteLine(']');
                 foreach (var a in f.Arguments)
                     w.WriteLine($"           {a.Name} = {S(a.Value, 300)}  ({TextSanitizer.SanitizeMessage(a.Source, 300)})");
             }
@@ -107,6 +127,24 @@ public static class AnalysisText
             w.WriteLine("WARNINGS");
             foreach (var warning in r.Warnings) w.WriteLine($"  - {TextSanitizer.SanitizeMessage(warning, 600)}");
         }
+    }
+
+    /// <summary>0x and <paramref name="digits"/> lowercase hex digits, as <see cref="Hex.ToString(int)"/> prints them, without a string.</summary>
+    private static void WriteHex(TextWriter w, ulong value, int digits)
+    {
+        Span<char> text = stackalloc char[2 + 16];
+        "0x".CopyTo(text);
+        value.TryFormat(text[2..], out int n, digits == 16 ? "x16" : "x", CultureInfo.InvariantCulture);
+        w.Write(text[..(2 + n)]);
+    }
+
+    /// <summary>A decimal number; a negative <paramref name="width"/> pads it on the right, as {n,-width} does.</summary>
+    private static void WriteNumber(TextWriter w, long value, int width = 0)
+    {
+        Span<char> text = stackalloc char[20];
+        value.TryFormat(text, out int n, default, CultureInfo.InvariantCulture);
+        w.Write(text[..n]);
+        for (int pad = n; pad < -width; pad++) w.Write(' ');
     }
 
     private static string S(string? text, int bound = Bound) => TextSanitizer.Sanitize(text, bound);

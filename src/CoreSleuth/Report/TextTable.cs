@@ -34,17 +34,23 @@ internal sealed class TextTable(params TextColumn[] columns)
             for (int i = 0; i < row.Length; i++)
                 widths[i] = Math.Max(widths[i], row[i].Length);
 
+        var line = new System.Text.StringBuilder();
         foreach (var row in all)
         {
-            var line = new System.Text.StringBuilder(Indent);
+            line.Clear().Append(Indent);
             for (int i = 0; i < row.Length; i++)
             {
                 if (i > 0) line.Append("  ");
-                bool last = i == row.Length - 1;
-                if (columns[i].AlignRight) line.Append(row[i].PadLeft(widths[i]));
-                else line.Append(last ? row[i] : row[i].PadRight(widths[i]));
+                int pad = widths[i] - row[i].Length;
+                if (columns[i].AlignRight && pad > 0) line.Append(' ', pad);
+                line.Append(row[i]);
+                if (!columns[i].AlignRight && i < row.Length - 1 && pad > 0) line.Append(' ', pad);
             }
-            writer.WriteLine(line.ToString().TrimEnd(' '));
+            int end = line.Length;
+            while (end > 0 && line[end - 1] == ' ') end--;
+            line.Length = end;
+            foreach (var chunk in line.GetChunks()) writer.Write(chunk.Span);
+            writer.WriteLine();
         }
     }
 }
