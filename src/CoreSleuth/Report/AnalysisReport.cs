@@ -100,12 +100,18 @@ public sealed record ReportThread(
     internal static ReportThread Build(ThreadAnalysis t)
     {
         var th = t.Thread;
-        var registers = new Dictionary<string, Hex>();
-        foreach (var (name, value) in th.Registers.General) registers[name] = value;
+        var general = th.Registers.General;
+        var registers = new Dictionary<string, Hex>(general.Count);
+        foreach (var (name, value) in general) registers[name] = value;
+        ReportFrame[] frames;
+        if (t.Frames.Count == 0) frames = [new ReportFrame(th.Registers.Rip, null, null, null, "context")];
+        else
+        {
+            frames = new ReportFrame[t.Frames.Count];
+            for (int i = 0; i < frames.Length; i++) frames[i] = ReportFrame.Build(t.Frames[i], t.FrameArguments.GetValueOrDefault(i));
+        }
         return new ReportThread(th.Index, th.Lwp, th.Name, t.Pthread is { } p ? new Hex(p) : null, th.WaitMessage,
-            th.Kinfo is null ? null : t.State.Text, registers, ReportSyscall.Build(t),
-            t.Frames.Count == 0 ? [new ReportFrame(th.Registers.Rip, null, null, null, "context")]
-                : t.Frames.Select((f, i) => ReportFrame.Build(f) with { Arguments = t.FrameArguments.GetValueOrDefault(i) ?? [] }).ToList())
+            th.Kinfo is null ? null : t.State.Text, registers, ReportSyscall.Build(t), frames)
         {
             UnwindStop = t.UnwindStop,
             WaitMeaning = t.Wait?.Meaning,
@@ -157,16 +163,23 @@ public sealed record ReportFrame(Hex Pc, string? Module, string? Symbol, long? O
     /// <summary>Arguments reconstructed for known functions (my_open), each with where its value came from.</summary>
     public IReadOnlyList<Analysis.MySql.FrameArgument> Arguments { get; init; } = [];
 
-    internal static ReportFrame Build(NamedFrame f) =>
-        new(f.Frame.Pc, f.Symbol.Module?.FileName, f.Symbol.DisplayName, f.Symbol.Symbol is null ? null : (long)f.Symbol.Offset,
+    internal static ReportFrame Build(NamedFrame f, IReadOnlyList<Analysis.MySql.FrameArgument>? arguments)
+    {
+        var recovered = f.Frame.Registers;
+        var registers = new ReportRecoveredRegister[recovered.Count];
+        for (int i = 0; i < registers.Length; i++)
+            registers[i] = new ReportRecoveredRegister(recovered[i].Name, recovered[i].Value, recovered[i].Origin);
+        return new(f.Frame.Pc, f.Symbol.Module?.FileName, f.Symbol.DisplayName, f.Symbol.Symbol is null ? null : (long)f.Symbol.Offset,
             // A frame restored from a signal frame's saved context is as trustworthy as the thread's own context.
             f.Frame.Trust == FrameTrust.SignalContext ? "context" : f.Frame.TrustLabel)
         {
             Sp = f.Frame.Sp,
             MangledSymbol = f.Symbol.Demangled is null ? null : f.Symbol.Symbol,
-            Registers = f.Frame.Registers.Select(r => new ReportRecoveredRegister(r.Name, r.Value, r.Origin)).ToList(),
+            Registers = registers,
             Note = f.Frame.Note,
+            Arguments = arguments ?? [],
         };
+    }
 }
 
 public sealed record ReportRecoveredRegister(string Name, Hex Value, [property: JsonIgnore] RegisterOrigin Origin)
@@ -178,14 +191,44 @@ public sealed record ReportRecoveredRegister(string Name, Hex Value, [property: 
 /// <summary>Threads whose backtraces name the same functions, frame by frame.</summary>
 public sealed record ReportStackGroup(int Count, IReadOnlyList<int> Lwps, IReadOnlyList<string> Frames)
 {
-    internal static IReadOnlyList<ReportStackGroup> Group(IEnumerable<ReportThread> threads) =>
-        threads.GroupBy(t => string.Join("\n", Names(t)))
-            .Select(g => new ReportStackGroup(g.Count(), g.Select(t => t.Lwp).ToList(), Names(g.First())))
-            .OrderByDescending(g => g.Count).ThenBy(g => g.Lwps[0]).ToList();
+    internal static IReadOnlyList<ReportStackGroup> Group(IEnumerable<ReportThread> threads)
+    {
+        // Keyed by the list of names itself: no string joined per thread, one "?? in module" per module.
+        var unknownIn = new Dictionary<string, string>(StringComparer.Ordinal);
+        var groups = new Dictionary<string[], (List<int> Lwps, int First)>(NamesComparer.Instance);
+        foreach (var t in threads)
+        {
+            var names = new string[t.Frames.Count];
+            for (int i = 0; i < names.Length; i++) names[i] = Name(t.Frames[i], unknownIn);
+            if (groups.TryGetValue(names, out var g)) g.Lwps.Add(t.Lwp);
+            else groups[names] = ([t.Lwp], groups.Count);
+        }
+        return groups.OrderByDescending(g => g.Value.Lwps.Count).ThenBy(g => g.Value.Lwps[0]).ThenBy(g => g.Value.First)
+            .Select(g => new ReportStackGroup(g.Value.Lwps.Count, g.Value.Lwps, g.Key)).ToList();
+    }
 
     /// <summary>A frame's function, or its module+offset, or its pc: what makes two stacks "the same".</summary>
-    private static List<string> Names(ReportThread t) =>
-        t.Frames.Select(f => f.Symbol ?? (f.Module is null ? f.Pc.ToString() : $"?? in {f.Module}")).ToList();
+    private static string Name(ReportFrame f, Dictionary<string, string> unknownIn)
+    {
+        if (f.Symbol is not null) return f.Symbol;
+        if (f.Module is null) return f.Pc.ToString();
+        if (!unknownIn.TryGetValue(f.Module, out var name)) unknownIn[f.Module] = name = $"?? in {f.Module}";
+        return name;
+    }
+
+    private sealed class NamesComparer : IEqualityComparer<string[]>
+    {
+        public static readonly NamesComparer Instance = new();
+
+        public bool Equals(string[]? x, string[]? y) => x.AsSpan().SequenceEqual(y, StringComparer.Ordinal);
+
+        public int GetHashCode(string[] names)
+        {
+            var hash = new HashCode();
+            foreach (string n in names) hash.Add(n, StringComparer.Ordinal);
+            return hash.ToHashCode();
+        }
+    }
 }
 
 public sealed record ReportMySql(long ThreadId, long? QueryId, string? Query)
