@@ -168,7 +168,10 @@ public sealed record ReportFrame(Hex Pc, string? Module, string? Symbol, long? O
         var recovered = f.Frame.Registers;
         var registers = new ReportRecoveredRegister[recovered.Count];
         for (int i = 0; i < registers.Length; i++)
-            registers[i] = new ReportRecoveredRegister(recovered[i].Name, recovered[i].Value, recovered[i].Origin);
+        {
+            var (register, value, origin) = recovered.Entry(i);
+            registers[i] = new ReportRecoveredRegister(DwarfRegisters.Name(register), value, origin);
+        }
         return new(f.Frame.Pc, f.Symbol.Module?.FileName, f.Symbol.DisplayName, f.Symbol.Symbol is null ? null : (long)f.Symbol.Offset,
             // A frame restored from a signal frame's saved context is as trustworthy as the thread's own context.
             f.Frame.Trust == FrameTrust.SignalContext ? "context" : f.Frame.TrustLabel)
@@ -182,7 +185,8 @@ public sealed record ReportFrame(Hex Pc, string? Module, string? Symbol, long? O
     }
 }
 
-public sealed record ReportRecoveredRegister(string Name, Hex Value, [property: JsonIgnore] RegisterOrigin Origin)
+/// <remarks>A struct: a report of a thousand threads holds tens of thousands of these.</remarks>
+public readonly record struct ReportRecoveredRegister(string Name, Hex Value, [property: JsonIgnore] RegisterOrigin Origin)
 {
     /// <summary>Described when read: the JSON report lists it, the text and Markdown reports do not.</summary>
     public string Source => Origin.ToString();

@@ -37,6 +37,47 @@ public sealed record RecoveredRegister(int Register, ulong Value, RegisterOrigin
 }
 
 /// <summary>
+/// The callee-saved registers known in one frame, held in one object: a walk of a thousand
+/// threads keeps tens of thousands of frames, and an object per register would be most of them.
+/// A <see cref="RecoveredRegister"/> is made when one is read.
+/// </summary>
+public sealed class RecoveredRegisters : IReadOnlyList<RecoveredRegister>
+{
+    public const int Capacity = 6;
+
+    private Entries entries;
+    private int count;
+
+    [System.Runtime.CompilerServices.InlineArray(Capacity)]
+    private struct Entries { private (int Register, ulong Value, RegisterOrigin Origin) first; }
+
+    public static readonly RecoveredRegisters Empty = new();
+
+    internal void Add(int register, ulong value, RegisterOrigin origin)
+    {
+        if (count == Capacity) throw new InvalidOperationException($"at most {Capacity} registers");
+        entries[count++] = (register, value, origin);
+    }
+
+    public int Count => count;
+
+    /// <summary>The register at <paramref name="index"/> as parts, without making a <see cref="RecoveredRegister"/>.</summary>
+    public (int Register, ulong Value, RegisterOrigin Origin) Entry(int index) =>
+        (uint)index < (uint)count ? entries[index] : throw new ArgumentOutOfRangeException(nameof(index));
+
+    public RecoveredRegister this[int index] =>
+        (uint)index < (uint)count ? new RecoveredRegister(entries[index].Register, entries[index].Value, entries[index].Origin)
+            : throw new ArgumentOutOfRangeException(nameof(index));
+
+    public IEnumerator<RecoveredRegister> GetEnumerator()
+    {
+        for (int i = 0; i < count; i++) yield return this[i];
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+}
+
+/// <summary>
 /// Where a register value came from. The two origins of nearly every CFI-restored register
 /// (a slot at CFA±n, or CFA±n itself) are described only when asked for: an unwind of a
 /// thousand threads would otherwise format tens of thousands of strings nobody reads.
@@ -86,7 +127,7 @@ public readonly record struct RegisterOrigin
 /// </summary>
 public sealed record StackFrame(
     int Index, ulong Pc, ulong Sp, FrameTrust Trust, CodeModule? Module, FunctionRange? Function, bool IsSignalFrame,
-    IReadOnlyList<RecoveredRegister> Registers)
+    RecoveredRegisters Registers)
 {
     public string TrustLabel => Trust.Label();
 

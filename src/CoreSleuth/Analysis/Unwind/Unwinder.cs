@@ -71,13 +71,13 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
         ulong lookup = exactPc ? pc : pc - 1;
         var module = code.FindModule(lookup);
         bool trampoline = code.SignalTrampoline is { } t && t.Contains(pc);
-        int known = 0;
+        var saved = RecoveredRegisters.Empty;
         foreach (int r in DwarfRegisters.CalleeSaved)
-            if (regs.Known(r)) known++;
-        var saved = new RecoveredRegister[known];
-        known = 0;
-        foreach (int r in DwarfRegisters.CalleeSaved)
-            if (regs.Known(r)) saved[known++] = new RecoveredRegister(r, regs[r], regs.Origin(r));
+            if (regs.Known(r))
+            {
+                if (saved.Count == 0) saved = new RecoveredRegisters();
+                saved.Add(r, regs[r], regs.Origin(r));
+            }
         return new StackFrame(index, pc, sp, trust, module, module?.FunctionAt(lookup), trampoline, saved) { Note = note };
     }
 
