@@ -18,8 +18,35 @@ public sealed record CoreThread
     /// <summary>Which note the name came from.</summary>
     public string? NameSource { get; init; }
 
-    public FpState? FpState { get; init; }
-    public XState? XState { get; init; }
+    /// <summary>
+    /// The x87/SSE state: NT_FPREGSET, the FXSAVE image, else the same 512 bytes at the start of
+    /// NT_X86_XSTATE (spec §3.8), with the ymm upper halves when the XSAVE area has them.
+    /// </summary>
+    public FpState? FpState => fpState ??= ParseFpState();
+
+    /// <summary>NT_X86_XSTATE, the thread's XSAVE area; null when the thread has none.</summary>
+    public XState? XState => xstate ??= XSaveArea is { } x ? XState.Parse(x.Span) : null;
+
+    // Parsed when first read: few reports show floating-point state, and a thousand threads'
+    // xmm/ymm registers are tens of thousands of small arrays.
+    private FpState? fpState;
+    private XState? xstate;
+
+    /// <summary>The descriptor of the thread's NT_FPREGSET (at least 512 bytes), when it has one.</summary>
+    internal ReadOnlyMemory<byte>? FpRegSet { get; init; }
+
+    /// <summary>The descriptor of the thread's NT_X86_XSTATE, when it has one.</summary>
+    internal ReadOnlyMemory<byte>? XSaveArea { get; init; }
+
+    private FpState? ParseFpState()
+    {
+        ReadOnlyMemory<byte> fxsave;
+        if (FpRegSet is { } fpregs) fxsave = fpregs;
+        else if (XSaveArea is { Length: >= FpState.Size } xsave) fxsave = xsave[..FpState.Size];
+        else return null;
+        var fp = FpState.Parse(fxsave.Span);
+        return XState?.YmmHigh is { } ymm ? fp with { YmmHigh = ymm } : fp;
+    }
 
     /// <summary>The thread's NT_THRMISC as written, bytes after the name included (spec §3.5); null when it has none.</summary>
     public ThrMisc? ThrMisc { get; init; }

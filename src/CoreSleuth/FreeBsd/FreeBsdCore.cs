@@ -143,7 +143,7 @@ public sealed class FreeBsdCore : IDisposable
                     threads.Add(current);
                     break;
                 case NoteType.FpRegSet:
-                    if (Need(FpState.Size)) current!.Fp = FpState.Parse(d);
+                    if (Need(FpState.Size)) current!.FpRegSet = note.Descriptor;
                     break;
                 case NoteType.ThrMisc:
                     // thrmisc_t: pr_tname[MAXCOMLEN+1 = 20], then padding (spec §3.5).
@@ -160,8 +160,7 @@ public sealed class FreeBsdCore : IDisposable
                     if (Need(SegmentBases.Size)) current!.SegBases = new SegmentBases(U64(d, 0), U64(d, 8));
                     break;
                 case NoteType.X86XState:
-                    current!.XState = XState.Parse(d); // an empty descriptor is legal: no XSAVE (spec §2.1)
-                    if (d.Length >= FpState.Size) current.XStateLegacy = d[..FpState.Size].ToArray();
+                    current!.XSaveArea = note.Descriptor; // an empty descriptor is legal: no XSAVE (spec §2.1)
                     break;
                 case NoteType.PrPsInfo:
                     present.Add(NoteType.Name(note.Type));
@@ -229,14 +228,10 @@ public sealed class FreeBsdCore : IDisposable
                 : kinfo is { FullThreadName.Length: > 0 } ? (kinfo.FullThreadName, "kinfo_proc")
                 : t.LwpInfo is { Name.Length: > 0 } l ? (l.Name, "NT_PTLWPINFO")
                 : ((string?)null, (string?)null);
-            // NT_FPREGSET is the FXSAVE image; NT_X86_XSTATE starts with the same 512 bytes (spec §3.8),
-            // so a thread missing the former still has its x87/SSE state.
-            var fp = t.Fp ?? (t.XStateLegacy is { } legacy ? FpState.Parse(legacy) : null);
-            if (fp is not null && t.XState?.YmmHigh is { } ymm) fp = fp with { YmmHigh = ymm };
             built.Add(new CoreThread
             {
                 Index = built.Count + 1, Lwp = t.Status.Lwp, Status = t.Status, Name = name, NameSource = source,
-                FpState = fp, XState = t.XState, LwpInfo = t.LwpInfo, SegmentBases = t.SegBases, Kinfo = kinfo,
+                FpRegSet = t.FpRegSet, XSaveArea = t.XSaveArea, LwpInfo = t.LwpInfo, SegmentBases = t.SegBases, Kinfo = kinfo,
                 ThrMisc = t.ThrMisc,
             });
         }
@@ -442,12 +437,11 @@ public sealed class FreeBsdCore : IDisposable
     {
         public PrStatus Status { get; } = status;
         public long FileOffset { get; } = fileOffset;
-        public FpState? Fp { get; set; }
+        public ReadOnlyMemory<byte>? FpRegSet { get; set; }
         public string? ThrMiscName { get; set; }
         public ThrMisc? ThrMisc { get; set; }
         public LwpInfo? LwpInfo { get; set; }
         public SegmentBases? SegBases { get; set; }
-        public XState? XState { get; set; }
-        public byte[]? XStateLegacy { get; set; }
+        public ReadOnlyMemory<byte>? XSaveArea { get; set; }
     }
 }
