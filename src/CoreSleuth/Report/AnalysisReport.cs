@@ -165,20 +165,13 @@ public sealed record ReportFrame(Hex Pc, string? Module, string? Symbol, long? O
 
     internal static ReportFrame Build(NamedFrame f, IReadOnlyList<Analysis.MySql.FrameArgument>? arguments)
     {
-        var recovered = f.Frame.Registers;
-        var registers = new ReportRecoveredRegister[recovered.Count];
-        for (int i = 0; i < registers.Length; i++)
-        {
-            var (register, value, origin) = recovered.Entry(i);
-            registers[i] = new ReportRecoveredRegister(DwarfRegisters.Name(register), value, origin);
-        }
         return new(f.Frame.Pc, f.Symbol.Module?.FileName, f.Symbol.DisplayName, f.Symbol.Symbol is null ? null : (long)f.Symbol.Offset,
             // A frame restored from a signal frame's saved context is as trustworthy as the thread's own context.
             f.Frame.Trust == FrameTrust.SignalContext ? "context" : f.Frame.TrustLabel)
         {
             Sp = f.Frame.Sp,
             MangledSymbol = f.Symbol.Demangled is null ? null : f.Symbol.Symbol,
-            Registers = registers,
+            Registers = f.Frame.Registers.Count == 0 ? [] : new RecoveredRegisterView(f.Frame.Registers),
             Note = f.Frame.Note,
             Arguments = arguments ?? [],
         };
@@ -190,6 +183,28 @@ public readonly record struct ReportRecoveredRegister(string Name, Hex Value, [p
 {
     /// <summary>Described when read: the JSON report lists it, the text and Markdown reports do not.</summary>
     public string Source => Origin.ToString();
+}
+
+/// <summary>A frame's recovered registers as the report lists them, read from the frame's own: no copy per frame.</summary>
+internal sealed class RecoveredRegisterView(RecoveredRegisters registers) : IReadOnlyList<ReportRecoveredRegister>
+{
+    public int Count => registers.Count;
+
+    public ReportRecoveredRegister this[int index]
+    {
+        get
+        {
+            var (register, value, origin) = registers.Entry(index);
+            return new ReportRecoveredRegister(DwarfRegisters.Name(register), value, origin);
+        }
+    }
+
+    public IEnumerator<ReportRecoveredRegister> GetEnumerator()
+    {
+        for (int i = 0; i < Count; i++) yield return this[i];
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }
 
 /// <summary>Threads whose backtraces name the same functions, frame by frame.</summary>

@@ -127,5 +127,11 @@ public sealed class ModuleMap : IDisposable
     public LoadedModule? FindByFileName(string fileName) =>
         modules.FirstOrDefault(m => m.FileName == fileName && m.Image is not null) ?? modules.FirstOrDefault(m => m.FileName == fileName);
 
-    public LoadedModule? FindByAddress(ulong address) => modules.FirstOrDefault(m => m.Contains(address));
+    public LoadedModule? FindByAddress(ulong address)
+    {
+        // A loop, not FirstOrDefault: every frame of every thread is looked up here.
+        foreach (var m in modules)
+            if (m.Contains(address)) return m;
+        return null;
+    }
 }

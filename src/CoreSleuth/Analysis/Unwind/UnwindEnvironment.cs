@@ -83,9 +83,10 @@ public sealed class CodeModule
 
     private readonly AddressRange[] executableRanges;
 
-    // Each function's range is made once: every frame of a thousand threads asks for one.
+    // Each symbol's range is made once, and the FDE range of a pc without one: every frame of a
+    // thousand threads asks for its function.
     private readonly FunctionRange?[] functionRanges;
-    private readonly Dictionary<ulong, FunctionRange> fdeRanges = [];
+    private readonly Dictionary<ulong, FunctionRange?> fdeRanges = [];
 
     public string Name { get; }
     public ulong LoadBias { get; }
@@ -120,11 +121,11 @@ public sealed class CodeModule
         for (int i = found; i >= 0 && i > found - 4; i--)
             if (pc >= functions[i].Start && pc < functions[i].End)
                 return functionRanges[i] ??= new FunctionRange(functions[i].Start, functions[i].End, functions[i].Name, "symbol");
-        if (Cfi?.FindFde(pc - LoadBias).Value is not { } fde) return null;
         lock (fdeRanges)
         {
-            if (!fdeRanges.TryGetValue(fde.PcBegin, out var range) || range.End != fde.PcEnd + LoadBias)
-                fdeRanges[fde.PcBegin] = range = new FunctionRange(fde.PcBegin + LoadBias, fde.PcEnd + LoadBias, null, "FDE");
+            if (!fdeRanges.TryGetValue(pc, out var range))
+                fdeRanges[pc] = range = Cfi?.FindFde(pc - LoadBias).Value is { } fde
+                    ? new FunctionRange(fde.PcBegin + LoadBias, fde.PcEnd + LoadBias, null, "FDE") : null;
             return range;
         }
     }

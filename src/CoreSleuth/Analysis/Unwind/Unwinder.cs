@@ -10,6 +10,7 @@ namespace CoreSleuth.Analysis.Unwind;
 /// passes the checks (pc 0 ends the walk; the pc must lie in a known module's executable code
 /// or the signal trampoline; the stack pointer must grow) becomes the next frame. Bounded: at
 /// most <see cref="MaxDepth"/> frames, and a strictly increasing stack pointer rules out loops.
+/// One walk at a time: an unwinder reuses its register sets from frame to frame.
 /// </summary>
 public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
 {
@@ -20,7 +21,7 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
 
     public StackWalk Walk(Registers registers, int maxDepth = MaxDepth)
     {
-        var regs = new RegisterSet();
+        var regs = Rent();
         ReadOnlySpan<ulong> values =
         [
             registers.Rax, registers.Rdx, registers.Rcx, registers.Rbx, registers.Rsi, registers.Rdi, registers.Rbp, registers.Rsp,
@@ -33,7 +34,7 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
     /// <summary>Walks from registers given by DWARF number (16 = rip; rsp and rip are required).</summary>
     public StackWalk Walk(IReadOnlyDictionary<int, ulong> registers, int maxDepth = MaxDepth)
     {
-        var regs = new RegisterSet();
+        var regs = Rent();
         foreach (var (reg, value) in registers)
             if (reg is >= 0 and < DwarfRegisters.Count) regs.Set(reg, value, Context);
         return Walk(regs, maxDepth);
@@ -58,11 +59,13 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
             var step = Step(frames[^1], regs, exact, stack);
             if (step.Cfa is { } cfa) frames[^1] = frames[^1] with { Cfa = cfa };
             if (step.Next is not { } next) { stop = step.Stop!; break; }
+            Return(regs);
             regs = step.Registers!;
             exact = step.NextPcExact;
             frames.Add(MakeFrame(frames.Count, next.Pc, next.Sp, next.Trust, regs, exact, step.Note));
             if (step.MarkSignalFrame) frames[^2] = frames[^2] with { IsSignalFrame = true };
         }
+        Return(regs);
         return new StackWalk(frames, stop);
     }
 
@@ -175,7 +178,7 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
             cfa = e.Value;
         }
 
-        var next = new RegisterSet();
+        var next = Rent();
         int raColumn = row.ReturnAddressRegister;
         if (raColumn >= DwarfRegisters.Count)
             return MethodResult.Fail($"return address column {raColumn} is not an x86-64 general register", cfa);
@@ -274,7 +277,7 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
             return MethodResult.Fail($"rbp 0x{rbp:x} does not point into the stack above rsp 0x{frame.Sp:x}");
         if (!memory.TryReadUInt64(rbp, out ulong savedRbp)) return MethodResult.Fail($"the saved rbp at 0x{rbp:x} is unreadable: {memory.Explain(rbp)}");
         if (!memory.TryReadUInt64(rbp + 8, out ulong ra)) return MethodResult.Fail($"return address at 0x{rbp + 8:x} is unreadable: {memory.Explain(rbp + 8)}");
-        var next = new RegisterSet();
+        var next = Rent();
         next.Set(DwarfRegisters.Rbp, savedRbp, $"saved at 0x{rbp:x} ([rbp])");
         next.Set(DwarfRegisters.Rsp, rbp + 16, "rbp+16");
         next.Set(DwarfRegisters.ReturnAddress, ra, $"return address at 0x{rbp + 8:x} ([rbp+8])");
@@ -298,7 +301,7 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
             if (!IsCode(candidate)) continue;
             if (!FollowsCall(candidate, callee, out string why)) { rejected++; lastRejection = $"0x{candidate:x} at 0x{slot:x}: {why}"; continue; }
 
-            var next = new RegisterSet();
+            var next = Rent();
             next.Set(DwarfRegisters.ReturnAddress, candidate, $"stack word at 0x{slot:x}");
             next.Set(DwarfRegisters.Rsp, slot + 8, "scan");
             // rbp: if the callee set up a frame right below the return address, the saved rbp sits there;
@@ -460,7 +463,7 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
         var raw = new byte[SigframeLayout.McontextBytes];
         if (memory.Read(mc, raw) != raw.Length)
             return new StepResult(null, null, false, $"the signal frame's mcontext at 0x{mc:x} is unreadable: {memory.Explain(mc)}");
-        var next = new RegisterSet();
+        var next = Rent();
         var offsets = SigframeLayout.GeneralRegisterOffsets;
         for (int r = 0; r < offsets.Length; r++)
             next.Set(r, BinaryPrimitives.ReadUInt64LittleEndian(raw.AsSpan(offsets[r])), $"sigframe mcontext at 0x{mc + (ulong)offsets[r]:x}");
@@ -478,8 +481,23 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
     // ---------------------------------------------------------------- registers
 
     /// <summary>Values of DWARF registers 0–16 in one frame, each with its source; unknown ones are absent.</summary>
+    // Register sets of finished frames, for the next ones: every frame needs one only while it is
+    // stepped from (its frame keeps a copy of the callee-saved registers), and tens of thousands of
+    // frames would otherwise allocate as many. Hence an unwinder serves one thread at a time.
+    private readonly Stack<RegisterSet> spare = new();
+
+    private RegisterSet Rent() => spare.TryPop(out var set) ? set.Cleared() : new RegisterSet();
+
+    private void Return(RegisterSet set) => spare.Push(set);
+
     private sealed class RegisterSet
     {
+        public RegisterSet Cleared()
+        {
+            sources = default;
+            return this;
+        }
+
         // Inline: one object per frame rather than an object and two arrays.
         private Values values;
         private Sources sources;
