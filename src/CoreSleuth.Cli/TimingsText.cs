@@ -22,6 +22,7 @@ internal static class TimingsText
         stderr.WriteLine(string.Create(c, $"  {"total",-20} {stages.Where(s => !s.Concurrent).Sum(s => s.Elapsed.TotalMilliseconds),9:0.0} ms {stages.Sum(s => s.AllocatedBytes) / 1048576.0,8:0.0} MiB allocated"));
         stderr.WriteLine(string.Create(c, $"  {"command so far",-20} {sinceStart.TotalMilliseconds,9:0.0} ms  (argument parsing, JIT and writing included)"));
         if (Memory() is { } memory) stderr.WriteLine($"  memory: {memory}");
+        stderr.WriteLine(string.Create(c, $"  garbage collections: {GC.CollectionCount(0)} (generation 1: {GC.CollectionCount(1)}, generation 2: {GC.CollectionCount(2)}), {GC.GetTotalPauseDuration().TotalMilliseconds:0.0} ms paused"));
     }
 
     /// <summary>Peak and current resident memory (Linux /proc; FreeBSD and others have no such file and print nothing).</summary>

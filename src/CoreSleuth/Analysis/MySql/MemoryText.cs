@@ -27,7 +27,7 @@ public sealed record MemoryTextSearch(IReadOnlyDictionary<string, IReadOnlyList<
 /// <summary>
 /// Searches the writable memory of the core for byte strings (e.g. FIFO paths) and returns the
 /// printable text around each occurrence — typically the statement (<c>LOAD DATA INFILE '…'</c>)
-/// that mentions it. One pass for all needles, read from the file in 1 MiB chunks, smallest
+/// that mentions it. One pass for all needles, read from the file in 64 KiB chunks, smallest
 /// mappings first (stacks and heaps before a buffer pool), and at most a byte limit of memory:
 /// the time of an analysis must not grow with the size of the core.
 /// </summary>
@@ -40,7 +40,9 @@ public static class MemoryText
     /// <summary>Default byte limit of a search: all of a typical heap, a bounded part of a large buffer pool.</summary>
     public const long DefaultLimit = 256L << 20;
 
-    private const int Chunk = 1 << 20;
+    // 64 KiB: a chunk read is still searched while in the cache, and the buffer stays off the
+    // large-object heap. The 1,000-thread analysis ran 0.19–0.20 s against 0.21 s with 1 MiB chunks.
+    private const int Chunk = 1 << 16;
 
     /// <summary>Searches for every needle in one pass, reading at most <paramref name="limit"/> bytes (smallest mappings first).</summary>
     public static MemoryTextSearch Find(FreeBsdCore core, IReadOnlyCollection<string> needles, long limit = DefaultLimit)
