@@ -47,11 +47,12 @@ public sealed class AnalyzeOptionsTests
         var timed = Coresleuth.Run("analyze", Ghost, "--format", "json", "--timings");
         Assert.Equal((0, plain.Stdout), (timed.ExitCode, timed.Stdout));
         Assert.Equal("", plain.Stderr);
-        var stages = timed.Stderr.Split('\n').Skip(1).Where(l => l.Contains(" ms", StringComparison.Ordinal))
+        var stages = timed.Stderr.Split('\n').Skip(1).Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^  .{20} +\d+\.\d ms"))
             .Select(l => l.Trim()[..20].TrimEnd()).ToList();
         Assert.Equal(["open and notes", "modules", "pthread_t", "syscalls", "unwind", "symbols", "my_open arguments", "waiting for search", "statement search", "report", "render json", "total", "command so far"], stages);
         // The search runs alongside the stack walks: its time is shown but not added to the total.
         Assert.Matches(@"\n  statement search +\d+\.\d ms +\d+\.\d MiB allocated  \(on another thread, alongside the stages above\)\n", timed.Stderr);
+        Assert.Matches(@"\n  garbage collections: \d+ \(generation 1: \d+, generation 2: \d+\), \d+\.\d ms paused\n", timed.Stderr);
         Assert.Contains("(23 times)", timed.Stderr); // per-thread stages add up over the sample's 23 threads
         Assert.Matches(@"\n  unwind +\d+\.\d ms +\d+\.\d MiB allocated  \(23 times\)\n", timed.Stderr);
     }
