@@ -47,12 +47,15 @@ if [ ${#coresleuth[@]} -eq 0 ]; then
     else coresleuth=(dotnet "$root/src/CoreSleuth.Cli/bin/Release/net10.0/CoreSleuth.Cli.dll"); fi
 fi
 
-# One timed run: prints "SECONDS KB" (wall time, peak resident set) of the command.
+# One timed run: prints "SECONDS KB": wall time to the millisecond (from the clock around the run;
+# /usr/bin/time's %e has only hundredths) and peak resident set (from /usr/bin/time).
 measure() {
-    local stats
+    local stats start end
     stats=$(mktemp)
-    /usr/bin/time -f "%e %M" -o "$stats" "$@" >/dev/null 2>&1 || true
-    tail -n 1 "$stats"
+    start=$(date +%s%N)
+    /usr/bin/time -f "%M" -o "$stats" "$@" >/dev/null 2>&1 || true
+    end=$(date +%s%N)
+    echo "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", (b - a) / 1e9 }') $(tail -n 1 "$stats")"
     rm -f "$stats"
 }
 

@@ -52,5 +52,31 @@ public sealed partial class CoreWalkTests(ITestOutputHelper output)
         }
     }
 
+    [CorpusTheory]
+    [MemberData(nameof(Cores))]
+    public void One_unwinder_walking_every_thread_in_turn_finds_what_a_fresh_one_finds(string name)
+    {
+        // An unwinder reuses its register sets from frame to frame and walk to walk: nothing of one
+        // walk may leak into the next. Walked backwards so each thread follows a different one.
+        using var core = FreeBsdCore.Open(Path.Combine(UnwindCorpus.Root!, "cores", name + ".core"));
+        using var modules = ModuleMap.Discover(core, null);
+        var provider = new ModuleMapCfiProvider(modules, core.Process);
+        var memory = new AddressSpaceStackMemory(core.Memory);
+        var shared = new Unwinder(memory, provider);
+        foreach (var thread in core.Threads.Reverse())
+        {
+            var reused = shared.Walk(thread.Registers);
+            var fresh = new Unwinder(memory, provider).Walk(thread.Registers);
+            Assert.Equal(Describe(fresh), Describe(reused));
+        }
+
+        static List<string> Describe(StackWalk walk) =>
+        [
+            .. walk.Frames.Select(f => $"{f} cfa={f.Cfa:x} signal={f.IsSignalFrame} note={f.Note} " +
+                string.Join(",", f.Registers.Select(r => $"{r.Name}={r.Value:x} ({r.Source})"))),
+            walk.StopReason,
+        ];
+    }
+
     private static ulong Hex(string s) => ulong.Parse(s, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
 }

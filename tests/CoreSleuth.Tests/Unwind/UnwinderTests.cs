@@ -103,6 +103,38 @@ public sealed class UnwinderTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(rbp1, f1.Register(Rbp)!.Value);
         Assert.Contains("PT_GNU_EH_FRAME", f1.Note);
         Assert.Contains("return address is 0", walk.StopReason);
+        Assert.Equal(["rbp"], f1.Registers.Select(r => r.Name)); // the rbp chain recovers rbp alone
+    }
+
+    [CorpusFact]
+    public void Register_sets_reused_from_frame_to_frame_and_walk_to_walk_keep_nothing_of_earlier_frames()
+    {
+        // An unwinder reuses the register set of a finished frame for a later one. The context knows
+        // rbx and r12; a frame-pointer step knows only rbp, rsp and rip, so every frame after the
+        // first reports rbp alone, in a first walk and in a second by the same unwinder.
+        var libc = Libc.Value;
+        var (memory, _) = NewStack();
+        ulong rbp0 = S + 0x40, rbp1 = S + 0x180, rbp2 = S + 0x300;
+        memory.Write64(rbp0, rbp1);
+        memory.Write64(rbp0 + 8, libc.ReturnToCaller);
+        memory.Write64(rbp1, rbp2);
+        memory.Write64(rbp1 + 8, libc.ReturnToCaller);
+        memory.Write64(rbp2, 0);
+        memory.Write64(rbp2 + 8, 0);
+        var unwinder = new Unwinder(memory, new FakeCode([libc.WithoutCfi]));
+        var context = Context(libc.Callee.BodyStart, S, rbp0, rbx: 0xb0b);
+
+        var first = unwinder.Walk(context);
+        var second = unwinder.Walk(context);
+
+        foreach (var walk in new[] { first, second })
+        {
+            Show(walk);
+            Assert.Equal(3, walk.Frames.Count);
+            Assert.Equal(["rbx", "rbp", "r12"], walk.Frames[0].Registers.Select(r => r.Name));
+            Assert.Equal(["rbp"], walk.Frames[1].Registers.Select(r => r.Name));
+            Assert.Equal(["rbp"], walk.Frames[2].Registers.Select(r => r.Name));
+        }
     }
 
     [CorpusFact]
