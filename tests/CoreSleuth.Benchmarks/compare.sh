@@ -47,15 +47,15 @@ if [ ${#coresleuth[@]} -eq 0 ]; then
     else coresleuth=(dotnet "$root/src/CoreSleuth.Cli/bin/Release/net10.0/CoreSleuth.Cli.dll"); fi
 fi
 
-# One timed run: prints "SECONDS KB": wall time to the millisecond (from the clock around the run;
+# One timed run: prints "SECONDS KB": wall time to the microsecond ($EPOCHREALTIME around the run;
 # /usr/bin/time's %e has only hundredths) and peak resident set (from /usr/bin/time).
 measure() {
     local stats start end
     stats=$(mktemp)
-    start=$(date +%s%N)
+    start=$EPOCHREALTIME
     /usr/bin/time -f "%M" -o "$stats" "$@" >/dev/null 2>&1 || true
-    end=$(date +%s%N)
-    echo "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", (b - a) / 1e9 }') $(tail -n 1 "$stats")"
+    end=$EPOCHREALTIME
+    echo "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", b - a }') $(tail -n 1 "$stats")"
     rm -f "$stats"
 }
 
