@@ -173,9 +173,12 @@ public sealed class CoreAnalysis : IDisposable
         }
         finally
         {
-            // Never leave the search reading a core the caller may dispose.
+            // The search reads the core, which the caller disposes once this returns or throws: wait
+            // for it either way. A failure of the search itself is rethrown below, by GetResult.
             if (search is not null)
-                using (timings.Measure("waiting for search")) ((Task)search).ContinueWith(static _ => { }, TaskScheduler.Default).Wait();
+                using (timings.Measure("waiting for search"))
+                    try { search.Wait(); }
+                    catch (AggregateException) { }
         }
         analysis.Threads = threads;
 

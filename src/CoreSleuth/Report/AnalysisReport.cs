@@ -163,9 +163,8 @@ public sealed record ReportFrame(Hex Pc, string? Module, string? Symbol, long? O
     /// <summary>Arguments reconstructed for known functions (my_open), each with where its value came from.</summary>
     public IReadOnlyList<Analysis.MySql.FrameArgument> Arguments { get; init; } = [];
 
-    internal static ReportFrame Build(NamedFrame f, IReadOnlyList<Analysis.MySql.FrameArgument>? arguments)
-    {
-        return new(f.Frame.Pc, f.Symbol.Module?.FileName, f.Symbol.DisplayName, f.Symbol.Symbol is null ? null : (long)f.Symbol.Offset,
+    internal static ReportFrame Build(NamedFrame f, IReadOnlyList<Analysis.MySql.FrameArgument>? arguments) =>
+        new(f.Frame.Pc, f.Symbol.Module?.FileName, f.Symbol.DisplayName, f.Symbol.Symbol is null ? null : (long)f.Symbol.Offset,
             // A frame restored from a signal frame's saved context is as trustworthy as the thread's own context.
             f.Frame.Trust == FrameTrust.SignalContext ? "context" : f.Frame.TrustLabel)
         {
@@ -175,7 +174,6 @@ public sealed record ReportFrame(Hex Pc, string? Module, string? Symbol, long? O
             Note = f.Frame.Note,
             Arguments = arguments ?? [],
         };
-    }
 }
 
 /// <remarks>A struct: a report of a thousand threads holds tens of thousands of these.</remarks>

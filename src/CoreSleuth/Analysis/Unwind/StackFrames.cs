@@ -65,9 +65,14 @@ public sealed class RecoveredRegisters : IReadOnlyList<RecoveredRegister>
     public (int Register, ulong Value, RegisterOrigin Origin) Entry(int index) =>
         (uint)index < (uint)count ? entries[index] : throw new ArgumentOutOfRangeException(nameof(index));
 
-    public RecoveredRegister this[int index] =>
-        (uint)index < (uint)count ? new RecoveredRegister(entries[index].Register, entries[index].Value, entries[index].Origin)
-            : throw new ArgumentOutOfRangeException(nameof(index));
+    public RecoveredRegister this[int index]
+    {
+        get
+        {
+            var (register, value, origin) = Entry(index);
+            return new RecoveredRegister(register, value, origin);
+        }
+    }
 
     public IEnumerator<RecoveredRegister> GetEnumerator()
     {

@@ -132,7 +132,7 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
             if (check.End is { } stop) return new StepResult(null, null, false, stop, cfaSeen);
             if (check.Rejection is null)
                 return new StepResult(new Candidate(fp.Pc, fp.Sp, FrameTrust.FramePointer), fp.Registers, false, null, cfaSeen,
-                    Note: failures is null ? "" : string.Join("; ", failures));
+                    Note: string.Join("; ", failures ?? []));
             (failures ??= []).Add($"frame pointer: {check.Rejection}");
         }
 
