@@ -21,10 +21,10 @@ public sealed class StageTimings
     public IReadOnlyList<StageTiming> Stages =>
         [.. order.Select(s => new StageTiming(s, Stopwatch.GetElapsedTime(0, stages[s].Ticks), stages[s].Bytes, stages[s].Count, concurrent.Contains(s)))];
 
-    internal void Add(string stage, long ticks, long bytes)
+    internal void Add(string stage, long ticks, long bytes, int count = 1)
     {
         if (!stages.TryGetValue(stage, out var total)) order.Add(stage);
-        stages[stage] = (total.Ticks + ticks, total.Bytes + bytes, total.Count + 1);
+        stages[stage] = (total.Ticks + ticks, total.Bytes + bytes, total.Count + count);
     }
 
     /// <summary>Adds the stages <paramref name="other"/> measured on another thread, alongside this one's.</summary>
@@ -34,8 +34,7 @@ public sealed class StageTimings
         {
             concurrent.Add(stage);
             var (ticks, bytes, count) = other.stages[stage];
-            if (!stages.TryGetValue(stage, out var total)) order.Add(stage);
-            stages[stage] = (total.Ticks + ticks, total.Bytes + bytes, total.Count + count);
+            Add(stage, ticks, bytes, count);
         }
     }
 

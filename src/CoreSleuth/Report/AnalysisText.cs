@@ -86,7 +86,7 @@ public static class AnalysisText
                 w.Write("  ");
                 w.Write(name);
                 for (int pad = Math.Min(name.Length, 6); pad < 7; pad++) w.Write(' ');
-                WriteHex(w, value.Value, 16);
+                WriteHex16(w, value.Value);
                 if (++column == 4) { w.WriteLine(); column = 0; }
             }
             if (column != 0) w.WriteLine();
@@ -97,7 +97,7 @@ public static class AnalysisText
                 w.Write("    #");
                 WriteNumber(w, i, width: -3);
                 w.Write(' ');
-                WriteHex(w, f.Pc.Value, 16);
+                WriteHex16(w, f.Pc.Value);
                 w.Write(' ');
                 if (f.Symbol is null) w.Write("??");
                 else
@@ -129,13 +129,13 @@ public static class AnalysisText
         }
     }
 
-    /// <summary>0x and <paramref name="digits"/> lowercase hex digits, as <see cref="Hex.ToString(int)"/> prints them, without a string.</summary>
-    private static void WriteHex(TextWriter w, ulong value, int digits)
+    /// <summary>0x and 16 lowercase hex digits, as <see cref="Hex.ToString(int)"/> prints them, without a string.</summary>
+    private static void WriteHex16(TextWriter w, ulong value)
     {
         Span<char> text = stackalloc char[2 + 16];
         "0x".CopyTo(text);
-        value.TryFormat(text[2..], out int n, digits == 16 ? "x16" : "x", CultureInfo.InvariantCulture);
-        w.Write(text[..(2 + n)]);
+        value.TryFormat(text[2..], out _, "x16", CultureInfo.InvariantCulture);
+        w.Write(text);
     }
 
     /// <summary>A decimal number; a negative <paramref name="width"/> pads it on the right, as {n,-width} does.</summary>

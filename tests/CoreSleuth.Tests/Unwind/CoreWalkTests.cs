@@ -39,8 +39,7 @@ public sealed partial class CoreWalkTests(ITestOutputHelper output)
     {
         using var core = FreeBsdCore.Open(Path.Combine(UnwindCorpus.Root!, "cores", name + ".core"));
         using var modules = ModuleMap.Discover(core, null);
-        var provider = new ModuleMapCfiProvider(modules, core.Process);
-        var unwinder = new Unwinder(new AddressSpaceStackMemory(core.Memory), provider);
+        var unwinder = NewUnwinder(core, modules);
         foreach (var thread in core.Threads)
         {
             var walk = unwinder.Walk(thread.Registers);
@@ -60,13 +59,11 @@ public sealed partial class CoreWalkTests(ITestOutputHelper output)
         // walk may leak into the next. Walked backwards so each thread follows a different one.
         using var core = FreeBsdCore.Open(Path.Combine(UnwindCorpus.Root!, "cores", name + ".core"));
         using var modules = ModuleMap.Discover(core, null);
-        var provider = new ModuleMapCfiProvider(modules, core.Process);
-        var memory = new AddressSpaceStackMemory(core.Memory);
-        var shared = new Unwinder(memory, provider);
+        var shared = NewUnwinder(core, modules);
         foreach (var thread in core.Threads.Reverse())
         {
             var reused = shared.Walk(thread.Registers);
-            var fresh = new Unwinder(memory, provider).Walk(thread.Registers);
+            var fresh = NewUnwinder(core, modules).Walk(thread.Registers);
             Assert.Equal(Describe(fresh), Describe(reused));
         }
 
@@ -77,6 +74,9 @@ public sealed partial class CoreWalkTests(ITestOutputHelper output)
             walk.StopReason,
         ];
     }
+
+    private static Unwinder NewUnwinder(FreeBsdCore core, ModuleMap modules) =>
+        new(new AddressSpaceStackMemory(core.Memory), new ModuleMapCfiProvider(modules, core.Process));
 
     private static ulong Hex(string s) => ulong.Parse(s, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
 }
