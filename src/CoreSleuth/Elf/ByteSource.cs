@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.MemoryMappedFiles;
 
 namespace CoreSleuth.Elf;
@@ -42,6 +43,13 @@ public abstract class ByteSource : IDisposable
         return span.Length;
     }
 
+    /// <summary>
+    /// The bytes in [offset, offset+length) that exist, as memory that parsed structures may keep
+    /// (note descriptors). A mapped file hands out its mapping, not a copy: the notes of a thousand
+    /// threads are megabytes. Reading such memory after <see cref="Dispose"/> throws.
+    /// </summary>
+    public virtual ReadOnlyMemory<byte> Memory(long offset, int length) => Slice(offset, length).ToArray();
+
     public virtual void Dispose() => GC.SuppressFinalize(this);
 
     /// <summary>
@@ -68,6 +76,12 @@ public abstract class ByteSource : IDisposable
             if (offset < 0 || length < 0 || offset >= bytes.Length) return [];
             return bytes.AsSpan((int)offset, (int)Math.Min(length, bytes.Length - offset));
         }
+
+        public override ReadOnlyMemory<byte> Memory(long offset, int length)
+        {
+            if (offset < 0 || length < 0 || offset >= bytes.Length) return ReadOnlyMemory<byte>.Empty;
+            return bytes.AsMemory((int)offset, (int)Math.Min(length, bytes.Length - offset));
+        }
     }
 
     /// <summary>A read-only memory map of the whole file; the OS pages in only what is touched.</summary>
@@ -77,6 +91,7 @@ public abstract class ByteSource : IDisposable
         private readonly MemoryMappedViewAccessor? view;
         private readonly byte* pointer;
         private readonly FileStream stream;
+        private bool disposed;
 
         public MappedFileSource(string path)
         {
@@ -111,6 +126,12 @@ public abstract class ByteSource : IDisposable
             return new ReadOnlySpan<byte>(pointer + offset, (int)Math.Min(length, Length - offset));
         }
 
+        public override ReadOnlyMemory<byte> Memory(long offset, int length)
+        {
+            if (offset < 0 || length < 0 || offset >= Length) return ReadOnlyMemory<byte>.Empty;
+            return new MappedRange(this, offset, (int)Math.Min(length, Length - offset)).Memory;
+        }
+
         public override int Read(long offset, Span<byte> destination)
         {
             if (offset < 0 || offset >= Length) return 0;
@@ -127,6 +148,8 @@ public abstract class ByteSource : IDisposable
 
         public override void Dispose()
         {
+            if (disposed) return;
+            disposed = true;
             if (view is not null)
             {
                 view.SafeMemoryMappedViewHandle.ReleasePointer();
@@ -135,6 +158,27 @@ public abstract class ByteSource : IDisposable
             map?.Dispose();
             stream.Dispose();
             base.Dispose();
+        }
+
+        /// <summary>A range of the mapping as <see cref="Memory{T}"/>; checks on every access that the map is still there.</summary>
+        private sealed class MappedRange(MappedFileSource source, long offset, int length) : MemoryManager<byte>
+        {
+            public override Span<byte> GetSpan()
+            {
+                ObjectDisposedException.ThrowIf(source.disposed, source);
+                return new Span<byte>(source.pointer + offset, length);
+            }
+
+            public override MemoryHandle Pin(int elementIndex = 0)
+            {
+                ObjectDisposedException.ThrowIf(source.disposed, source);
+                if ((uint)elementIndex > (uint)length) throw new ArgumentOutOfRangeException(nameof(elementIndex));
+                return new MemoryHandle(source.pointer + offset + elementIndex);
+            }
+
+            public override void Unpin() { }
+
+            protected override void Dispose(bool disposing) { }
         }
     }
 }

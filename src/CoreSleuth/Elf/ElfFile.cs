@@ -263,7 +263,7 @@ public sealed class ElfFile
                 continue;
             }
             long start = (long)ph.Offset;
-            var bytes = Source.Slice(start, (int)ph.FileSize).ToArray();
+            var bytes = Source.Memory(start, (int)ph.FileSize);
             budget -= bytes.Length;
             NotesTruncated |= bytes.Length < (int)ph.FileSize;
             if (bytes.Length < (int)ph.FileSize)
@@ -275,8 +275,9 @@ public sealed class ElfFile
     }
 
     /// <summary>Walks one note segment (spec §2.1): 12-byte header, name and descriptor each padded to 4.</summary>
-    private void ParseNoteSegment(byte[] segment, long fileOffset, List<ElfNote> notes, bool truncated)
+    private void ParseNoteSegment(ReadOnlyMemory<byte> memory, long fileOffset, List<ElfNote> notes, bool truncated)
     {
+        var segment = memory.Span;
         int pos = 0;
         while (pos < segment.Length)
         {
@@ -285,11 +286,11 @@ public sealed class ElfFile
             {
                 if (truncated)
                     Warn(at, $"{EndOfFile}, inside the header of note {notes.Count}; it and later notes are lost");
-                else if (segment.AsSpan(pos).IndexOfAnyExcept((byte)0) >= 0)
+                else if (segment[pos..].IndexOfAnyExcept((byte)0) >= 0)
                     Warn(at, $"{segment.Length - pos} bytes at the end of the note segment are too short for a note header");
                 return;
             }
-            var span = segment.AsSpan(pos);
+            var span = segment[pos..];
             uint namesz = U32(span, 0), descsz = U32(span, 4), type = U32(span, 8);
             long nameStart = pos + NoteHeaderSize;
             long descStart = nameStart + Align4(namesz);
@@ -300,11 +301,18 @@ public sealed class ElfFile
                 Warn(at, $"note {notes.Count} (type 0x{type:x}) claims a {namesz}-byte name and a {descsz}-byte descriptor, {where}; it and later notes are lost");
                 return;
             }
-            string name = Encoding.ASCII.GetString(segment, (int)nameStart, (int)namesz).TrimEnd('\0');
-            var desc = new ReadOnlyMemory<byte>(segment, (int)descStart, (int)descsz);
+            string name = NoteName(segment.Slice((int)nameStart, (int)namesz));
+            var desc = memory.Slice((int)descStart, (int)descsz);
             notes.Add(new ElfNote(notes.Count, name, type, at, desc) { DescriptorFileOffset = fileOffset + descStart });
             pos = (int)Math.Min(next, segment.Length);
         }
+    }
+
+    /// <summary>The owner name of a note; "FreeBSD" (nearly every note of a core) without a new string each time.</summary>
+    private static string NoteName(ReadOnlySpan<byte> name)
+    {
+        name = name.TrimEnd((byte)0);
+        return name.SequenceEqual("FreeBSD"u8) ? "FreeBSD" : Encoding.ASCII.GetString(name);
     }
 
     private static long Align4(uint value) => ((long)value + 3) & ~3L;
