@@ -380,7 +380,7 @@ public static class Program
 
             // The whole report is rendered before anything is written, so a failure leaves no half-written output.
             Outcome outcome;
-            var report = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
+            using var report = new RenderedReport(outputPath is null && stdout is StreamWriter { Encoding: var encoding } ? encoding : Utf8);
             try
             {
                 if (Directory.Exists(path)) return Fail(ExitUnreadableCore, path, "is a directory, not a core file");
@@ -390,7 +390,7 @@ public static class Program
                 {
                     outcome = produce(core, path);
                     if (outcome.Error is { } error) return Fail(outcome.ExitCode, path, error);
-                    using (timings.Measure("render " + format)) outcome.Render!(report, format);
+                    using (timings.Measure("render " + format)) outcome.Render!(report.Writer, format);
                 }
             }
             catch (CoreFormatException ex) { return Fail(ExitUnreadableCore, path, ex.Message); }
@@ -401,14 +401,14 @@ public static class Program
 
             if (outputPath is null)
             {
-                WriteChunks(report, stdout);
+                report.WriteTo(stdout);
                 stdout.Flush();
                 return outcome.ExitCode;
             }
             try
             {
-                using (var file = new StreamWriter(outputPath, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)))
-                    WriteChunks(report, file);
+                using (var file = new FileStream(outputPath, FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 0))
+                    report.WriteTo(file);
                 return outcome.ExitCode;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
@@ -418,11 +418,8 @@ public static class Program
             }
         }
 
-        /// <summary>The rendered report as it was built, chunk by chunk: a report of a thousand threads is megabytes, and one string of it a copy.</summary>
-        private static void WriteChunks(StringWriter report, TextWriter to)
-        {
-            foreach (var chunk in report.GetStringBuilder().GetChunks()) to.Write(chunk.Span);
-        }
+        /// <summary>Reports written to a file are UTF-8, without a byte order mark.</summary>
+        private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
 
         private int Fail(int exitCode, string path, string message)
         {
