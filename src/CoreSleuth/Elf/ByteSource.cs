@@ -91,6 +91,9 @@ public abstract class ByteSource : IDisposable
         private readonly MemoryMappedViewAccessor? view;
         private readonly byte* pointer;
         private readonly FileStream stream;
+        // Taken once: FileStream.SafeFileHandle seeks the file (lseek) on every access, a system
+        // call per read for nothing, since reads here say their offset (pread).
+        private readonly Microsoft.Win32.SafeHandles.SafeFileHandle handle;
         private bool disposed;
 
         public MappedFileSource(string path)
@@ -98,6 +101,7 @@ public abstract class ByteSource : IDisposable
             Name = path;
             // Kept open beside the map: scans read through it (Read) rather than through the map.
             stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+            handle = stream.SafeFileHandle;
             try
             {
                 Length = stream.Length;
@@ -139,7 +143,7 @@ public abstract class ByteSource : IDisposable
             int done = 0;
             while (done < destination.Length)
             {
-                int n = RandomAccess.Read(stream.SafeFileHandle, destination[done..], offset + done);
+                int n = RandomAccess.Read(handle, destination[done..], offset + done);
                 if (n <= 0) break; // the file shrank under us
                 done += n;
             }
