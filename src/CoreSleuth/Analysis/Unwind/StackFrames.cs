@@ -137,7 +137,11 @@ public sealed record StackFrame(
     public string TrustLabel => Trust.Label();
 
     /// <summary>The frame's CFA, when the next frame was found through its CFI.</summary>
-    public ulong? Cfa { get; init; }
+    /// <remarks>
+    /// Set by the unwinder once it has stepped from this frame, before the frame leaves the walk:
+    /// a copy of every frame to add its CFA was a tenth of an analysis's memory.
+    /// </remarks>
+    public ulong? Cfa { get; internal set; }
 
     /// <summary>Why a stronger method was not used, or what confirmed a scanned return address.</summary>
     public string? Note { get; init; }

@@ -57,7 +57,7 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
         {
             if (frames.Count >= maxDepth) { stop = $"stopped at the depth limit of {maxDepth} frames"; break; }
             var step = Step(frames[^1], regs, exact, stack);
-            if (step.Cfa is { } cfa) frames[^1] = frames[^1] with { Cfa = cfa };
+            if (step.Cfa is { } cfa) frames[^1].Cfa = cfa;
             if (step.Next is not { } next) { stop = step.Stop!; break; }
             Return(regs);
             regs = step.Registers!;
