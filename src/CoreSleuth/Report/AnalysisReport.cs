@@ -100,9 +100,7 @@ public sealed record ReportThread(
     internal static ReportThread Build(ThreadAnalysis t)
     {
         var th = t.Thread;
-        var general = th.Registers.General;
-        var registers = new Dictionary<string, Hex>(general.Count);
-        foreach (var (name, value) in general) registers[name] = value;
+        var registers = new GeneralRegisterView(th.Registers.General);
         ReportFrame[] frames;
         if (t.Frames.Count == 0) frames = [new ReportFrame(th.Registers.Rip, null, null, null, "context")];
         else
@@ -200,6 +198,38 @@ internal sealed class RecoveredRegisterView(RecoveredRegisters registers) : IRea
     public IEnumerator<ReportRecoveredRegister> GetEnumerator()
     {
         for (int i = 0; i < Count; i++) yield return this[i];
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+}
+
+/// <summary>
+/// A thread's general registers by name, over their list in gdb's order: a dictionary built per
+/// thread was most of the memory of a thread's report. Lookups search the two dozen names.
+/// </summary>
+internal sealed class GeneralRegisterView(IReadOnlyList<(string Name, ulong Value)> registers) : IReadOnlyDictionary<string, Hex>
+{
+    public Hex this[string key] => TryGetValue(key, out var value) ? value : throw new KeyNotFoundException($"no register named '{key}'");
+
+    public IEnumerable<string> Keys => registers.Select(r => r.Name);
+
+    public IEnumerable<Hex> Values => registers.Select(r => new Hex(r.Value));
+
+    public int Count => registers.Count;
+
+    public bool ContainsKey(string key) => TryGetValue(key, out _);
+
+    public bool TryGetValue(string key, out Hex value)
+    {
+        foreach (var (name, v) in registers)
+            if (name == key) { value = v; return true; }
+        value = default;
+        return false;
+    }
+
+    public IEnumerator<KeyValuePair<string, Hex>> GetEnumerator()
+    {
+        foreach (var (name, value) in registers) yield return new(name, value);
     }
 
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
