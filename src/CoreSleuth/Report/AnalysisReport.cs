@@ -205,7 +205,7 @@ internal sealed class RecoveredRegisterView(RecoveredRegisters registers) : IRea
 
 /// <summary>
 /// A thread's general registers by name, over their list in gdb's order: a dictionary built per
-/// thread was most of the memory of a thread's report. Lookups search the two dozen names.
+/// thread was about 0.8 MiB of a thousand threads' report. Lookups search the two dozen names.
 /// </summary>
 internal sealed class GeneralRegisterView(IReadOnlyList<(string Name, ulong Value)> registers) : IReadOnlyDictionary<string, Hex>
 {

@@ -139,7 +139,7 @@ public sealed record StackFrame(
     /// <summary>The frame's CFA, when the next frame was found through its CFI.</summary>
     /// <remarks>
     /// Set by the unwinder once it has stepped from this frame, before the frame leaves the walk:
-    /// a copy of every frame to add its CFA was a tenth of an analysis's memory.
+    /// a copy of every frame to add its CFA was about 1 MiB for a thousand threads' 11,400 frames.
     /// </remarks>
     public ulong? Cfa { get; internal set; }
 
