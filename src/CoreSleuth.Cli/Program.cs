@@ -168,7 +168,8 @@ public static class Program
             command.SetAction(r => Execute(r, common, (core, path) =>
             {
                 if (inputs.Read(r, out var error) is not { } options) return Outcome.Failure(ExitUsage, error!);
-                using var analysis = CoreAnalysis.Run(core, options);
+                // A thread list shows no stacks and no findings: neither is worked out.
+                using var analysis = CoreAnalysis.Run(core, options with { WalkStacksOf = new HashSet<int>(), SearchStatements = false });
                 return Outcome.Of(ThreadsReport.Build(analysis, path), TextReport.Write, JsonReport.Write);
             }));
             return command;
@@ -244,8 +245,10 @@ public static class Program
                 if (inputs.Read(r, out var error) is not { } options) return Outcome.Failure(ExitUsage, error!);
                 if (r.GetValue(lwp) is { } wanted && core.Threads.All(t => t.Lwp != wanted))
                     return Outcome.Failure(ExitUsage, $"no thread with LWP {wanted}; its LWPs are {string.Join(", ", core.Threads.Select(t => t.Lwp))}");
-                using var analysis = CoreAnalysis.Run(core, options);
-                return Outcome.Of(BacktraceReport.Build(analysis, path, r.GetValue(lwp)), BacktraceReport.WriteText, BacktraceReport.WriteJson);
+                // Backtraces show no findings, so memory is not searched for statements; with --lwp, one stack is walked.
+                int? only = r.GetValue(lwp);
+                using var analysis = CoreAnalysis.Run(core, options with { WalkStacksOf = only is { } n ? new HashSet<int> { n } : null, SearchStatements = false });
+                return Outcome.Of(BacktraceReport.Build(analysis, path, only), BacktraceReport.WriteText, BacktraceReport.WriteJson);
             }));
             return command;
         }
@@ -269,7 +272,8 @@ public static class Program
                 options = options with { Handles = r.GetValue(handles) ?? [] };
                 if (options.Handles.Count == 0 && options.InnodbStatus is null)
                     return Outcome.Failure(ExitUsage, "give at least one HANDLE or --innodb-status FILE");
-                using var analysis = CoreAnalysis.Run(core, options);
+                // Handles resolve through libthr's identities alone: no stacks, no statement search.
+                using var analysis = CoreAnalysis.Run(core, options with { WalkStacksOf = new HashSet<int>(), SearchStatements = false });
                 return Outcome.Of(HandlesReport.Build(analysis, path), HandlesReport.WriteText, HandlesReport.WriteJson);
             }));
             return command;

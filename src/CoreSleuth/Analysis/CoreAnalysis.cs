@@ -29,6 +29,18 @@ public sealed record AnalysisOptions
 
     /// <summary>At most this many bytes of writable memory are searched for statements mentioning a blocked-open path.</summary>
     public long MemorySearchLimit { get; init; } = MemoryText.DefaultLimit;
+
+    /// <summary>
+    /// Whether memory is searched for the statements that mention blocked-open paths: the
+    /// findings' evidence. Reports that show no findings (a thread list, backtraces) skip it.
+    /// </summary>
+    public bool SearchStatements { get; init; } = true;
+
+    /// <summary>
+    /// The LWPs whose stacks are walked and named; null for every thread. A thread list needs
+    /// none, the backtrace of one thread only its own.
+    /// </summary>
+    public IReadOnlySet<int>? WalkStacksOf { get; init; }
 }
 
 /// <summary>One thread with everything the analysis learned about it.</summary>
@@ -146,7 +158,7 @@ public sealed class CoreAnalysis : IDisposable
             .Select(t => (Thread: t, Finding: BlockedFifoOpen.Diagnose(t, core, MemoryTextSearch.Empty)))
             .Where(b => b.Finding is not null).ToList();
         var paths = blocked.Select(b => b.Finding!.Path).OfType<string>().Distinct(StringComparer.Ordinal).Take(MaxPathSearches).ToList();
-        var search = paths.Count == 0 ? null : Task.Run(() =>
+        var search = paths.Count == 0 || !options.SearchStatements ? null : Task.Run(() =>
         {
             var searchTimings = timings is null ? null : new StageTimings();
             MemoryTextSearch found;
@@ -159,6 +171,7 @@ public sealed class CoreAnalysis : IDisposable
             for (int i = 0; i < threads.Count; i++)
             {
                 var thread = threads[i];
+                if (options.WalkStacksOf is { } only && !only.Contains(thread.Thread.Lwp)) continue;
                 StackWalk walk;
                 using (timings.Measure("unwind")) walk = unwinder.Walk(thread.Thread.Registers);
                 List<NamedFrame> frames;
