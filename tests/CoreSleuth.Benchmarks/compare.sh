@@ -2,8 +2,10 @@
 # Side by side: `coresleuth analyze CORE` against `lldb-16 -b -c CORE -o "thread list" -o "bt all"`
 # on the same cores, runs alternating, medians of wall time and peak resident memory, and the ratios.
 #
-#   tests/CoreSleuth.Benchmarks/compare.sh [--runs N] [--coresleuth CMD] [--sysroot] [CORE...]
+#   tests/CoreSleuth.Benchmarks/compare.sh [--runs N] [--coresleuth CMD] [--sysroot] [--bt] [CORE...]
 #
+# --bt times `coresleuth bt CORE` instead: every thread's backtrace, the work LLDB is asked for
+# (analyze also decodes syscalls, searches memory for statements and diagnoses).
 # CORE defaults to the generated production-scale cores (written first if missing):
 # mysqld-1000t-{4,16,64}g. An X.innodb.txt beside a core is passed with --innodb-status.
 # --coresleuth picks the command to time (default: the native AOT binary artifacts/aot/coresleuth
@@ -17,13 +19,15 @@ root="$(cd "$here/../.." && pwd)"
 runs=5
 coresleuth=()
 use_sysroot=0
+command=analyze
 cores=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) runs="$2"; shift 2 ;;
         --coresleuth) read -r -a coresleuth <<<"$2"; shift 2 ;;
         --sysroot) use_sysroot=1; shift ;;
-        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+        --bt) command=bt; shift ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
         -*) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
         *) cores+=("$1"); shift ;;
     esac
@@ -61,14 +65,14 @@ measure() {
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-echo "coresleuth: ${coresleuth[*]}"
+echo "coresleuth: ${coresleuth[*]} $command"
 echo "lldb:       $(lldb-16 --version | head -n 1)"
 echo "runs:       $runs per tool and core, alternating, after one warm-up run of each (file in page cache)"
 echo
 printf '%-28s %9s %12s %11s %12s %9s %9s\n' core "size GiB" "coresleuth s" "lldb s" "lldb/cs" "cs MB" "lldb MB"
 for core in "${cores[@]}"; do
     [ -f "$core" ] || { echo "compare.sh: $core: no such file" >&2; exit 2; }
-    cs_args=(analyze "$core")
+    cs_args=("$command" "$core")
     innodb="${core%.core}.innodb.txt"
     [ -f "$innodb" ] && cs_args+=(--innodb-status "$innodb")
     lldb_args=(-b -c "$core" -o "thread list" -o "bt all")
