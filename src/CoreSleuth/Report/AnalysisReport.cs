@@ -345,7 +345,7 @@ public static class AnalysisJson
     });
 
     public static void Write(AnalysisReport report, TextWriter w) =>
-        w.WriteLine(System.Text.Json.JsonSerializer.Serialize(report, Context.AnalysisReport));
+        JsonText.Write(report, Context.AnalysisReport, w);
 
     public static AnalysisReport? Read(string json) =>
         System.Text.Json.JsonSerializer.Deserialize(json, Context.AnalysisReport);

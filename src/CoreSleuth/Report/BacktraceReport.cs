@@ -41,7 +41,7 @@ public sealed record BacktraceReport(string Core, IReadOnlyList<BacktraceThread>
         }
     }
 
-    public static void WriteJson(BacktraceReport r, TextWriter w) => w.WriteLine(JsonSerializer.Serialize(r, AnalysisJsonContext.Default.BacktraceReport));
+    public static void WriteJson(BacktraceReport r, TextWriter w) => JsonText.Write(r, AnalysisJsonContext.Default.BacktraceReport, w);
 }
 
 public sealed record BacktraceThread(int Index, int Lwp, string? Name, Hex? Pthread, IReadOnlyList<ReportFrame> Frames, string? UnwindStop);

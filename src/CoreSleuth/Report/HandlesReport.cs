@@ -30,5 +30,5 @@ public sealed record HandlesReport(string Core, IReadOnlyList<ReportHandle> Hand
         }
     }
 
-    public static void WriteJson(HandlesReport r, TextWriter w) => w.WriteLine(JsonSerializer.Serialize(r, AnalysisJsonContext.Default.HandlesReport));
+    public static void WriteJson(HandlesReport r, TextWriter w) => JsonText.Write(r, AnalysisJsonContext.Default.HandlesReport, w);
 }

@@ -18,12 +18,10 @@ public static class JsonReport
         Encoder = TerminalSafeJsonEncoder.Instance,
     });
 
-    public static void Write(InfoReport report, TextWriter w) => Write(JsonSerializer.Serialize(report, Context.InfoReport), w);
-    public static void Write(ThreadsReport report, TextWriter w) => Write(JsonSerializer.Serialize(report, Context.ThreadsReport), w);
-    public static void Write(RegistersReport report, TextWriter w) => Write(JsonSerializer.Serialize(report, Context.RegistersReport), w);
-    public static void Write(MemoryReport report, TextWriter w) => Write(JsonSerializer.Serialize(report, Context.MemoryReport), w);
-
-    private static void Write(string json, TextWriter w) => w.WriteLine(json);
+    public static void Write(InfoReport report, TextWriter w) => JsonText.Write(report, Context.InfoReport, w);
+    public static void Write(ThreadsReport report, TextWriter w) => JsonText.Write(report, Context.ThreadsReport, w);
+    public static void Write(RegistersReport report, TextWriter w) => JsonText.Write(report, Context.RegistersReport, w);
+    public static void Write(MemoryReport report, TextWriter w) => JsonText.Write(report, Context.MemoryReport, w);
 }
 
 [JsonSourceGenerationOptions(
