@@ -422,7 +422,7 @@ public static class Program
             }
         }
 
-        /// <summary>Reports written to a file are UTF-8, without a byte order mark.</summary>
+        /// <summary>The encoding of a report written to a file, or to a writer that has no byte stream beneath: UTF-8, without a byte order mark.</summary>
         private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
 
         private int Fail(int exitCode, string path, string message)
