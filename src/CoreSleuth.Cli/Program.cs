@@ -169,7 +169,7 @@ public static class Program
             {
                 if (inputs.Read(r, out var error) is not { } options) return Outcome.Failure(ExitUsage, error!);
                 // A thread list shows no stacks and no findings: neither is worked out.
-                using var analysis = CoreAnalysis.Run(core, options with { WalkStacksOf = new HashSet<int>(), SearchStatements = false });
+                using var analysis = CoreAnalysis.Run(core, WithoutStacksOrSearch(options));
                 return Outcome.Of(ThreadsReport.Build(analysis, path), TextReport.Write, JsonReport.Write);
             }));
             return command;
@@ -272,8 +272,8 @@ public static class Program
                 options = options with { Handles = r.GetValue(handles) ?? [] };
                 if (options.Handles.Count == 0 && options.InnodbStatus is null)
                     return Outcome.Failure(ExitUsage, "give at least one HANDLE or --innodb-status FILE");
-                // Handles resolve through libthr's identities alone: no stacks, no statement search.
-                using var analysis = CoreAnalysis.Run(core, options with { WalkStacksOf = new HashSet<int>(), SearchStatements = false });
+                // Handles resolve through libthr's identities alone.
+                using var analysis = CoreAnalysis.Run(core, WithoutStacksOrSearch(options));
                 return Outcome.Of(HandlesReport.Build(analysis, path), HandlesReport.WriteText, HandlesReport.WriteJson);
             }));
             return command;
@@ -421,6 +421,10 @@ public static class Program
                 return Fail(ExitUsage, outputPath, $"cannot write the report: {why}");
             }
         }
+
+        /// <summary>For reports that show neither backtraces nor findings: no stack is walked, memory is not searched for statements.</summary>
+        private static AnalysisOptions WithoutStacksOrSearch(AnalysisOptions options) =>
+            options with { WalkStacksOf = new HashSet<int>(), SearchStatements = false };
 
         /// <summary>The encoding of a report written to a file, or to a writer that has no byte stream beneath: UTF-8, without a byte order mark.</summary>
         private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);

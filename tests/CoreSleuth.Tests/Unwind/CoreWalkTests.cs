@@ -23,7 +23,7 @@ public sealed partial class CoreWalkTests(ITestOutputHelper output)
     [MemberData(nameof(Cores))]
     public void Shared_page_is_the_anonymous_executable_mapping_gdb_lists_at_the_top(string name)
     {
-        using var core = FreeBsdCore.Open(Path.Combine(UnwindCorpus.Root!, "cores", name + ".core"));
+        using var core = OpenCore(name);
         var mappings = File.ReadAllLines(Path.Combine(UnwindCorpus.Root!, "reference", name + ".gdb.txt"))
             .Select(l => GdbMapping().Match(l)).Where(m => m.Success)
             .Select(m => (Start: Hex(m.Groups[1].Value), End: Hex(m.Groups[2].Value), Flags: m.Groups[3].Value, File: m.Groups[4].Value))
@@ -37,7 +37,7 @@ public sealed partial class CoreWalkTests(ITestOutputHelper output)
     [MemberData(nameof(Cores))]
     public void Walks_every_thread_within_bounds(string name)
     {
-        using var core = FreeBsdCore.Open(Path.Combine(UnwindCorpus.Root!, "cores", name + ".core"));
+        using var core = OpenCore(name);
         using var modules = ModuleMap.Discover(core, null);
         var unwinder = NewUnwinder(core, modules);
         foreach (var thread in core.Threads)
@@ -57,7 +57,7 @@ public sealed partial class CoreWalkTests(ITestOutputHelper output)
     {
         // An unwinder reuses its register sets from frame to frame and walk to walk: nothing of one
         // walk may leak into the next. Walked backwards so each thread follows a different one.
-        using var core = FreeBsdCore.Open(Path.Combine(UnwindCorpus.Root!, "cores", name + ".core"));
+        using var core = OpenCore(name);
         using var modules = ModuleMap.Discover(core, null);
         var shared = NewUnwinder(core, modules);
         foreach (var thread in core.Threads.Reverse())
@@ -74,6 +74,8 @@ public sealed partial class CoreWalkTests(ITestOutputHelper output)
             walk.StopReason,
         ];
     }
+
+    private static FreeBsdCore OpenCore(string name) => FreeBsdCore.Open(Path.Combine(UnwindCorpus.Root!, "cores", name + ".core"));
 
     private static Unwinder NewUnwinder(FreeBsdCore core, ModuleMap modules) =>
         new(new AddressSpaceStackMemory(core.Memory), new ModuleMapCfiProvider(modules, core.Process));

@@ -480,7 +480,6 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
 
     // ---------------------------------------------------------------- registers
 
-    /// <summary>Values of DWARF registers 0–16 in one frame, each with its source; unknown ones are absent.</summary>
     // Register sets of finished frames, for the next ones: every frame needs one only while it is
     // stepped from (its frame keeps a copy of the callee-saved registers), and tens of thousands of
     // frames would otherwise allocate as many. Hence an unwinder serves one thread at a time.
@@ -490,6 +489,7 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
 
     private void Return(RegisterSet set) => spare.Push(set);
 
+    /// <summary>Values of DWARF registers 0–16 in one frame, each with its source; unknown ones are absent.</summary>
     private sealed class RegisterSet
     {
         public RegisterSet Cleared()
