@@ -86,7 +86,7 @@ public sealed record ReportLibthrLayout(int TidOffset, int? NextOffset, int TcbO
 
 public sealed record ReportThread(
     int Index, int Lwp, string? Name, Hex? Pthread, string? Wait, string? State,
-    IReadOnlyDictionary<string, Hex> Registers, ReportSyscall? Syscall, IReadOnlyList<ReportFrame> Frames)
+    IReadOnlyDictionary<string, Hex> Registers, ReportSyscall? Syscall, IReadOnlyList<ReportFrame> Frames) : IThreadStack
 {
     /// <summary>What the wait message means, from the catalogue (spec §8).</summary>
     public string? WaitMeaning { get; init; }
@@ -100,16 +100,8 @@ public sealed record ReportThread(
     internal static ReportThread Build(ThreadAnalysis t)
     {
         var th = t.Thread;
-        var registers = new GeneralRegisterView(th.Registers.General);
-        ReportFrame[] frames;
-        if (t.Frames.Count == 0) frames = [new ReportFrame(th.Registers.Rip, null, null, null, "context")];
-        else
-        {
-            frames = new ReportFrame[t.Frames.Count];
-            for (int i = 0; i < frames.Length; i++) frames[i] = ReportFrame.Build(t.Frames[i], t.FrameArguments.GetValueOrDefault(i));
-        }
         return new ReportThread(th.Index, th.Lwp, th.Name, t.Pthread is { } p ? new Hex(p) : null, th.WaitMessage,
-            th.Kinfo is null ? null : t.State.Text, registers, ReportSyscall.Build(t), frames)
+            th.Kinfo is null ? null : t.State.Text, new GeneralRegisterView(th.Registers.General), ReportSyscall.Build(t), ReportFrame.BuildAll(t))
         {
             UnwindStop = t.UnwindStop,
             WaitMeaning = t.Wait?.Meaning,
@@ -160,6 +152,15 @@ public sealed record ReportFrame(Hex Pc, string? Module, string? Symbol, long? O
 
     /// <summary>Arguments reconstructed for known functions (my_open), each with where its value came from.</summary>
     public IReadOnlyList<Analysis.MySql.FrameArgument> Arguments { get; init; } = [];
+
+    /// <summary>A thread's frames; a thread whose stack was not walked shows its context's pc.</summary>
+    internal static ReportFrame[] BuildAll(ThreadAnalysis t)
+    {
+        if (t.Frames.Count == 0) return [new ReportFrame(t.Thread.Registers.Rip, null, null, null, "context")];
+        var frames = new ReportFrame[t.Frames.Count];
+        for (int i = 0; i < frames.Length; i++) frames[i] = Build(t.Frames[i], t.FrameArguments.GetValueOrDefault(i));
+        return frames;
+    }
 
     internal static ReportFrame Build(NamedFrame f, IReadOnlyList<Analysis.MySql.FrameArgument>? arguments) =>
         new(f.Frame.Pc, f.Symbol.Module?.FileName, f.Symbol.DisplayName, f.Symbol.Symbol is null ? null : (long)f.Symbol.Offset,
@@ -236,9 +237,16 @@ internal sealed class GeneralRegisterView(IReadOnlyList<(string Name, ulong Valu
 }
 
 /// <summary>Threads whose backtraces name the same functions, frame by frame.</summary>
+/// <summary>A thread's LWP and frames: what <see cref="ReportStackGroup"/> groups, in either report.</summary>
+public interface IThreadStack
+{
+    int Lwp { get; }
+    IReadOnlyList<ReportFrame> Frames { get; }
+}
+
 public sealed record ReportStackGroup(int Count, IReadOnlyList<int> Lwps, IReadOnlyList<string> Frames)
 {
-    internal static IReadOnlyList<ReportStackGroup> Group(IEnumerable<ReportThread> threads)
+    internal static IReadOnlyList<ReportStackGroup> Group(IEnumerable<IThreadStack> threads)
     {
         // Keyed by the list of names itself: no string joined per thread, one "?? in module" per module.
         var unknownIn = new Dictionary<string, string>(StringComparer.Ordinal);

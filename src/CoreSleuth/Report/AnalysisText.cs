@@ -86,32 +86,12 @@ public static class AnalysisText
                 w.Write("  ");
                 w.Write(name);
                 for (int pad = Math.Min(name.Length, 6); pad < 7; pad++) w.Write(' ');
-                WriteHex16(w, value.Value);
+                FrameText.WriteHex16(w, value.Value);
                 if (++column == 4) { w.WriteLine(); column = 0; }
             }
             if (column != 0) w.WriteLine();
             w.WriteLine("  backtrace:");
-            for (int i = 0; i < th.Frames.Count; i++)
-            {
-                var f = th.Frames[i];
-                w.Write("    #");
-                WriteNumber(w, i, width: -3);
-                w.Write(' ');
-                WriteHex16(w, f.Pc.Value);
-                w.Write(' ');
-                if (f.Symbol is null) w.Write("??");
-                else
-                {
-                    w.Write(S(f.Symbol, 300));
-                    if (f.Offset is { } o && o != 0) { w.Write('+'); WriteNumber(w, o); }
-                }
-                if (f.Module is not null) { w.Write(" in "); w.Write(S(f.Module)); }
-                w.Write(" [");
-                w.Write(f.Trust);
-                w.WriteLine(']');
-                foreach (var a in f.Arguments)
-                    w.WriteLine($"           {a.Name} = {S(a.Value, 300)}  ({TextSanitizer.SanitizeMessage(a.Source, 300)})");
-            }
+            for (int i = 0; i < th.Frames.Count; i++) FrameText.Write(w, "    ", i, th.Frames[i], moduleBound: Bound);
             if (th.UnwindStop is not null) w.WriteLine($"    (walk stopped: {TextSanitizer.SanitizeMessage(th.UnwindStop, 300)})");
         }
 
@@ -127,24 +107,6 @@ public static class AnalysisText
             w.WriteLine("WARNINGS");
             foreach (var warning in r.Warnings) w.WriteLine($"  - {TextSanitizer.SanitizeMessage(warning, 600)}");
         }
-    }
-
-    /// <summary>0x and 16 lowercase hex digits, as <see cref="Hex.ToString(int)"/> prints them, without a string.</summary>
-    private static void WriteHex16(TextWriter w, ulong value)
-    {
-        Span<char> text = stackalloc char[2 + 16];
-        "0x".CopyTo(text);
-        value.TryFormat(text[2..], out _, "x16", CultureInfo.InvariantCulture);
-        w.Write(text);
-    }
-
-    /// <summary>A decimal number; a negative <paramref name="width"/> pads it on the right, as {n,-width} does.</summary>
-    private static void WriteNumber(TextWriter w, long value, int width = 0)
-    {
-        Span<char> text = stackalloc char[20];
-        value.TryFormat(text, out int n, default, CultureInfo.InvariantCulture);
-        w.Write(text[..n]);
-        for (int pad = n; pad < -width; pad++) w.Write(' ');
     }
 
     private static string S(string? text, int bound = Bound) => TextSanitizer.Sanitize(text, bound);

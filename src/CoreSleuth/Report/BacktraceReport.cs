@@ -8,10 +8,11 @@ public sealed record BacktraceReport(string Core, IReadOnlyList<BacktraceThread>
 {
     public static BacktraceReport Build(CoreAnalysis analysis, string path, int? lwp)
     {
-        var threads = analysis.Threads.Where(t => lwp is null || t.Thread.Lwp == lwp).Select(ReportThread.Build).ToList();
-        return new BacktraceReport(path,
-            threads.Select(t => new BacktraceThread(t.Index, t.Lwp, t.Name, t.Pthread, t.Frames, t.UnwindStop)).ToList(),
-            ReportStackGroup.Group(threads), [.. analysis.Warnings]);
+        // Only the frames: a thread's registers and system call are not part of a backtrace.
+        var threads = analysis.Threads.Where(t => lwp is null || t.Thread.Lwp == lwp)
+            .Select(t => new BacktraceThread(t.Thread.Index, t.Thread.Lwp, t.Thread.Name, t.Pthread is { } p ? new Hex(p) : null, ReportFrame.BuildAll(t), t.UnwindStop))
+            .ToList();
+        return new BacktraceReport(path, threads, ReportStackGroup.Group(threads), [.. analysis.Warnings]);
     }
 
     public static void WriteText(BacktraceReport r, TextWriter w)
@@ -21,16 +22,14 @@ public sealed record BacktraceReport(string Core, IReadOnlyList<BacktraceThread>
         {
             if (!first) w.WriteLine();
             first = false;
-            w.WriteLine($"Thread {t.Index} (LWP {t.Lwp}{(t.Pthread is { } p ? $", pthread_t {p}" : "")}{(t.Name is null ? "" : $", \"{TextSanitizer.Sanitize(t.Name, 40)}\"")}):");
-            for (int i = 0; i < t.Frames.Count; i++)
-            {
-                var f = t.Frames[i];
-                string name = f.Symbol is null ? "??" : TextSanitizer.Sanitize(f.Symbol, 300) + (f.Offset is { } o && o != 0 ? $"+{o}" : "");
-                string module = f.Module is null ? "" : $" in {TextSanitizer.Sanitize(f.Module, 100)}";
-                w.WriteLine($"#{i,-3} {f.Pc.ToString(16)} {name}{module} [{f.Trust}]");
-                foreach (var a in f.Arguments)
-                    w.WriteLine($"       {a.Name} = {TextSanitizer.Sanitize(a.Value, 300)}  ({TextSanitizer.SanitizeMessage(a.Source, 300)})");
-            }
+            w.Write("Thread ");
+            FrameText.WriteNumber(w, t.Index);
+            w.Write(" (LWP ");
+            FrameText.WriteNumber(w, t.Lwp);
+            if (t.Pthread is { } p) { w.Write(", pthread_t "); FrameText.WriteHex(w, p.Value); }
+            if (t.Name is not null) { w.Write(", \""); w.Write(TextSanitizer.Sanitize(t.Name, 40)); w.Write('"'); }
+            w.WriteLine("):");
+            for (int i = 0; i < t.Frames.Count; i++) FrameText.Write(w, "", i, t.Frames[i], moduleBound: 100);
             if (t.UnwindStop is not null) w.WriteLine($"     (walk stopped: {TextSanitizer.SanitizeMessage(t.UnwindStop, 300)})");
         }
         if (r.Warnings.Count > 0)
@@ -44,4 +43,4 @@ public sealed record BacktraceReport(string Core, IReadOnlyList<BacktraceThread>
     public static void WriteJson(BacktraceReport r, TextWriter w) => JsonText.Write(r, AnalysisJsonContext.Default.BacktraceReport, w);
 }
 
-public sealed record BacktraceThread(int Index, int Lwp, string? Name, Hex? Pthread, IReadOnlyList<ReportFrame> Frames, string? UnwindStop);
+public sealed record BacktraceThread(int Index, int Lwp, string? Name, Hex? Pthread, IReadOnlyList<ReportFrame> Frames, string? UnwindStop) : IThreadStack;

@@ -1,0 +1,61 @@
+using System.Globalization;
+
+namespace CoreSleuth.Report;
+
+/// <summary>
+/// A backtrace frame as the text reports print it, as gdb lays it out:
+/// <c>#3   0x0000000000401306 my_net_read(st_net*)+38 in mysqld [cfi]</c>.
+/// Written piece by piece: a thousand threads have tens of thousands of these lines, and a
+/// string per line was most of what rendering them allocated.
+/// </summary>
+internal static class FrameText
+{
+    public static void Write(TextWriter w, string indent, int index, ReportFrame f, int moduleBound)
+    {
+        w.Write(indent);
+        w.Write('#');
+        WriteNumber(w, index, width: -3);
+        w.Write(' ');
+        WriteHex16(w, f.Pc.Value);
+        w.Write(' ');
+        if (f.Symbol is null) w.Write("??");
+        else
+        {
+            w.Write(TextSanitizer.Sanitize(f.Symbol, 300));
+            if (f.Offset is { } o && o != 0) { w.Write('+'); WriteNumber(w, o); }
+        }
+        if (f.Module is not null) { w.Write(" in "); w.Write(TextSanitizer.Sanitize(f.Module, moduleBound)); }
+        w.Write(" [");
+        w.Write(f.Trust);
+        w.WriteLine(']');
+        foreach (var a in f.Arguments)
+            w.WriteLine($"{indent}       {a.Name} = {TextSanitizer.Sanitize(a.Value, 300)}  ({TextSanitizer.SanitizeMessage(a.Source, 300)})");
+    }
+
+    /// <summary>0x and lowercase hex digits, as <see cref="Hex.ToString()"/> prints them, without a string.</summary>
+    public static void WriteHex(TextWriter w, ulong value)
+    {
+        Span<char> text = stackalloc char[2 + 16];
+        "0x".CopyTo(text);
+        value.TryFormat(text[2..], out int digits, "x", CultureInfo.InvariantCulture);
+        w.Write(text[..(2 + digits)]);
+    }
+
+    /// <summary>0x and 16 lowercase hex digits, as <see cref="Hex.ToString(int)"/> prints them, without a string.</summary>
+    public static void WriteHex16(TextWriter w, ulong value)
+    {
+        Span<char> text = stackalloc char[2 + 16];
+        "0x".CopyTo(text);
+        value.TryFormat(text[2..], out _, "x16", CultureInfo.InvariantCulture);
+        w.Write(text);
+    }
+
+    /// <summary>A decimal number; a negative <paramref name="width"/> pads it on the right, as {n,-width} does.</summary>
+    public static void WriteNumber(TextWriter w, long value, int width = 0)
+    {
+        Span<char> text = stackalloc char[20];
+        value.TryFormat(text, out int n, default, CultureInfo.InvariantCulture);
+        w.Write(text[..n]);
+        for (int pad = n; pad < -width; pad++) w.Write(' ');
+    }
+}
