@@ -45,22 +45,8 @@ public static class Program
         // (check, line by line), and disposing flushes the rest. A closed pipe is ignored, as by Console.Out.
         var encoding = Console.OutputEncoding.CodePage == Encoding.UTF8.CodePage ? new UTF8Encoding(encoderShouldEmitUTF8Identifier: false) : Console.OutputEncoding;
         using var stdout = new StreamWriter(Console.OpenStandardOutput(), encoding, bufferSize: 1 << 16);
-        WithoutCollections(NoCollectionBudget);
+        CollectorMemory.Prepare();
         return Run(args, stdout, Console.Error);
-    }
-
-    /// <summary>
-    /// What a command may allocate before the first garbage collection: an analysis keeps nearly all
-    /// it allocates until the report is written, so collecting only copies it (about 27 MiB for a
-    /// thousand threads; a collection then cost 10–15 ms). Side by side on the 1,000-thread core,
-    /// 0.18 s against 0.22 s (README, Performance). Past the budget, collections resume as usual.
-    /// </summary>
-    private const long NoCollectionBudget = 64L << 20;
-
-    private static void WithoutCollections(long bytes)
-    {
-        try { GC.TryStartNoGCRegion(bytes); }
-        catch (Exception ex) when (ex is ArgumentOutOfRangeException or InvalidOperationException) { } // a tuning, never a failure
     }
 
     /// <summary>Runs the command line <paramref name="args"/> with reports on <paramref name="stdout"/> and errors on <paramref name="stderr"/>.</summary>
