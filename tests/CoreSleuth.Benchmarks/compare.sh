@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Side by side: `coresleuth analyze CORE` against `lldb-16 -b -c CORE -o "thread list" -o "bt all"`
-# on the same cores, runs alternating, medians of wall time and peak resident memory, and the ratios.
+# Side by side: `coresleuth bt CORE` and `coresleuth analyze CORE` against
+# `lldb-16 -b -c CORE -o "thread list" -o "bt all"` on the same cores, runs alternating, medians of
+# wall time and peak resident memory, and the ratios.
 #
-#   tests/CoreSleuth.Benchmarks/compare.sh [--runs N] [--coresleuth CMD] [--sysroot] [--bt] [CORE...]
+#   tests/CoreSleuth.Benchmarks/compare.sh [--runs N] [--coresleuth CMD] [--sysroot] [--bt|--analyze] [CORE...]
 #
-# --bt times `coresleuth bt CORE` instead: every thread's backtrace, the work LLDB is asked for
-# (analyze also decodes syscalls, searches memory for statements and diagnoses).
+# `bt` lists every thread and its backtrace: the work LLDB is asked for. `analyze` also decodes
+# system calls, searches memory for statements and diagnoses. --bt or --analyze times only one.
 # CORE defaults to the generated production-scale cores (written first if missing):
 # mysqld-1000t-{4,16,64}g. An X.innodb.txt beside a core is passed with --innodb-status.
 # --coresleuth picks the command to time (default: the native AOT binary artifacts/aot/coresleuth
@@ -19,15 +20,16 @@ root="$(cd "$here/../.." && pwd)"
 runs=5
 coresleuth=()
 use_sysroot=0
-command=analyze
+commands=(bt analyze)
 cores=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) runs="$2"; shift 2 ;;
         --coresleuth) read -r -a coresleuth <<<"$2"; shift 2 ;;
         --sysroot) use_sysroot=1; shift ;;
-        --bt) command=bt; shift ;;
-        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        --bt) commands=(bt); shift ;;
+        --analyze) commands=(analyze); shift ;;
+        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
         -*) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
         *) cores+=("$1"); shift ;;
     esac
@@ -65,36 +67,43 @@ measure() {
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-echo "coresleuth: ${coresleuth[*]} $command"
+echo "coresleuth: ${coresleuth[*]} (${commands[*]})"
 echo "lldb:       $(lldb-16 --version | head -n 1)"
-echo "runs:       $runs per tool and core, alternating, after one warm-up run of each (file in page cache)"
+echo "runs:       $runs per tool, command and core, alternating, after one warm-up run of each (file in page cache)"
 echo
-printf '%-28s %9s %12s %11s %12s %9s %9s\n' core "size GiB" "coresleuth s" "lldb s" "lldb/cs" "cs MB" "lldb MB"
+printf '%-28s %9s %-8s %12s %11s %9s %9s %9s\n' core "size GiB" command "coresleuth s" "lldb s" "lldb/cs" "cs MB" "lldb MB"
 for core in "${cores[@]}"; do
     [ -f "$core" ] || { echo "compare.sh: $core: no such file" >&2; exit 2; }
-    cs_args=("$command" "$core")
+    cs_extra=()
     innodb="${core%.core}.innodb.txt"
-    [ -f "$innodb" ] && cs_args+=(--innodb-status "$innodb")
+    [ -f "$innodb" ] && cs_extra+=(--innodb-status "$innodb")
     lldb_args=(-b -c "$core" -o "thread list" -o "bt all")
     sysroot="${core%.core}.sysroot"
     if [ "$use_sysroot" = 1 ]; then
         [ -d "$sysroot" ] || { echo "compare.sh: --sysroot: no folder $sysroot" >&2; exit 2; }
-        cs_args+=(--sysroot "$sysroot")
+        cs_extra+=(--sysroot "$sysroot")
         # LLDB 16 loads no shared libraries of a FreeBSD core, but symbolizes the executable given with it.
         exe=$("${coresleuth[@]}" info "$core" --format json | sed -n 's/^ *"executable": "\(.*\)",\{0,1\}$/\1/p' | head -n 1)
         [ -f "$sysroot$exe" ] || { echo "compare.sh: --sysroot: no executable $sysroot$exe" >&2; exit 2; }
         lldb_args=(-b "$sysroot$exe" -c "$core" -o "thread list" -o "bt all")
     fi
-    measure "${coresleuth[@]}" "${cs_args[@]}" >/dev/null
+    for command in "${commands[@]}"; do measure "${coresleuth[@]}" "$command" "$core" "${cs_extra[@]}" >/dev/null; done
     measure lldb-16 "${lldb_args[@]}" >/dev/null
-    cs_t=(); cs_m=(); ll_t=(); ll_m=()
+    declare -A cs_t=() cs_m=()
+    ll_t=(); ll_m=()
     for _ in $(seq "$runs"); do
-        read -r t m < <(measure "${coresleuth[@]}" "${cs_args[@]}"); cs_t+=("$t"); cs_m+=("$m")
+        for command in "${commands[@]}"; do
+            read -r t m < <(measure "${coresleuth[@]}" "$command" "$core" "${cs_extra[@]}")
+            cs_t[$command]+="$t "; cs_m[$command]+="$m "
+        done
         read -r t m < <(measure lldb-16 "${lldb_args[@]}"); ll_t+=("$t"); ll_m+=("$m")
     done
-    cs=$(printf '%s\n' "${cs_t[@]}" | median); ll=$(printf '%s\n' "${ll_t[@]}" | median)
-    csm=$(printf '%s\n' "${cs_m[@]}" | median); llm=$(printf '%s\n' "${ll_m[@]}" | median)
+    ll=$(printf '%s\n' "${ll_t[@]}" | median); llm=$(printf '%s\n' "${ll_m[@]}" | median)
     size=$(awk -v b="$(stat -c %s "$core")" 'BEGIN { printf "%.1f", b / 1073741824 }')
-    printf '%-28s %9s %12.3f %11.3f %11.1fx %9.0f %9.0f\n' "$(basename "$core")" "$size" "$cs" "$ll" \
-        "$(awk -v a="$ll" -v b="$cs" 'BEGIN { print (b > 0 ? a / b : 0) }')" "$(awk -v k="$csm" 'BEGIN { print k / 1024 }')" "$(awk -v k="$llm" 'BEGIN { print k / 1024 }')"
+    for command in "${commands[@]}"; do
+        cs=$(printf '%s\n' ${cs_t[$command]} | median); csm=$(printf '%s\n' ${cs_m[$command]} | median)
+        printf '%-28s %9s %-8s %12.3f %11.3f %8.1fx %9.0f %9.0f\n' "$(basename "$core")" "$size" "$command" "$cs" "$ll" \
+            "$(awk -v a="$ll" -v b="$cs" 'BEGIN { print (b > 0 ? a / b : 0) }')" "$(awk -v k="$csm" 'BEGIN { print k / 1024 }')" "$(awk -v k="$llm" 'BEGIN { print k / 1024 }')"
+    done
+    unset cs_t cs_m
 done

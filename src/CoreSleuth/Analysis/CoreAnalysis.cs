@@ -80,6 +80,9 @@ public sealed class CoreAnalysis : IDisposable
     /// <summary>Distinct blocked-open paths whose mentions are searched for in memory.</summary>
     public const int MaxPathSearches = 16;
 
+    /// <summary>Fewer stacks than this are walked on one thread: starting a second costs more than it saves.</summary>
+    public const int ParallelWalkMinimum = 64;
+
     private CoreAnalysis(FreeBsdCore core, ModuleMap modules, ThreadIdentity identity)
     {
         Core = core;
@@ -123,7 +126,8 @@ public sealed class CoreAnalysis : IDisposable
         ThreadIdentity identity;
         using (timings.Measure("pthread_t")) identity = ThreadIdentity.Resolve(core, modules, options.Identity);
         var analysis = new CoreAnalysis(core, modules, identity);
-        var unwinder = new Unwinder(new AddressSpaceStackMemory(core.Memory), new ModuleMapCfiProvider(modules, core.Process));
+        var cfi = new ModuleMapCfiProvider(modules, core.Process);
+        var unwinder = new Unwinder(new AddressSpaceStackMemory(core.Memory), cfi);
         var symbolizer = new Symbolizer(modules);
 
         var sessions = new List<MySqlSession>();
@@ -166,23 +170,33 @@ public sealed class CoreAnalysis : IDisposable
             return (found, searchTimings);
         });
 
+        // Each walk writes only its own thread's slot, so two threads can fill this at once.
+        var walkedThreads = threads.ToArray();
         try
         {
-            for (int i = 0; i < threads.Count; i++)
+            var walked = Enumerable.Range(0, threads.Count)
+                .Where(i => options.WalkStacksOf is not { } only || only.Contains(threads[i].Thread.Lwp)).ToArray();
+            // With no search on the second core, the stacks are walked on both: the walks are
+            // independent, and what they share (CFI rows, symbol tables) is cached under locks.
+            if (search is null && Environment.ProcessorCount > 1 && walked.Length >= ParallelWalkMinimum)
             {
-                var thread = threads[i];
-                if (options.WalkStacksOf is { } only && !only.Contains(thread.Thread.Lwp)) continue;
-                StackWalk walk;
-                using (timings.Measure("unwind")) walk = unwinder.Walk(thread.Thread.Registers);
-                List<NamedFrame> frames;
-                using (timings.Measure("symbols")) frames = walk.Frames.Select(f => new NamedFrame(f, Name(f, symbolizer))).ToList();
-                thread = thread with { Frames = frames, UnwindStop = walk.StopReason };
-                var arguments = new Dictionary<int, IReadOnlyList<FrameArgument>>();
-                using (timings.Measure("my_open arguments"))
-                    for (int k = 0; k < frames.Count; k++)
-                        if (MyOpenArguments.For(thread, k, core.Memory) is { } a) arguments[k] = a;
-                threads[i] = thread with { FrameArguments = arguments };
+                int half = walked.Length / 2;
+                var other = Task.Run(() =>
+                {
+                    var otherTimings = timings is null ? null : new StageTimings();
+                    var otherUnwinder = new Unwinder(new AddressSpaceStackMemory(core.Memory), cfi);
+                    Walk(walked.AsSpan(half), otherUnwinder, otherTimings, " (second half, on another thread)");
+                    return otherTimings;
+                });
+                try { Walk(walked.AsSpan(0, half), unwinder, timings, ""); }
+                finally
+                {
+                    try { other.Wait(); }
+                    catch (AggregateException) { }
+                }
+                if (other.GetAwaiter().GetResult() is { } measured) timings!.AddConcurrent(measured);
             }
+            else Walk(walked, unwinder, timings, "");
         }
         finally
         {
@@ -193,6 +207,7 @@ public sealed class CoreAnalysis : IDisposable
                     try { search.Wait(); }
                     catch (AggregateException) { }
         }
+        threads = [.. walkedThreads];
         analysis.Threads = threads;
 
         var handles = new List<ResolvedHandle>();
@@ -214,6 +229,25 @@ public sealed class CoreAnalysis : IDisposable
             analysis.Findings = [.. blocked.Select(b => BlockedFifoOpen.Diagnose(b.Thread, core, memoryText)!)];
         }
         return analysis;
+
+        // Each thread's stack, names and my_open arguments; writes only the threads it was given.
+        void Walk(ReadOnlySpan<int> indexes, Unwinder unwinder, StageTimings? timings, string stage)
+        {
+            foreach (int i in indexes)
+            {
+                var thread = walkedThreads[i];
+                StackWalk walk;
+                using (timings.Measure("unwind" + stage)) walk = unwinder.Walk(thread.Thread.Registers);
+                List<NamedFrame> frames;
+                using (timings.Measure("symbols" + stage)) frames = walk.Frames.Select(f => new NamedFrame(f, Name(f, symbolizer))).ToList();
+                thread = thread with { Frames = frames, UnwindStop = walk.StopReason };
+                var arguments = new Dictionary<int, IReadOnlyList<FrameArgument>>();
+                using (timings.Measure("my_open arguments" + stage))
+                    for (int k = 0; k < frames.Count; k++)
+                        if (MyOpenArguments.For(thread, k, core.Memory) is { } a) arguments[k] = a;
+                walkedThreads[i] = thread with { FrameArguments = arguments };
+            }
+        }
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Text;
 using CoreSleuth.Analysis.Modules;
 using CoreSleuth.Elf;
@@ -17,23 +18,24 @@ public sealed record SymbolizedAddress(ulong Address, LoadedModule? Module, stri
 /// address (within its size). On-disk <c>.symtab</c> (when a sysroot file has one) beats
 /// <c>.dynsym</c>; PLT entries are named <c>name@plt</c>. C++ names are demangled here.
 /// </summary>
+/// <remarks>Thread-safe: the threads' stacks may be named on several threads at once.</remarks>
 public sealed class Symbolizer(ModuleMap modules)
 {
     private const int MaxSymtabEntries = 4_000_000;
-    private readonly Dictionary<LoadedModule, FunctionTable> tables = [];
+    private readonly ConcurrentDictionary<LoadedModule, Lazy<FunctionTable>> tables = new();
 
     public SymbolizedAddress Lookup(ulong address)
     {
         var module = modules.FindByAddress(address);
         if (module?.Image is null) return new SymbolizedAddress(address, module, null, null, 0);
-        if (!tables.TryGetValue(module, out var table)) tables[module] = table = FunctionTable.Build(module.Image, module.DiskImage);
+        var table = tables.GetOrAdd(module, static m => new Lazy<FunctionTable>(() => FunctionTable.Build(m.Image!, m.DiskImage))).Value;
         ulong linkAddress = address - module.LoadBias;
         if (table.Find(linkAddress) is not { } f) return new SymbolizedAddress(address, module, null, null, 0);
         return new SymbolizedAddress(address, module, f.Name, Demangle(f.Name), linkAddress - f.Start);
     }
 
     /// <summary>Demangled names already computed: a thousand threads share a few dozen functions.</summary>
-    private readonly Dictionary<string, string?> demangled = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string?> demangled = new(StringComparer.Ordinal);
 
     private string? Demangle(string name)
     {
@@ -42,7 +44,7 @@ public sealed class Symbolizer(ModuleMap modules)
         string? result = ItaniumDemangler.Demangle(name);
         if (result is null && name.EndsWith("@plt", StringComparison.Ordinal))
             result = ItaniumDemangler.Demangle(name[..^4]) is { } d ? d + "@plt" : null;
-        return demangled[name] = result;
+        return demangled.GetOrAdd(name, result);
     }
 
     private readonly record struct Function(ulong Start, ulong Size, string Name);

@@ -429,7 +429,9 @@ public sealed class EhFrame
     }
 
     /// <summary>Rows already computed: the threads of a process share most of their return addresses.</summary>
-    private readonly Dictionary<ulong, CfiResult<CfiRow>> rows = [];
+    /// <remarks>Read without a lock: stacks may be walked on two threads at once.</remarks>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, CfiResult<CfiRow>> rows = new();
+    private int cachedRows;
 
     private const int MaxCachedRows = 1 << 16;
 
@@ -439,7 +441,7 @@ public sealed class EhFrame
         if (rows.TryGetValue(pc, out var cached)) return cached;
         var fde = FindFde(pc);
         var row = fde.Value is { } f ? CfiInterpreter.RowAt(f, pc) : CfiResult<CfiRow>.Failure(fde.Error!);
-        if (rows.Count < MaxCachedRows) rows[pc] = row;
+        if (Volatile.Read(ref cachedRows) < MaxCachedRows && rows.TryAdd(pc, row)) Interlocked.Increment(ref cachedRows);
         return row;
     }
 }

@@ -1,0 +1,45 @@
+using CoreSleuth.Analysis;
+using CoreSleuth.Elf;
+using CoreSleuth.FreeBsd;
+using CoreSleuth.Testing.Cores;
+using CoreSleuth.Testing.Scenarios;
+
+namespace CoreSleuth.Tests.Samples;
+
+/// <summary>
+/// Stacks walked on two threads (when no statement search runs) come out as one thread walks
+/// them: the benchmarks' 1,000-thread scenario, walked both ways.
+/// </summary>
+public sealed class ParallelWalkTests
+{
+    private static readonly Lazy<byte[]> Core = new(() =>
+    {
+        string scenario = Path.Combine(SampleSet.RepositoryRoot, "tests", "CoreSleuth.Benchmarks", "scenarios", "mysqld-1000-threads.json");
+        return CoreWriter.WriteToArray(ScenarioCore.Build(ScenarioProcess.Build(ScenarioLoader.Load(scenario))));
+    });
+
+    [Fact]
+    public void Every_thread_has_the_same_frames_walked_on_two_threads_as_on_one()
+    {
+        using var core = FreeBsdCore.Load(ByteSource.FromBytes(Core.Value, "mysqld-1000-threads.core"));
+        Assert.True(core.Threads.Count >= 2 * CoreAnalysis.ParallelWalkMinimum);
+        // With the statement search on the second core, the stacks are walked on this one alone.
+        using var one = CoreAnalysis.Run(core, new AnalysisOptions());
+        Assert.NotEmpty(one.Findings);
+        using var two = CoreAnalysis.Run(core, new AnalysisOptions { SearchStatements = false });
+
+        Assert.Equal(one.Threads.Select(t => t.Thread.Lwp), two.Threads.Select(t => t.Thread.Lwp));
+        for (int i = 0; i < one.Threads.Count; i++)
+        {
+            var (a, b) = (one.Threads[i], two.Threads[i]);
+            Assert.NotEmpty(b.Frames);
+            Assert.Equal(Frames(a), Frames(b));
+            Assert.Equal(a.UnwindStop, b.UnwindStop);
+            Assert.Equal(a.FrameArguments.Keys.Order(), b.FrameArguments.Keys.Order());
+        }
+    }
+
+    private static List<string> Frames(ThreadAnalysis t) =>
+        [.. t.Frames.Select(f => $"{f.Frame.Pc:x} {f.Frame.Sp:x} {f.Frame.Cfa:x} {f.Frame.Trust} {f.Symbol.DisplayName}+{f.Symbol.Offset} {f.Frame.Note} "
+            + string.Join(",", f.Frame.Registers.Select(r => $"{r.Name}={r.Value:x}:{r.Source}")))];
+}
