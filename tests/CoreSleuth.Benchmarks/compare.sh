@@ -71,6 +71,10 @@ echo "coresleuth: ${coresleuth[*]} (${commands[*]})"
 echo "lldb:       $(lldb-16 --version | head -n 1)"
 echo "runs:       $runs per tool, command and core, alternating, after one warm-up run of each (file in page cache)"
 echo
+# Every time includes starting a process under /usr/bin/time, the same for both tools: shown apart.
+floor=$(for _ in $(seq "$runs"); do measure /bin/true; done | awk '{ print $1 }' | median)
+echo "floor:      $floor s to run /bin/true the same way (part of every time below)"
+echo
 printf '%-28s %9s %-8s %12s %11s %9s %9s %9s\n' core "size GiB" command "coresleuth s" "lldb s" "lldb/cs" "cs MB" "lldb MB"
 for core in "${cores[@]}"; do
     [ -f "$core" ] || { echo "compare.sh: $core: no such file" >&2; exit 2; }
