@@ -31,7 +31,14 @@ internal static partial class CollectorMemory
         // The 2 MiB around the first objects was touched page by page before the advice, so it would
         // stay in small pages; the collector goes on allocating there. Once the no-collection region
         // has committed it whole, it can be made one huge page.
-        if (firstBlock is { } block) _ = madvise((nint)block, (nuint)HugePage, MadvCollapse);
+        if (firstBlock is { } block) Advise(block, HugePage, MadvCollapse);
+    }
+
+    /// <summary>madvise(2); false when it failed or libc could not be found (the .NET tool looks it up at run time).</summary>
+    private static bool Advise(ulong address, ulong length, int advice)
+    {
+        try { return madvise((nint)address, (nuint)length, advice) == 0; }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException) { return false; }
     }
 
     /// <summary>
@@ -50,7 +57,7 @@ internal static partial class CollectorMemory
         try { maps = File.ReadAllLines("/proc/self/maps"); }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return null; }
         if (AnonymousRunAround(maps, address) is not { } run) return null;
-        return madvise((nint)run.Start, (nuint)(run.End - run.Start), MadvHugePage) == 0 ? address & ~(HugePage - 1) : null;
+        return Advise(run.Start, run.End - run.Start, MadvHugePage) ? address & ~(HugePage - 1) : null;
     }
 
     /// <summary>
