@@ -177,7 +177,7 @@ public sealed class CoreAnalysis : IDisposable
             var walked = Enumerable.Range(0, threads.Count)
                 .Where(i => options.WalkStacksOf is not { } only || only.Contains(threads[i].Thread.Lwp)).ToArray();
             // With no search on the second core, the stacks are walked on both: the walks are
-            // independent, and what they share (CFI rows, symbol tables) is cached under locks.
+            // independent, and what they share (CFI rows, symbol tables) is kept in thread-safe caches.
             if (search is null && Environment.ProcessorCount > 1 && walked.Length >= ParallelWalkMinimum)
             {
                 int half = walked.Length / 2;

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using CoreSleuth.Analysis.Modules;
 using CoreSleuth.Elf;
 
@@ -430,7 +431,7 @@ public sealed class EhFrame
 
     /// <summary>Rows already computed: the threads of a process share most of their return addresses.</summary>
     /// <remarks>Read without a lock: stacks may be walked on two threads at once.</remarks>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, CfiResult<CfiRow>> rows = new();
+    private readonly ConcurrentDictionary<ulong, CfiResult<CfiRow>> rows = new();
     private int cachedRows;
 
     private const int MaxCachedRows = 1 << 16;
