@@ -162,11 +162,12 @@ public sealed class CoreAnalysis : IDisposable
             .Select(t => (Thread: t, Finding: BlockedFifoOpen.Diagnose(t, core, MemoryTextSearch.Empty)))
             .Where(b => b.Finding is not null).ToList();
         var paths = blocked.Select(b => b.Finding!.Path).OfType<string>().Distinct(StringComparer.Ordinal).Take(MaxPathSearches).ToList();
-        var search = paths.Count == 0 || !options.SearchStatements ? null : Task.Run(() =>
+        var statements = paths.Count == 0 || !options.SearchStatements ? null : MemoryText.Start(core, paths, options.MemorySearchLimit);
+        var search = statements is null ? null : Task.Run(() =>
         {
             var searchTimings = timings is null ? null : new StageTimings();
             MemoryTextSearch found;
-            using (searchTimings.Measure("statement search")) found = MemoryText.Find(core, paths, options.MemorySearchLimit);
+            using (searchTimings.Measure("statement search")) found = statements.Run();
             return (found, searchTimings);
         });
 
@@ -197,6 +198,9 @@ public sealed class CoreAnalysis : IDisposable
                 if (other.GetAwaiter().GetResult() is { } measured) timings!.AddConcurrent(measured);
             }
             else Walk(walked, unwinder, timings, "");
+            // Done with the stacks, this core reads the far end of the search's memory meanwhile.
+            if (search is { IsCompleted: false })
+                using (timings.Measure("helping the search")) statements!.Help();
         }
         finally
         {

@@ -139,12 +139,25 @@ public sealed class AddressSpace
     /// </summary>
     public int ReadWithoutMapping(ulong address, Span<byte> destination)
     {
+        var (offset, length) = InFile(address, destination.Length);
+        return length == 0 ? 0 : file.Read(offset, destination[..length]);
+    }
+
+    /// <summary>
+    /// How many of <paramref name="length"/> bytes from <paramref name="address"/>
+    /// <see cref="ReadWithoutMapping"/> reads: up to the end of the segment's bytes in the file,
+    /// and of the file itself.
+    /// </summary>
+    public int AvailableWithoutMapping(ulong address, int length) => InFile(address, length).Length;
+
+    private (long Offset, int Length) InFile(ulong address, int length)
+    {
         var s = FindSegment(address);
-        if (s is null || destination.IsEmpty) return 0;
+        if (s is null || length <= 0) return (0, 0);
         ulong delta = address - s.Start;
-        if (delta >= s.FileSize || (ulong)s.FileOffset + delta >= (ulong)file.Length) return 0;
-        int length = (int)Math.Min((ulong)destination.Length, s.FileSize - delta);
-        return file.Read(s.FileOffset + (long)delta, destination[..length]);
+        if (delta >= s.FileSize || (ulong)s.FileOffset + delta >= (ulong)file.Length) return (0, 0);
+        ulong offset = (ulong)s.FileOffset + delta;
+        return ((long)offset, (int)Math.Min(Math.Min((ulong)length, s.FileSize - delta), (ulong)file.Length - offset));
     }
 
     /// <summary>

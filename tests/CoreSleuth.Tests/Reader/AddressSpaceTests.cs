@@ -55,6 +55,12 @@ public sealed class AddressSpaceTests
             Assert.Equal(bytes[0x2000..], buffer[..0x800]);
             Assert.Equal(0, space.ReadWithoutMapping(0x2800, buffer));
             Assert.Equal(0, space.ReadWithoutMapping(0x5000, buffer)); // in no segment
+            // What a read would get, known without reading.
+            Assert.Equal(0x10, space.AvailableWithoutMapping(0x1FF0, buffer.Length));
+            Assert.Equal(0x800, space.AvailableWithoutMapping(0x2000, buffer.Length));
+            Assert.Equal(0x100, space.AvailableWithoutMapping(0x2000, 0x100));
+            Assert.Equal(0, space.AvailableWithoutMapping(0x2800, buffer.Length));
+            Assert.Equal(0, space.AvailableWithoutMapping(0x5000, buffer.Length));
         }
         finally
         {

@@ -45,69 +45,219 @@ public static class MemoryText
     private const int Chunk = 1 << 16;
 
     /// <summary>Searches for every needle in one pass, reading at most <paramref name="limit"/> bytes (smallest mappings first).</summary>
-    public static MemoryTextSearch Find(FreeBsdCore core, IReadOnlyCollection<string> needles, long limit = DefaultLimit)
-    {
-        var pending = needles.Where(n => n.Length > 0).Distinct(StringComparer.Ordinal)
-            .Select(n => new Needle(n, Encoding.UTF8.GetBytes(n))).ToList();
-        var hits = pending.ToDictionary(n => n.Text, _ => new List<MemoryTextHit>(), StringComparer.Ordinal);
-        var regions = SignatureScan.Regions(core).OrderBy(r => r.End - r.Start).ThenBy(r => r.Start).ToList();
-        long writable = regions.Sum(r => (long)(r.End - r.Start));
-        long searched = 0;
-        if (pending.Count == 0) return Result();
+    public static MemoryTextSearch Find(FreeBsdCore core, IReadOnlyCollection<string> needles, long limit = DefaultLimit) =>
+        Start(core, needles, limit).Run();
 
-        var anchors = Anchors(pending);
-        int overlap = pending.Max(n => n.Bytes.Length) - 1;
-        var buffer = GC.AllocateUninitializedArray<byte>(Chunk + overlap);
-        var seen = new HashSet<(string, ulong)>();
-        foreach (var (start, end) in regions)
+    /// <summary>A search to <see cref="Search.Run"/> on one thread, which another thread may <see cref="Search.Help"/>.</summary>
+    public static Search Start(FreeBsdCore core, IReadOnlyCollection<string> needles, long limit = DefaultLimit) => new(core, needles, limit);
+
+    /// <summary>
+    /// One search. <see cref="Run"/> goes through the chunks in order and decides everything (which
+    /// occurrences are kept, when a needle has enough, when to stop), exactly as one thread alone
+    /// would. <see cref="Help"/>, on another thread, takes chunks from the far end and only reads
+    /// them and notes where each needle occurs; <see cref="Run"/> then uses those notes instead of
+    /// reading the chunk. The outcome is the same with or without help.
+    /// </summary>
+    public sealed class Search
+    {
+        // What Help leaves for Run, per chunk.
+        private const int Free = 0, Running = 1, Helping = 2, Helped = 3;
+
+        /// <summary>A helped chunk with more occurrences than this is left for Run to search itself.</summary>
+        private const int MaxNotedOccurrences = 4096;
+
+        private readonly FreeBsdCore core;
+        private readonly List<Needle> needles;
+        private readonly List<byte[]> anchors;
+        private readonly int overlap;
+        private readonly List<(ulong At, int Want, int Advance)> chunks = [];
+        private readonly long writable;
+        private readonly long limit;
+        private readonly int[] states;
+        private readonly List<(int Anchor, int Position, uint Needles)>?[] notes;
+        private volatile bool finished;
+
+        internal Search(FreeBsdCore core, IReadOnlyCollection<string> needles, long limit)
         {
-            for (ulong at = start; at < end && pending.Count > 0 && searched < limit;)
+            this.core = core;
+            this.limit = limit;
+            this.needles = needles.Where(n => n.Length > 0).Distinct(StringComparer.Ordinal)
+                .Select(n => new Needle(n, Encoding.UTF8.GetBytes(n))).ToList();
+            var regions = SignatureScan.Regions(core).OrderBy(r => r.End - r.Start).ThenBy(r => r.Start).ToList();
+            writable = regions.Sum(r => (long)(r.End - r.Start));
+            anchors = Anchors(this.needles);
+            overlap = this.needles.Count == 0 ? 0 : this.needles.Max(n => n.Bytes.Length) - 1;
+            if (this.needles.Count > 0) Plan(regions);
+            states = new int[chunks.Count];
+            notes = new List<(int, int, uint)>?[chunks.Count];
+        }
+
+        /// <summary>
+        /// The chunks one pass reads, in order, up to the limit: what a chunk holds depends only on
+        /// where the segments and the file end, so it is known before anything is read.
+        /// </summary>
+        private void Plan(List<(ulong Start, ulong End)> regions)
+        {
+            long planned = 0;
+            foreach (var (start, end) in regions)
             {
-                // Read, not mapped: a search of hundreds of MiB must not stay in the resident set.
-                int want = (int)Math.Min(Math.Min(Chunk, limit - searched) + overlap, (long)Math.Min(end - at, int.MaxValue));
-                var span = buffer.AsSpan(0, core.Memory.ReadWithoutMapping(at, buffer.AsSpan(0, want)));
-                if (span.IsEmpty)
+                for (ulong at = start; at < end && planned < limit;)
                 {
-                    // Not in the core here: skip to the next segment that covers the range.
-                    var next = core.Memory.Segments.FirstOrDefault(s => s.Start > at && s.Start < end);
-                    if (next is null) break;
-                    at = next.Start;
-                    continue;
-                }
-                // Occurrences starting in the overlap are found by the next chunk.
-                int advance = (int)Math.Min(Math.Min(span.Length, Chunk), limit - searched);
-                foreach (var anchor in anchors)
-                {
-                    for (int from = 0; from < advance && pending.Count > 0;)
+                    int want = (int)Math.Min(Math.Min(Chunk, limit - planned) + overlap, (long)Math.Min(end - at, int.MaxValue));
+                    int available = core.Memory.AvailableWithoutMapping(at, want);
+                    if (available == 0)
                     {
-                        int i = span[from..].IndexOf(anchor);
-                        if (i < 0 || from + i >= advance) break;
-                        int pos = from + i;
-                        from = pos + 1;
-                        Needle? needle = null;
-                        foreach (var n in pending)
-                            if (span[pos..].StartsWith(n.Bytes)) { needle = n; break; }
-                        if (needle is null) continue;
-                        var (hit, bytes, runEnd) = Surrounding(core, at + (ulong)pos, needle.Bytes.Length);
-                        // Every needle the printable run holds is recorded now, and the search goes on after
-                        // the run: a run made of one needle repeated costs one look, not one per repetition.
-                        foreach (var n in pending.ToList())
-                        {
-                            int inRun = bytes.AsSpan().IndexOf(n.Bytes);
-                            if (inRun < 0 || !seen.Add((n.Text, hit.StringStart))) continue;
-                            hits[n.Text].Add(hit with { Address = hit.StringStart + (ulong)inRun });
-                            if (hits[n.Text].Count >= MaxHitsPerNeedle) pending.Remove(n);
-                        }
-                        from = (int)Math.Clamp((long)(runEnd - at), pos + 1, advance);
+                        // Not in the core here: skip to the next segment that covers the range.
+                        var next = core.Memory.Segments.FirstOrDefault(s => s.Start > at && s.Start < end);
+                        if (next is null) break;
+                        at = next.Start;
+                        continue;
                     }
+                    // Occurrences starting in the overlap are found by the next chunk.
+                    int advance = (int)Math.Min(Math.Min(available, Chunk), limit - planned);
+                    chunks.Add((at, want, advance));
+                    planned += advance;
+                    at += (ulong)advance;
                 }
-                searched += advance;
-                at += (ulong)advance;
             }
         }
-        return Result();
 
-        MemoryTextSearch Result() => new(hits.ToDictionary(h => h.Key, h => (IReadOnlyList<MemoryTextHit>)[.. h.Value.OrderBy(x => x.Address)], StringComparer.Ordinal), searched, writable, limit);
+        /// <summary>The whole search, on this thread; chunks another thread has helped with are not read again.</summary>
+        public MemoryTextSearch Run()
+        {
+            var pending = new List<Needle>(needles);
+            var hits = needles.ToDictionary(n => n.Text, _ => new List<MemoryTextHit>(), StringComparer.Ordinal);
+            var seen = new HashSet<(string, ulong)>();
+            long searched = 0;
+            var buffer = GC.AllocateUninitializedArray<byte>(Chunk + overlap);
+            try
+            {
+                for (int c = 0; c < chunks.Count && pending.Count > 0; c++)
+                {
+                    var (at, want, advance) = chunks[c];
+                    if (Interlocked.CompareExchange(ref states[c], Running, Free) != Free)
+                    {
+                        var wait = new SpinWait();
+                        while (Volatile.Read(ref states[c]) == Helping) wait.SpinOnce();
+                    }
+                    if (Volatile.Read(ref states[c]) == Helped && notes[c] is var occurrences)
+                        Replay(at, advance, occurrences ?? [], pending, hits, seen);
+                    else
+                    {
+                        var span = buffer.AsSpan(0, core.Memory.ReadWithoutMapping(at, buffer.AsSpan(0, want)));
+                        advance = Math.Min(advance, span.Length);
+                        foreach (var anchor in anchors)
+                        {
+                            for (int from = 0; from < advance && pending.Count > 0;)
+                            {
+                                int i = span[from..].IndexOf(anchor);
+                                if (i < 0 || from + i >= advance) break;
+                                int pos = from + i;
+                                from = pos + 1;
+                                Needle? needle = null;
+                                foreach (var n in pending)
+                                    if (span[pos..].StartsWith(n.Bytes)) { needle = n; break; }
+                                if (needle is not null) from = Record(at, pos, needle, advance, pending, hits, seen);
+                            }
+                        }
+                    }
+                    searched += chunks[c].Advance;
+                }
+            }
+            finally { finished = true; }
+            return new(hits.ToDictionary(h => h.Key, h => (IReadOnlyList<MemoryTextHit>)[.. h.Value.OrderBy(x => x.Address)], StringComparer.Ordinal),
+                searched, writable, limit);
+        }
+
+        /// <summary>
+        /// Reads chunks from the far end and notes where each anchor occurs and which needles start
+        /// there, until it meets <see cref="Run"/> or Run has finished. Call while Run runs.
+        /// </summary>
+        public void Help()
+        {
+            // Which needles start at an occurrence is noted in one uint.
+            if (needles.Count > 32) return;
+            var buffer = GC.AllocateUninitializedArray<byte>(Chunk + overlap);
+            for (int c = chunks.Count - 1; c >= 0 && !finished; c--)
+            {
+                if (Interlocked.CompareExchange(ref states[c], Helping, Free) != Free) return;
+                bool done = false;
+                try { done = Note(c, buffer); }
+                finally
+                {
+                    // Run waits while a chunk is being helped: it must never stay so, even on a failed read.
+                    Volatile.Write(ref states[c], done ? Helped : Free);
+                }
+                if (!done) return;
+            }
+        }
+
+        /// <summary>Notes the occurrences in chunk <paramref name="c"/>; false when there are too many to be worth noting.</summary>
+        private bool Note(int c, byte[] buffer)
+        {
+            var (at, want, advance) = chunks[c];
+            var span = buffer.AsSpan(0, core.Memory.ReadWithoutMapping(at, buffer.AsSpan(0, want)));
+            advance = Math.Min(advance, span.Length);
+            List<(int, int, uint)>? found = null;
+            for (int a = 0; a < anchors.Count; a++)
+            {
+                for (int from = 0; from < advance;)
+                {
+                    int i = span[from..].IndexOf(anchors[a]);
+                    if (i < 0 || from + i >= advance) break;
+                    int pos = from + i;
+                    from = pos + 1;
+                    uint starting = 0;
+                    for (int n = 0; n < needles.Count; n++)
+                        if (span[pos..].StartsWith(needles[n].Bytes)) starting |= 1u << n;
+                    (found ??= []).Add((a, pos, starting));
+                    if (found.Count > MaxNotedOccurrences) return false; // Run searches it itself
+                }
+            }
+            notes[c] = found;
+            return true;
+        }
+
+        /// <summary>What Run would have done in a chunk, from the occurrences Help noted there.</summary>
+        private void Replay(ulong at, int advance, List<(int Anchor, int Position, uint Needles)> occurrences,
+            List<Needle> pending, Dictionary<string, List<MemoryTextHit>> hits, HashSet<(string, ulong)> seen)
+        {
+            int k = 0;
+            for (int a = 0; a < anchors.Count; a++)
+            {
+                int from = 0;
+                for (; k < occurrences.Count && occurrences[k].Anchor == a; k++)
+                {
+                    int pos = occurrences[k].Position;
+                    if (pos < from) continue;
+                    if (!(from < advance && pending.Count > 0)) continue;
+                    from = pos + 1;
+                    Needle? needle = null;
+                    foreach (var n in pending)
+                        if ((occurrences[k].Needles & (1u << needles.IndexOf(n))) != 0) { needle = n; break; }
+                    if (needle is not null) from = Record(at, pos, needle, advance, pending, hits, seen);
+                }
+            }
+        }
+
+        /// <summary>
+        /// Every needle the printable run around the occurrence holds is recorded now, and the search
+        /// goes on after the run: a run made of one needle repeated costs one look, not one per
+        /// repetition. Returns where in the chunk the search goes on.
+        /// </summary>
+        private int Record(ulong at, int pos, Needle needle, int advance, List<Needle> pending,
+            Dictionary<string, List<MemoryTextHit>> hits, HashSet<(string, ulong)> seen)
+        {
+            var (hit, bytes, runEnd) = Surrounding(core, at + (ulong)pos, needle.Bytes.Length);
+            foreach (var n in pending.ToList())
+            {
+                int inRun = bytes.AsSpan().IndexOf(n.Bytes);
+                if (inRun < 0 || !seen.Add((n.Text, hit.StringStart))) continue;
+                hits[n.Text].Add(hit with { Address = hit.StringStart + (ulong)inRun });
+                if (hits[n.Text].Count >= MaxHitsPerNeedle) pending.Remove(n);
+            }
+            return (int)Math.Clamp((long)(runEnd - at), pos + 1, advance);
+        }
     }
 
     private sealed record Needle(string Text, byte[] Bytes);
