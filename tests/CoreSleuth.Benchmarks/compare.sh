@@ -35,7 +35,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 command -v lldb-16 >/dev/null || { echo "compare.sh: lldb-16 is not installed (apt-get install lldb-16)" >&2; exit 2; }
-[ -x /usr/bin/time ] || { echo "compare.sh: /usr/bin/time is needed for peak memory (apt-get install time)" >&2; exit 2; }
+command -v python3 >/dev/null || { echo "compare.sh: python3 is needed to time the runs" >&2; exit 2; }
 
 bench=(dotnet "$root/tests/CoreSleuth.Benchmarks/bin/Release/net10.0/CoreSleuth.Benchmarks.dll")
 if [ ${#cores[@]} -eq 0 ] || [ ${#coresleuth[@]} -eq 0 ]; then
@@ -53,16 +53,19 @@ if [ ${#coresleuth[@]} -eq 0 ]; then
     else coresleuth=(dotnet "$root/src/CoreSleuth.Cli/bin/Release/net10.0/CoreSleuth.Cli.dll"); fi
 fi
 
-# One timed run: prints "SECONDS KB": wall time to the microsecond ($EPOCHREALTIME around the run;
-# /usr/bin/time's %e has only hundredths) and peak resident set (from /usr/bin/time).
+# One timed run: prints "SECONDS KB": wall time from just before the process is spawned
+# (posix_spawn) until it has been waited for, and its peak resident set (wait4's ru_maxrss). Timed
+# in one small program rather than around bash and /usr/bin/time, whose own forks cost 5-15 ms on
+# a VM, more than a tenth of a 50 ms run.
 measure() {
-    local stats start end
-    stats=$(mktemp)
-    start=$EPOCHREALTIME
-    /usr/bin/time -f "%M" -o "$stats" "$@" >/dev/null 2>&1 || true
-    end=$EPOCHREALTIME
-    echo "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", b - a }') $(tail -n 1 "$stats")"
-    rm -f "$stats"
+    python3 - "$@" <<'PY'
+import os, sys, time
+null = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_WRONLY, 0) for fd in (1, 2)]
+start = time.perf_counter()
+pid = os.posix_spawnp(sys.argv[1], sys.argv[1:], os.environ, file_actions=null)
+_, _, usage = os.wait4(pid, 0)
+print(f"{time.perf_counter() - start:.4f} {usage.ru_maxrss}")
+PY
 }
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -71,7 +74,7 @@ echo "coresleuth: ${coresleuth[*]} (${commands[*]})"
 echo "lldb:       $(lldb-16 --version | head -n 1)"
 echo "runs:       $runs per tool, command and core, alternating, after one warm-up run of each (file in page cache)"
 echo
-# Every time includes starting a process under /usr/bin/time, the same for both tools: shown apart.
+# Every time includes starting a process, the same for both tools: shown apart.
 floor=$(for _ in $(seq "$runs"); do measure /bin/true; done | awk '{ print $1 }' | median)
 echo "floor:      $floor s to run /bin/true the same way (part of every time below)"
 echo
