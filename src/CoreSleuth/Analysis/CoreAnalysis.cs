@@ -198,9 +198,11 @@ public sealed class CoreAnalysis : IDisposable
                 if (other.GetAwaiter().GetResult() is { } measured) timings!.AddConcurrent(measured);
             }
             else Walk(walked, unwinder, timings, "");
-            // Done with the stacks, this core reads the far end of the search's memory meanwhile.
-            if (search is { IsCompleted: false })
-                using (timings.Measure("helping the search")) statements!.Help();
+            // Done with the stacks, this core reads the far end of the search's memory meanwhile
+            // (nothing, when the search has finished: measured all the same, so --timings always
+            // lists the same stages).
+            if (statements is not null)
+                using (timings.Measure("helping the search")) statements.Help();
         }
         finally
         {

@@ -171,12 +171,13 @@ public static class MemoryText
 
         /// <summary>
         /// Reads chunks from the far end and notes where each anchor occurs and which needles start
-        /// there, until it meets <see cref="Run"/> or Run has finished. Call while Run runs.
+        /// there, until it meets <see cref="Run"/> or Run has finished. Call while Run runs (or before:
+        /// Run then replays what was noted); once Run has finished, it does nothing.
         /// </summary>
         public void Help()
         {
             // Which needles start at an occurrence is noted in one uint.
-            if (needles.Count > 32) return;
+            if (finished || needles.Count > 32) return;
             var buffer = GC.AllocateUninitializedArray<byte>(Chunk + overlap);
             for (int c = chunks.Count - 1; c >= 0 && !finished; c--)
             {
