@@ -138,9 +138,11 @@ public sealed class CoreAnalysis : IDisposable
         // First what every thread is doing (syscall, session): enough to know the blocked opens, whose
         // paths the statement search looks for while the stacks are walked.
         var strings = new CoreStringSource(core.Memory);
-        var threads = new List<ThreadAnalysis>(core.Threads.Count);
-        foreach (var t in core.Threads)
+        // An array: each stack walk writes only its own thread's slot, so two threads can fill it at once.
+        var threads = new ThreadAnalysis[core.Threads.Count];
+        for (int i = 0; i < threads.Length; i++)
         {
+            var t = core.Threads[i];
             ulong? pthread = identity.PthreadOf(t.Lwp);
             var state = ThreadStateInterpreter.Interpret(t.Kinfo?.State, t.WaitMessage, (ulong)(t.Kinfo?.ThreadFlags ?? 0), core.Producer,
                 t.Kinfo?.LockName, OnCpu(t.Kinfo));
@@ -151,8 +153,8 @@ public sealed class CoreAnalysis : IDisposable
                 site = SyscallSite.Locate(t, core, modules);
                 syscall = site?.Describe(strings);
             }
-            threads.Add(new ThreadAnalysis(t, pthread, state, t.WaitMessage is { } w ? WaitMessageCatalogue.Lookup(w) : null,
-                site, syscall, SessionOf(pthread, sessions)));
+            threads[i] = new ThreadAnalysis(t, pthread, state, t.WaitMessage is { } w ? WaitMessageCatalogue.Lookup(w) : null,
+                site, syscall, SessionOf(pthread, sessions));
         }
 
         // Diagnosed once without the search to learn the paths; only the blocked threads again with it.
@@ -171,11 +173,9 @@ public sealed class CoreAnalysis : IDisposable
             return (found, searchTimings);
         });
 
-        // Each walk writes only its own thread's slot, so two threads can fill this at once.
-        var walkedThreads = threads.ToArray();
         try
         {
-            var walked = Enumerable.Range(0, threads.Count)
+            var walked = Enumerable.Range(0, threads.Length)
                 .Where(i => options.WalkStacksOf is not { } only || only.Contains(threads[i].Thread.Lwp)).ToArray();
             // With no search on the second core, the stacks are walked on both: the walks are
             // independent, and what they share (CFI rows, symbol tables) is kept in thread-safe caches.
@@ -213,7 +213,6 @@ public sealed class CoreAnalysis : IDisposable
                     try { search.Wait(); }
                     catch (AggregateException) { }
         }
-        threads = [.. walkedThreads];
         analysis.Threads = threads;
 
         var handles = new List<ResolvedHandle>();
@@ -241,7 +240,7 @@ public sealed class CoreAnalysis : IDisposable
         {
             foreach (int i in indexes)
             {
-                var thread = walkedThreads[i];
+                var thread = threads[i];
                 StackWalk walk;
                 using (timings.Measure("unwind" + stage)) walk = unwinder.Walk(thread.Thread.Registers);
                 List<NamedFrame> frames;
@@ -251,7 +250,7 @@ public sealed class CoreAnalysis : IDisposable
                 using (timings.Measure("my_open arguments" + stage))
                     for (int k = 0; k < frames.Count; k++)
                         if (MyOpenArguments.For(thread, k, core.Memory) is { } a) arguments[k] = a;
-                walkedThreads[i] = thread with { FrameArguments = arguments };
+                threads[i] = thread with { FrameArguments = arguments };
             }
         }
     }

@@ -236,7 +236,6 @@ internal sealed class GeneralRegisterView(IReadOnlyList<(string Name, ulong Valu
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }
 
-/// <summary>Threads whose backtraces name the same functions, frame by frame.</summary>
 /// <summary>A thread's LWP and frames: what <see cref="ReportStackGroup"/> groups, in either report.</summary>
 public interface IThreadStack
 {
@@ -244,6 +243,7 @@ public interface IThreadStack
     IReadOnlyList<ReportFrame> Frames { get; }
 }
 
+/// <summary>Threads whose backtraces name the same functions, frame by frame.</summary>
 public sealed record ReportStackGroup(int Count, IReadOnlyList<int> Lwps, IReadOnlyList<string> Frames)
 {
     internal static IReadOnlyList<ReportStackGroup> Group(IEnumerable<IThreadStack> threads)

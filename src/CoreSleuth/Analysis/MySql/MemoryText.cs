@@ -82,7 +82,7 @@ public static class MemoryText
             this.core = core;
             this.limit = limit;
             this.needles = needles.Where(n => n.Length > 0).Distinct(StringComparer.Ordinal)
-                .Select(n => new Needle(n, Encoding.UTF8.GetBytes(n))).ToList();
+                .Select((n, i) => new Needle(n, Encoding.UTF8.GetBytes(n), i)).ToList();
             var regions = SignatureScan.Regions(core).OrderBy(r => r.End - r.Start).ThenBy(r => r.Start).ToList();
             writable = regions.Sum(r => (long)(r.End - r.Start));
             anchors = Anchors(this.needles);
@@ -134,18 +134,17 @@ public static class MemoryText
             {
                 for (int c = 0; c < chunks.Count && pending.Count > 0; c++)
                 {
-                    var (at, want, advance) = chunks[c];
+                    var (at, _, advance) = chunks[c];
                     if (Interlocked.CompareExchange(ref states[c], Running, Free) != Free)
                     {
                         var wait = new SpinWait();
                         while (Volatile.Read(ref states[c]) == Helping) wait.SpinOnce();
                     }
-                    if (Volatile.Read(ref states[c]) == Helped && notes[c] is var occurrences)
-                        Replay(at, advance, occurrences ?? [], pending, hits, seen);
+                    if (Volatile.Read(ref states[c]) == Helped)
+                        Replay(at, advance, notes[c] ?? [], pending, hits, seen);
                     else
                     {
-                        var span = buffer.AsSpan(0, core.Memory.ReadWithoutMapping(at, buffer.AsSpan(0, want)));
-                        advance = Math.Min(advance, span.Length);
+                        var span = ReadChunk(c, buffer, out advance);
                         foreach (var anchor in anchors)
                         {
                             for (int from = 0; from < advance && pending.Count > 0;)
@@ -196,9 +195,7 @@ public static class MemoryText
         /// <summary>Notes the occurrences in chunk <paramref name="c"/>; false when there are too many to be worth noting.</summary>
         private bool Note(int c, byte[] buffer)
         {
-            var (at, want, advance) = chunks[c];
-            var span = buffer.AsSpan(0, core.Memory.ReadWithoutMapping(at, buffer.AsSpan(0, want)));
-            advance = Math.Min(advance, span.Length);
+            var span = ReadChunk(c, buffer, out int advance);
             List<(int, int, uint)>? found = null;
             for (int a = 0; a < anchors.Count; a++)
             {
@@ -219,6 +216,15 @@ public static class MemoryText
             return true;
         }
 
+        /// <summary>Chunk <paramref name="c"/> read into <paramref name="buffer"/>, and how much of it is the chunk's own (the rest overlaps the next).</summary>
+        private ReadOnlySpan<byte> ReadChunk(int c, byte[] buffer, out int advance)
+        {
+            var (at, want, planned) = chunks[c];
+            var span = buffer.AsSpan(0, core.Memory.ReadWithoutMapping(at, buffer.AsSpan(0, want)));
+            advance = Math.Min(planned, span.Length);
+            return span;
+        }
+
         /// <summary>What Run would have done in a chunk, from the occurrences Help noted there.</summary>
         private void Replay(ulong at, int advance, List<(int Anchor, int Position, uint Needles)> occurrences,
             List<Needle> pending, Dictionary<string, List<MemoryTextHit>> hits, HashSet<(string, ulong)> seen)
@@ -230,12 +236,12 @@ public static class MemoryText
                 for (; k < occurrences.Count && occurrences[k].Anchor == a; k++)
                 {
                     int pos = occurrences[k].Position;
-                    if (pos < from) continue;
-                    if (!(from < advance && pending.Count > 0)) continue;
+                    // As Run's own scan: the next occurrence at or after `from`, while a needle is pending.
+                    if (pos < from || from >= advance || pending.Count == 0) continue;
                     from = pos + 1;
                     Needle? needle = null;
                     foreach (var n in pending)
-                        if ((occurrences[k].Needles & (1u << needles.IndexOf(n))) != 0) { needle = n; break; }
+                        if ((occurrences[k].Needles & (1u << n.Index)) != 0) { needle = n; break; }
                     if (needle is not null) from = Record(at, pos, needle, advance, pending, hits, seen);
                 }
             }
@@ -261,7 +267,8 @@ public static class MemoryText
         }
     }
 
-    private sealed record Needle(string Text, byte[] Bytes);
+    /// <param name="Index">Its place among the search's needles: its bit in the occurrences Help notes.</param>
+    private sealed record Needle(string Text, byte[] Bytes, int Index);
 
     /// <summary>
     /// What each pass over a chunk looks for: the common prefix of a group of needles (paths in one
