@@ -55,7 +55,11 @@ public sealed partial class LldbOracleTests
         var lldb = LldbReference.Parse(session.Output);
 
         Assert.NotEmpty(lldb.Threads);
-        Assert.Equal(core.Threads.Count, lldb.Registers.Count);
+        // On failure, show how LLDB's selections and refusals were interleaved.
+        Assert.True(core.Threads.Count == lldb.Registers.Count,
+            $"reader: {core.Threads.Count} threads; LLDB registers for threads [{string.Join(", ", lldb.Registers.Keys)}]:\n"
+            + string.Join("\n", session.Output.Where(l => l.StartsWith("(lldb) thread select", StringComparison.Ordinal)
+                || l.StartsWith("(lldb) register", StringComparison.Ordinal) || l.StartsWith("error: invalid thread", StringComparison.Ordinal))));
         Assert.Contains(session.Output, l => l == $"error: invalid thread #{core.Threads.Count + 1}.");
         ReferenceOutputTests.CompareWithLldb(core, lldb);
     }

@@ -136,8 +136,9 @@ internal sealed partial class LldbReference
     {
         var r = new LldbReference();
         int? selected = null;
-        bool expectSelectResult = false, reading = false;
+        bool reading = false;
         Dictionary<string, string>? target = null;
+        var invalid = new HashSet<int>();
         foreach (var raw in lines)
         {
             string line = raw.TrimEnd();
@@ -149,7 +150,6 @@ internal sealed partial class LldbReference
                 if ((m = SelectCommand().Match(command)).Success)
                 {
                     selected = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-                    expectSelectResult = true;
                 }
                 else if (command == "register read --all" && selected is { } s && !r.Registers.ContainsKey(s))
                 {
@@ -158,11 +158,6 @@ internal sealed partial class LldbReference
                 }
                 continue;
             }
-            if (expectSelectResult)
-            {
-                expectSelectResult = false;
-                if (line.StartsWith("error:", StringComparison.Ordinal)) { selected = null; continue; }
-            }
             if ((m = ThreadListLine().Match(line)).Success && !r.Threads.Any(t => t.Index == int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)))
             {
                 r.Threads.Add(new LldbThread(int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture),
@@ -170,15 +165,21 @@ internal sealed partial class LldbReference
                 continue;
             }
             if ((m = ProcessLine().Match(line)).Success) { r.ProcessId ??= int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture); continue; }
+            if ((m = InvalidThread().Match(line)).Success) { invalid.Add(int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)); continue; }
             if (reading && target is not null && (m = RegisterLine().Match(line)).Success)
                 target[m.Groups[1].Value] = m.Groups[2].Value;
         }
+        // LLDB writes the refusal to stderr and the echoed commands to stdout. Folded into one
+        // pipe they can arrive out of order, so a refused index's "register read" (which prints
+        // the previously selected thread again) is dropped wherever its error line landed.
+        foreach (int index in invalid) r.Registers.Remove(index);
         return r;
     }
 
     [GeneratedRegex(@"^thread select (\d+)$")] private static partial Regex SelectCommand();
     [GeneratedRegex(@"^[* ] thread #(\d+): tid = (\d+), (0x[0-9a-f]+),(?: name = '([^']*)',)? stop reason = (.*)$")] private static partial Regex ThreadListLine();
     [GeneratedRegex(@"^Process (\d+) stopped$")] private static partial Regex ProcessLine();
+    [GeneratedRegex(@"^error: invalid thread #(\d+)\.$")] private static partial Regex InvalidThread();
     [GeneratedRegex(@"^\s+(\w+) = (0x[0-9a-f]+|\{[0-9a-fx ]+\})$")] private static partial Regex RegisterLine();
 }
 
