@@ -86,7 +86,7 @@ public static class AnalysisText
                 w.Write("  ");
                 w.Write(name);
                 for (int pad = Math.Min(name.Length, 6); pad < 7; pad++) w.Write(' ');
-                FrameText.WriteHex16(w, value.Value);
+                FrameText.WriteHex(w, value.Value, sixteenDigits: true);
                 if (++column == 4) { w.WriteLine(); column = 0; }
             }
             if (column != 0) w.WriteLine();

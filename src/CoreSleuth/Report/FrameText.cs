@@ -16,7 +16,7 @@ internal static class FrameText
         w.Write('#');
         WriteNumber(w, index, width: -3);
         w.Write(' ');
-        WriteHex16(w, f.Pc.Value);
+        WriteHex(w, f.Pc.Value, sixteenDigits: true);
         w.Write(' ');
         if (f.Symbol is null) w.Write("??");
         else
@@ -32,22 +32,16 @@ internal static class FrameText
             w.WriteLine($"{indent}       {a.Name} = {TextSanitizer.Sanitize(a.Value, 300)}  ({TextSanitizer.SanitizeMessage(a.Source, 300)})");
     }
 
-    /// <summary>0x and lowercase hex digits, as <see cref="Hex.ToString()"/> prints them, without a string.</summary>
-    public static void WriteHex(TextWriter w, ulong value)
+    /// <summary>
+    /// 0x and lowercase hex digits, without a string: as <see cref="Hex.ToString()"/> prints them,
+    /// or zero-padded to 16 digits as <see cref="Hex.ToString(int)"/> does with 16.
+    /// </summary>
+    public static void WriteHex(TextWriter w, ulong value, bool sixteenDigits = false)
     {
         Span<char> text = stackalloc char[2 + 16];
         "0x".CopyTo(text);
-        value.TryFormat(text[2..], out int digits, "x", CultureInfo.InvariantCulture);
+        value.TryFormat(text[2..], out int digits, sixteenDigits ? "x16" : "x", CultureInfo.InvariantCulture);
         w.Write(text[..(2 + digits)]);
-    }
-
-    /// <summary>0x and 16 lowercase hex digits, as <see cref="Hex.ToString(int)"/> prints them, without a string.</summary>
-    public static void WriteHex16(TextWriter w, ulong value)
-    {
-        Span<char> text = stackalloc char[2 + 16];
-        "0x".CopyTo(text);
-        value.TryFormat(text[2..], out _, "x16", CultureInfo.InvariantCulture);
-        w.Write(text);
     }
 
     /// <summary>A decimal number; a negative <paramref name="width"/> pads it on the right, as {n,-width} does.</summary>
