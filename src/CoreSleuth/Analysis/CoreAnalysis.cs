@@ -242,7 +242,7 @@ public sealed class CoreAnalysis : IDisposable
             {
                 var thread = threads[i];
                 StackWalk walk;
-                using (timings.Measure("unwind" + stage)) walk = unwinder.Walk(thread.Thread.Registers);
+                using (timings.Measure("unwind" + stage)) walk = unwinder.Walk(thread.Thread.Registers, atSyscall: thread.Site is not null);
                 List<NamedFrame> frames;
                 using (timings.Measure("symbols" + stage)) frames = walk.Frames.Select(f => new NamedFrame(f, Name(f, symbolizer))).ToList();
                 thread = thread with { Frames = frames, UnwindStop = walk.StopReason };

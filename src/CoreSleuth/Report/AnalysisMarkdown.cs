@@ -58,7 +58,7 @@ public static class AnalysisMarkdown
             r.Threads.Select(t => new[]
             {
                 t.Index.ToString(CultureInfo.InvariantCulture), t.Lwp.ToString(CultureInfo.InvariantCulture), t.Pthread?.ToString() ?? "",
-                E(t.Name ?? "", 40), E(t.Wait ?? ""), t.Syscall is { } s ? E(s.Call ?? s.Name, 200) : "", t.Frames.Count > 0 ? t.Frames[0].Pc.ToString() : "",
+                E(t.Name ?? "", 40), E(t.Wait ?? ""), t.Syscall is { } s ? E(s.Display, 200) : "", t.Frames.Count > 0 ? t.Frames[0].Pc.ToString() : "",
             }));
         w.WriteLine();
 

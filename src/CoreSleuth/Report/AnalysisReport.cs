@@ -110,10 +110,19 @@ public sealed record ReportThread(
     }
 }
 
-public sealed record ReportSyscall(long Number, string Name, string State, IReadOnlyList<Hex> Arguments, string? Path, string? Flags)
+/// <param name="Number">The call's number; null when the call returned an error and the code that names it is not available.</param>
+/// <param name="Name">The call's name; null when <paramref name="Number"/> is.</param>
+public sealed record ReportSyscall(long? Number, string? Name, string State, IReadOnlyList<Hex> Arguments, string? Path, string? Flags)
 {
     /// <summary>The call as C, e.g. <c>openat(AT_FDCWD, "/tmp/ghost.fifo", O_RDONLY|O_CLOEXEC, 0)</c>.</summary>
     public string? Call { get; init; }
+
+    /// <summary>The errno of a call that returned with an error (CF set), else null.</summary>
+    public long? Errno { get; init; }
+
+    /// <summary>How the text reports name the call: as C, else by name, else by the error it returned.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string Display => Call ?? Name ?? $"returned {FreeBsd.Syscalls.Errno.Name(Errno ?? 0)}; give --sysroot to know which call";
     public IReadOnlyList<string> Evidence { get; init; } = [];
 
     internal static ReportSyscall? Build(ThreadAnalysis t)
@@ -129,10 +138,12 @@ public sealed record ReportSyscall(long Number, string Name, string State, IRead
         };
         string? path = d?.Arguments.FirstOrDefault(a => a.Kind == SyscallArgKind.Path)?.String is CString.Ok ok ? ok.Text : null;
         string? flags = d?.Arguments.FirstOrDefault(a => a.Kind == SyscallArgKind.OpenFlags)?.Text;
-        return new ReportSyscall(site.Number, d?.Name ?? $"#{site.Number}", state, site.Arguments.Select(a => new Hex(a)).ToList(), path, flags)
+        long? number = site.Number < 0 ? null : site.Number;
+        return new ReportSyscall(number, d?.Name ?? (number is { } n ? $"#{n}" : null), state, site.Arguments.Select(a => new Hex(a)).ToList(), path, flags)
         {
             Call = d?.FormatCall(),
             Evidence = site.Evidence,
+            Errno = site.Errno,
         };
     }
 }

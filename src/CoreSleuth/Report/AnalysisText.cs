@@ -55,7 +55,7 @@ public static class AnalysisText
         foreach (var th in r.Threads)
             threads.Add(th.Index.ToString(CultureInfo.InvariantCulture), th.Lwp.ToString(CultureInfo.InvariantCulture),
                 th.Pthread?.ToString() ?? "-", S(th.Name, 24) is { Length: > 0 } n ? n : "-", S(th.Wait, 12) is { Length: > 0 } wm ? wm : "-",
-                th.Syscall is { } sc ? S(sc.Call ?? sc.Name, 90) : "-", th.Frames.Count > 0 ? th.Frames[0].Pc.ToString() : "-");
+                th.Syscall is { } sc ? S(sc.Display, 90) : "-", th.Frames.Count > 0 ? th.Frames[0].Pc.ToString() : "-");
         threads.Write(w);
 
         if (r.Stacks.Count > 0)
@@ -77,7 +77,7 @@ public static class AnalysisText
             w.WriteLine($"Thread {th.Index} (LWP {th.Lwp}{(th.Pthread is { } pt ? $", pthread_t {pt}" : "")}{(th.Name is null ? "" : $", \"{S(th.Name)}\"")})");
             if (th.State is not null) w.WriteLine($"  state:    {th.State}");
             if (th.Wait is not null) w.WriteLine($"  wait:     {S(th.Wait)}{(th.WaitMeaning is null ? "" : $" — {th.WaitMeaning}")}");
-            if (th.Syscall is { } sc) w.WriteLine($"  syscall:  {S(sc.Call ?? sc.Name, 400)} [{sc.State}]");
+            if (th.Syscall is { } sc) w.WriteLine($"  syscall:  {S(sc.Display, 400)} [{sc.State}]");
             if (th.Mysql is { } m) w.WriteLine($"  mysql:    thread id {m.ThreadId}{(m.Query is null ? "" : $": {S(m.Query, 200)}")}");
             // Written piece by piece: a thousand threads have tens of thousands of these lines.
             int column = 0;

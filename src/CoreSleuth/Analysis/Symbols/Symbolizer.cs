@@ -55,9 +55,7 @@ public sealed class Symbolizer(ModuleMap modules)
         public static FunctionTable Build(ElfImage image, ElfImage? disk)
         {
             var list = new List<Function>();
-            var symtab = (disk ?? image).View is FileImageView file ? ReadSymtab(file.File) : [];
-            IEnumerable<ElfSymbol> symbols = symtab.Count > 0 ? symtab : image.Symbols;
-            foreach (var s in symbols)
+            foreach (var s in SymbolsOf(image, disk))
                 if (s.IsDefined && s.IsFunction && s.Value != 0)
                     list.Add(new Function(s.Value, s.Size, s.Name));
             list.AddRange(PltEntries(image));
@@ -84,6 +82,13 @@ public sealed class Symbolizer(ModuleMap modules)
             }
             return null;
         }
+    }
+
+    /// <summary>The image's full symbol table (.symtab) when its file has one, else its dynamic symbols.</summary>
+    internal static IReadOnlyList<ElfSymbol> SymbolsOf(ElfImage image, ElfImage? disk)
+    {
+        var symtab = (disk ?? image).View is FileImageView file ? ReadSymtab(file.File) : [];
+        return symtab.Count > 0 ? symtab : image.Symbols;
     }
 
     /// <summary>SHT_SYMTAB of an on-disk image (absent from FreeBSD's stripped base libraries).</summary>

@@ -25,6 +25,9 @@ public enum SyscallPosition
 /// </summary>
 public sealed record SyscallSite(SyscallPosition Position, long RawNumber, IReadOnlyList<ulong> RegisterArguments, IReadOnlyList<string> Evidence)
 {
+    /// <summary>The errno a call that returned with an error left in rax, else null.</summary>
+    public long? Errno { get; init; }
+
     public const int Syscall = 0, IndirectSyscall = 198;
 
     /// <summary>syscall(2)/__syscall(2): the real number is the first argument and the rest shift by one (spec §7.1).</summary>
@@ -59,7 +62,7 @@ public sealed record SyscallSite(SyscallPosition Position, long RawNumber, IRead
             position = !sleeping && carry && r.Rax is > 0 and < 128 ? SyscallPosition.ReturnedError : SyscallPosition.InKernel;
             evidence.Add($"the bytes at rip−2 (0x{r.Rip - 2:x}, from {beforeSource}) are 0f 05, a syscall instruction: rip is its return address");
             if (position == SyscallPosition.ReturnedError)
-                evidence.Add($"no wait message, CF set and rax = {r.Rax}: the call returned with errno {r.Rax} (spec §7.1)");
+                evidence.Add($"no wait message, CF set and rax = {r.Rax}: the call returned with errno {r.Rax} ({FreeBsd.Syscalls.Errno.Name((long)r.Rax)}, spec §7.1)");
         }
         else if (at == true)
         {
@@ -72,6 +75,14 @@ public sealed record SyscallSite(SyscallPosition Position, long RawNumber, IRead
             position = SyscallPosition.Unknown;
             evidence.Add($"the code at rip 0x{r.Rip:x} is not available (not in the core; give --sysroot with the binaries)");
             if (r.Err == 2) evidence.Add("tf_err is 2, the length of a syscall instruction, as the kernel records on syscall entry (spec §7.2)");
+            // Not asleep (kinfo_proc says so), CF set, rax an errno: the call returned that error. A call
+            // about to restart keeps its number in rax, but then the kernel copied rcx back into r10.
+            if (!sleeping && thread.Kinfo is not null && (r.Rflags & 1) != 0 && r.Rax is > 0 and <= FreeBsd.Syscalls.Errno.Last && r.R10 != r.Rcx)
+            {
+                position = SyscallPosition.ReturnedError;
+                evidence.Add($"no wait message, CF set and rax = {r.Rax} ({FreeBsd.Syscalls.Errno.Name((long)r.Rax)}): the call returned with that errno (spec §7.1); " +
+                             "a call about to restart would keep its number in rax with r10 = rcx, which is not so here");
+            }
         }
         else
         {
@@ -93,9 +104,11 @@ public sealed record SyscallSite(SyscallPosition Position, long RawNumber, IRead
             else if (stub != number)
                 evidence.Add($"note: the stub before the syscall loads eax with {stub}, but rax holds {number}");
         }
+        if (number < 0)
+            evidence.Add($"rax holds the errno, not the call's number, and the stub's code that names the call is not available: give --sysroot to know which call returned {FreeBsd.Syscalls.Errno.Name((long)r.Rax)}");
         if (number is Syscall or IndirectSyscall)
             evidence.Add($"rax = {number} is the indirect {(number == 0 ? "syscall" : "__syscall")}: the real number is in rdi");
-        return new SyscallSite(position, number, args, evidence);
+        return new SyscallSite(position, number, args, evidence) { Errno = position == SyscallPosition.ReturnedError ? (long)r.Rax : null };
     }
 
     /// <summary>The N of <c>mov eax, N (b8 imm32); mov r10, rcx (49 89 ca)</c> just before the syscall at <paramref name="syscallAt"/>.</summary>

@@ -1,4 +1,5 @@
 using CoreSleuth.Analysis.Modules;
+using CoreSleuth.Analysis.Symbols;
 using CoreSleuth.Elf;
 using CoreSleuth.FreeBsd;
 using CoreSleuth.Memory;
@@ -81,14 +82,17 @@ public sealed class ModuleMapCfiProvider : ICfiProvider
             IImageView view = image.View;
             // The module map already opened the file from --sysroot/--binary: fill the core's gaps from it.
             if (view is CoreImageView && m.DiskImage is { } disk) view = new FallbackImageView(view, disk.View);
-            modules.Add(new CodeModule(m.Path, m.LoadBias, view, image.ProgramHeaders, image.Symbols));
+            // The file's .symtab bounds more functions than .dynsym (static ones, assembly stubs):
+            // instruction analysis needs a function's start.
+            var file = (m.DiskImage ?? image).View as FileImageView;
+            modules.Add(new CodeModule(m.Path, m.LoadBias, view, image.ProgramHeaders, Symbolizer.SymbolsOf(image, m.DiskImage), file?.File.SectionHeaders));
         }
         SignalTrampoline = FindSharedPage(process);
         executable = process.Mappings.Where(e => (e.Protection & KinfoVmEntry.ProtExec) != 0)
-            .Select(e => new AddressRange(e.Start, e.End)).ToArray();
+            .Select(e => (new AddressRange(e.Start, e.End), (string?)e.Path)).ToArray();
     }
 
-    private readonly AddressRange[] executable;
+    private readonly (AddressRange Range, string? Path)[] executable;
 
     public IReadOnlyList<CodeModule> Modules => modules;
     public AddressRange? SignalTrampoline { get; }
@@ -103,9 +107,16 @@ public sealed class ModuleMapCfiProvider : ICfiProvider
     /// <summary>An executable mapping of the process (kinfo_vmentry, spec §6) or of a known module.</summary>
     public bool IsExecutable(ulong address)
     {
-        foreach (var r in executable)
+        foreach (var (r, _) in executable)
             if (r.Contains(address)) return true;
         return FindModule(address) is not null;
+    }
+
+    public string? MappedFileAt(ulong address)
+    {
+        foreach (var (r, path) in executable)
+            if (r.Contains(address)) return string.IsNullOrEmpty(path) ? null : path;
+        return null;
     }
 
     /// <summary>

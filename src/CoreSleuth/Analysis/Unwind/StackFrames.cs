@@ -9,21 +9,38 @@ public enum FrameTrust
     SignalContext,
     /// <summary>Call-frame information (.eh_frame) of the frame below.</summary>
     Cfi,
+    /// <summary>An unwind plan made by decoding the frame below's function from its start (code without CFI).</summary>
+    Prologue,
+    /// <summary>
+    /// The frame below is frame 0 at a system call and its code is not available: FreeBSD's libc
+    /// syscall stubs push nothing, so the return address is the word at rsp.
+    /// </summary>
+    SyscallStub,
     /// <summary>The rbp chain: [rbp] = caller's rbp, [rbp+8] = return address.</summary>
     FramePointer,
+    /// <summary>
+    /// The frame below is frame 0, its code is not available and it is not at a system call: it is
+    /// taken to be frameless (a leaf such as an assembly string routine), so the word at rsp,
+    /// which points into code, is its return address. Unverified: if frame 0 had set up a frame,
+    /// this frame is not real.
+    /// </summary>
+    Frameless,
     /// <summary>A stack word that is a plausible return address (follows a call instruction).</summary>
     Scan,
 }
 
 public static class FrameTrustExtensions
 {
-    /// <summary>The label reports use: "context", "signal-context", "cfi", "frame-pointer", "scan".</summary>
+    /// <summary>The label reports use: "context", "signal-context", "cfi", "prologue", "syscall-stub", "frame-pointer", "frameless", "scan".</summary>
     public static string Label(this FrameTrust trust) => trust switch
     {
         FrameTrust.Context => "context",
         FrameTrust.SignalContext => "signal-context",
         FrameTrust.Cfi => "cfi",
+        FrameTrust.Prologue => "prologue",
+        FrameTrust.SyscallStub => "syscall-stub",
         FrameTrust.FramePointer => "frame-pointer",
+        FrameTrust.Frameless => "frameless",
         _ => "scan",
     };
 }

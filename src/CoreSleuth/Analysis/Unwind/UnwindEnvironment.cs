@@ -44,6 +44,12 @@ public interface ICfiProvider
     /// mappings 0x7ffffffff000 on 11.x, 0x7fffffffe000 on 13/14).
     /// </summary>
     AddressRange? SignalTrampoline { get; }
+
+    /// <summary>
+    /// The file mapped at <paramref name="address"/> when it lies in an executable file mapping
+    /// (kinfo_vmentry's path), also when no image of that file could be read; else null.
+    /// </summary>
+    string? MappedFileAt(ulong address) => null;
 }
 
 /// <summary>A function's extent: from a symbol (with its name) or from an FDE (no name).</summary>
@@ -61,7 +67,10 @@ public sealed class CodeModule
     private readonly Lazy<(EhFrame? Cfi, string? Problem)> cfi;
     private readonly (ulong Start, ulong End, string Name)[] functions;
 
-    public CodeModule(string name, ulong loadBias, IImageView view, IReadOnlyList<ProgramHeader> programHeaders, IEnumerable<ElfSymbol>? symbols = null)
+    /// <param name="sections">The image file's section headers, when known: <c>.eh_frame</c> is found
+    /// through them when the image has no PT_GNU_EH_FRAME (linked without --eh-frame-hdr).</param>
+    public CodeModule(string name, ulong loadBias, IImageView view, IReadOnlyList<ProgramHeader> programHeaders, IEnumerable<ElfSymbol>? symbols = null,
+        IReadOnlyList<SectionHeader>? sections = null)
     {
         Name = name;
         LoadBias = loadBias;
@@ -72,6 +81,16 @@ public sealed class CodeModule
         cfi = new Lazy<(EhFrame?, string?)>(() =>
         {
             var eh = EhFrame.Open(view, programHeaders, out string? problem);
+            if (eh is null && sections?.FirstOrDefault(x => x.Name == ".eh_frame" && x.Address != 0 && x.Size >= 4) is { } section)
+            {
+                var bytes = view.ReadAvailable(section.Address, (int)Math.Min(section.Size, (ulong)EhFrame.MaxSectionBytes));
+                if (bytes.Length >= 4)
+                {
+                    ulong textBase = programHeaders.Where(p => p.IsLoad && p.Executable).Select(p => p.VirtualAddress).DefaultIfEmpty(0UL).Min();
+                    return (EhFrame.FromBytes(bytes, section.Address, view: view, textBase: textBase), null);
+                }
+                problem += $"; its .eh_frame section at 0x{section.Address:x} is not readable from {view.Origin}";
+            }
             return (eh, problem);
         });
         functions = (symbols ?? [])
@@ -132,6 +151,25 @@ public sealed class CodeModule
 
     /// <summary>Copies code bytes at process address <paramref name="address"/> from the image; returns how many.</summary>
     public int ReadCode(ulong address, Span<byte> destination) => View.Read(address - LoadBias, destination);
+
+    // Plans made by instruction analysis, by pc: the threads of a server stop at a few dozen pcs.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, CfiResult<CfiRow>> plans = new();
+
+    /// <summary>
+    /// For code without CFI: the unwind plan at process address <paramref name="pc"/> made by
+    /// decoding <paramref name="function"/> from its start (<see cref="InstructionAnalysis"/>).
+    /// </summary>
+    public CfiResult<CfiRow> PlanByInstructions(FunctionRange function, ulong pc) => plans.GetOrAdd(pc, _ =>
+    {
+        if (pc < function.Start || pc - function.Start > InstructionAnalysis.MaxBytes)
+            return InstructionAnalysis.PlanAt([], function.Start, pc);
+        var code = new byte[pc - function.Start];
+        int got = ReadCode(function.Start, code);
+        if (got < code.Length) return CfiResult<CfiRow>.Failure($"the code of {Describe(function)} is not available from {View.Origin}");
+        return InstructionAnalysis.PlanAt(code, function.Start, pc);
+    });
+
+    private static string Describe(FunctionRange f) => f.Name ?? $"the function at 0x{f.Start:x}";
 
     public override string ToString() => Name;
 }

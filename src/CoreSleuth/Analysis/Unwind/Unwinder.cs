@@ -19,7 +19,9 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
     /// <summary>How many stack words a scan examines for one frame.</summary>
     public const int ScanWords = 512;
 
-    public StackWalk Walk(Registers registers, int maxDepth = MaxDepth)
+    /// <param name="atSyscall">Whether the thread is in, restarting or just returned from a system call
+    /// (spec §7.2): its frame 0 is then a syscall stub, even when its code is not available.</param>
+    public StackWalk Walk(Registers registers, bool atSyscall = false, int maxDepth = MaxDepth)
     {
         var regs = Rent();
         ReadOnlySpan<ulong> values =
@@ -28,21 +30,21 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
             registers.R8, registers.R9, registers.R10, registers.R11, registers.R12, registers.R13, registers.R14, registers.R15, registers.Rip,
         ];
         for (int r = 0; r < values.Length; r++) regs.Set(r, values[r], Context);
-        return Walk(regs, maxDepth);
+        return Walk(regs, atSyscall, maxDepth);
     }
 
     /// <summary>Walks from registers given by DWARF number (16 = rip; rsp and rip are required).</summary>
-    public StackWalk Walk(IReadOnlyDictionary<int, ulong> registers, int maxDepth = MaxDepth)
+    public StackWalk Walk(IReadOnlyDictionary<int, ulong> registers, bool atSyscall = false, int maxDepth = MaxDepth)
     {
         var regs = Rent();
         foreach (var (reg, value) in registers)
             if (reg is >= 0 and < DwarfRegisters.Count) regs.Set(reg, value, Context);
-        return Walk(regs, maxDepth);
+        return Walk(regs, atSyscall, maxDepth);
     }
 
     private static readonly RegisterOrigin Context = "context";
 
-    private StackWalk Walk(RegisterSet regs, int maxDepth)
+    private StackWalk Walk(RegisterSet regs, bool atSyscall, int maxDepth)
     {
         maxDepth = Math.Clamp(maxDepth, 1, MaxDepth);
         if (!regs.Known(DwarfRegisters.ReturnAddress) || !regs.Known(DwarfRegisters.Rsp))
@@ -56,7 +58,7 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
         while (true)
         {
             if (frames.Count >= maxDepth) { stop = $"stopped at the depth limit of {maxDepth} frames"; break; }
-            var step = Step(frames[^1], regs, exact, stack);
+            var step = Step(frames[^1], regs, exact, stack, atSyscall);
             if (step.Cfa is { } cfa) frames[^1].Cfa = cfa;
             if (step.Next is not { } next) { stop = step.Stop!; break; }
             Return(regs);
@@ -89,7 +91,7 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
     private readonly record struct StepResult(Candidate? Next, RegisterSet? Registers, bool NextPcExact, string? Stop, ulong? Cfa = null,
         string? Note = null, bool MarkSignalFrame = false);
 
-    private StepResult Step(StackFrame frame, RegisterSet regs, bool exact, AddressRange? stack)
+    private StepResult Step(StackFrame frame, RegisterSet regs, bool exact, AddressRange? stack, bool atSyscall)
     {
         if (code.SignalTrampoline is { } page && page.Contains(frame.Pc)) return SignalStep(frame, page);
 
@@ -97,33 +99,67 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
         List<string>? failures = null;
         ulong lookup = exact ? frame.Pc : frame.Pc - 1;
         ulong? cfaSeen = null;
+        // Whether the frame's own code was read: without it, nothing can tell whether it set up a frame.
+        bool codeKnown = false;
 
-        // 1. Call-frame information.
-        if (code.FindModule(lookup) is not { } module)
-            (failures ??= []).Add($"cfi: 0x{lookup:x} is in no known module");
+        // 1. Call-frame information; 2. for code without it, a plan made from the function's instructions.
+        var module = code.FindModule(lookup);
+        if (module is null)
+            (failures ??= []).Add(code.MappedFileAt(lookup) is { } file
+                ? $"cfi: 0x{lookup:x} is in {file}, whose file was not available (give --sysroot or --binary)"
+                : $"cfi: 0x{lookup:x} is in no known module");
         else
         {
             var row = module.FindRow(lookup);
-            if (row.Value is not { } r) (failures ??= []).Add($"cfi: {row.Error}");
-            else
+            var trust = FrameTrust.Cfi;
+            if (row.Value is null)
             {
+                (failures ??= []).Add($"cfi: {row.Error}");
+                if (module.FunctionAt(lookup) is { Source: "symbol" } function)
+                {
+                    row = module.PlanByInstructions(function, frame.Pc);
+                    trust = FrameTrust.Prologue;
+                    if (row.Value is null) failures.Add($"instructions: {row.Error}");
+                }
+                else failures.Add($"instructions: no symbol gives the start of the function at 0x{lookup:x}");
+            }
+            if (row.Value is { } r)
+            {
+                codeKnown = true;
                 var cfi = CfiStep(r, regs);
                 cfaSeen = cfi.Cfa;
                 if (cfi.Stop is { } end) return new StepResult(null, null, false, end, cfaSeen);
-                if (cfi.Failure is { } why) (failures ??= []).Add($"cfi: {why}");
+                string label = trust == FrameTrust.Cfi ? "cfi" : "instructions";
+                if (cfi.Failure is { } why) (failures ??= []).Add($"{label}: {why}");
                 else
                 {
                     var check = Check(cfi.Pc, cfi.Sp, frame.Sp);
                     if (check.End is { } stop) return new StepResult(null, null, false, stop, cfaSeen);
                     if (check.Rejection is null)
-                        return new StepResult(new Candidate(cfi.Pc, cfi.Sp, FrameTrust.Cfi), cfi.Registers, r.IsSignalFrame, null, cfaSeen,
+                        return new StepResult(new Candidate(cfi.Pc, cfi.Sp, trust), cfi.Registers, r.IsSignalFrame, null, cfaSeen,
+                            Note: trust == FrameTrust.Prologue ? $"{string.Join("; ", failures ?? [])}; instructions: {r.Cfa} from {module.FunctionAt(lookup)?.Name}'s code" : null,
                             MarkSignalFrame: r.IsSignalFrame);
-                    (failures ??= []).Add($"cfi: {check.Rejection}");
+                    (failures ??= []).Add($"{label}: {check.Rejection}");
                 }
             }
         }
 
-        // 2. Frame pointer.
+        // 3. Frame 0 whose code is unknown: a syscall stub, or else perhaps a frameless leaf.
+        if (frame.Index == 0 && !codeKnown)
+        {
+            var top = TopOfStackStep(frame, regs, atSyscall);
+            if (top.Failure is { } topWhy) (failures ??= []).Add(topWhy);
+            else
+            {
+                var check = Check(top.Pc, top.Sp, frame.Sp);
+                if (check.Rejection is null && check.End is null)
+                    return new StepResult(new Candidate(top.Pc, top.Sp, atSyscall ? FrameTrust.SyscallStub : FrameTrust.Frameless), top.Registers, false, null, cfaSeen,
+                        Note: string.Join("; ", (failures ?? []).Append(top.Note!)));
+                (failures ??= []).Add($"{(atSyscall ? "syscall stub" : "frameless")}: {check.End ?? check.Rejection}");
+            }
+        }
+
+        // 4. Frame pointer.
         var fp = FramePointerStep(frame, regs, stack);
         if (fp.Failure is { } fpWhy) (failures ??= []).Add($"frame pointer: {fpWhy}");
         else
@@ -136,7 +172,7 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
             (failures ??= []).Add($"frame pointer: {check.Rejection}");
         }
 
-        // 3. Validated scan.
+        // 5. Validated scan.
         var scan = ScanStep(frame, regs, lookup);
         if (scan.Failure is { } scanWhy) (failures ??= []).Add($"scan: {scanWhy}");
         else
@@ -144,6 +180,43 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
                 Note: string.Join("; ", (failures ?? []).Append(scan.Note!)));
 
         return new StepResult(null, null, false, string.Join("; ", failures ?? []), cfaSeen);
+    }
+
+    /// <summary>
+    /// Frame 0 without its code: the return address taken from the word at rsp. At a system call
+    /// this is FreeBSD's libc stub (lib/libc/amd64/SYS.h: <c>mov $N,%eax; mov %rcx,%r10; syscall</c>,
+    /// no push, no frame). Elsewhere it is a guess that frame 0 is a frameless leaf, made only when
+    /// rbp does not equal rsp (equal, the frame had just run <c>push %rbp; mov %rsp,%rbp</c>, so the
+    /// word at rsp is the saved rbp) and the word points into code; the note says it is unverified.
+    /// Either way the word must follow a call instruction when the caller's code is known.
+    /// </summary>
+    private MethodResult TopOfStackStep(StackFrame frame, RegisterSet regs, bool atSyscall)
+    {
+        string method = atSyscall ? "syscall stub" : "frameless";
+        if (!atSyscall && regs.Known(DwarfRegisters.Rbp) && regs[DwarfRegisters.Rbp] == frame.Sp)
+            return MethodResult.Fail($"{method}: rbp = rsp, so frame 0 had just set up a frame (push rbp; mov rbp, rsp)");
+        if (!memory.TryReadUInt64(frame.Sp, out ulong ra))
+            return MethodResult.Fail($"{method}: the word at rsp 0x{frame.Sp:x} is unreadable: {memory.Explain(frame.Sp)}");
+        if (!IsCode(ra) && code.MappedFileAt(ra) is null)
+            return MethodResult.Fail($"{method}: the word at rsp, 0x{ra:x}, is not in the code of any module");
+        string where;
+        Span<byte> before = stackalloc byte[2];
+        if (ReadCode(ra - 2, before) == 2)
+        {
+            if (!FollowsCall(ra, null, out string why)) return MethodResult.Fail($"{method}: the word at rsp, 0x{ra:x}: {why}");
+            where = $"follows {why}";
+        }
+        else where = $"is in {code.FindModule(ra)?.Name ?? code.MappedFileAt(ra)}, whose code is not available to confirm a call before it";
+
+        var next = Rent();
+        next.Set(DwarfRegisters.ReturnAddress, ra, $"the word at rsp 0x{frame.Sp:x}");
+        next.Set(DwarfRegisters.Rsp, frame.Sp + 8, "rsp+8");
+        foreach (int r in DwarfRegisters.CalleeSaved)
+            if (regs.Known(r)) next.Set(r, regs[r], atSyscall ? "unchanged (a syscall stub saves nothing)" : "carried over (assumed frameless)");
+        string note = atSyscall
+            ? $"syscall stub: frame 0 is at a system call and its code is not available; FreeBSD's libc stubs (SYS.h) push nothing, so the return address is the word at rsp (0x{ra:x}, which {where})"
+            : $"frameless: frame 0's code is not available, so whether it had set up a frame is unknown; taken as a frameless leaf because the word at rsp (0x{ra:x}) {where}. If frame 0 had set up a frame, this frame is not real and the next one is frame 0's caller";
+        return new MethodResult(ra, frame.Sp + 8, next, null, Note: note);
     }
 
     private (string? End, string? Rejection) Check(ulong pc, ulong sp, ulong previousSp)
