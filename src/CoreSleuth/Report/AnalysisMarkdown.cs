@@ -84,11 +84,7 @@ public static class AnalysisMarkdown
             // An indented block, not a fence: no string from the core can close it.
             foreach (var (name, value) in t.Registers) w.WriteLine($"    {name,-6} {value.ToString(16)}");
             w.WriteLine();
-            for (int i = 0; i < t.Frames.Count; i++)
-            {
-                var f = t.Frames[i];
-                w.WriteLine($"    #{i,-3} {f.Pc.ToString(16)} {TextSanitizer.Sanitize(f.Symbol ?? "??", 300)}{(f.Offset is { } o && o != 0 ? $"+{o}" : "")}{(f.Module is null ? "" : $" in {TextSanitizer.Sanitize(f.Module, 200)}")} [{f.Trust}]");
-            }
+            for (int i = 0; i < t.Frames.Count; i++) FrameText.Write(w, "    ", i, t.Frames[i], moduleBound: 200);
             w.WriteLine();
             w.WriteLine("</details>");
             w.WriteLine();

@@ -153,6 +153,16 @@ public sealed record ReportFrame(Hex Pc, string? Module, string? Symbol, long? O
     /// <summary>The stack pointer in this frame.</summary>
     public Hex? Sp { get; init; }
 
+    /// <summary>
+    /// The pc's offset from the start of its module's first mapping (gdb's and rust-minidump's
+    /// <c>module+0xoffset</c>), so a frame can be symbolized later with the module's file; null
+    /// when the pc is in no module.
+    /// </summary>
+    public Hex? ModuleOffset { get; init; }
+
+    /// <summary>How a frame without a symbol is named: <c>mysqld+0x48ee7d</c>, or null.</summary>
+    internal string? ModulePlusOffset => Module is null || ModuleOffset is not { } o ? null : $"{Module}+{o}";
+
     /// <summary>The mangled name when <see cref="Symbol"/> is demangled.</summary>
     public string? MangledSymbol { get; init; }
 
@@ -179,6 +189,7 @@ public sealed record ReportFrame(Hex Pc, string? Module, string? Symbol, long? O
             f.Frame.Trust == FrameTrust.SignalContext ? "context" : f.Frame.TrustLabel)
         {
             Sp = f.Frame.Sp,
+            ModuleOffset = f.Symbol.Module is { } m ? new Hex(f.Frame.Pc - m.Start) : null,
             MangledSymbol = f.Symbol.Demangled is null ? null : f.Symbol.Symbol,
             Registers = f.Frame.Registers.Count == 0 ? [] : new RecoveredRegisterView(f.Frame.Registers),
             Note = f.Frame.Note,
@@ -259,8 +270,8 @@ public sealed record ReportStackGroup(int Count, IReadOnlyList<int> Lwps, IReadO
 {
     internal static IReadOnlyList<ReportStackGroup> Group(IEnumerable<IThreadStack> threads)
     {
-        // Keyed by the list of names itself: no string joined per thread, one "?? in module" per module.
-        var unknownIn = new Dictionary<string, string>(StringComparer.Ordinal);
+        // Keyed by the list of names itself: no string joined per thread, one "module+0x…" per pc.
+        var unknownIn = new Dictionary<ulong, string>();
         var groups = new Dictionary<string[], (List<int> Lwps, int First)>(NamesComparer.Instance);
         foreach (var t in threads)
         {
@@ -274,11 +285,10 @@ public sealed record ReportStackGroup(int Count, IReadOnlyList<int> Lwps, IReadO
     }
 
     /// <summary>A frame's function, or its module+offset, or its pc: what makes two stacks "the same".</summary>
-    private static string Name(ReportFrame f, Dictionary<string, string> unknownIn)
+    private static string Name(ReportFrame f, Dictionary<ulong, string> unknown)
     {
         if (f.Symbol is not null) return f.Symbol;
-        if (f.Module is null) return f.Pc.ToString();
-        if (!unknownIn.TryGetValue(f.Module, out var name)) unknownIn[f.Module] = name = $"?? in {f.Module}";
+        if (!unknown.TryGetValue(f.Pc.Value, out var name)) unknown[f.Pc.Value] = name = f.ModulePlusOffset ?? f.Pc.ToString();
         return name;
     }
 

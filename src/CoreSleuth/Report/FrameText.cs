@@ -18,13 +18,23 @@ internal static class FrameText
         w.Write(' ');
         WriteHex(w, f.Pc.Value, sixteenDigits: true);
         w.Write(' ');
-        if (f.Symbol is null) w.Write("??");
+        if (f.Symbol is null)
+        {
+            // Unnamed: module+offset, which the module's file symbolizes later (gdb, rust-minidump).
+            if (f.Module is not null && f.ModuleOffset is { } mo)
+            {
+                w.Write(TextSanitizer.Sanitize(f.Module, moduleBound));
+                w.Write('+');
+                WriteHex(w, mo.Value);
+            }
+            else w.Write("??");
+        }
         else
         {
             w.Write(TextSanitizer.Sanitize(f.Symbol, 300));
             if (f.Offset is { } o && o != 0) { w.Write('+'); WriteNumber(w, o); }
+            if (f.Module is not null) { w.Write(" in "); w.Write(TextSanitizer.Sanitize(f.Module, moduleBound)); }
         }
-        if (f.Module is not null) { w.Write(" in "); w.Write(TextSanitizer.Sanitize(f.Module, moduleBound)); }
         w.Write(" [");
         w.Write(f.Trust);
         w.WriteLine(']');

@@ -79,6 +79,8 @@ internal sealed class LibcCode : IDisposable
         WithCfi = new CodeModule("libc.so.7", Bias, file.View, file.Elf.ProgramHeaders, Image.Symbols);
         WithoutCfi = new CodeModule("libc.so.7", Bias, file.View,
             file.Elf.ProgramHeaders.Where(p => p.Type != EhFrame.PT_GNU_EH_FRAME).ToList(), Image.Symbols);
+        WithoutCode = new CodeModule("libc.so.7", Bias, new NoBytes(),
+            file.Elf.ProgramHeaders.Where(p => p.Type != EhFrame.PT_GNU_EH_FRAME).ToList(), Image.Symbols);
         FindCallSites();
     }
 
@@ -86,6 +88,15 @@ internal sealed class LibcCode : IDisposable
     public List<ElfSymbol> Symbols { get; }
     public CodeModule WithCfi { get; }
     public CodeModule WithoutCfi { get; }
+
+    /// <summary>The module as a core without text and no --sysroot shows it: mapped, named, but no byte of code.</summary>
+    public CodeModule WithoutCode { get; }
+
+    private sealed class NoBytes : IImageView
+    {
+        public string Origin => "nothing (no code)";
+        public int Read(ulong address, Span<byte> destination) => 0;
+    }
 
     /// <summary>A function F1 with a frame-pointer prologue whose body calls F0 (also with such a prologue) directly.</summary>
     public Prologue Caller { get; private set; } = null!;

@@ -94,16 +94,89 @@ public sealed class UnwinderTests(Xunit.Abstractions.ITestOutputHelper output)
         memory.Write64(rbp1, 0);
         memory.Write64(rbp1 + 8, 0);
 
-        var walk = new Unwinder(memory, new FakeCode([libc.WithoutCfi])).Walk(Context(libc.Callee.BodyStart, S, rbp0));
+        var walk = new Unwinder(memory, new FakeCode([libc.WithoutCode])).Walk(Context(libc.Callee.BodyStart, S, rbp0));
 
         Show(walk);
         Assert.Equal(2, walk.Frames.Count);
         var f1 = walk.Frames[1];
         Assert.Equal((libc.ReturnToCaller, rbp0 + 16, "frame-pointer"), (f1.Pc, f1.Sp, f1.TrustLabel));
+        Assert.Contains("frameless: the word at rsp, 0x0, is not in the code", f1.Note);
         Assert.Equal(rbp1, f1.Register(Rbp)!.Value);
         Assert.Contains("PT_GNU_EH_FRAME", f1.Note);
         Assert.Contains("return address is 0", walk.StopReason);
         Assert.Equal(["rbp"], f1.Registers.Select(r => r.Name)); // the rbp chain recovers rbp alone
+    }
+
+    [CorpusFact]
+    public void Without_cfi_the_functions_instructions_give_the_frames_the_cfi_gives()
+    {
+        // The stack of Walks_by_cfi_and_recovers_callee_saved_registers, walked once with libc's
+        // CFI and once with its code alone: the same frames, the same recovered rbx.
+        var libc = Libc.Value;
+        var (memory, _) = NewStack();
+        ulong p0 = libc.Callee.Start + 1, rbp1 = S + 0x100, rbp2 = S + 0x200;
+        memory.Write64(S, rbp1);
+        memory.Write64(S + 8, libc.ReturnToCaller);
+        memory.Write64(rbp1, rbp2);
+        memory.Write64(rbp1 + 8, libc.ReturnToCaller);
+        memory.Write64((ulong)((long)rbp1 + 16 + libc.Caller.SlotOf(Register.RBX)), 0xb0b);
+        memory.Write64(rbp2, 0);
+        memory.Write64(rbp2 + 8, 0);
+
+        var byCfi = new Unwinder(memory, new FakeCode([libc.WithCfi])).Walk(Context(p0, S, rbp: 0x5555));
+        var byCode = new Unwinder(memory, new FakeCode([libc.WithoutCfi])).Walk(Context(p0, S, rbp: 0x5555));
+
+        Show(byCode);
+        Assert.Equal(3, byCode.Frames.Count);
+        Assert.Equal(byCfi.Frames.Select(f => (f.Pc, f.Sp)), byCode.Frames.Select(f => (f.Pc, f.Sp)));
+        Assert.Equal(byCfi.Frames[1].Registers.Select(r => (r.Name, r.Value)), byCode.Frames[1].Registers.Select(r => (r.Name, r.Value)));
+        Assert.Contains("instructions: rsp+16 from", byCode.Frames[1].Note);
+        // Frame 2 repeats the caller's call site, which calls the callee, not the caller itself: a plan
+        // from instructions is checked against the call before its return address (CFI is not), so the
+        // rbp chain finds that frame instead.
+        Assert.Equal(["context", "prologue", "frame-pointer"], byCode.Frames.Select(f => f.TrustLabel));
+        Assert.Contains("does not follow a call to this function", byCode.Frames[2].Note);
+    }
+
+    [CorpusFact]
+    public void Frame_0_at_a_system_call_without_code_returns_to_the_word_at_rsp()
+    {
+        // FreeBSD's libc stubs push nothing (SYS.h): the return address is at rsp, and rbp still
+        // belongs to the caller, whose frame pointer then leads on. The frame-pointer step alone
+        // would take [rbp+8] and drop the stub's caller.
+        var libc = Libc.Value;
+        var (memory, _) = NewStack();
+        ulong rbp1 = S + 0x100;
+        memory.Write64(S, libc.ReturnToCaller);        // the stub's return address, into the caller (callee's body: a call site)
+        memory.Write64(rbp1, 0);
+        memory.Write64(rbp1 + 8, libc.ReturnFromOtherCall);
+        var code = new FakeCode([libc.WithoutCode]);
+
+        var walk = new Unwinder(memory, code).Walk(Context(libc.Callee.BodyStart, S, rbp1), atSyscall: true);
+
+        Show(walk);
+        Assert.Equal([libc.Callee.BodyStart, libc.ReturnToCaller, libc.ReturnFromOtherCall], walk.Frames.Select(f => f.Pc));
+        Assert.Equal(["context", "syscall-stub", "frame-pointer"], walk.Frames.Select(f => f.TrustLabel));
+        Assert.Equal(S + 8, walk.Frames[1].Sp);
+        Assert.Contains("SYS.h", walk.Frames[1].Note);
+        Assert.Equal(rbp1, walk.Frames[1].Register(Rbp)!.Value);
+
+        // Not at a system call, the same stack is read as a frameless leaf, and the note says it is a guess.
+        var guessed = new Unwinder(memory, code).Walk(Context(libc.Callee.BodyStart, S, rbp1));
+        Assert.Equal(walk.Frames.Select(f => f.Pc), guessed.Frames.Select(f => f.Pc));
+        Assert.Equal("frameless", guessed.Frames[1].TrustLabel);
+        Assert.Contains("whether it had set up a frame is unknown", guessed.Frames[1].Note);
+
+        // rbp = rsp: frame 0 had just run push rbp; mov rbp,rsp, so the word at rsp is a saved rbp, not a return address.
+        var (framed, _) = NewStack();
+        framed.Write64(S, S + 0x100);
+        framed.Write64(S + 8, libc.ReturnToCaller);
+        framed.Write64(S + 0x100, 0);
+        framed.Write64(S + 0x108, 0);
+        var set = new Unwinder(framed, code).Walk(Context(libc.Callee.BodyStart, S, S));
+        Assert.Equal([libc.Callee.BodyStart, libc.ReturnToCaller], set.Frames.Select(f => f.Pc));
+        Assert.Equal("frame-pointer", set.Frames[1].TrustLabel);
+        Assert.Contains("rbp = rsp", set.Frames[1].Note);
     }
 
     [CorpusFact]
@@ -121,7 +194,7 @@ public sealed class UnwinderTests(Xunit.Abstractions.ITestOutputHelper output)
         memory.Write64(rbp1 + 8, libc.ReturnToCaller);
         memory.Write64(rbp2, 0);
         memory.Write64(rbp2 + 8, 0);
-        var unwinder = new Unwinder(memory, new FakeCode([libc.WithoutCfi]));
+        var unwinder = new Unwinder(memory, new FakeCode([libc.WithoutCode]));
         var context = Context(libc.Callee.BodyStart, S, rbp0, rbx: 0xb0b);
 
         var first = unwinder.Walk(context);
@@ -158,6 +231,8 @@ public sealed class UnwinderTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal((libc.ReturnToCaller, S + 24, "scan"), (f1.Pc, f1.Sp, f1.TrustLabel));
         Assert.Contains("does not point into the stack", f1.Note);
         Assert.Contains("direct call", f1.Note);
+        // The callee's instructions put its return address at [S+8]: a return after a call to another function.
+        Assert.Contains($"instructions: the return address 0x{libc.ReturnFromOtherCall:x} does not follow a call to this function", f1.Note);
         Assert.Equal(2, walk.Frames.Count);
         Assert.Contains("no return address", walk.StopReason);
     }
@@ -168,6 +243,7 @@ public sealed class UnwinderTests(Xunit.Abstractions.ITestOutputHelper output)
         var libc = Libc.Value;
         var (memory, _) = NewStack();
         memory.Write64(S, libc.ReturnFromOtherCall);
+        memory.Write64(S + 8, 0x1234);   // where the callee's instructions put the return address: not code
         var walk = new Unwinder(memory, new FakeCode([libc.WithoutCfi])).Walk(Context(libc.Callee.Start + 1, S, rbp: 0));
         Show(walk);
         var frame = Assert.Single(walk.Frames);

@@ -135,6 +135,10 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
                 {
                     var check = Check(cfi.Pc, cfi.Sp, frame.Sp);
                     if (check.End is { } stop) return new StepResult(null, null, false, stop, cfaSeen);
+                    // A plan made from instructions is a reading of the code, not the compiler's word:
+                    // the return address it finds must follow a call to this function when that code is known.
+                    if (check.Rejection is null && trust == FrameTrust.Prologue && !CallerConfirms(cfi.Pc, module.FunctionAt(lookup), out string denial))
+                        check = (null, denial);
                     if (check.Rejection is null)
                         return new StepResult(new Candidate(cfi.Pc, cfi.Sp, trust), cfi.Registers, r.IsSignalFrame, null, cfaSeen,
                             Note: trust == FrameTrust.Prologue ? $"{string.Join("; ", failures ?? [])}; instructions: {r.Cfa} from {module.FunctionAt(lookup)?.Name}'s code" : null,
@@ -180,6 +184,16 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
                 Note: string.Join("; ", (failures ?? []).Append(scan.Note!)));
 
         return new StepResult(null, null, false, string.Join("; ", failures ?? []), cfaSeen);
+    }
+
+    /// <summary>Whether the code before <paramref name="returnAddress"/> is a call to <paramref name="callee"/>, or cannot be read.</summary>
+    private bool CallerConfirms(ulong returnAddress, FunctionRange? callee, out string denial)
+    {
+        Span<byte> before = stackalloc byte[2];
+        denial = "";
+        if (ReadCode(returnAddress - 2, before) != 2 || FollowsCall(returnAddress, callee, out string why)) return true;
+        denial = $"the return address 0x{returnAddress:x} does not follow a call to this function: {why}";
+        return false;
     }
 
     /// <summary>
