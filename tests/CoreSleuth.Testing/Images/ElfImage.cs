@@ -64,7 +64,7 @@ public sealed class ElfImage
         ulong dynamicAddress,
         ulong? debugEntryAddress,
         ulong gotPltAddress,
-        ulong ehFrameHeaderAddress,
+        ulong? ehFrameHeaderAddress,
         ulong ehFrameAddress,
         IReadOnlyList<AssembledFunction> functions,
         IReadOnlyList<ElfDataObject> dataObjects,
@@ -119,7 +119,8 @@ public sealed class ElfImage
 
     public ulong GotPltAddress { get; }
 
-    public ulong EhFrameHeaderAddress { get; }
+    /// <summary>.eh_frame_hdr (PT_GNU_EH_FRAME), or null when the image has none (<see cref="ElfImageSpec.EhFrameHeader"/>).</summary>
+    public ulong? EhFrameHeaderAddress { get; }
 
     public ulong EhFrameAddress { get; }
 

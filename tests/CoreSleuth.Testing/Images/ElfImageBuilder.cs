@@ -128,7 +128,7 @@ public static class ElfImageBuilder
             + (imports.Count > 0 ? 4 : 0) + (versioned ? 3 : 0) + 1;
         var gotPltSize = imports.Count > 0 ? 8 * (3 + imports.Count) : 0;
 
-        var programHeaderCount = (exe ? 2 : 0) + 6;
+        var programHeaderCount = (exe ? 2 : 0) + (spec.EhFrameHeader ? 6 : 5);
 
         // ---- code sizes (independent of addresses: branches are always near, see FunctionAssembler) ----
         var provisional = spec.Functions.Select(f => FunctionAssembler.Assemble(f, StyleOf(f), 0x1000, DummyResolve)).ToList();
@@ -154,20 +154,23 @@ public static class ElfImageBuilder
             functionOffsets.Add(layout.Take(code.Code.Length, 16));
         }
 
-        var fdeSizes = provisional.Select(p => FdeSize(p.Cfi)).ToList();
+        var withFde = spec.Functions.Select(spec.EmitsFde).ToList();
+        var fdeCount = withFde.Count(w => w);
+        var fdeSizes = provisional.Select((p, i) => withFde[i] ? FdeSize(p.Cfi) : 0).ToList();
         var ehFrameSize = CieSize + fdeSizes.Sum() + 4;
+        var ehFrameHdrSize = spec.EhFrameHeader ? 12 + (8 * fdeCount) : 0;
 
         // Real text segments span many pages; keep at least one full page of text so that the data
         // segment never shares the file's first page (its mapping offset is then never 0, and only
         // the text mapping has offset 0 — the ELF header, spec §9.3).
-        var tail = 4 + 12 + (8 * spec.Functions.Count) + 8 + ehFrameSize;
+        var tail = 4 + ehFrameHdrSize + 8 + ehFrameSize;
         if (layout.Position + tail < (int)PageSize + 16)
         {
             layout.Skip((int)PageSize + 16 - (layout.Position + tail));
         }
 
         var textSize = layout.Position - textOffset;
-        var ehFrameHdrOffset = layout.Take(12 + (8 * spec.Functions.Count), 4);
+        var ehFrameHdrOffset = spec.EhFrameHeader ? layout.Take(ehFrameHdrSize, 4) : 0;
         var ehFrameOffset = layout.Take(ehFrameSize, 8);
         var textFileEnd = layout.Position;
 
@@ -227,7 +230,7 @@ public static class ElfImageBuilder
         var assembled = spec.Functions.Select((f, i) => FunctionAssembler.Assemble(f, StyleOf(f), functionAddresses[i], Resolve)).ToList();
         for (var i = 0; i < assembled.Count; i++)
         {
-            if (assembled[i].Code.Length != provisional[i].Code.Length || FdeSize(assembled[i].Cfi) != fdeSizes[i])
+            if (assembled[i].Code.Length != provisional[i].Code.Length || (withFde[i] ? FdeSize(assembled[i].Cfi) : 0) != fdeSizes[i])
             {
                 throw new InvalidOperationException($"{spec.Functions[i].Name}: code size depends on its address");
             }
@@ -240,7 +243,7 @@ public static class ElfImageBuilder
 
         var textSegment = new ElfSegmentInfo(baseAddress, 0, (ulong)textFileEnd, (ulong)textFileEnd, false, true);
         var dataSegment = new ElfSegmentInfo(VaddrOfData(dataFileOffset), (ulong)dataFileOffset, (ulong)(dataFileEnd - dataFileOffset), (ulong)(dataMemEnd - dataFileOffset), true, false);
-        var ehFrameHdrAddress = TextVaddr(ehFrameHdrOffset);
+        ulong? ehFrameHdrAddress = spec.EhFrameHeader ? TextVaddr(ehFrameHdrOffset) : null;
         var ehFrameAddress = TextVaddr(ehFrameOffset);
         var dynamicAddress = VaddrOfData(dynamicOffset);
         var entry = exe && spec.EntryFunction is { } entryName ? functionAddresses[functionList.FindIndex(f => f.AllNames.Contains(entryName))] : 0UL;
@@ -276,7 +279,11 @@ public static class ElfImageBuilder
         Phdr(file, PtLoad, PfR | PfW, dataFileOffset, VaddrOfData(dataFileOffset), dataFileEnd - dataFileOffset, dataMemEnd - dataFileOffset, MaxPageSize);
         Phdr(file, PtDynamic, PfR | PfW, dynamicOffset, dynamicAddress, DynSize * dynamicCount, DynSize * dynamicCount, 8);
         Phdr(file, PtNote, PfR, noteOffset, TextVaddr(noteOffset), noteBytes.Length, noteBytes.Length, 4);
-        Phdr(file, PtGnuEhFrame, PfR, ehFrameHdrOffset, ehFrameHdrAddress, 12 + (8 * spec.Functions.Count), 12 + (8 * spec.Functions.Count), 4);
+        if (ehFrameHdrAddress is { } hdrAddress)
+        {
+            Phdr(file, PtGnuEhFrame, PfR, ehFrameHdrOffset, hdrAddress, ehFrameHdrSize, ehFrameHdrSize, 4);
+        }
+
         Phdr(file, PtGnuStack, PfR | PfW, 0, 0, 0, 0, 16);
 
         sections.Add(new SectionHeader("", 0, 0, 0, 0, 0, null, 0, 0, 0));
@@ -484,26 +491,31 @@ public static class ElfImageBuilder
         AddSection(".text", ShtProgbits, ShfAlloc | ShfExecInstr, textOffset, TextVaddr(textOffset), textSize, 16);
 
         // .eh_frame_hdr then .eh_frame.
-        var ehFrame = BuildEhFrame(assembled, functionAddresses, ehFrameAddress, out var fdeOffsets);
+        var described = Enumerable.Range(0, assembled.Count).Where(i => withFde[i]).ToList();
+        var ehFrame = BuildEhFrame([.. described.Select(i => assembled[i])], [.. described.Select(i => functionAddresses[i])], ehFrameAddress, out var fdeOffsets);
         if (ehFrame.Length != ehFrameSize)
         {
             throw new InvalidOperationException("unexpected .eh_frame size");
         }
 
-        file.PadTo(ehFrameHdrOffset);
-        file.U8(1);
-        file.U8(DwEhPePcrelSdata4);
-        file.U8(DwEhPeUdata4);
-        file.U8(DwEhPeDatarelSdata4);
-        file.I32(checked((int)((long)ehFrameAddress - (long)(ehFrameHdrAddress + 4))));
-        file.U32((uint)assembled.Count);
-        foreach (var (address, fde) in functionAddresses.Zip(fdeOffsets).OrderBy(p => p.First))
+        if (ehFrameHdrAddress is { } headerAddress)
         {
-            file.I32(checked((int)((long)address - (long)ehFrameHdrAddress)));
-            file.I32(checked((int)((long)(ehFrameAddress + (ulong)fde) - (long)ehFrameHdrAddress)));
+            file.PadTo(ehFrameHdrOffset);
+            file.U8(1);
+            file.U8(DwEhPePcrelSdata4);
+            file.U8(DwEhPeUdata4);
+            file.U8(DwEhPeDatarelSdata4);
+            file.I32(checked((int)((long)ehFrameAddress - (long)(headerAddress + 4))));
+            file.U32((uint)described.Count);
+            foreach (var (address, fde) in described.Select(i => functionAddresses[i]).Zip(fdeOffsets).OrderBy(p => p.First))
+            {
+                file.I32(checked((int)((long)address - (long)headerAddress)));
+                file.I32(checked((int)((long)(ehFrameAddress + (ulong)fde) - (long)headerAddress)));
+            }
+
+            AddSection(".eh_frame_hdr", ShtProgbits, ShfAlloc, ehFrameHdrOffset, headerAddress, ehFrameHdrSize, 4);
         }
 
-        AddSection(".eh_frame_hdr", ShtProgbits, ShfAlloc, ehFrameHdrOffset, ehFrameHdrAddress, 12 + (8 * spec.Functions.Count), 4);
         file.PadTo(ehFrameOffset);
         file.Bytes(ehFrame);
         AddSection(".eh_frame", ShtX86_64Unwind, ShfAlloc, ehFrameOffset, ehFrameAddress, ehFrameSize, 8);

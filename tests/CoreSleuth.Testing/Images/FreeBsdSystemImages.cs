@@ -53,6 +53,28 @@ public static class FreeBsdSystemImages
     private static FunctionSpec Leaf(string name, string? version = Fbsd10) => new(name) { Version = version };
 
     /// <summary>
+    /// Whether the release's assembly syscall stubs (libc's <c>__sys_X</c> from lib/libc/amd64/SYS.h, libthr's
+    /// <c>_umtx_op_err</c> from arch/amd64/amd64/_umtx_op_err.S) are covered by an FDE. What the corpus shows
+    /// (llvm-dwarfdump --eh-frame against readelf -W --dyn-syms):
+    /// <list type="bullet">
+    /// <item>../shared/corpus/binaries/freebsd13.5/libc.so.7: every stub has a 17-byte FDE with only DW_CFA_nop
+    /// (CFA = rsp+8 from the CIE): __sys_open 0x138620..0x138631, __sys_openat 0x138640..0x138651,
+    /// _poll/__sys_poll 0x138680..0x138691, __sys_nanosleep, __sys_read, __sys_select, __sys_sigwait,
+    /// __sys_kevent, __sys__umtx_op 0x1375a0..0x1375b1 (4401 FDEs in all).</item>
+    /// <item>../shared/corpus/binaries/freebsd13.5/libthr.so.3: the static _umtx_op_err (no symbol; found as
+    /// <c>48 c7 c0 c6 01 00 00 49 89 ca 0f 05 c3</c> at 0xdd00) has the FDE 0xdd00..0xdd0d.</item>
+    /// <item>../shared/corpus/binaries/freebsd12.0/libc.so.7: no stub has an FDE (__sys_open 0x1b24f0,
+    /// __sys_openat 0x145820, _poll 0x1581e0, __sys_nanosleep 0x145840, __sys_read 0x1b7070,
+    /// __sys__umtx_op 0xbbaf0 all fall between FDEs; 3659 FDEs for the C code).</item>
+    /// <item>The freebsd10.0 files are hello programs: their C code (crt1's _start, main, finalizer) has FDEs,
+    /// crtbegin's assembly helpers do not; no 10.x libc is in the corpus. FreeBSD 10's SYS.h has no CFI.</item>
+    /// </list>
+    /// So 13 and later have FDEs for the stubs; 12 and earlier (10.x, 11.x, 12.x: assumed like 12.0, no 11.x
+    /// or 12.4 library was checked) have none.
+    /// </summary>
+    public static bool SyscallStubsHaveCfi(FreeBsdVersion version) => version.Major >= 13;
+
+    /// <summary>
     /// libc.so.7: syscall stubs <c>__sys_X</c> (+ <c>_X</c>) ending in <c>jb .cerror</c>; on 11+ the public
     /// names are wrappers calling through <c>__libc_interposing</c> (libthr fills the slots), on 10.x
     /// they are weak aliases of the stubs (libthr interposes them by symbol lookup).
@@ -109,6 +131,7 @@ public static class FreeBsdSystemImages
         {
             SoName = "libc.so.7",
             OsRelDate = version.OsRelDate,
+            SyscallStubFdes = SyscallStubsHaveCfi(version),
             VersionDefinitions = LibcVersions(version),
             Functions = functions,
             DataObjects =
@@ -248,6 +271,7 @@ public static class FreeBsdSystemImages
             SoName = "libthr.so.3",
             Needed = ["libc.so.7"],
             OsRelDate = version.OsRelDate,
+            SyscallStubFdes = SyscallStubsHaveCfi(version),
             VersionDefinitions = LibthrVersions(version),
             Functions = functions,
             DataObjects = data,

@@ -109,6 +109,11 @@ public sealed record FunctionSpec(string Name)
     /// <summary>Emit DW_CFA_undefined rip (crt1's <c>_start</c>): unwinders stop here.</summary>
     public bool TerminatesCallChain { get; init; }
 
+    /// <summary>False: code and symbol but no FDE in .eh_frame (nor entry in .eh_frame_hdr's table), as
+    /// for hand-written assembly without <c>.cfi_*</c> directives (FreeBSD ≤ 12's SYS.h syscall stubs).
+    /// A syscall stub also loses its FDE when its image has <see cref="ElfImageSpec.SyscallStubFdes"/> false.</summary>
+    public bool HasFde { get; init; } = true;
+
     public IEnumerable<string> AllNames => Aliases.Select(a => a.Name).Prepend(Name);
 
     public static FunctionSpec SyscallStub(string name, int number, string? errorHandler, params SymbolAlias[] aliases) =>
@@ -156,6 +161,17 @@ public sealed record ElfImageSpec(ElfImageKind Kind, string FileName)
     /// <summary>Turn every <see cref="FrameStyle.FramePointer"/> function into
     /// <see cref="FrameStyle.NoFramePointer"/>, so unwinding must use CFI.</summary>
     public bool OmitFramePointers { get; init; }
+
+    /// <summary>False: the syscall stubs (<see cref="FunctionSpec.SyscallNumber"/>) get no FDE, as FreeBSD ≤ 12's
+    /// assembly stubs (lib/libc/amd64/SYS.h without CFI); see <see cref="FreeBsdSystemImages"/>.</summary>
+    public bool SyscallStubFdes { get; init; } = true;
+
+    /// <summary>False: no PT_GNU_EH_FRAME and no .eh_frame_hdr (a link without <c>--eh-frame-hdr</c>); .eh_frame
+    /// stays, findable only through the section headers.</summary>
+    public bool EhFrameHeader { get; init; } = true;
+
+    /// <summary>Whether <paramref name="function"/> (one of <see cref="Functions"/>) is described by an FDE.</summary>
+    public bool EmitsFde(FunctionSpec function) => function.HasFde && (function.SyscallNumber is null || SyscallStubFdes);
 
     public ulong LinkBase => Kind == ElfImageKind.Executable ? 0x400000UL : 0UL;
 }

@@ -61,6 +61,9 @@ public sealed record Scenario
 
     public LayoutModel Layout { get; init; } = new();
 
+    /// <summary>Per-image build options, keyed by the image's file name ("mysqld", "libc.so.7", "libthr.so.3", "ld-elf.so.1", …).</summary>
+    public IReadOnlyDictionary<string, ImageModel> Images { get; init; } = new Dictionary<string, ImageModel>();
+
     /// <summary>gdb producer: note name of PRPSINFO/PRSTATUS/FPREGSET ("CORE" or "FreeBSD", spec doubt #2).</summary>
     public string? GdbNoteName { get; init; }
 }
@@ -220,6 +223,22 @@ public sealed record LayoutModel
     public ulong Heap { get; init; } = 0x40000;
     public ulong RtldHeap { get; init; } = 0x10000;
     public IReadOnlyList<HeapRegionModel> HeapRegions { get; init; } = [];
+}
+
+/// <summary>How one ELF image is built (its unwind information and code shape).</summary>
+public sealed record ImageModel
+{
+    /// <summary>Build every frame-pointer function without one (clang -O2 -fomit-frame-pointer); null = the default (false; for mysqld the top-level omitFramePointers).</summary>
+    public bool? OmitFramePointers { get; init; }
+
+    /// <summary>False: no PT_GNU_EH_FRAME and no .eh_frame_hdr; .eh_frame only through the section headers.</summary>
+    public bool EhFrameHeader { get; init; } = true;
+
+    /// <summary>Whether the syscall stubs have FDEs; null = as the release's real libraries (13+: yes, ≤ 12: no).</summary>
+    public bool? SyscallStubFdes { get; init; }
+
+    /// <summary>Functions (by name or alias) emitted with code and symbol but no FDE.</summary>
+    public IReadOnlyList<string> WithoutFde { get; init; } = [];
 }
 
 public sealed record HeapRegionModel

@@ -80,6 +80,21 @@ public sealed class ScenarioProcess
     /// <summary>Address of the path string a blocked open passes.</summary>
     public ulong OpenPathOf(int lwp) => Image.Labels[$"open-path:{lwp}"];
 
+    /// <summary>A scenario's <c>images</c> entry applied to an image spec.</summary>
+    private static ElfImageSpec Apply(ElfImageSpec spec, ImageModel m)
+    {
+        var missing = m.WithoutFde.Where(n => !spec.Functions.Any(f => f.AllNames.Contains(n))).ToList();
+        if (missing.Count > 0)
+            throw new InvalidDataException($"images.{spec.FileName}.withoutFde: {spec.FileName} has no function {string.Join(", ", missing)}");
+        return spec with
+        {
+            OmitFramePointers = m.OmitFramePointers ?? spec.OmitFramePointers,
+            EhFrameHeader = m.EhFrameHeader,
+            SyscallStubFdes = m.SyscallStubFdes ?? spec.SyscallStubFdes,
+            Functions = [.. spec.Functions.Select(f => f.AllNames.Any(m.WithoutFde.Contains) ? f with { HasFde = false } : f)],
+        };
+    }
+
     public static FreeBsdVersion VersionOf(Scenario s)
     {
         var parts = s.Freebsd.Split('.');
@@ -97,11 +112,14 @@ public sealed class ScenarioProcess
 
         var mysqldSpec = MysqldImage.Spec(v, s.OmitFramePointers);
         if (generalLog) mysqldSpec = WithGeneralLog(mysqldSpec);
-        var mysqld = ElfImageBuilder.Build(mysqldSpec);
-        var rtld = ElfImageBuilder.Build(FreeBsdSystemImages.Rtld(v));
-        var libthr = ElfImageBuilder.Build(FreeBsdSystemImages.Libthr(v, s.HideLibthrSymbols));
-        var libc = ElfImageBuilder.Build(FreeBsdSystemImages.Libc(v));
-        var fillers = MysqldImage.FillerLibraries(v).Select(ElfImageBuilder.Build).ToList();
+        var specs = new List<ElfImageSpec> { mysqldSpec, FreeBsdSystemImages.Rtld(v), FreeBsdSystemImages.Libthr(v, s.HideLibthrSymbols), FreeBsdSystemImages.Libc(v) };
+        specs.AddRange(MysqldImage.FillerLibraries(v));
+        var unknown = s.Images.Keys.Where(k => !specs.Any(x => x.FileName == k)).ToList();
+        if (unknown.Count > 0)
+            throw new InvalidDataException($"images: no image is named {string.Join(", ", unknown)} (known: {string.Join(", ", specs.Select(x => x.FileName))})");
+        var built = specs.Select(x => ElfImageBuilder.Build(s.Images.TryGetValue(x.FileName, out var m) ? Apply(x, m) : x)).ToList();
+        var (mysqld, rtld, libthr, libc) = (built[0], built[1], built[2], built[3]);
+        var fillers = built.Skip(4).ToList();
 
         var l = s.Layout;
         var layout = new ProcessLayoutOptions

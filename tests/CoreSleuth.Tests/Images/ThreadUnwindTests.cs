@@ -47,11 +47,28 @@ public sealed class ThreadUnwindTests
             var bias = module.IsExecutable ? 0 : text.Start - text.FileOffset;
             var link = pc - bias;
             var lookup = depth == 0 ? link : link - 1; // a return address may be just past the caller's FDE
-            var fde = module.Fdes.Single(f => lookup >= f.PcBegin && lookup < f.PcEnd);
-            var row = DwarfDump.RowAt([fde], lookup);
-            var names = module.Symbols.Where(s => s.Type == "FUNC" && s.Section != "UND" && link >= s.Value && link < s.Value + s.Size).Select(s => s.Name).ToList();
+            var fde = module.Fdes.SingleOrDefault(f => lookup >= f.PcBegin && lookup < f.PcEnd);
+            var symbols = module.Symbols.Where(s => s.Type == "FUNC" && s.Section != "UND" && link >= s.Value && link < s.Value + s.Size).ToList();
+            var names = symbols.Select(s => s.Name).ToList();
+            DwarfRow row;
+            ulong start;
+            if (fde is null)
+            {
+                // A syscall stub without CFI (FreeBSD ≤ 12, no FDE): only frame 0 can be one, and it keeps nothing on the
+                // stack, so the ABI's rule at a call boundary holds: CFA = rsp+8, return address at CFA−8.
+                var stub = process.Modules.Single(m => m.Path == text.Path).Image.Functions.SingleOrDefault(f => f.Contains(link));
+                Assert.True(depth == 0 && stub?.Spec.SyscallNumber is not null, $"LWP {thread.Lwp}: no FDE covers 0x{pc:x} at depth {depth}");
+                row = new DwarfRow(link, "RSP", 8, new Dictionary<string, long> { ["RIP"] = -8 }, false);
+                start = stub!.Address;
+            }
+            else
+            {
+                row = DwarfDump.RowAt([fde], lookup);
+                start = fde.PcBegin;
+            }
+
             var cfa = regs[row.CfaRegister] + (ulong)row.CfaOffset;
-            frames.Add(new Unwound(module.FileName, pc, bias, fde.PcBegin + bias, names, cfa, new Dictionary<string, ulong>(regs)));
+            frames.Add(new Unwound(module.FileName, pc, bias, start + bias, names, cfa, new Dictionary<string, ulong>(regs)));
             if (row.ReturnAddressUndefined)
             {
                 break;

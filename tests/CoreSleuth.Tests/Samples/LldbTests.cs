@@ -97,6 +97,14 @@ public partial class LldbTests
             var image = Expectations.Image(b, lwp);
             ulong rip = b.Core.Threads.Single(t => t.Lwp == lwp).Registers.Rip;
             ulong[] intended = [rip, .. image.Frames.Skip(1).Select(f => f.Pc)];
+            var top = image.Frames[0];
+            if (!top.Function.Spec.Exported && !top.Module.Image.Spec.EmitsFde(top.Function.Spec))
+            {
+                // LLDB's limit, not the sample's: frame 0 in a function with neither a symbol nor an FDE (FreeBSD ≤ 12's
+                // static _umtx_op_err) gets no instruction analysis (LLDB finds no function bounds) and falls back to rbp,
+                // which skips frame #1. Everything else must still be the intended chain.
+                intended = [intended[0], .. intended.Skip(2)];
+            }
             Assert.True(intended.SequenceEqual(frames.Select(f => f.Pc)),
                 $"LWP {lwp}: LLDB unwinds {string.Join(" ← ", frames.Select(f => $"0x{f.Pc:x}"))}, the stack was built as {string.Join(" ← ", intended.Select(p => $"0x{p:x}"))}");
         }
