@@ -20,26 +20,55 @@ public class BacktraceTests
         "pfs_spawn_thread",
     ];
 
+    private static CoreAnalysis WithSysroot(string sample) =>
+        CoreAnalysis.Run(SampleSet.CorePath(sample), new AnalysisOptions { Sysroot = SampleSet.Sysroot(sample) });
+
     [Theory]
     [InlineData("mysqld-ghost-fifo")]
     [InlineData("mysqld-ghost-fifo-kernel")]
-    public void The_blocked_thread_unwinds_by_cfi_to_the_scenario_chain(string sample)
+    public void The_blocked_thread_unwinds_to_the_scenario_chain(string sample)
     {
-        using var analysis = CoreAnalysis.Run(SampleSet.CorePath(sample), new AnalysisOptions());
+        using var analysis = WithSysroot(sample);
         var thread = analysis.Threads.Single(t => t.Thread.Lwp == 100460);
         var names = thread.Frames.Select(f => f.Symbol.DisplayName ?? "??").ToList();
         Assert.True(names.Count > IncidentChain.Length, string.Join(" <- ", names));
         for (int i = 0; i < IncidentChain.Length; i++)
             Assert.StartsWith(IncidentChain[i], names[i]);
         Assert.Equal(FrameTrust.Context, thread.Frames[0].Frame.Trust);
-        Assert.All(thread.Frames.Skip(1).Take(IncidentChain.Length - 1), f => Assert.Equal(FrameTrust.Cfi, f.Frame.Trust));
+        // FreeBSD 10's __sys_open is an assembly stub without CFI: its caller is found by reading its code.
+        Assert.Equal(FrameTrust.Prologue, thread.Frames[1].Frame.Trust);
+        Assert.All(thread.Frames.Skip(2).Take(IncidentChain.Length - 2), f => Assert.Equal(FrameTrust.Cfi, f.Frame.Trust));
         Assert.Equal(["libc.so.7", "libthr.so.3", "mysqld"], thread.Frames.Take(3).Select(f => f.Symbol.Module!.FileName));
+    }
+
+    [Theory]
+    [InlineData("mysqld-ghost-fifo")]
+    [InlineData("mysqld-ghost-fifo-kernel")]
+    [InlineData("mysqld-ghost-fifo-gdb")]
+    public void Without_the_binaries_the_syscall_stubs_caller_is_still_frame_1(string sample)
+    {
+        // As gcore writes it: no code in the core. libthr's open (the stub's caller) must not be
+        // skipped: its return address is the word at rsp, the same pc the binaries give.
+        using var with = WithSysroot(sample);
+        using var without = CoreAnalysis.Run(SampleSet.CorePath(sample), new AnalysisOptions());
+        var blocked = without.Threads.Single(t => t.Thread.Lwp == 100460);
+        var expected = with.Threads.Single(t => t.Thread.Lwp == 100460);
+        Assert.Equal(expected.Frames[1].Frame.Pc, blocked.Frames[1].Frame.Pc);
+        Assert.Equal(FrameTrust.SyscallStub, blocked.Frames[1].Frame.Trust);
+        Assert.Equal(expected.Frames[2].Frame.Pc, blocked.Frames[2].Frame.Pc);   // my_open, by libthr's frame pointer
+        // Every thread asleep in a system call keeps its stub's caller.
+        foreach (var t in without.Threads.Where(t => t.Site is not null))
+        {
+            var w = with.Threads.Single(x => x.Thread.Lwp == t.Thread.Lwp);
+            Assert.True(t.Frames.Count > 1 && t.Frames[1].Frame.Pc == w.Frames[1].Frame.Pc,
+                $"LWP {t.Thread.Lwp}: frame 1 is {(t.Frames.Count > 1 ? $"0x{t.Frames[1].Frame.Pc:x}" : "missing")}, with the binaries 0x{w.Frames[1].Frame.Pc:x}");
+        }
     }
 
     [Fact]
     public void My_open_arguments_come_from_the_open_it_made()
     {
-        using var analysis = CoreAnalysis.Run(SampleSet.CorePath("mysqld-ghost-fifo"), new AnalysisOptions());
+        using var analysis = WithSysroot("mysqld-ghost-fifo");
         var thread = analysis.Threads.Single(t => t.Thread.Lwp == 100460);
         int myOpen = thread.Frames.ToList().FindIndex(f => f.Symbol.DisplayName?.StartsWith("my_open(") == true);
         var args = thread.FrameArguments[myOpen];
@@ -75,7 +104,8 @@ public class BacktraceWithoutFramePointersTests
     [Fact]
     public void The_incident_still_unwinds_when_mysqld_has_no_frame_pointers()
     {
-        var scenario = CoreSleuth.Testing.Scenarios.ScenarioLoader.Load(SampleSet.ScenarioPath("mysqld-ghost-fifo")) with { OmitFramePointers = true };
+        // Text in the core, so the walk has the code and its CFI without a sysroot.
+        var scenario = CoreSleuth.Testing.Scenarios.ScenarioLoader.Load(SampleSet.ScenarioPath("mysqld-ghost-fifo")) with { OmitFramePointers = true, Text = "core" };
         var process = CoreSleuth.Testing.Scenarios.ScenarioProcess.Build(scenario);
         byte[] bytes = CoreSleuth.Testing.Cores.CoreWriter.WriteToArray(CoreSleuth.Testing.Scenarios.ScenarioCore.Build(process));
         using var core = CoreSleuth.FreeBsd.FreeBsdCore.Load(CoreSleuth.Elf.ByteSource.FromBytes(bytes, "no-frame-pointers.core"));

@@ -10,7 +10,8 @@ public sealed class AnalysisScopeTests
 {
     private const string Incident = "mysqld-ghost-fifo";
 
-    private static CoreAnalysis Run(AnalysisOptions options) => CoreAnalysis.Run(SampleSet.CorePath(Incident), options);
+    private static CoreAnalysis Run(AnalysisOptions options) =>
+        CoreAnalysis.Run(SampleSet.CorePath(Incident), options with { Sysroot = SampleSet.Sysroot(Incident) });
 
     [Fact]
     public void Without_stacks_no_thread_is_walked_and_the_rest_is_the_same()
