@@ -128,7 +128,8 @@ public sealed record SyscallSite(SyscallPosition Position, long RawNumber, IRead
         if (core.Memory.TryRead(address, b)) { source = "core memory"; return b[0] == 0x0F && b[1] == 0x05; }
         if (modules?.FindByAddress(address) is { Image: { } image } m && image.View.Read(address - m.LoadBias, b) == 2)
         {
-            source = image.View.Origin;
+            // The module's path in the process, not where its file was found: reports do not depend on the machine.
+            source = image.View is FileImageView ? $"the file of {m.Path}" : image.View.Origin;
             return b[0] == 0x0F && b[1] == 0x05;
         }
         source = null;
