@@ -79,10 +79,14 @@ public sealed class FreeBsdCore : IDisposable
             throw new UnsupportedCoreException($"{name} is {DescribeType(h.Type, os)} for {DescribeMachine(h.Machine)}; {reads}.");
         if (h.OsAbi != ELFOSABI_FREEBSD && !freebsdNotes)
         {
-            bool linuxNotes = elf.Notes.Any(n => n.Name is "CORE" or "LINUX");
-            string what = linuxNotes
-                ? $"a Linux core file for x86-64 (OS/ABI {DescribeOsAbi(h.OsAbi)}, \"CORE\"/\"LINUX\" notes and no FreeBSD notes)"
-                : $"an x86-64 core file for {DescribeOsAbi(h.OsAbi)} with no FreeBSD notes";
+            // Say what it is: EI_OSABI by name, and the owners of its notes (from the file: quoted, bounded).
+            var owners = elf.Notes.Select(n => n.Name).Distinct(StringComparer.Ordinal).ToList();
+            string? system = owners.Select(NoteOwnerSystem).FirstOrDefault(s => s is not null)
+                            ?? h.OsAbi switch { 2 => "NetBSD", 3 => "Linux", 6 => "Solaris", 12 => "OpenBSD", _ => null };
+            string ownersText = owners.Count == 0 ? "no notes"
+                : "notes owned by " + string.Join(", ", owners.Take(4).Select(o => $"\"{(o.Length > 32 ? o[..32] + "…" : o)}\"")) + (owners.Count > 4 ? $" and {owners.Count - 4} other owners" : "");
+            string what = $"{(system is null ? "an x86-64 core file of another system than FreeBSD" : $"{(system == "OpenBSD" ? "an" : "a")} {system} core file for x86-64")} " +
+                          $"(EI_OSABI {DescribeOsAbi(h.OsAbi)}; {ownersText}; none owned by \"FreeBSD\")";
             throw new UnsupportedCoreException($"{name} is {what}; {reads}.");
         }
     }
