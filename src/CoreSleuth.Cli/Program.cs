@@ -172,7 +172,8 @@ public static class Program
             var inputs = AnalysisInputs.AddTo(command, handles: true);
             var failOn = new Option<string[]>("--fail-on")
             {
-                Description = "Exit with code 1 when the report has a finding of this kind (fifo: a thread blocked opening a FIFO).",
+                Description = "Exit with code 1 when the report has a finding of this kind (fifo: a thread blocked opening a FIFO), " +
+                              "or when the check could not look at every thread (a truncated core): then a line on standard error says what it missed.",
                 HelpName = "fifo",
             };
             failOn.AcceptOnlyFromAmong("fifo");
@@ -197,8 +198,15 @@ public static class Program
                     using var analysis = CoreAnalysis.Run(core, options, timings);
                     AnalysisReport report;
                     using (timings.Measure("report")) report = AnalysisReport.Build(analysis, path);
-                    bool fail = r.GetValue(failOn) is { Length: > 0 } kinds && kinds.Contains("fifo") && report.Findings.Count > 0;
-                    return Outcome.Of(report, AnalysisText.Write, AnalysisJson.Write, fail ? ExitFindings : ExitSuccess, AnalysisMarkdown.Write);
+                    // --fail-on fifo passes only a check that saw every thread: what it could not look at fails it too.
+                    bool failOnFifo = r.GetValue(failOn) is { Length: > 0 } kinds && kinds.Contains("fifo");
+                    bool fail = failOnFifo && (report.Findings.Count > 0 || report.Incomplete.Count > 0);
+                    return Outcome.Of(report, AnalysisText.Write, AnalysisJson.Write, fail ? ExitFindings : ExitSuccess, AnalysisMarkdown.Write) with
+                    {
+                        Notice = failOnFifo && report.Incomplete.Count > 0
+                            ? $"--fail-on fifo: the check is incomplete ({string.Join("; ", report.Incomplete)})" + (report.Findings.Count > 0 ? "" : ", so it cannot say that no thread is blocked opening a FIFO")
+                            : null,
+                    };
                 }, timings);
                 if (timings is not null) TimingsText.Write(timings, r.GetValue(common.Core)!, sinceStart.Elapsed, stderr);
                 return exit;
@@ -393,13 +401,13 @@ public static class Program
             {
                 report.WriteTo(stdout);
                 stdout.Flush();
-                return outcome.ExitCode;
+                return Notify(outcome, path);
             }
             try
             {
                 using (var file = new FileStream(outputPath, FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 0))
                     report.WriteTo(file);
-                return outcome.ExitCode;
+                return Notify(outcome, path);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
             {
@@ -414,6 +422,10 @@ public static class Program
 
         /// <summary>The encoding of a report written to a file, or to a writer that has no byte stream beneath: UTF-8, without a byte order mark.</summary>
         private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
+
+        /// <summary>The outcome's exit code, after its notice (if any) on standard error, once the report is written.</summary>
+        private int Notify(Outcome outcome, string path) =>
+            outcome.Notice is { } notice ? Fail(outcome.ExitCode, path, notice) : outcome.ExitCode;
 
         private int Fail(int exitCode, string path, string message)
         {
@@ -450,6 +462,9 @@ public static class Program
     /// <summary>What a command produced: a report to render (as text or JSON) with its exit code, or an error line instead.</summary>
     private sealed record Outcome(int ExitCode, Action<TextWriter, string>? Render, string? Error)
     {
+        /// <summary>One line for standard error once the report is written (why the exit code is not 0).</summary>
+        public string? Notice { get; init; }
+
         public static Outcome Of<T>(T report, Action<T, TextWriter> text, Action<T, TextWriter> json, int exitCode = ExitSuccess,
             Action<T, TextWriter>? markdown = null) =>
             new(exitCode, (w, format) => (format switch { "json" => json, "markdown" => markdown ?? text, _ => text })(report, w), null);

@@ -98,6 +98,9 @@ public sealed class CoreAnalysis : IDisposable
     public IReadOnlyList<ResolvedHandle> Handles { get; private set; } = [];
     public IReadOnlyList<BlockedFifoOpen> Findings { get; private set; } = [];
 
+    /// <summary>What the diagnosis could not look at (threads lost with the notes, memory a finding needed); empty when it saw everything.</summary>
+    public IReadOnlyList<string> Incomplete { get; private set; } = [];
+
     /// <summary>Warnings of every stage: the core, modules, identity.</summary>
     public IReadOnlyList<string> Warnings => [.. Core.Warnings, .. Modules.Warnings];
 
@@ -233,6 +236,7 @@ public sealed class CoreAnalysis : IDisposable
             if (searchTimings is not null) timings!.AddConcurrent(searchTimings);
             analysis.Findings = [.. blocked.Select(b => BlockedFifoOpen.Diagnose(b.Thread, core, memoryText)!)];
         }
+        analysis.Incomplete = VerdictLimits.Of(core, analysis.Findings);
         return analysis;
 
         // Each thread's stack, names and my_open arguments; writes only the threads it was given.

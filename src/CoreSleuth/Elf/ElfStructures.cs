@@ -119,11 +119,41 @@ public static class ElfConstants
         _ => $"machine {machine}",
     };
 
+    /// <summary>EI_OSABI with its number and the name the System V gABI gives it, e.g. "12 (ELFOSABI_OPENBSD)".</summary>
     public static string DescribeOsAbi(byte osAbi) => osAbi switch
     {
-        ELFOSABI_NONE => "System V/Linux (0)",
-        3 => "Linux (3)",
-        ELFOSABI_FREEBSD => "FreeBSD (9)",
-        _ => $"OS/ABI {osAbi}",
+        ELFOSABI_NONE => "0 (ELFOSABI_NONE: UNIX System V, used by Linux, OpenBSD, QNX and others)",
+        1 => "1 (ELFOSABI_HPUX)",
+        2 => "2 (ELFOSABI_NETBSD)",
+        3 => "3 (ELFOSABI_LINUX)",
+        4 => "4 (ELFOSABI_HURD)",
+        6 => "6 (ELFOSABI_SOLARIS)",
+        7 => "7 (ELFOSABI_AIX)",
+        8 => "8 (ELFOSABI_IRIX)",
+        ELFOSABI_FREEBSD => "9 (ELFOSABI_FREEBSD)",
+        10 => "10 (ELFOSABI_TRU64)",
+        11 => "11 (ELFOSABI_MODESTO)",
+        12 => "12 (ELFOSABI_OPENBSD)",
+        13 => "13 (ELFOSABI_OPENVMS)",
+        14 => "14 (ELFOSABI_NSK)",
+        15 => "15 (ELFOSABI_AROS)",
+        16 => "16 (ELFOSABI_FENIXOS)",
+        17 => "17 (ELFOSABI_CLOUDABI)",
+        18 => "18 (ELFOSABI_OPENVOS)",
+        97 => "97 (ELFOSABI_ARM)",
+        255 => "255 (ELFOSABI_STANDALONE)",
+        _ => $"{osAbi} (unassigned)",
+    };
+
+    /// <summary>The operating system that writes notes owned by <paramref name="owner"/> in its core files, when known.</summary>
+    public static string? NoteOwnerSystem(string owner) => owner switch
+    {
+        "CORE" or "LINUX" => "Linux",
+        "OpenBSD" => "OpenBSD",
+        "NetBSD-CORE" or "NetBSD" => "NetBSD",
+        "QNX" => "QNX",
+        "FreeBSD" => "FreeBSD",
+        "SUNW Solaris" => "Solaris",
+        _ => null,
     };
 }

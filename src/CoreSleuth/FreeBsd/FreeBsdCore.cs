@@ -25,8 +25,16 @@ public sealed class FreeBsdCore : IDisposable
         Memory = new AddressSpace(source, Elf.ProgramHeaders);
         ReportMissingMemory();
         (Process, Threads) = Decode();
+        RefuseWithoutThreads();
+        Completeness = MeasureCompleteness();
         (Producer, ProducerEvidence) = DetectProducer();
     }
+
+    /// <summary>What the file lacks of what it declares: lost threads, memory past the end of the file.</summary>
+    public CoreCompleteness Completeness { get; }
+
+    private int unusableStatusNotes, loadsPastEnd, loadCount;
+    private ulong memoryMissing;
 
     public ByteSource Source { get; }
     public ElfFile Elf { get; }
@@ -71,10 +79,14 @@ public sealed class FreeBsdCore : IDisposable
             throw new UnsupportedCoreException($"{name} is {DescribeType(h.Type, os)} for {DescribeMachine(h.Machine)}; {reads}.");
         if (h.OsAbi != ELFOSABI_FREEBSD && !freebsdNotes)
         {
-            bool linuxNotes = elf.Notes.Any(n => n.Name is "CORE" or "LINUX");
-            string what = linuxNotes
-                ? $"a Linux core file for x86-64 (OS/ABI {DescribeOsAbi(h.OsAbi)}, \"CORE\"/\"LINUX\" notes and no FreeBSD notes)"
-                : $"an x86-64 core file for {DescribeOsAbi(h.OsAbi)} with no FreeBSD notes";
+            // Say what it is: EI_OSABI by name, and the owners of its notes (from the file: quoted, bounded).
+            var owners = elf.Notes.Select(n => n.Name).Distinct(StringComparer.Ordinal).ToList();
+            string? system = owners.Select(NoteOwnerSystem).FirstOrDefault(s => s is not null)
+                            ?? h.OsAbi switch { 2 => "NetBSD", 3 => "Linux", 6 => "Solaris", 12 => "OpenBSD", _ => null };
+            string ownersText = owners.Count == 0 ? "no notes"
+                : "notes owned by " + string.Join(", ", owners.Take(4).Select(o => $"\"{(o.Length > 32 ? o[..32] + "…" : o)}\"")) + (owners.Count > 4 ? $" and {owners.Count - 4} other owners" : "");
+            string what = $"{(system is null ? "an x86-64 core file of another system than FreeBSD" : $"{(system == "OpenBSD" ? "an" : "a")} {system} core file for x86-64")} " +
+                          $"(EI_OSABI {DescribeOsAbi(h.OsAbi)}; {ownersText}; none owned by \"FreeBSD\")";
             throw new UnsupportedCoreException($"{name} is {what}; {reads}.");
         }
     }
@@ -83,17 +95,85 @@ public sealed class FreeBsdCore : IDisposable
     {
         warnings.AddRange(Memory.Warnings);
         var loads = Elf.ProgramHeaders.Where(p => p.IsLoad).ToList();
+        loadCount = loads.Count;
         ulong length = (ulong)Source.Length;
         var past = loads.Where(p => p.FileSize > 0 && (p.Offset >= length || p.FileSize > length - p.Offset)).ToList();
         if (past.Count > 0)
         {
             ulong missing = past.Aggregate(0UL, (sum, p) => sum + (p.Offset >= length ? p.FileSize : p.FileSize - (length - p.Offset)));
+            (loadsPastEnd, memoryMissing) = (past.Count, missing);
             var first = past[0];
             long at = (long)Math.Min(Math.Max(first.Offset, 0), long.MaxValue);
             Warn($"at file offset 0x{at:x}: {past.Count} of {loads.Count} PT_LOAD segments extend past the end of the file (it ends at offset 0x{length:x}; {missing} bytes of memory missing): memory was stripped or the core is truncated, and reads there are unavailable");
         }
-        if (!Elf.ProgramHeaders.Any(p => p.IsNote))
-            Warn($"the core has no PT_NOTE segment (among {Elf.ProgramHeaders.Count} program headers read; the file ends at offset 0x{length:x}): no threads, registers or process information");
+    }
+
+    /// <summary>
+    /// A core that describes no thread is malformed, not a healthy process with no threads: without
+    /// NT_PRSTATUS there is nothing to diagnose, and a report would read as a clean one. Refused
+    /// with what is missing and where the file ends or the notes are.
+    /// </summary>
+    private void RefuseWithoutThreads()
+    {
+        if (Threads.Count > 0) return;
+        long length = Source.Length;
+        var noteSegments = Elf.ProgramHeaders.Where(p => p.IsNote).ToList();
+        ulong phoff = Elf.Header.ProgramHeaderOffset;
+        if (noteSegments.Count == 0)
+        {
+            if (Elf.Header.ProgramHeaderCount > 0 && phoff >= (ulong)length)
+                throw new CoreFormatException((long)Math.Min(phoff, long.MaxValue),
+                    $"the file ends at offset 0x{length:x}, before its program header table at 0x{phoff:x}: no notes, so no threads, registers or process information (the core is truncated to its ELF header)");
+            throw new CoreFormatException(Math.Min((long)Math.Min(phoff, long.MaxValue), length),
+                $"the core has no PT_NOTE segment among the {Elf.ProgramHeaders.Count} program headers read (the file ends at offset 0x{length:x}): no notes, so no threads, registers or process information");
+        }
+        var first = noteSegments[0];
+        long notesAt = (long)Math.Min(first.Offset, long.MaxValue);
+        if (Elf.Notes.Count == 0 && notesAt >= length)
+            throw new CoreFormatException(notesAt,
+                $"the PT_NOTE segment ({first.FileSize} bytes at 0x{first.Offset:x}) lies past the end of the file (it ends at offset 0x{length:x}): no notes, so no threads, registers or process information (the core is truncated)");
+        if (Elf.NotesTruncated)
+            throw new CoreFormatException(length,
+                $"the file ends at offset 0x{length:x}, inside the notes (PT_NOTE at 0x{first.Offset:x}), before any thread's complete NT_PRSTATUS note: the core describes no threads (it is truncated)");
+        throw new CoreFormatException(notesAt,
+            $"the {Elf.Notes.Count} notes of the PT_NOTE segment at 0x{first.Offset:x} hold no usable NT_PRSTATUS (a thread's registers): the core describes no threads");
+    }
+
+    private CoreCompleteness MeasureCompleteness()
+    {
+        long length = Source.Length;
+        long declared = 0, missing = 0;
+        foreach (var ph in Elf.ProgramHeaders.Where(p => p.IsNote && p.FileSize > 0))
+        {
+            long size = (long)Math.Min(ph.FileSize, long.MaxValue / 2);
+            long present = ph.Offset >= (ulong)length ? 0 : Math.Min(size, length - (long)ph.Offset);
+            declared += size;
+            missing += size - present;
+        }
+        long? cutAt = Elf.NotesTruncated ? length : null;
+
+        var lwps = Threads.Select(t => t.Lwp).ToHashSet();
+        var withoutNotes = Process.KinfoProcs.Select(k => k.Lwp).Distinct().Where(l => !lwps.Contains(l)).ToList();
+        int? expected = Process.KinfoProcs.Count > 0 ? Threads.Count + withoutNotes.Count : null;
+
+        // With the notes cut and no kinfo_proc to count them, the missing bytes bound the threads
+        // lost: each takes at least as many note bytes as the smallest thread read (its NT_PRSTATUS
+        // to the next one), or, with one thread read, as its NT_PRSTATUS note alone.
+        int? atMost = null;
+        if (cutAt is not null && expected is null)
+        {
+            var starts = Elf.Notes.Where(n => n.Type == NoteType.PrStatus && n.Name is "FreeBSD" or "CORE").Select(n => n.FileOffset).ToList();
+            long span = 12 + 8 + PrStatus.Size;
+            for (int i = 1; i < starts.Count; i++) span = i == 1 ? starts[1] - starts[0] : Math.Min(span, starts[i] - starts[i - 1]);
+            atMost = (int)Math.Min(int.MaxValue, missing / Math.Max(span, 12 + 8 + PrStatus.Size));
+        }
+        return new CoreCompleteness
+        {
+            ThreadsRead = Threads.Count, LwpsWithoutNotes = withoutNotes, ThreadsExpected = expected,
+            UnusableThreadNotes = unusableStatusNotes, NotesCutAt = cutAt, NoteBytesMissing = missing, NoteBytesDeclared = declared,
+            MoreThreadsAtMost = atMost, ProcessNotesLost = cutAt is not null && Process.KinfoProcs.Count == 0,
+            LoadSegmentsPastEnd = loadsPastEnd, LoadSegments = loadCount, MemoryBytesMissing = memoryMissing,
+        };
     }
 
     private (CoreProcess, IReadOnlyList<CoreThread>) Decode()
@@ -138,7 +218,7 @@ public sealed class FreeBsdCore : IDisposable
             switch (note.Type)
             {
                 case NoteType.PrStatus:
-                    if (!Need(PrStatus.Size)) { current = null; unusableStatus = true; break; }
+                    if (!Need(PrStatus.Size)) { current = null; unusableStatus = true; unusableStatusNotes++; break; }
                     current = new ThreadBuilder(PrStatus.Parse(d), note.FileOffset);
                     threads.Add(current);
                     break;
@@ -235,8 +315,6 @@ public sealed class FreeBsdCore : IDisposable
                 ThrMisc = t.ThrMisc,
             });
         }
-        if (built.Count == 0 && Elf.Notes.Count > 0)
-            Warn("no usable NT_PRSTATUS note was found: the core describes no threads");
 
         int? pid = psinfo is { Pid: not 0 } ? psinfo.Pid : first?.Pid;
 

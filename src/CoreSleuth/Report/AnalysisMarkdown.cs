@@ -14,16 +14,23 @@ public static class AnalysisMarkdown
     public static void Write(AnalysisReport r, TextWriter w)
     {
         var p = r.Process;
-        w.WriteLine($"## CoreSleuth: {E(p.Command)} (pid {p.Pid})");
+        w.WriteLine($"## CoreSleuth: {(p.Command is { Length: > 0 } ? E(p.Command) : "-")} (pid {(p.Pid is { } pid ? N(pid) : "-")})");
         w.WriteLine();
         w.WriteLine($"- core: {E(r.Core.File)}, written by **{r.Core.Producer}**");
-        w.WriteLine($"- FreeBSD {E(r.Core.Release ?? "?")} (osreldate {N(r.Core.Osreldate)}), {p.ThreadCount} threads{(p.Signal is null ? "" : $", ended by {p.Signal}")}");
+        w.WriteLine($"- FreeBSD {E(r.Core.Release ?? "?")} (osreldate {N(r.Core.Osreldate)}), {Plural.Of(p.ThreadCount, "thread")}{(p.Signal is null ? "" : $", ended by {p.Signal}")}");
         if (p.Arguments is not null) w.WriteLine($"- command line: {E(p.Arguments, 400)}");
         w.WriteLine();
 
         w.WriteLine("### Diagnosis");
         w.WriteLine();
-        if (r.Findings.Count == 0) w.WriteLine("No thread is blocked opening a FIFO.");
+        if (r.Incomplete.Count == 0 && r.Findings.Count == 0) w.WriteLine("No thread is blocked opening a FIFO.");
+        if (r.Incomplete.Count > 0)
+        {
+            w.WriteLine($"**{E(AnalysisText.Verdict(r), 600)}:**");
+            w.WriteLine();
+            foreach (var limit in r.Incomplete) w.WriteLine($"- {E(limit, 600)}");
+            w.WriteLine();
+        }
         foreach (var f in r.Findings)
         {
             string waitingFor = f.Direction == "read" ? "for reading (waiting for a writer)" : "for writing (waiting for a reader)";

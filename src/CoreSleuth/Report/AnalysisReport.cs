@@ -26,6 +26,12 @@ public sealed record AnalysisReport(
     /// <summary>How each thread's pthread_t was found (spec §9), and what each strategy did.</summary>
     public ReportIdentity? Identity { get; init; }
 
+    /// <summary>
+    /// What the diagnosis could not look at (threads whose notes are past the end of the file,
+    /// memory a finding needed), one sentence each; empty when it saw the whole process.
+    /// </summary>
+    public IReadOnlyList<string> Incomplete { get; init; } = [];
+
     /// <summary>Threads grouped by identical backtraces, most common first (as pt-pmp does).</summary>
     public IReadOnlyList<ReportStackGroup> Stacks { get; init; } = [];
 
@@ -43,7 +49,7 @@ public sealed record AnalysisReport(
                 ProducerEvidence = core.ProducerEvidence,
                 Release = FreeBsdRelease.FromOsRelDate(p.OsRelDate)?.ToString(),
             },
-            new ReportProcess(p.Pid ?? 0, p.ParentPid, p.Command ?? "", p.Arguments, core.Threads.Count)
+            new ReportProcess(p.Pid, p.ParentPid, p.Command, p.Arguments, core.Threads.Count)
             {
                 Signal = p.Signal == 0 ? null : FreeBsdNames.SignalName(p.Signal) ?? p.Signal.ToString(System.Globalization.CultureInfo.InvariantCulture),
             },
@@ -54,6 +60,7 @@ public sealed record AnalysisReport(
                 analysis.Identity.Layout is { } l ? new ReportLibthrLayout(l.TidOffset, l.NextOffset, l.TcbOffset, l.StateOffset, l.Source) : null,
                 analysis.Identity.Notes),
             Stacks = ReportStackGroup.Group(threads),
+            Incomplete = analysis.Incomplete,
         };
     }
 
@@ -74,7 +81,8 @@ public sealed record ReportCore(string File, string Producer, int? Osreldate, st
     public IReadOnlyList<string> ProducerEvidence { get; init; } = [];
 }
 
-public sealed record ReportProcess(int Pid, int? Ppid, string Command, string? Arguments, int ThreadCount)
+/// <summary>The process; <see cref="Pid"/>, <see cref="Ppid"/> and <see cref="Command"/> are null when the core does not record them (gdb cores have no kinfo_proc).</summary>
+public sealed record ReportProcess(int? Pid, int? Ppid, string? Command, string? Arguments, int ThreadCount)
 {
     /// <summary>The signal that ended the process (kernel cores), e.g. "SIGSEGV".</summary>
     public string? Signal { get; init; }

@@ -15,15 +15,13 @@ public static class AnalysisText
     {
         var p = r.Process;
         w.WriteLine($"CoreSleuth analysis of {S(r.Core.File)}");
-        w.WriteLine($"{S(p.Command)} (pid {p.Pid}), FreeBSD {r.Core.Release ?? "?"} (osreldate {N(r.Core.Osreldate)}), core written by {r.Core.Producer}, {p.ThreadCount} threads{(p.Signal is null ? "" : $", ended by {p.Signal}")}");
+        w.WriteLine($"{(S(p.Command) is { Length: > 0 } command ? command : "-")} (pid {N(p.Pid)}), FreeBSD {r.Core.Release ?? "?"} (osreldate {N(r.Core.Osreldate)}), core written by {r.Core.Producer}, {Plural.Of(p.ThreadCount, "thread")}{(p.Signal is null ? "" : $", ended by {p.Signal}")}");
         if (p.Arguments is not null) w.WriteLine($"command line: {S(p.Arguments, 400)}");
         w.WriteLine();
 
         w.WriteLine("DIAGNOSIS");
-        if (r.Findings.Count == 0)
-            w.WriteLine("No thread is blocked opening a FIFO.");
-        else
-            w.WriteLine(r.Findings.Count == 1 ? "1 thread is blocked opening a FIFO." : $"{r.Findings.Count} threads are blocked opening a FIFO.");
+        w.WriteLine(Verdict(r));
+        foreach (var limit in r.Incomplete) w.WriteLine($"  - {TextSanitizer.SanitizeMessage(limit, 600)}");
         foreach (var f in r.Findings)
         {
             w.WriteLine();
@@ -107,6 +105,23 @@ public static class AnalysisText
             w.WriteLine("WARNINGS");
             foreach (var warning in r.Warnings) w.WriteLine($"  - {TextSanitizer.SanitizeMessage(warning, 600)}");
         }
+    }
+
+    /// <summary>
+    /// The diagnosis in one sentence; when the check could not look at everything it says so here,
+    /// not only among the warnings, and the lines after it say what it missed.
+    /// </summary>
+    internal static string Verdict(AnalysisReport r)
+    {
+        string found = r.Findings.Count switch
+        {
+            0 => "No thread is blocked opening a FIFO",
+            1 => "1 thread is blocked opening a FIFO",
+            int n => $"{n.ToString(CultureInfo.InvariantCulture)} threads are blocked opening a FIFO",
+        };
+        if (r.Incomplete.Count == 0) return found + ".";
+        return (r.Findings.Count == 0 ? $"No thread is blocked opening a FIFO among the {Plural.Of(r.Process.ThreadCount, "thread")} read" : found) +
+               ", but the check is INCOMPLETE: it could not look at everything";
     }
 
     private static string S(string? text, int bound = Bound) => TextSanitizer.Sanitize(text, bound);

@@ -30,7 +30,8 @@ public sealed record BacktraceReport(string Core, IReadOnlyList<BacktraceThread>
             if (t.Name is not null) { w.Write(", \""); w.Write(TextSanitizer.Sanitize(t.Name, 40)); w.Write('"'); }
             w.WriteLine("):");
             for (int i = 0; i < t.Frames.Count; i++) FrameText.Write(w, "", i, t.Frames[i], moduleBound: 100);
-            if (t.UnwindStop is not null) w.WriteLine($"     (walk stopped: {TextSanitizer.SanitizeMessage(t.UnwindStop, 300)})");
+            // Whole: why a walk stopped is what the reader needs to judge the frames above (sanitized, never cut).
+            if (t.UnwindStop is not null) w.WriteLine($"     (walk stopped: {TextSanitizer.SanitizeMessage(t.UnwindStop, int.MaxValue)})");
         }
         if (r.Warnings.Count > 0)
         {

@@ -2,28 +2,6 @@ using System.Globalization;
 
 namespace CoreSleuth.Report;
 
-/// <summary>
-/// The FreeBSD release an osreldate denotes. FreeBSD encodes <c>__FreeBSD_version</c> as
-/// major·100000 + minor·1000 + patch; by convention patch values of 500 and above are used on
-/// a -STABLE branch after its x.y release, lower ones by the x.y release itself or by the branch
-/// before it (-CURRENT for x.0, -STABLE for x.1 and later), which the number alone cannot tell apart.
-/// </summary>
-public sealed record FreeBsdRelease(int Major, int Minor, int Patch)
-{
-    public static FreeBsdRelease? FromOsRelDate(int? osreldate) =>
-        osreldate is int v and >= 100000 ? new FreeBsdRelease(v / 100000, v % 100000 / 1000, v % 1000) : null;
-
-    /// <summary>"14.0".</summary>
-    public string Version => $"{Major}.{Minor}";
-
-    /// <summary>"14.0 / 14-CURRENT", "13.1 / 13-STABLE" or "11.0-STABLE".</summary>
-    public string Label => Patch >= 500 ? $"{Version}-STABLE"
-        : Minor == 0 ? $"{Version} / {Major}-CURRENT"
-        : $"{Version} / {Major}-STABLE";
-
-    public override string ToString() => Label;
-}
-
 /// <summary>FreeBSD names for numbers a core holds (signals, file flags, auxv value formats).</summary>
 public static class FreeBsdNames
 {

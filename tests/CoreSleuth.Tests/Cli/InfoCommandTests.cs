@@ -173,7 +173,9 @@ public class InfoCommandTests
             Assert.Equal(release.Label, p.GetProperty("producerFreeBsdRelease").GetString());
             Assert.Equal($"{m.Groups[2].Value}.{m.Groups[3].Value}", release.Version);
             if (m.Groups[4].Value == "-STABLE") Assert.Equal($"{release.Version}-STABLE", release.Label);
-            if (m.Groups[4].Value == "-CURRENT") Assert.Contains($"{release.Major}-CURRENT", release.Label);
+            if (m.Groups[4].Value == "-CURRENT") Assert.Equal($"{release.Version}-CURRENT", release.Label);
+            // The README says "11.0 (1100122)": the table's 11.0-RELEASE.
+            if (m.Groups[4].Value == "") Assert.Equal($"{release.Version}-RELEASE", release.Label);
         }
     }
 }

@@ -16,6 +16,22 @@ public sealed class ToolFactAttribute : FactAttribute
             Skip = $"needs {string.Join(", ", missing)} on PATH";
         }
     }
+
+    /// <summary>Also skipped, with the reason, when the spec's syscall table (../shared/spec) is not beside the repository.</summary>
+    public bool NeedsSyscallTable
+    {
+        get => SyscallTable.Available;
+        set { if (value && !SyscallTable.Available) Skip ??= SyscallTable.SkipReason; }
+    }
+}
+
+/// <summary>A theory that needs the spec's syscall table (../shared/spec/syscalls-freebsd-amd64.csv); skipped with the reason when it is absent.</summary>
+public sealed class SyscallTableTheoryAttribute : TheoryAttribute
+{
+    public SyscallTableTheoryAttribute()
+    {
+        if (!SyscallTable.Available) Skip = SyscallTable.SkipReason;
+    }
 }
 
 /// <summary>A theory skipped when a tool is missing.</summary>
@@ -352,6 +368,8 @@ public static class SyscallTable
     }
 
     public static bool Available => Corpus.Find(Path.Combine("..", "spec", "syscalls-freebsd-amd64.csv")) is not null;
+
+    public const string SkipReason = "the spec's syscall table ../shared/spec/syscalls-freebsd-amd64.csv is not beside the repository";
 }
 
 /// <summary>Images and processes shared by the tests (building is deterministic, so sharing is safe).</summary>

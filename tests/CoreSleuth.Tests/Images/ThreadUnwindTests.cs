@@ -222,12 +222,11 @@ public sealed class ThreadUnwindTests
         Assert.Superset(version == "10.4" ? new HashSet<string> { "direct", "plt", "thread" } : new HashSet<string> { "direct", "plt", "slot", "thread" }, kinds);
     }
 
-    [Theory]
+    [SyscallTableTheory]
     [InlineData("10.4")]
     [InlineData("13.5")]
     public void Threads_sleep_right_after_a_syscall_with_the_trapframe_of_spec_7_2(string version)
     {
-        Assert.True(SyscallTable.Available, "the spec's syscall table is needed");
         var numbers = SyscallTable.NumbersByName();
         var process = Samples.Mysqld(version);
         var memory = new Memory(process);

@@ -77,7 +77,27 @@ public sealed class RefusalTests : IDisposable
     {
         var image = new CoreImage { OsAbi = 6 }.Note(1, new byte[224], name: "Solaris").Build();
         var e = Assert.Throws<UnsupportedCoreException>(() => FreeBsdCore.Load(ByteSource.FromBytes(image, "other.core")));
-        AssertOneSentence(e.Message, "other.core", "no FreeBSD notes");
+        AssertOneSentence(e.Message, "other.core", "a Solaris core file", "EI_OSABI 6 (ELFOSABI_SOLARIS)", "notes owned by \"Solaris\"", "none owned by \"FreeBSD\"");
+    }
+
+    /// <summary>
+    /// Crafted x86-64 cores of other BSDs and QNX: the message names EI_OSABI with its gABI name and
+    /// the owners of the notes, so the user knows what they gave (never "System V/Linux (0)").
+    /// </summary>
+    [Theory]
+    [InlineData((byte)12, "OpenBSD", "an OpenBSD core file", "EI_OSABI 12 (ELFOSABI_OPENBSD)")]
+    [InlineData((byte)0, "OpenBSD", "an OpenBSD core file", "EI_OSABI 0 (ELFOSABI_NONE")]
+    [InlineData((byte)0, "NetBSD-CORE", "a NetBSD core file", "EI_OSABI 0 (ELFOSABI_NONE")]
+    [InlineData((byte)2, "NetBSD-CORE", "a NetBSD core file", "EI_OSABI 2 (ELFOSABI_NETBSD)")]
+    [InlineData((byte)0, "QNX", "a QNX core file", "EI_OSABI 0 (ELFOSABI_NONE")]
+    [InlineData((byte)0, "Xyzzy", "another system than FreeBSD", "EI_OSABI 0 (ELFOSABI_NONE")]
+    [InlineData((byte)77, "Xyzzy", "another system than FreeBSD", "EI_OSABI 77 (unassigned)")]
+    public void CoreOfAnotherSystemIsRefusedNamingItsOsAbiAndNoteOwners(byte osAbi, string owner, string what, string osAbiText)
+    {
+        var image = new CoreImage { OsAbi = osAbi }.Note(1, new byte[224], name: owner).Note(3, new byte[120], name: owner).Build();
+        var e = Assert.Throws<UnsupportedCoreException>(() => FreeBsdCore.Load(ByteSource.FromBytes(image, "bsd.core")));
+        AssertOneSentence(e.Message, "bsd.core", what, osAbiText, $"notes owned by \"{owner}\"", "none owned by \"FreeBSD\"");
+        Assert.DoesNotContain("System V/Linux", e.Message);
     }
 
     [Fact]

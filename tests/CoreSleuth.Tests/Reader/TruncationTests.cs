@@ -9,8 +9,10 @@ namespace CoreSleuth.Tests.Reader;
 /// Every amd64 corpus core cut short at 25/50/75 %, at every note header and descriptor start
 /// and inside the ELF header and program header table: the reader never throws anything but
 /// <see cref="CoreFormatException"/> (and that only when the ELF header itself is cut), never
-/// hangs, keeps exactly the threads whose NT_PRSTATUS is complete, names the end of the file
-/// in a warning, and reports memory past the end as unavailable, never as zeros.
+/// hangs, keeps exactly the threads whose NT_PRSTATUS is complete (and refuses a copy with none
+/// as malformed, naming where the file ends), names the end of the file in a warning, says the
+/// notes are cut in <see cref="FreeBsdCore.Completeness"/>, and reports memory past the end as
+/// unavailable, never as zeros.
 /// </summary>
 public sealed class TruncationTests : IDisposable
 {
@@ -62,9 +64,26 @@ public sealed class TruncationTests : IDisposable
             Assert.Contains("ELF", format.Message);
             return;
         }
+        int completeStatuses = whole.Elf.Notes.Count(n => n.Type == NoteType.PrStatus && n.DescriptorFileOffset + n.Descriptor.Length <= cut);
+        if (completeStatuses == 0)
+        {
+            // No thread left: a malformed core, refused with where the file ends, never a clean report of 0 threads.
+            var format = Assert.IsType<CoreFormatException>(error);
+            Assert.Contains($"0x{cut:x}", format.Message);
+            Assert.Contains("no threads", format.Message);
+            return;
+        }
         Assert.True(error is null, $"cut at 0x{cut:x}: {error}");
         using (core)
         {
+            var notes = whole.Elf.ProgramHeaders.First(p => p.IsNote);
+            if (cut < (long)notes.Offset + (long)notes.FileSize)
+            {
+                Assert.False(core!.Completeness.AllThreadsRead, $"cut at 0x{cut:x}, inside the notes, yet all threads count as read");
+                Assert.Equal(cut, core.Completeness.NotesCutAt);
+                Assert.Equal((long)notes.Offset + (long)notes.FileSize - cut, core.Completeness.NoteBytesMissing);
+            }
+            else Assert.True(core!.Completeness.AllThreadsRead, $"cut at 0x{cut:x}, after the notes, yet threads count as lost");
             Assert.Contains(core!.Warnings, w => w.Contains($"0x{cut:x}", StringComparison.Ordinal));
 
             // The threads whose NT_PRSTATUS lies wholly before the cut, with the same registers.

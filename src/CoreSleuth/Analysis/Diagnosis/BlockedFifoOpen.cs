@@ -26,6 +26,9 @@ public sealed record BlockedFifoOpen(
     IReadOnlyList<string> Advice)
 {
     public const string Kind = "blocked-fifo-open";
+
+    /// <summary>Where the path argument of the open points (the path may be unavailable there).</summary>
+    public ulong PathAddress { get; init; }
     public const int SysOpen = 5, SysOpenAt = 499;
 
     /// <summary>
@@ -95,7 +98,7 @@ public sealed record BlockedFifoOpen(
             evidence.Add($"MySQL thread id {session.ThreadId} has OS thread handle 0x{thread.Pthread:x} (this thread's pthread_t){(session.Query is null ? "" : $", running: {session.Query}")}");
 
         return new BlockedFifoOpen(t.Lwp, thread.Pthread, t.Name, path, flags, direction, confidence, thread.Session, inOpenFiles,
-            statements, evidence, Advise(path, direction));
+            statements, evidence, Advise(path, direction)) { PathAddress = pathAddress };
     }
 
     private static string Size(long bytes) => bytes switch

@@ -82,7 +82,7 @@ public static class SignatureScan
         string summary = $"signature scan: {scanned >> 20} MiB of writable anonymous memory, {selfPointers.Count} TCB self-pointers, " +
                          (offset is null
                              ? "no pthread with a known LWP and a TCB back-pointer"
-                             : $"pthread→TCB back-pointer at offset {offset} shared by {matches.Count} threads; matched {matches.Count} of {lwps.Count} LWPs");
+                             : $"pthread→TCB back-pointer at offset {offset} shared by {Plural.Of(matches.Count, "thread")}; matched {matches.Count} of {lwps.Count} LWPs");
         return new Result(matches, offset, scanned, selfPointers.Count, summary);
     }
 

@@ -67,7 +67,7 @@ public sealed class ThreadIdentity
         if (options.UseSegmentBases && identity.Missing.Any()) identity.FromSegmentBases();
         if (options.UseSignatureScan && identity.Missing.Any()) identity.FromSignatureScan();
         int missing = identity.Missing.Count();
-        if (missing > 0) identity.notes.Add($"{missing} of {core.Threads.Count} threads have no pthread_t");
+        if (missing > 0) identity.notes.Add($"{missing} of {Plural.Of(core.Threads.Count, "thread")} {(missing == 1 ? "has" : "have")} no pthread_t");
         return identity;
     }
 
@@ -135,7 +135,7 @@ public sealed class ThreadIdentity
             }
             p = n;
         }
-        notes.Add($"debugger symbols: walked _thread_list of {libthr.Path} (offsets tid {tid}, next {next}, tcb {tcb}{(state is null ? "" : $", state {state}")}): {found} threads matched LWPs" +
+        notes.Add($"debugger symbols: walked _thread_list of {libthr.Path} (offsets tid {tid}, next {next}, tcb {tcb}{(state is null ? "" : $", state {state}")}): {Plural.Of(found, "thread")} matched LWPs" +
                   (exited > 0 ? $", {exited} exited" : "") + (unknown > 0 ? $", {unknown} with a tid that is no LWP of the core" : ""));
     }
 
@@ -172,7 +172,7 @@ public sealed class ThreadIdentity
         }
         notes.Add(with == 0
             ? "segment bases: no thread has NT_X86_SEGBASES (gcore never writes it)"
-            : $"segment bases: {found} of {with} threads with NT_X86_SEGBASES confirmed (TCB self-pointer, TCB+16 → pthread, pthread->tid = LWP)");
+            : $"segment bases: {found} of {Plural.Of(with, "thread")} with NT_X86_SEGBASES confirmed (TCB self-pointer, TCB+16 → pthread, pthread->tid = LWP)");
     }
 
     /// <summary>Strategy (c), spec §9.4 step 2: the symbol-free signature scan.</summary>
