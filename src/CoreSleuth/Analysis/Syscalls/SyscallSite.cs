@@ -76,12 +76,13 @@ public sealed record SyscallSite(SyscallPosition Position, long RawNumber, IRead
             evidence.Add($"the code at rip 0x{r.Rip:x} is not available (not in the core; give --sysroot with the binaries)");
             if (r.Err == 2) evidence.Add("tf_err is 2, the length of a syscall instruction, as the kernel records on syscall entry (spec §7.2)");
             // Not asleep (kinfo_proc says so), CF set, rax an errno: the call returned that error. A call
-            // about to restart keeps its number in rax, but then the kernel copied rcx back into r10.
-            if (!sleeping && thread.Kinfo is not null && (r.Rflags & 1) != 0 && r.Rax is > 0 and <= FreeBsd.Syscalls.Errno.Last && r.R10 != r.Rcx)
+            // about to restart keeps its number in rax, and the kernel copied arg 4 (rcx) back into r10:
+            // equal and non-zero, they say restart; otherwise they say nothing, and CF decides.
+            bool restartEvidence = r.R10 == r.Rcx && r.Rcx != 0;
+            if (!sleeping && thread.Kinfo is not null && (r.Rflags & 1) != 0 && r.Rax is > 0 and <= FreeBsd.Syscalls.Errno.Last && !restartEvidence)
             {
                 position = SyscallPosition.ReturnedError;
-                evidence.Add($"no wait message, CF set and rax = {r.Rax} ({FreeBsd.Syscalls.Errno.Name((long)r.Rax)}): the call returned with that errno (spec §7.1); " +
-                             "a call about to restart would keep its number in rax with r10 = rcx, which is not so here");
+                evidence.Add($"no wait message, CF set and rax = {r.Rax} ({FreeBsd.Syscalls.Errno.Name((long)r.Rax)}): the call returned with that errno (spec §7.1)");
             }
         }
         else
