@@ -66,6 +66,29 @@ public class BacktraceTests
     }
 
     [Fact]
+    public void An_executable_without_PT_GNU_EH_FRAME_unwinds_by_its_eh_frame_section_and_start_ends_the_walk()
+    {
+        // mysqld-no-symbols' executable was linked without .eh_frame_hdr (as some real FreeBSD 11
+        // a.out files): its CFI is found through the section headers, and _start's
+        // DW_CFA_undefined rip makes it the outermost frame, with nothing scanned past it.
+        string exe = Path.Combine(SampleSet.Sysroot("mysqld-no-symbols")!, "usr/local/libexec/mysqld");
+        using (var source = CoreSleuth.Elf.ByteSource.OpenFile(exe))
+        {
+            var elf = CoreSleuth.Elf.ElfFile.Parse(source);
+            Assert.DoesNotContain(elf.ProgramHeaders, p => p.Type == EhFrame.PT_GNU_EH_FRAME);
+            Assert.Contains(elf.SectionHeaders, h => h.Name == ".eh_frame");
+        }
+        using var analysis = WithSysroot("mysqld-no-symbols");
+        var main = analysis.Threads.First();
+        var inMysqld = main.Frames.Where(f => f.Symbol.Module?.FileName == "mysqld").ToList();
+        Assert.NotEmpty(inMysqld);
+        Assert.All(inMysqld, f => Assert.Equal(FrameTrust.Cfi, f.Frame.Trust));
+        Assert.Equal("_start", main.Frames[^1].Symbol.DisplayName);
+        Assert.Contains("outermost frame", main.UnwindStop);
+        Assert.DoesNotContain(analysis.Threads.SelectMany(t => t.Frames), f => f.Frame.Trust == FrameTrust.Scan);
+    }
+
+    [Fact]
     public void My_open_arguments_come_from_the_open_it_made()
     {
         using var analysis = WithSysroot("mysqld-ghost-fifo");
