@@ -24,23 +24,31 @@ public sealed class UnwinderTests(Xunit.Abstractions.ITestOutputHelper output)
     private static Dictionary<int, ulong> Context(ulong rip, ulong rsp, ulong rbp, ulong rbx = 0x1111) =>
         new() { [ReturnAddress] = rip, [Rsp] = rsp, [Rbp] = rbp, [Rbx] = rbx, [R12] = 0x1212, [Rax] = 0xaaaa };
 
-    [CorpusFact]
-    public void Walks_by_cfi_and_recovers_callee_saved_registers()
+    /// <summary>
+    /// Frame 0 just executed the callee's "push %rbp" (CFA = rsp+16, return address at rsp+8);
+    /// frame 1 is in the caller's body (CFA = rbp+16, its prologue saved rbx 0xb0b at a known
+    /// slot); frame 2, the same call site again, ends the walk with a zero return address.
+    /// </summary>
+    private static (FakeMemory Memory, ulong P0, ulong Rbp1, ulong Rbp2, ulong RbxSlot) CallerCalleeStack(LibcCode libc)
     {
-        var libc = Libc.Value;
         var (memory, _) = NewStack();
-        // Frame 0 just executed the callee's "push %rbp": CFA = rsp+16, return address at rsp+8.
         ulong p0 = libc.Callee.Start + 1, rbp1 = S + 0x100, rbp2 = S + 0x200;
         memory.Write64(S, rbp1);
         memory.Write64(S + 8, libc.ReturnToCaller);
-        // Frame 1 is in the caller's body: CFA = rbp+16; its prologue saved rbx at a known slot.
         memory.Write64(rbp1, rbp2);
         memory.Write64(rbp1 + 8, libc.ReturnToCaller);
         ulong rbxSlot = (ulong)((long)rbp1 + 16 + libc.Caller.SlotOf(Register.RBX));
         memory.Write64(rbxSlot, 0xb0b);
-        // Frame 2 (the same call site again) ends the walk with a zero return address.
         memory.Write64(rbp2, 0);
         memory.Write64(rbp2 + 8, 0);
+        return (memory, p0, rbp1, rbp2, rbxSlot);
+    }
+
+    [CorpusFact]
+    public void Walks_by_cfi_and_recovers_callee_saved_registers()
+    {
+        var libc = Libc.Value;
+        var (memory, p0, rbp1, rbp2, rbxSlot) = CallerCalleeStack(libc);
 
         var walk = new Unwinder(memory, new FakeCode([libc.WithCfi])).Walk(Context(p0, S, rbp: 0x5555));
 
@@ -113,15 +121,7 @@ public sealed class UnwinderTests(Xunit.Abstractions.ITestOutputHelper output)
         // The stack of Walks_by_cfi_and_recovers_callee_saved_registers, walked once with libc's
         // CFI and once with its code alone: the same frames, the same recovered rbx.
         var libc = Libc.Value;
-        var (memory, _) = NewStack();
-        ulong p0 = libc.Callee.Start + 1, rbp1 = S + 0x100, rbp2 = S + 0x200;
-        memory.Write64(S, rbp1);
-        memory.Write64(S + 8, libc.ReturnToCaller);
-        memory.Write64(rbp1, rbp2);
-        memory.Write64(rbp1 + 8, libc.ReturnToCaller);
-        memory.Write64((ulong)((long)rbp1 + 16 + libc.Caller.SlotOf(Register.RBX)), 0xb0b);
-        memory.Write64(rbp2, 0);
-        memory.Write64(rbp2 + 8, 0);
+        var (memory, p0, _, _, _) = CallerCalleeStack(libc);
 
         var byCfi = new Unwinder(memory, new FakeCode([libc.WithCfi])).Walk(Context(p0, S, rbp: 0x5555));
         var byCode = new Unwinder(memory, new FakeCode([libc.WithoutCfi])).Walk(Context(p0, S, rbp: 0x5555));
