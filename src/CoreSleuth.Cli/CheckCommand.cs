@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using CoreSleuth.Regression;
 using CoreSleuth.Report;
 
@@ -23,7 +24,18 @@ internal sealed class CheckCommand
 
     private readonly Option<bool> update = new("--update") { Description = "Write or refresh each core's X.expect.json from the current analysis (keeps its inputs) instead of comparing." };
 
-    private readonly Option<int?> jobs = new("--jobs", "-j") { Description = "Analyse at most N cores at once (default: the number of processors).", HelpName = "N" };
+    private readonly Option<int?> jobs = new("--jobs", "-j")
+    {
+        Description = "Analyse at most N cores at once (default: the number of processors).",
+        HelpName = "N",
+        CustomParser = r =>
+        {
+            string token = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+            if (int.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n is >= 1 and <= 1024) return n;
+            r.AddError($"--jobs must be a number between 1 and 1024, not '{token}'");
+            return null;
+        },
+    };
 
     private readonly Option<string?> shard = new("--shard") { Description = "Check only slice K of N (1-based) of the sorted core list: the cores at positions i with i mod N = K-1. For CI matrices.", HelpName = "K/N" };
 
@@ -32,7 +44,6 @@ internal sealed class CheckCommand
         var command = new Command(name, description) { paths, junit, update, jobs, shard };
         command.Validators.Add(v =>
         {
-            if (v.GetResult(jobs) is { Tokens: [_] } && v.GetValue(jobs) is { } n && (n < 1 || n > 1024)) v.AddError($"--jobs must be between 1 and 1024, not {n}");
             if (v.GetValue(shard) is { } s && !Shard.TryParse(s, out _, out string? error)) v.AddError(error!);
         });
         return command;

@@ -74,6 +74,15 @@ public static class Program
         }
     }
 
+    /// <summary>Parses an LWP (kernel thread id): decimal, or hex with 0x as addresses.</summary>
+    internal static int? ParseLwp(ArgumentResult r)
+    {
+        string token = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+        if (TryParseAddress(token, out ulong value) && value <= int.MaxValue) return (int)value;
+        r.AddError($"--lwp: '{token}' is not an LWP number (decimal, or hex with 0x)");
+        return null;
+    }
+
     /// <summary>Parses pthread_t tokens (hex or decimal), reporting the first bad one.</summary>
     internal static ulong[] ParseHandles(ArgumentResult r)
     {
@@ -176,7 +185,11 @@ public static class Program
                               "or when the check could not look at every thread (a truncated core): then a line on standard error says what it missed.",
                 HelpName = "fifo",
             };
-            failOn.AcceptOnlyFromAmong("fifo");
+            failOn.Validators.Add(v =>
+            {
+                foreach (var token in v.Tokens)
+                    if (token.Value != "fifo") v.AddError($"--fail-on must be fifo, not '{token.Value}'");
+            });
             command.Add(failOn);
             var searchLimit = new Option<long?>("--search-limit")
             {
@@ -231,7 +244,7 @@ public static class Program
             var (command, common) = CoreCommand("bt",
                 "Backtraces of every thread (or one), as gdb's 'thread apply all bt': each frame with module, function (C++ demangled) and how it was found (context, cfi, frame-pointer, scan); then threads grouped by identical stacks.",
                 "coresleuth bt mysqld.core", "coresleuth bt mysqld.core --lwp 100460 --sysroot /ws/freebsd-10.1");
-            var lwp = new Option<int?>("--lwp") { Description = "Only the thread with this LWP (kernel thread id).", HelpName = "N" };
+            var lwp = new Option<int?>("--lwp") { Description = "Only the thread with this LWP (kernel thread id): decimal, or hex with 0x.", HelpName = "N", CustomParser = ParseLwp };
             command.Add(lwp);
             var inputs = AnalysisInputs.AddTo(command, handles: false);
             command.SetAction(r => Execute(r, common, (core, path) =>
@@ -278,7 +291,7 @@ public static class Program
             var (command, common) = CoreCommand("regs",
                 "Registers of each thread, as gdb's 'info registers' prints them; --all adds x87, SSE, AVX and the trap fields.",
                 "coresleuth regs mysqld.core", "coresleuth regs mysqld.core --lwp 100412 --all");
-            var lwp = new Option<int?>("--lwp") { Description = "Only the thread with this LWP (kernel thread id).", HelpName = "N" };
+            var lwp = new Option<int?>("--lwp") { Description = "Only the thread with this LWP (kernel thread id): decimal, or hex with 0x.", HelpName = "N", CustomParser = ParseLwp };
             var all = new Option<bool>("--all") { Description = "Also x87 control/status/tag, st0-7, mxcsr, xmm0-15, ymm upper halves, trapno/err." };
             command.Add(lwp);
             command.Add(all);
