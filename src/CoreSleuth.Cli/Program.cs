@@ -56,6 +56,15 @@ public static class Program
         {
             var root = new Commands(stdout, stderr, Stopwatch.StartNew()).Root;
             ParseResult result = root.Parse(args);
+            if (UnknownOption(result) is { } unknown)
+            {
+                // An option the command does not have was taken as a core path (or left over): name it, run nothing.
+                var command = result.CommandResult.Command;
+                string usage = command == root ? "coresleuth" : $"coresleuth {command.Name}";
+                stderr.WriteLine($"coresleuth: {(command == root ? "" : command.Name + ": ")}unknown option '{TextSanitizer.Sanitize(unknown)}'");
+                stderr.WriteLine($"Run '{usage} --help' for usage.");
+                return ExitUsage;
+            }
             if (result.Action is ParseErrorAction)
             {
                 foreach (string message in result.Errors.Select(e => e.Message).Distinct())
@@ -72,6 +81,27 @@ public static class Program
             stderr.WriteLine($"coresleuth: internal error: {ex.GetType().Name}: {TextSanitizer.SanitizeMessage(ex.Message)}");
             return ExitInternalError;
         }
+    }
+
+    /// <summary>
+    /// The first token that looks like an option ("-x", "--bogus") but was taken as an argument of the
+    /// command (a core path) or matched nothing; tokens after "--" are arguments whatever they look like.
+    /// </summary>
+    private static string? UnknownOption(ParseResult result)
+    {
+        var afterDoubleDash = new HashSet<Token>(ReferenceEqualityComparer.Instance);
+        bool seen = false;
+        foreach (var token in result.Tokens)
+        {
+            if (seen) afterDoubleDash.Add(token);
+            else if (token.Type == TokenType.DoubleDash) seen = true;
+        }
+        static bool LooksLikeOption(string value) => value.Length > 1 && value[0] == '-';
+        foreach (var argument in result.CommandResult.Children.OfType<ArgumentResult>())
+            foreach (var token in argument.Tokens)
+                if (!afterDoubleDash.Contains(token) && LooksLikeOption(token.Value)) return token.Value;
+        if (!seen) return result.UnmatchedTokens.FirstOrDefault(LooksLikeOption);
+        return null;
     }
 
     /// <summary>Parses an LWP (kernel thread id): decimal, or hex with 0x as addresses.</summary>

@@ -22,6 +22,63 @@ public sealed class CommandLineEdgeTests : IDisposable
         return path;
     }
 
+    /// <summary>Every command, with the arguments it needs besides options (the core need not exist).</summary>
+    public static TheoryData<string[]> EveryCommand() => new()
+    {
+        new[] { "analyze", "missing.core" }, new[] { "info", "missing.core" }, new[] { "threads", "missing.core" },
+        new[] { "bt", "missing.core" }, new[] { "regs", "missing.core" }, new[] { "mem", "missing.core", "0x1000" },
+        new[] { "handle", "missing.core", "0x829e76000" }, new[] { "check", "missing.core" },
+    };
+
+    [Theory]
+    [MemberData(nameof(EveryCommand))]
+    public void Unknown_options_are_usage_errors_in_every_command(string[] command)
+    {
+        var variants = new (string Option, string[] Args)[]
+        {
+            ("--bogus", [.. command, "--bogus"]),
+            ("--bogus", [command[0], "--bogus", .. command[1..]]),
+            ("-x", [command[0], "-x", .. command[1..]]),
+            ("--version", [.. command, "--version"]),
+        };
+        foreach (var (option, args) in variants)
+        {
+            var r = Coresleuth.Run(args);
+            Assert.True(r.ExitCode == Program.ExitUsage, $"{string.Join(' ', args)}\n{r}");
+            var errors = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("coresleuth:")).ToList();
+            Assert.True(errors.Count == 1, r.ToString());
+            Assert.Equal($"coresleuth: {command[0]}: unknown option '{option}'", errors[0]);
+            Assert.Empty(r.Stdout);
+        }
+    }
+
+    [Theory]
+    [InlineData("--format", "json")]
+    [InlineData("-o", "x.xml")]
+    public void Check_does_not_take_options_of_other_commands_as_core_paths(string option, string value)
+    {
+        var r = Coresleuth.Run("check", folder, option, value);
+        Assert.True(r.ExitCode == Program.ExitUsage, r.ToString());
+        Assert.StartsWith($"coresleuth: check: unknown option '{option}'", r.Stderr);
+        Assert.Empty(r.Stdout);
+    }
+
+    [Fact]
+    public void Arguments_after_a_double_dash_are_paths_whatever_they_look_like()
+    {
+        var r = Coresleuth.Run("info", "--", "-odd-name.core");
+        Assert.True(r.ExitCode == Program.ExitUnreadableCore, r.ToString());
+        Assert.Contains("-odd-name.core: no such file", r.Stderr);
+    }
+
+    [Fact]
+    public void Unknown_option_of_coresleuth_itself_is_a_usage_error()
+    {
+        var r = Coresleuth.Run("--bogus");
+        Assert.Equal(Program.ExitUsage, r.ExitCode);
+        Assert.StartsWith("coresleuth: unknown option '--bogus'", r.Stderr);
+    }
+
     [Theory]
     [InlineData("bt")]
     [InlineData("regs")]
