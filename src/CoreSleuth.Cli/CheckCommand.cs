@@ -57,6 +57,11 @@ internal sealed class CheckCommand
 
         var all = CoreCollection.Find(arguments);
         var cores = slice.Select(all);
+
+        // The JUnit file is checked (and its temporary file made) before any core is analysed; it may not be a core or an expectation file.
+        using var junitFile = r.GetValue(junit) is { } junitPath ? PrepareJUnit(junitPath, all, stderr) : null;
+        if (r.GetValue(junit) is not null && junitFile is null) return Program.ExitUsage;
+
         string where = string.Join(" ", arguments);
         if (all.Count == 0)
             stdout.WriteLine($"no cores (*.core) found in {TextSanitizer.Sanitize(where)}: nothing to check");
@@ -72,21 +77,32 @@ internal sealed class CheckCommand
         if (run.Results.Count > 0 || slice != Shard.Whole) stdout.WriteLine(run.Summary(refresh));
         stdout.Flush();
 
-        if (r.GetValue(junit) is { } junitPath)
+        if (junitFile is not null)
         {
             try
             {
-                // CI jobs name a report folder that may not exist yet (TestResults/...).
-                if (Path.GetDirectoryName(Path.GetFullPath(junitPath)) is { } folder) Directory.CreateDirectory(folder);
-                JUnitWriter.WriteFile(run, junitPath);
+                junitFile.Commit(stream => JUnitWriter.Write(run, stream));
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
             {
-                string why = ex is UnauthorizedAccessException ? "permission denied" : ex is DirectoryNotFoundException ? "no such directory" : ex.Message;
-                stderr.WriteLine($"coresleuth: {TextSanitizer.Sanitize(junitPath)}: cannot write the JUnit file: {TextSanitizer.SanitizeMessage(why)}");
-                return Program.ExitUsage;
+                return JUnitError(r.GetValue(junit)!, OutputFile.Why(ex), stderr);
             }
         }
         return run.Succeeded ? Program.ExitSuccess : ExitCheckFailed;
+    }
+
+    private static OutputFile? PrepareJUnit(string path, IReadOnlyList<CoreEntry> cores, TextWriter stderr)
+    {
+        var inputs = cores.SelectMany(c => new[] { ("a core", c.Path), ("an expectation file", c.ExpectationPath) });
+        // CI jobs name a report folder that may not exist yet (TestResults/...).
+        var file = OutputFile.Prepare(path, inputs, null, createFolder: true, out string? error);
+        if (file is null) JUnitError(path, error!, stderr);
+        return file;
+    }
+
+    private static int JUnitError(string path, string why, TextWriter stderr)
+    {
+        stderr.WriteLine($"coresleuth: {TextSanitizer.Sanitize(path)}: cannot write the JUnit file: {TextSanitizer.SanitizeMessage(why)}");
+        return Program.ExitUsage;
     }
 }

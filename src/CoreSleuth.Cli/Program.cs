@@ -180,7 +180,7 @@ public static class Program
             var (command, common) = CoreCommand("info",
                 "The process as procstat and gdb's 'info proc all' show it: identity, arguments, release, producer, open files, mappings (and whether the core holds them), auxv, resource limits, groups, umask, warnings.",
                 "coresleuth info mysqld.core", "coresleuth info mysqld.core --format json --output info.json");
-            command.SetAction(r => Execute(r, common, (core, path) => Outcome.Of(InfoReport.Build(core, path), TextReport.Write, JsonReport.Write)));
+            command.SetAction(r => Execute(r, common, null, (core, path) => Outcome.Of(InfoReport.Build(core, path), TextReport.Write, JsonReport.Write)));
             return command;
         }
 
@@ -190,7 +190,7 @@ public static class Program
                 "One line per thread in note order: index, LWP, pthread_t, name, rip, rsp, wait message and state; with InnoDB status or a processlist, the MySQL thread id, command, time and state.",
                 "coresleuth threads mysqld.core", "coresleuth threads mysqld.core --innodb-status innodb.txt --format json");
             var inputs = AnalysisInputs.AddTo(command, handles: false);
-            command.SetAction(r => Execute(r, common, (core, path) =>
+            command.SetAction(r => Execute(r, common, inputs, (core, path) =>
             {
                 if (inputs.Read(r, out var error) is not { } options) return Outcome.Failure(ExitUsage, error!);
                 // A thread list shows no stacks and no findings: neither is worked out.
@@ -234,7 +234,7 @@ public static class Program
             command.SetAction(r =>
             {
                 var timings = r.GetValue(timingsOption) ? new StageTimings() : null;
-                int exit = Execute(r, common, (core, path) =>
+                int exit = Execute(r, common, inputs, (core, path) =>
                 {
                     if (inputs.Read(r, out var error) is not { } options) return Outcome.Failure(ExitUsage, error!);
                     if (r.GetValue(searchLimit) is long limit) options = options with { MemorySearchLimit = limit };
@@ -277,7 +277,7 @@ public static class Program
             var lwp = new Option<int?>("--lwp") { Description = "Only the thread with this LWP (kernel thread id): decimal, or hex with 0x.", HelpName = "N", CustomParser = ParseLwp };
             command.Add(lwp);
             var inputs = AnalysisInputs.AddTo(command, handles: false);
-            command.SetAction(r => Execute(r, common, (core, path) =>
+            command.SetAction(r => Execute(r, common, inputs, (core, path) =>
             {
                 if (inputs.Read(r, out var error) is not { } options) return Outcome.Failure(ExitUsage, error!);
                 if (r.GetValue(lwp) is { } wanted && core.Threads.All(t => t.Lwp != wanted))
@@ -303,7 +303,7 @@ public static class Program
             };
             command.Add(handles);
             var inputs = AnalysisInputs.AddTo(command, handles: false);
-            command.SetAction(r => Execute(r, common, (core, path) =>
+            command.SetAction(r => Execute(r, common, inputs, (core, path) =>
             {
                 if (inputs.Read(r, out var error) is not { } options) return Outcome.Failure(ExitUsage, error!);
                 options = options with { Handles = r.GetValue(handles) ?? [] };
@@ -325,7 +325,7 @@ public static class Program
             var all = new Option<bool>("--all") { Description = "Also x87 control/status/tag, st0-7, mxcsr, xmm0-15, ymm upper halves, trapno/err." };
             command.Add(lwp);
             command.Add(all);
-            command.SetAction(r => Execute(r, common, (core, path) =>
+            command.SetAction(r => Execute(r, common, null, (core, path) =>
             {
                 IEnumerable<CoreThread> threads = core.Threads;
                 if (r.GetValue(lwp) is { } wanted)
@@ -377,7 +377,7 @@ public static class Program
                 int max = v.GetValue(asString) ? MemoryReport.MaxStrings : MemoryReport.MaxWords;
                 if (n < 1 || n > max) v.AddError($"--count must be between 1 and {max}, not {n}");
             });
-            command.SetAction(r => Execute(r, common, (core, path) =>
+            command.SetAction(r => Execute(r, common, null, (core, path) =>
             {
                 ulong at = r.GetValue(address);
                 var report = r.GetValue(asString)
@@ -413,11 +413,23 @@ public static class Program
         }
 
         /// <summary>Opens the core, builds and renders the report, writes it where --output says; maps every failure to an exit code and one line on stderr.</summary>
-        private int Execute(ParseResult r, CommonOptions common, Func<FreeBsdCore, string, Outcome> produce, StageTimings? timings = null)
+        private int Execute(ParseResult r, CommonOptions common, AnalysisInputs? inputs, Func<FreeBsdCore, string, Outcome> produce, StageTimings? timings = null)
         {
             string path = r.GetValue(common.Core)!;
             string format = r.GetValue(common.Format) ?? "text";
             string? outputPath = r.GetValue(common.Output);
+
+            // --output is checked (and its temporary file made) before the core is read: a folder, an input or
+            // an unwritable place is a usage error, and a run that fails later leaves the old file as it was.
+            OutputFile? output = null;
+            if (outputPath is not null)
+            {
+                var files = new List<(string, string)> { ("CORE", path) };
+                if (inputs is not null) files.AddRange(inputs.Files(r));
+                output = OutputFile.Prepare(outputPath, files, inputs?.Folder(r), createFolder: false, out string? why);
+                if (output is null) return Fail(ExitUsage, outputPath, $"cannot write the report: {why}");
+            }
+            using var outputLease = output;
 
             // The whole report is rendered before anything is written, so a failure leaves no half-written output.
             Outcome outcome;
@@ -440,7 +452,7 @@ public static class Program
             catch (UnauthorizedAccessException) { return Fail(ExitUnreadableCore, path, "permission denied"); }
             catch (IOException ex) { return Fail(ExitUnreadableCore, path, ex.Message); }
 
-            if (outputPath is null)
+            if (output is null)
             {
                 report.WriteTo(stdout);
                 stdout.Flush();
@@ -448,14 +460,12 @@ public static class Program
             }
             try
             {
-                using (var file = new FileStream(outputPath, FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 0))
-                    report.WriteTo(file);
+                output.Commit(report.WriteTo);
                 return Notify(outcome, path);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
             {
-                string why = ex is UnauthorizedAccessException ? "permission denied" : ex is DirectoryNotFoundException ? "no such directory" : ex.Message;
-                return Fail(ExitUsage, outputPath, $"cannot write the report: {why}");
+                return Fail(ExitUsage, outputPath!, $"cannot write the report: {OutputFile.Why(ex)}");
             }
         }
 

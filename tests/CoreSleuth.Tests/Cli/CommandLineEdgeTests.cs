@@ -79,6 +79,104 @@ public sealed class CommandLineEdgeTests : IDisposable
         Assert.StartsWith("coresleuth: unknown option '--bogus'", r.Stderr);
     }
 
+    [Fact]
+    public void An_output_that_is_a_folder_is_refused_as_a_folder_before_the_core_is_read()
+    {
+        // The core does not exist: reading it would exit 3.
+        var r = Coresleuth.Run("info", Path.Combine(folder, "missing.core"), "--output", folder);
+        Assert.True(r.ExitCode == Program.ExitUsage, r.ToString());
+        Assert.Contains("it is a folder", r.Stderr);
+        Assert.DoesNotContain("permission denied", r.Stderr);
+    }
+
+    [Fact]
+    public void An_unwritable_junit_file_is_refused_before_any_core_is_checked()
+    {
+        FileWith("a.core", "not a core");
+        string notAFolder = FileWith("plain-file", "");
+        var r = Coresleuth.Run("check", folder, "--junit", Path.Combine(notAFolder, "y.xml"));
+        Assert.True(r.ExitCode == Program.ExitUsage, r.ToString());
+        Assert.Empty(r.Stdout); // no core was checked
+        Assert.Contains("cannot write the JUnit file", r.Stderr);
+
+        var toFolder = Coresleuth.Run("check", folder, "--junit", folder);
+        Assert.True(toFolder.ExitCode == Program.ExitUsage, toFolder.ToString());
+        Assert.Empty(toFolder.Stdout);
+        Assert.Contains("it is a folder", toFolder.Stderr);
+    }
+
+    [Theory]
+    [InlineData("analyze")]
+    [InlineData("info")]
+    [InlineData("threads")]
+    public void An_output_that_is_the_core_is_refused_and_the_core_is_left_alone(string command)
+    {
+        string core = FileWith("X.core", "the core");
+        var r = Coresleuth.Run(command, core, "-o", core);
+        Assert.True(r.ExitCode == Program.ExitUsage, r.ToString());
+        Assert.Contains("it is an input of this command (CORE)", r.Stderr);
+        Assert.Equal("the core", File.ReadAllText(core));
+        Assert.Single(Directory.GetFiles(folder));
+    }
+
+    [Fact]
+    public void An_output_that_links_to_an_input_is_refused()
+    {
+        string core = FileWith("X.core", "the core");
+        string innodb = FileWith("innodb.txt", "status");
+        string sub = Directory.CreateDirectory(Path.Combine(folder, "sub")).FullName;
+        string linkToCore = Path.Combine(sub, "report.txt");
+        File.CreateSymbolicLink(linkToCore, core);
+        string linkedFolder = Path.Combine(folder, "linked");
+        Directory.CreateSymbolicLink(linkedFolder, folder);
+
+        foreach (var (output, input) in new[] { (linkToCore, "CORE"), (Path.Combine(linkedFolder, "X.core"), "CORE"),
+                                                (Path.Combine(sub, "..", "innodb.txt"), "--innodb-status") })
+        {
+            var r = Coresleuth.Run("analyze", core, "--innodb-status", innodb, "--output", output);
+            Assert.True(r.ExitCode == Program.ExitUsage, $"{output}\n{r}");
+            Assert.Contains($"it is an input of this command ({input})", r.Stderr);
+        }
+        Assert.Equal("the core", File.ReadAllText(core));
+        Assert.Equal("status", File.ReadAllText(innodb));
+    }
+
+    [Fact]
+    public void A_junit_file_that_is_a_core_or_an_expectation_is_refused()
+    {
+        string core = FileWith("X.core", "the core");
+        string expect = FileWith("X.expect.json", "{}");
+        foreach (string junit in new[] { core, expect })
+        {
+            var r = Coresleuth.Run("check", core, "--junit", junit);
+            Assert.True(r.ExitCode == Program.ExitUsage, r.ToString());
+            Assert.Empty(r.Stdout);
+        }
+        Assert.Equal("the core", File.ReadAllText(core));
+        Assert.Equal("{}", File.ReadAllText(expect));
+    }
+
+    [Fact]
+    public void A_failed_run_leaves_the_old_output_file_as_it_was()
+    {
+        string core = FileWith("bad.core", "not a core at all");
+        string output = FileWith("report.txt", "the old report");
+        var r = Coresleuth.Run("info", core, "-o", output);
+        Assert.True(r.ExitCode == Program.ExitUnreadableCore, r.ToString());
+        Assert.Equal("the old report", File.ReadAllText(output));
+        Assert.Equal(2, Directory.GetFiles(folder).Length); // no temporary file left beside it
+    }
+
+    [CorpusFact]
+    public void A_report_replaces_the_old_output_file_and_leaves_no_temporary_file()
+    {
+        string output = FileWith("report.txt", "the old report");
+        var r = Coresleuth.Run("threads", Corpus.Core(Multithread), "-o", output);
+        Assert.True(r.ExitCode == Program.ExitSuccess, r.ToString());
+        Assert.Equal(Coresleuth.Run("threads", Corpus.Core(Multithread)).Stdout, File.ReadAllText(output));
+        Assert.Single(Directory.GetFiles(folder));
+    }
+
     [Theory]
     [InlineData("bt")]
     [InlineData("regs")]
