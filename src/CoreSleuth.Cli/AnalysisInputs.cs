@@ -45,6 +45,17 @@ internal sealed class AnalysisInputs
         return inputs;
     }
 
+    /// <summary>The files the options name (each with its option), for a check that no output overwrites one.</summary>
+    public IEnumerable<(string Option, string Path)> Files(ParseResult r)
+    {
+        if (r.GetValue(innodb) is { } i) yield return ("--innodb-status", i);
+        if (r.GetValue(processlist) is { } p) yield return ("--processlist", p);
+        foreach (string b in r.GetValue(binaries) ?? []) yield return ("--binary", b);
+    }
+
+    /// <summary>The --sysroot folder, or null.</summary>
+    public string? Folder(ParseResult r) => r.GetValue(sysroot);
+
     /// <summary>The analysis options, or null with <paramref name="error"/> when an input file is unusable.</summary>
     public AnalysisOptions? Read(ParseResult r, out string? error)
     {

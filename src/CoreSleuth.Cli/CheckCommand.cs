@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using CoreSleuth.Regression;
 using CoreSleuth.Report;
 
@@ -23,7 +24,18 @@ internal sealed class CheckCommand
 
     private readonly Option<bool> update = new("--update") { Description = "Write or refresh each core's X.expect.json from the current analysis (keeps its inputs) instead of comparing." };
 
-    private readonly Option<int?> jobs = new("--jobs", "-j") { Description = "Analyse at most N cores at once (default: the number of processors).", HelpName = "N" };
+    private readonly Option<int?> jobs = new("--jobs", "-j")
+    {
+        Description = "Analyse at most N cores at once (default: the number of processors).",
+        HelpName = "N",
+        CustomParser = r =>
+        {
+            string token = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+            if (int.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n is >= 1 and <= 1024) return n;
+            r.AddError($"--jobs must be a number between 1 and 1024, not '{token}'");
+            return null;
+        },
+    };
 
     private readonly Option<string?> shard = new("--shard") { Description = "Check only slice K of N (1-based) of the sorted core list: the cores at positions i with i mod N = K-1. For CI matrices.", HelpName = "K/N" };
 
@@ -32,7 +44,6 @@ internal sealed class CheckCommand
         var command = new Command(name, description) { paths, junit, update, jobs, shard };
         command.Validators.Add(v =>
         {
-            if (v.GetResult(jobs) is { Tokens: [_] } && v.GetValue(jobs) is { } n && (n < 1 || n > 1024)) v.AddError($"--jobs must be between 1 and 1024, not {n}");
             if (v.GetValue(shard) is { } s && !Shard.TryParse(s, out _, out string? error)) v.AddError(error!);
         });
         return command;
@@ -46,6 +57,11 @@ internal sealed class CheckCommand
 
         var all = CoreCollection.Find(arguments);
         var cores = slice.Select(all);
+
+        // The JUnit file is checked (and its temporary file made) before any core is analysed; it may not be a core or an expectation file.
+        using var junitFile = r.GetValue(junit) is { } junitPath ? PrepareJUnit(junitPath, all, stderr) : null;
+        if (r.GetValue(junit) is not null && junitFile is null) return Program.ExitUsage;
+
         string where = string.Join(" ", arguments);
         if (all.Count == 0)
             stdout.WriteLine($"no cores (*.core) found in {TextSanitizer.Sanitize(where)}: nothing to check");
@@ -61,21 +77,32 @@ internal sealed class CheckCommand
         if (run.Results.Count > 0 || slice != Shard.Whole) stdout.WriteLine(run.Summary(refresh));
         stdout.Flush();
 
-        if (r.GetValue(junit) is { } junitPath)
+        if (junitFile is not null)
         {
             try
             {
-                // CI jobs name a report folder that may not exist yet (TestResults/...).
-                if (Path.GetDirectoryName(Path.GetFullPath(junitPath)) is { } folder) Directory.CreateDirectory(folder);
-                JUnitWriter.WriteFile(run, junitPath);
+                junitFile.Commit(stream => JUnitWriter.Write(run, stream));
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
             {
-                string why = ex is UnauthorizedAccessException ? "permission denied" : ex is DirectoryNotFoundException ? "no such directory" : ex.Message;
-                stderr.WriteLine($"coresleuth: {TextSanitizer.Sanitize(junitPath)}: cannot write the JUnit file: {TextSanitizer.SanitizeMessage(why)}");
-                return Program.ExitUsage;
+                return JUnitError(r.GetValue(junit)!, OutputFile.Why(ex), stderr);
             }
         }
         return run.Succeeded ? Program.ExitSuccess : ExitCheckFailed;
+    }
+
+    private static OutputFile? PrepareJUnit(string path, IReadOnlyList<CoreEntry> cores, TextWriter stderr)
+    {
+        var inputs = cores.SelectMany(c => new[] { ("a core", c.Path), ("an expectation file", c.ExpectationPath) });
+        // CI jobs name a report folder that may not exist yet (TestResults/...).
+        var file = OutputFile.Prepare(path, inputs, null, createFolder: true, out string? error);
+        if (file is null) JUnitError(path, error!, stderr);
+        return file;
+    }
+
+    private static int JUnitError(string path, string why, TextWriter stderr)
+    {
+        stderr.WriteLine($"coresleuth: {TextSanitizer.Sanitize(path)}: cannot write the JUnit file: {TextSanitizer.SanitizeMessage(why)}");
+        return Program.ExitUsage;
     }
 }

@@ -56,6 +56,15 @@ public static class Program
         {
             var root = new Commands(stdout, stderr, Stopwatch.StartNew()).Root;
             ParseResult result = root.Parse(args);
+            if (UnknownOption(result) is { } unknown)
+            {
+                // An option the command does not have was taken as a core path (or left over): name it, run nothing.
+                var command = result.CommandResult.Command;
+                string usage = command == root ? "coresleuth" : $"coresleuth {command.Name}";
+                stderr.WriteLine($"coresleuth: {(command == root ? "" : command.Name + ": ")}unknown option '{TextSanitizer.Sanitize(unknown)}'");
+                stderr.WriteLine($"Run '{usage} --help' for usage.");
+                return ExitUsage;
+            }
             if (result.Action is ParseErrorAction)
             {
                 foreach (string message in result.Errors.Select(e => e.Message).Distinct())
@@ -72,6 +81,36 @@ public static class Program
             stderr.WriteLine($"coresleuth: internal error: {ex.GetType().Name}: {TextSanitizer.SanitizeMessage(ex.Message)}");
             return ExitInternalError;
         }
+    }
+
+    /// <summary>
+    /// The first token that looks like an option ("-x", "--bogus") but was taken as an argument of the
+    /// command (a core path) or matched nothing; tokens after "--" are arguments whatever they look like.
+    /// </summary>
+    private static string? UnknownOption(ParseResult result)
+    {
+        var afterDoubleDash = new HashSet<Token>(ReferenceEqualityComparer.Instance);
+        bool seen = false;
+        foreach (var token in result.Tokens)
+        {
+            if (seen) afterDoubleDash.Add(token);
+            else if (token.Type == TokenType.DoubleDash) seen = true;
+        }
+        static bool LooksLikeOption(string value) => value.Length > 1 && value[0] == '-';
+        foreach (var argument in result.CommandResult.Children.OfType<ArgumentResult>())
+            foreach (var token in argument.Tokens)
+                if (!afterDoubleDash.Contains(token) && LooksLikeOption(token.Value)) return token.Value;
+        if (!seen) return result.UnmatchedTokens.FirstOrDefault(LooksLikeOption);
+        return null;
+    }
+
+    /// <summary>Parses an LWP (kernel thread id): decimal, or hex with 0x as addresses.</summary>
+    internal static int? ParseLwp(ArgumentResult r)
+    {
+        string token = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+        if (TryParseAddress(token, out ulong value) && value <= int.MaxValue) return (int)value;
+        r.AddError($"--lwp: '{token}' is not an LWP number (decimal, or hex with 0x)");
+        return null;
     }
 
     /// <summary>Parses pthread_t tokens (hex or decimal), reporting the first bad one.</summary>
@@ -141,7 +180,7 @@ public static class Program
             var (command, common) = CoreCommand("info",
                 "The process as procstat and gdb's 'info proc all' show it: identity, arguments, release, producer, open files, mappings (and whether the core holds them), auxv, resource limits, groups, umask, warnings.",
                 "coresleuth info mysqld.core", "coresleuth info mysqld.core --format json --output info.json");
-            command.SetAction(r => Execute(r, common, (core, path) => Outcome.Of(InfoReport.Build(core, path), TextReport.Write, JsonReport.Write)));
+            command.SetAction(r => Execute(r, common, null, (core, path) => Outcome.Of(InfoReport.Build(core, path), TextReport.Write, JsonReport.Write)));
             return command;
         }
 
@@ -151,7 +190,7 @@ public static class Program
                 "One line per thread in note order: index, LWP, pthread_t, name, rip, rsp, wait message and state; with InnoDB status or a processlist, the MySQL thread id, command, time and state.",
                 "coresleuth threads mysqld.core", "coresleuth threads mysqld.core --innodb-status innodb.txt --format json");
             var inputs = AnalysisInputs.AddTo(command, handles: false);
-            command.SetAction(r => Execute(r, common, (core, path) =>
+            command.SetAction(r => Execute(r, common, inputs, (core, path) =>
             {
                 if (inputs.Read(r, out var error) is not { } options) return Outcome.Failure(ExitUsage, error!);
                 // A thread list shows no stacks and no findings: neither is worked out.
@@ -176,7 +215,11 @@ public static class Program
                               "or when the check could not look at every thread (a truncated core): then a line on standard error says what it missed.",
                 HelpName = "fifo",
             };
-            failOn.AcceptOnlyFromAmong("fifo");
+            failOn.Validators.Add(v =>
+            {
+                foreach (var token in v.Tokens)
+                    if (token.Value != "fifo") v.AddError($"--fail-on must be fifo, not '{token.Value}'");
+            });
             command.Add(failOn);
             var searchLimit = new Option<long?>("--search-limit")
             {
@@ -191,7 +234,7 @@ public static class Program
             command.SetAction(r =>
             {
                 var timings = r.GetValue(timingsOption) ? new StageTimings() : null;
-                int exit = Execute(r, common, (core, path) =>
+                int exit = Execute(r, common, inputs, (core, path) =>
                 {
                     if (inputs.Read(r, out var error) is not { } options) return Outcome.Failure(ExitUsage, error!);
                     if (r.GetValue(searchLimit) is long limit) options = options with { MemorySearchLimit = limit };
@@ -231,10 +274,10 @@ public static class Program
             var (command, common) = CoreCommand("bt",
                 "Backtraces of every thread (or one), as gdb's 'thread apply all bt': each frame with module, function (C++ demangled) and how it was found (context, cfi, frame-pointer, scan); then threads grouped by identical stacks.",
                 "coresleuth bt mysqld.core", "coresleuth bt mysqld.core --lwp 100460 --sysroot /ws/freebsd-10.1");
-            var lwp = new Option<int?>("--lwp") { Description = "Only the thread with this LWP (kernel thread id).", HelpName = "N" };
+            var lwp = new Option<int?>("--lwp") { Description = "Only the thread with this LWP (kernel thread id): decimal, or hex with 0x.", HelpName = "N", CustomParser = ParseLwp };
             command.Add(lwp);
             var inputs = AnalysisInputs.AddTo(command, handles: false);
-            command.SetAction(r => Execute(r, common, (core, path) =>
+            command.SetAction(r => Execute(r, common, inputs, (core, path) =>
             {
                 if (inputs.Read(r, out var error) is not { } options) return Outcome.Failure(ExitUsage, error!);
                 if (r.GetValue(lwp) is { } wanted && core.Threads.All(t => t.Lwp != wanted))
@@ -260,7 +303,7 @@ public static class Program
             };
             command.Add(handles);
             var inputs = AnalysisInputs.AddTo(command, handles: false);
-            command.SetAction(r => Execute(r, common, (core, path) =>
+            command.SetAction(r => Execute(r, common, inputs, (core, path) =>
             {
                 if (inputs.Read(r, out var error) is not { } options) return Outcome.Failure(ExitUsage, error!);
                 options = options with { Handles = r.GetValue(handles) ?? [] };
@@ -278,11 +321,11 @@ public static class Program
             var (command, common) = CoreCommand("regs",
                 "Registers of each thread, as gdb's 'info registers' prints them; --all adds x87, SSE, AVX and the trap fields.",
                 "coresleuth regs mysqld.core", "coresleuth regs mysqld.core --lwp 100412 --all");
-            var lwp = new Option<int?>("--lwp") { Description = "Only the thread with this LWP (kernel thread id).", HelpName = "N" };
+            var lwp = new Option<int?>("--lwp") { Description = "Only the thread with this LWP (kernel thread id): decimal, or hex with 0x.", HelpName = "N", CustomParser = ParseLwp };
             var all = new Option<bool>("--all") { Description = "Also x87 control/status/tag, st0-7, mxcsr, xmm0-15, ymm upper halves, trapno/err." };
             command.Add(lwp);
             command.Add(all);
-            command.SetAction(r => Execute(r, common, (core, path) =>
+            command.SetAction(r => Execute(r, common, null, (core, path) =>
             {
                 IEnumerable<CoreThread> threads = core.Threads;
                 if (r.GetValue(lwp) is { } wanted)
@@ -334,7 +377,7 @@ public static class Program
                 int max = v.GetValue(asString) ? MemoryReport.MaxStrings : MemoryReport.MaxWords;
                 if (n < 1 || n > max) v.AddError($"--count must be between 1 and {max}, not {n}");
             });
-            command.SetAction(r => Execute(r, common, (core, path) =>
+            command.SetAction(r => Execute(r, common, null, (core, path) =>
             {
                 ulong at = r.GetValue(address);
                 var report = r.GetValue(asString)
@@ -370,11 +413,23 @@ public static class Program
         }
 
         /// <summary>Opens the core, builds and renders the report, writes it where --output says; maps every failure to an exit code and one line on stderr.</summary>
-        private int Execute(ParseResult r, CommonOptions common, Func<FreeBsdCore, string, Outcome> produce, StageTimings? timings = null)
+        private int Execute(ParseResult r, CommonOptions common, AnalysisInputs? inputs, Func<FreeBsdCore, string, Outcome> produce, StageTimings? timings = null)
         {
             string path = r.GetValue(common.Core)!;
             string format = r.GetValue(common.Format) ?? "text";
             string? outputPath = r.GetValue(common.Output);
+
+            // --output is checked (and its temporary file made) before the core is read: a folder, an input or
+            // an unwritable place is a usage error, and a run that fails later leaves the old file as it was.
+            OutputFile? output = null;
+            if (outputPath is not null)
+            {
+                var files = new List<(string, string)> { ("CORE", path) };
+                if (inputs is not null) files.AddRange(inputs.Files(r));
+                output = OutputFile.Prepare(outputPath, files, inputs?.Folder(r), createFolder: false, out string? why);
+                if (output is null) return Fail(ExitUsage, outputPath, $"cannot write the report: {why}");
+            }
+            using var outputLease = output;
 
             // The whole report is rendered before anything is written, so a failure leaves no half-written output.
             Outcome outcome;
@@ -397,7 +452,7 @@ public static class Program
             catch (UnauthorizedAccessException) { return Fail(ExitUnreadableCore, path, "permission denied"); }
             catch (IOException ex) { return Fail(ExitUnreadableCore, path, ex.Message); }
 
-            if (outputPath is null)
+            if (output is null)
             {
                 report.WriteTo(stdout);
                 stdout.Flush();
@@ -405,14 +460,12 @@ public static class Program
             }
             try
             {
-                using (var file = new FileStream(outputPath, FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 0))
-                    report.WriteTo(file);
+                output.Commit(report.WriteTo);
                 return Notify(outcome, path);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
             {
-                string why = ex is UnauthorizedAccessException ? "permission denied" : ex is DirectoryNotFoundException ? "no such directory" : ex.Message;
-                return Fail(ExitUsage, outputPath, $"cannot write the report: {why}");
+                return Fail(ExitUsage, outputPath!, $"cannot write the report: {OutputFile.Why(ex)}");
             }
         }
 
