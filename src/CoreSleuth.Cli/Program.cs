@@ -4,12 +4,14 @@ using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using CoreSleuth.Analysis;
 using CoreSleuth.Analysis.MySql;
 using CoreSleuth.Diagnostics;
 using CoreSleuth.Elf;
 using CoreSleuth.FreeBsd;
+using CoreSleuth.Input;
 using CoreSleuth.Report;
 
 namespace CoreSleuth.Cli;
@@ -46,6 +48,10 @@ public static class Program
         var encoding = Console.OutputEncoding.CodePage == Encoding.UTF8.CodePage ? new UTF8Encoding(encoderShouldEmitUTF8Identifier: false) : Console.OutputEncoding;
         using var stdout = new StreamWriter(Console.OpenStandardOutput(), encoding, bufferSize: 1 << 16);
         CollectorMemory.Prepare();
+        // A compressed core is decompressed into a temporary folder: Ctrl-C or a kill removes it too
+        // (the handlers delete it, then the signal's default action ends the process).
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => CompressedCore.DeleteAll());
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => CompressedCore.DeleteAll());
         return Run(args, stdout, Console.Error);
     }
 

@@ -57,11 +57,14 @@ public abstract class ByteSource : IDisposable
     /// FIFOs, sockets and character devices report size 0, and opening a FIFO for reading would
     /// block until a writer came.
     /// </summary>
-    public static ByteSource OpenFile(string path)
+    public static ByteSource OpenFile(string path) => OpenFile(path, path);
+
+    /// <summary>As <see cref="OpenFile(string)"/>, with <paramref name="name"/> as the source's name (a compressed core's decompressed copy is named after the file the user gave).</summary>
+    public static ByteSource OpenFile(string path, string name)
     {
         var info = new FileInfo(path);
-        if (info.Exists && info.Length == 0) return new ArraySource([], path);
-        return new MappedFileSource(path);
+        if (info.Exists && info.Length == 0) return new ArraySource([], name);
+        return new MappedFileSource(path, name);
     }
 
     public static ByteSource FromBytes(byte[] bytes, string name = "<memory>") => new ArraySource(bytes, name);
@@ -96,9 +99,9 @@ public abstract class ByteSource : IDisposable
         private readonly Microsoft.Win32.SafeHandles.SafeFileHandle handle;
         private bool disposed;
 
-        public MappedFileSource(string path)
+        public MappedFileSource(string path, string name)
         {
-            Name = path;
+            Name = name;
             // Kept open beside the map: scans read through it (Read) rather than through the map.
             stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
             handle = stream.SafeFileHandle;

@@ -1,4 +1,5 @@
 using CoreSleuth.Elf;
+using CoreSleuth.Input;
 using CoreSleuth.Memory;
 using static CoreSleuth.Elf.ElfConstants;
 using static CoreSleuth.FreeBsd.Fields;
@@ -48,12 +49,14 @@ public sealed class FreeBsdCore : IDisposable
 
     public IReadOnlyList<string> Warnings => warnings;
 
-    /// <summary>Opens and decodes the core at <paramref name="path"/>.</summary>
+    /// <summary>Opens and decodes the core at <paramref name="path"/>; a gzip, zstd or xz core (told by its magic) is decompressed first (<see cref="CompressedCore"/>).</summary>
     /// <exception cref="CoreFormatException">The ELF header is unusable.</exception>
     /// <exception cref="UnsupportedCoreException">Not a FreeBSD amd64 core.</exception>
+    /// <exception cref="CompressedCoreException">A compressed core is corrupt or truncated, or too large for the temporary folder.</exception>
     public static FreeBsdCore Open(string path)
     {
-        var source = ByteSource.OpenFile(path);
+        var compression = CompressedCore.Detect(path);
+        var source = compression == CoreCompression.None ? ByteSource.OpenFile(path) : CompressedCore.Open(path, compression);
         try { return new FreeBsdCore(source); }
         catch { source.Dispose(); throw; }
     }
