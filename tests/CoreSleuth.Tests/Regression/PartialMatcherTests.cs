@@ -3,7 +3,7 @@ using CoreSleuth.Regression;
 
 namespace CoreSleuth.Tests.Regression;
 
-/// <summary>The matching rules of README "Regression checks in CI", on hand-written JSON.</summary>
+/// <summary>The matching rules of docs/check.md, on hand-written JSON.</summary>
 public class PartialMatcherTests
 {
     private const string Report = """

@@ -3,19 +3,19 @@ using CoreSleuth.Tests.Support;
 
 namespace CoreSleuth.Tests.Regression;
 
-/// <summary>The "Regression checks in CI" example of README.md is what <c>coresleuth check</c> prints.</summary>
-public partial class ReadmeExampleTests
+/// <summary>The example of docs/check.md is what <c>coresleuth check</c> prints.</summary>
+public partial class CheckExampleTests
 {
     [CorpusFact]
-    public void TheCheckExampleInTheReadmeIsTheRealOutput()
+    public void TheCheckExampleIsTheRealOutput()
     {
-        string readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md")).Replace("\r\n", "\n", StringComparison.Ordinal);
+        string readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "check.md")).Replace("\r\n", "\n", StringComparison.Ordinal);
         var run = RunBlock().Match(readme);
-        Assert.True(run.Success, "README.md has no example of coresleuth check cores/");
+        Assert.True(run.Success, "docs/check.md has no example of coresleuth check cores/");
         var expect = ExpectBlock().Match(readme);
-        Assert.True(expect.Success, "README.md does not show lldb-x86-64-freebsd13.expect.json");
+        Assert.True(expect.Success, "docs/check.md does not show lldb-x86-64-freebsd13.expect.json");
 
-        // The setup the README describes: expectations from --update, then LWP 100745 said to wait on fifoor.
+        // The setup the page describes: expectations from --update, then LWP 100745 said to wait on fifoor.
         using var f = new CheckFolder();
         f.CopyCorpusCore("lldb-x86-64-freebsd13.core", "cores/kernel/lldb-x86-64-freebsd13.core");
         f.CopyCorpusCore("lldb-x86-64-freebsd14-multithread.core", "cores/kernel/lldb-x86-64-freebsd14-multithread.core");
