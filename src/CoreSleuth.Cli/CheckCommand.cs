@@ -16,7 +16,7 @@ internal sealed class CheckCommand
 
     private readonly Argument<string[]> paths = new("PATH")
     {
-        Description = "Cores (*.core) or folders searched recursively for them; a file named here is taken as a core whatever its name.",
+        Description = "Cores (*.core, or compressed *.core.gz, *.core.zst, *.core.xz) or folders searched recursively for them; a file named here is taken as a core whatever its name.",
         Arity = ArgumentArity.OneOrMore,
     };
 
@@ -64,7 +64,7 @@ internal sealed class CheckCommand
 
         string where = string.Join(" ", arguments);
         if (all.Count == 0)
-            stdout.WriteLine($"no cores (*.core) found in {TextSanitizer.Sanitize(where)}: nothing to check");
+            stdout.WriteLine($"no cores (*.core, *.core.gz, *.core.zst, *.core.xz) found in {TextSanitizer.Sanitize(where)}: nothing to check");
         else if (slice != Shard.Whole)
             stdout.WriteLine($"shard {slice}: {cores.Count} of {all.Count} cores");
 

@@ -2,7 +2,8 @@ namespace CoreSleuth.Cli;
 
 /// <summary>
 /// A file a command writes its report to (--output, --junit), checked before any work: not a
-/// folder, not one of the command's inputs, in a folder where a file can be made. The report goes
+/// folder, not one of the command's inputs (by path, through symbolic links, or by device and
+/// inode: a hard link), in a folder where a file can be made. The report goes
 /// to a temporary file beside the target, renamed over it by <see cref="Commit"/>; a run that
 /// fails first leaves the old file as it was (disposing removes the temporary file).
 /// </summary>
@@ -34,11 +35,19 @@ internal sealed class OutputFile : IDisposable
             if (path.Length == 0) { error = "empty file name"; return null; }
             if (Directory.Exists(path)) { error = "it is a folder; give a file name"; return null; }
             string target = Resolve(path);
+            // A hard link to an input has a path of its own: the same file is told by its device and inode.
+            var targetIdentity = File.Exists(target) ? FileIdentity.Of(target) : null;
             foreach (var (name, input) in inputs)
             {
-                if (File.Exists(input) && SamePath(Resolve(input), target))
+                if (!File.Exists(input)) continue;
+                if (SamePath(Resolve(input), target))
                 {
                     error = $"it is an input of this command ({name}); it would be overwritten";
+                    return null;
+                }
+                if (targetIdentity is not null && FileIdentity.Of(input) == targetIdentity)
+                {
+                    error = $"it is an input of this command ({name}) under another name (a hard link); it would be overwritten";
                     return null;
                 }
             }

@@ -52,15 +52,22 @@ public static class Program
         // (the handlers delete it, then the signal's default action ends the process).
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => CompressedCore.DeleteAll());
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => CompressedCore.DeleteAll());
-        return Run(args, stdout, Console.Error);
+        return Run(args, stdout, Console.Error, stderrIsTerminal: !Console.IsErrorRedirected);
     }
 
-    /// <summary>Runs the command line <paramref name="args"/> with reports on <paramref name="stdout"/> and errors on <paramref name="stderr"/>.</summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>
+    /// Runs the command line <paramref name="args"/> with reports on <paramref name="stdout"/> and errors on <paramref name="stderr"/>;
+    /// progress of long steps is drawn only when <paramref name="stderr"/> is the console's and that is a terminal.
+    /// </summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
+        Run(args, stdout, stderr, ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected);
+
+    /// <summary>As <see cref="Run(string[], TextWriter, TextWriter)"/>; <paramref name="stderrIsTerminal"/> says whether a progress line may be drawn on <paramref name="stderr"/>.</summary>
+    internal static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool stderrIsTerminal)
     {
         try
         {
-            var root = new Commands(stdout, stderr, Stopwatch.StartNew()).Root;
+            var root = new Commands(stdout, stderr, Stopwatch.StartNew(), stderrIsTerminal).Root;
             ParseResult result = root.Parse(args);
             if (UnknownOption(result) is { } unknown)
             {
@@ -159,11 +166,18 @@ public static class Program
         /// <summary>Started when the command line arrived, for --timings.</summary>
         private readonly Stopwatch sinceStart;
 
-        public Commands(TextWriter stdout, TextWriter stderr, Stopwatch sinceStart)
+        /// <summary>Whether standard error is a terminal, where a progress line may be drawn.</summary>
+        private readonly bool stderrIsTerminal;
+
+        /// <summary>The progress line of the command running (see <see cref="Execute"/>), or null.</summary>
+        private ProgressLine? progress;
+
+        public Commands(TextWriter stdout, TextWriter stderr, Stopwatch sinceStart, bool stderrIsTerminal)
         {
             this.stdout = stdout;
             this.stderr = stderr;
             this.sinceStart = sinceStart;
+            this.stderrIsTerminal = stderrIsTerminal;
             // A plain command named "coresleuth" rather than RootCommand, whose name would be the
             // host's file name ("CoreSleuth.Cli", or "testhost" under a test runner) in --help.
             Root = new Command("coresleuth", "Post-mortem analysis of FreeBSD amd64 process cores: process, threads, registers, memory.")
@@ -200,7 +214,7 @@ public static class Program
             {
                 if (inputs.Read(r, out var error) is not { } options) return Outcome.Failure(ExitUsage, error!);
                 // A thread list shows no stacks and no findings: neither is worked out.
-                using var analysis = CoreAnalysis.Run(core, WithoutStacksOrSearch(options));
+                using var analysis = CoreAnalysis.Run(core, WithoutStacksOrSearch(options) with { Progress = progress });
                 return Outcome.Of(ThreadsReport.Build(analysis, path), TextReport.Write, JsonReport.Write);
             }));
             return command;
@@ -244,7 +258,7 @@ public static class Program
                 {
                     if (inputs.Read(r, out var error) is not { } options) return Outcome.Failure(ExitUsage, error!);
                     if (r.GetValue(searchLimit) is long limit) options = options with { MemorySearchLimit = limit };
-                    using var analysis = CoreAnalysis.Run(core, options, timings);
+                    using var analysis = CoreAnalysis.Run(core, options with { Progress = progress }, timings);
                     AnalysisReport report;
                     using (timings.Measure("report")) report = AnalysisReport.Build(analysis, path);
                     // --fail-on fifo passes only a check that saw every thread: what it could not look at fails it too.
@@ -267,7 +281,7 @@ public static class Program
         {
             var check = new CheckCommand();
             var command = check.Build("check",
-                "Regression check of a collection of cores: analyses each X.core and compares the report with X.expect.json beside it " +
+                "Regression check of a collection of cores: analyses each X.core (or X.core.gz, .zst, .xz) and compares the report with X.expect.json beside it " +
                 "(PASS, FAIL with the field and both values, ERROR, NO-EXPECTATIONS); exit code 1 when a core failed or could not be checked.");
             examples[command] = ["coresleuth check samples/", "coresleuth check samples/ --junit TestResults/samples-junit.xml --jobs 2 --shard 1/4",
                 "coresleuth check samples/new.core --update"];
@@ -278,7 +292,7 @@ public static class Program
         private Command Backtrace()
         {
             var (command, common) = CoreCommand("bt",
-                "Backtraces of every thread (or one), as gdb's 'thread apply all bt': each frame with module, function (C++ demangled) and how it was found (context, cfi, frame-pointer, scan); then threads grouped by identical stacks.",
+                "Backtraces of every thread (or one), as gdb's 'thread apply all bt': each frame with module, function (C++ demangled) and how it was found (context, cfi, frame-pointer, scan); then each stack that several threads share, once, after their LWPs (as pt-pmp sums up a server).",
                 "coresleuth bt mysqld.core", "coresleuth bt mysqld.core --lwp 100460 --sysroot /ws/freebsd-10.1");
             var lwp = new Option<int?>("--lwp") { Description = "Only the thread with this LWP (kernel thread id): decimal, or hex with 0x.", HelpName = "N", CustomParser = ParseLwp };
             command.Add(lwp);
@@ -290,7 +304,7 @@ public static class Program
                     return Outcome.Failure(ExitUsage, $"no thread with LWP {wanted}; its LWPs are {string.Join(", ", core.Threads.Select(t => t.Lwp))}");
                 // Backtraces show no findings, so memory is not searched for statements; with --lwp, one stack is walked.
                 int? only = r.GetValue(lwp);
-                using var analysis = CoreAnalysis.Run(core, options with { WalkStacksOf = only is { } n ? new HashSet<int> { n } : null, SearchStatements = false });
+                using var analysis = CoreAnalysis.Run(core, options with { WalkStacksOf = only is { } n ? new HashSet<int> { n } : null, SearchStatements = false, Progress = progress });
                 return Outcome.Of(BacktraceReport.Build(analysis, path, only), BacktraceReport.WriteText, BacktraceReport.WriteJson);
             }));
             return command;
@@ -316,7 +330,7 @@ public static class Program
                 if (options.Handles.Count == 0 && options.InnodbStatus is null)
                     return Outcome.Failure(ExitUsage, "give at least one HANDLE or --innodb-status FILE");
                 // Handles resolve through libthr's identities alone.
-                using var analysis = CoreAnalysis.Run(core, WithoutStacksOrSearch(options));
+                using var analysis = CoreAnalysis.Run(core, WithoutStacksOrSearch(options) with { Progress = progress });
                 return Outcome.Of(HandlesReport.Build(analysis, path), HandlesReport.WriteText, HandlesReport.WriteJson);
             }));
             return command;
@@ -418,8 +432,22 @@ public static class Program
             return (command, new CommonOptions(core, format, output));
         }
 
-        /// <summary>Opens the core, builds and renders the report, writes it where --output says; maps every failure to an exit code and one line on stderr.</summary>
+        /// <summary>
+        /// Opens the core, builds and renders the report, writes it where --output says; maps every failure to an exit code and one line on stderr.
+        /// Meanwhile a progress line may show on a terminal (decompression, signature scan, statement search); it is gone when this returns.
+        /// </summary>
         private int Execute(ParseResult r, CommonOptions common, AnalysisInputs? inputs, Func<FreeBsdCore, string, Outcome> produce, StageTimings? timings = null)
+        {
+            progress = ProgressLine.For(stderr, stderrIsTerminal);
+            try { return ExecuteWithProgress(r, common, inputs, produce, timings); }
+            finally
+            {
+                progress?.Clear();
+                progress = null;
+            }
+        }
+
+        private int ExecuteWithProgress(ParseResult r, CommonOptions common, AnalysisInputs? inputs, Func<FreeBsdCore, string, Outcome> produce, StageTimings? timings)
         {
             string path = r.GetValue(common.Core)!;
             string format = r.GetValue(common.Format) ?? "text";
@@ -444,7 +472,7 @@ public static class Program
             {
                 if (Directory.Exists(path)) return Fail(ExitUnreadableCore, path, "is a directory, not a core file");
                 FreeBsdCore core;
-                using (timings.Measure("open and notes")) core = FreeBsdCore.Open(path);
+                using (timings.Measure("open and notes")) core = FreeBsdCore.Open(path, progress);
                 using (core)
                 {
                     outcome = produce(core, path);
@@ -458,6 +486,8 @@ public static class Program
             catch (UnauthorizedAccessException) { return Fail(ExitUnreadableCore, path, "permission denied"); }
             catch (IOException ex) { return Fail(ExitUnreadableCore, path, ex.Message); }
 
+            // Standard output may be the same terminal: the progress line goes before the report.
+            progress?.Clear();
             if (output is null)
             {
                 report.WriteTo(stdout);
@@ -488,6 +518,7 @@ public static class Program
 
         private int Fail(int exitCode, string path, string message)
         {
+            progress?.Clear();
             stderr.WriteLine($"coresleuth: {TextSanitizer.Sanitize(path)}: {TextSanitizer.SanitizeMessage(message)}");
             return exitCode;
         }

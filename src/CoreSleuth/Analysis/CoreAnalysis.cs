@@ -41,6 +41,13 @@ public sealed record AnalysisOptions
     /// none, the backtrace of one thread only its own.
     /// </summary>
     public IReadOnlySet<int>? WalkStacksOf { get; init; }
+
+    /// <summary>
+    /// Told how far the steps that can take seconds on a large core have come: decompression of a
+    /// compressed core (when the analysis opens it), the pthread signature scan, the statement search.
+    /// Reports may come from another thread than the caller's.
+    /// </summary>
+    public IProgress<WorkProgress>? Progress { get; init; }
 }
 
 /// <summary>One thread with everything the analysis learned about it.</summary>
@@ -109,7 +116,7 @@ public sealed class CoreAnalysis : IDisposable
     public static CoreAnalysis Run(string corePath, AnalysisOptions options, StageTimings? timings = null)
     {
         FreeBsdCore core;
-        using (timings.Measure("open and notes")) core = FreeBsdCore.Open(corePath);
+        using (timings.Measure("open and notes")) core = FreeBsdCore.Open(corePath, options.Progress);
         try
         {
             var analysis = Run(core, options, timings);
@@ -127,7 +134,7 @@ public sealed class CoreAnalysis : IDisposable
         ModuleMap modules;
         using (timings.Measure("modules")) modules = ModuleMap.Discover(core, sysroot, options.Binaries);
         ThreadIdentity identity;
-        using (timings.Measure("pthread_t")) identity = ThreadIdentity.Resolve(core, modules, options.Identity);
+        using (timings.Measure("pthread_t")) identity = ThreadIdentity.Resolve(core, modules, options.Identity, options.Progress);
         var analysis = new CoreAnalysis(core, modules, identity);
         var cfi = new ModuleMapCfiProvider(modules, core.Process);
         var unwinder = new Unwinder(new AddressSpaceStackMemory(core.Memory), cfi);
@@ -167,7 +174,7 @@ public sealed class CoreAnalysis : IDisposable
             .Select(t => (Thread: t, Finding: BlockedFifoOpen.Diagnose(t, core, MemoryTextSearch.Empty)))
             .Where(b => b.Finding is not null).ToList();
         var paths = blocked.Select(b => b.Finding!.Path).OfType<string>().Distinct(StringComparer.Ordinal).Take(MaxPathSearches).ToList();
-        var statements = paths.Count == 0 || !options.SearchStatements ? null : MemoryText.Start(core, paths, options.MemorySearchLimit);
+        var statements = paths.Count == 0 || !options.SearchStatements ? null : MemoryText.Start(core, paths, options.MemorySearchLimit, options.Progress);
         var search = statements is null ? null : Task.Run(() =>
         {
             var searchTimings = timings is null ? null : new StageTimings();

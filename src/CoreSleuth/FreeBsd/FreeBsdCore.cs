@@ -53,10 +53,11 @@ public sealed class FreeBsdCore : IDisposable
     /// <exception cref="CoreFormatException">The ELF header is unusable.</exception>
     /// <exception cref="UnsupportedCoreException">Not a FreeBSD amd64 core.</exception>
     /// <exception cref="CompressedCoreException">A compressed core is corrupt or truncated, or too large for the temporary folder.</exception>
-    public static FreeBsdCore Open(string path)
+    /// <param name="progress">Told how far the decompression of a compressed core has come (nothing for a plain core).</param>
+    public static FreeBsdCore Open(string path, IProgress<Diagnostics.WorkProgress>? progress = null)
     {
         var compression = CompressedCore.Detect(path);
-        var source = compression == CoreCompression.None ? ByteSource.OpenFile(path) : CompressedCore.Open(path, compression);
+        var source = compression == CoreCompression.None ? ByteSource.OpenFile(path) : CompressedCore.Open(path, compression, progress);
         try { return new FreeBsdCore(source); }
         catch { source.Dispose(); throw; }
     }

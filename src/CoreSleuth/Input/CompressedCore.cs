@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.IO.Compression;
+using CoreSleuth.Diagnostics;
 using SharpCompress.Compressors.Xz;
 using ZstdSharp;
 
@@ -83,8 +84,9 @@ public static class CompressedCore
     /// open (the open handle and the mapping keep its bytes), else when the source is disposed;
     /// on any failure nothing is left behind.
     /// </summary>
+    /// <param name="progress">Told the compressed bytes read so far of the file's length, about once per MiB decompressed.</param>
     /// <exception cref="CompressedCoreException">Corrupt or truncated stream, or not enough free space.</exception>
-    public static Elf.ByteSource Open(string path, CoreCompression compression)
+    public static Elf.ByteSource Open(string path, CoreCompression compression, IProgress<WorkProgress>? progress = null)
     {
         string root = TemporaryRootForTests.Value ?? Path.GetTempPath();
         string folder = Path.Combine(root, "coresleuth-" + Path.GetRandomFileName().Replace(".", ""));
@@ -95,7 +97,7 @@ public static class CompressedCore
             if (OperatingSystem.IsWindows()) Directory.CreateDirectory(folder);
             else Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             string plain = Path.Combine(folder, "core");
-            Decompress(path, compression, plain, folder);
+            Decompress(path, compression, plain, folder, progress);
             var source = Elf.ByteSource.OpenFile(plain, path);
             if (Delete(folder)) return source;
             return new FolderOwningSource(source, folder);
@@ -109,7 +111,7 @@ public static class CompressedCore
 
     private static string Name(CoreCompression c) => c switch { CoreCompression.Gzip => "gzip", CoreCompression.Zstd => "zstd", _ => "xz" };
 
-    private static void Decompress(string path, CoreCompression compression, string plain, string folder)
+    private static void Decompress(string path, CoreCompression compression, string plain, string folder, IProgress<WorkProgress>? progress)
     {
         using var input = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1 << 16);
         long free = FreeSpace(folder);
@@ -128,6 +130,15 @@ public static class CompressedCore
         using var output = new FileStream(plain, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);
         byte[] buffer = new byte[1 << 20];
         long total = 0, written = 0, nextCheck = CheckEvery;
+        // How far through the compressed file the decoder has read: the one total known up front.
+        string step = "decompressing " + Name(compression);
+        long length = input.Length, reported = 0;
+        void Report(long done)
+        {
+            // The decoder reads ahead and may seek: what is reported never goes back.
+            reported = Math.Max(reported, Math.Min(done, length));
+            progress?.Report(new WorkProgress(step, reported, length));
+        }
 
         // Only the decoder's errors mean a bad stream; the output's (a full disk) are said as they are.
         int Decode(int count)
@@ -154,6 +165,7 @@ public static class CompressedCore
                 if (now < Reserve)
                     throw new CompressedCoreException($"the temporary folder {Path.GetDirectoryName(folder)} is running out of space ({mib(now)} free after {mib(total)} decompressed); set TMPDIR to a folder with more space");
             }
+            Report(input.Position);
             if (n < buffer.Length) break;
         }
         if (Decode(1) != 0) throw new CompressedCoreException($"the {Name(compression)} stream did not end");
@@ -164,6 +176,7 @@ public static class CompressedCore
         if (compression == CoreCompression.Gzip && AnnouncedSize(input, compression) is { } isize && isize != (uint)total)
             throw new CompressedCoreException($"truncated gzip stream: it ended after {total} bytes decompressed, but its trailer (ISIZE) says {isize} bytes mod 2^32");
         output.SetLength(total);
+        Report(length);
     }
 
     /// <summary>Writes <paramref name="data"/> at the stream's position, seeking over all-zero blocks; returns the bytes written.</summary>

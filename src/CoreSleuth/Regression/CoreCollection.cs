@@ -52,9 +52,27 @@ public readonly record struct Shard(int Index, int Count)
     public override string ToString() => $"{Index}/{Count}";
 }
 
-/// <summary>Finds the cores named on a command line: files as given, folders searched recursively for <c>*.core</c>.</summary>
+/// <summary>
+/// Finds the cores named on a command line: files as given, folders searched recursively for
+/// <c>*.core</c> and the compressed <c>*.core.gz</c>, <c>*.core.zst</c> and <c>*.core.xz</c>.
+/// </summary>
 public static class CoreCollection
 {
+    /// <summary>The names a folder's cores end with: plain, and as FreeBSD's kern.compress_user_cores (or gzip, zstd, xz) leaves them.</summary>
+    public static readonly IReadOnlyList<string> Suffixes = [".core", ".core.gz", ".core.zst", ".core.xz"];
+
+    /// <summary>
+    /// The core's path without its suffix, to which the side files' names are added: X for X.core and
+    /// for X.core.gz alike, so a core keeps its X.expect.json (and X.innodb.txt) when it is compressed.
+    /// A name with none of the suffixes is its own stem.
+    /// </summary>
+    public static string Stem(string corePath)
+    {
+        foreach (string suffix in Suffixes)
+            if (corePath.EndsWith(suffix, StringComparison.Ordinal) && corePath.Length > suffix.Length) return corePath[..^suffix.Length];
+        return corePath;
+    }
+
     private static readonly EnumerationOptions Recursive = new()
     {
         RecurseSubdirectories = true,
@@ -78,10 +96,10 @@ public static class CoreCollection
             {
                 string prefix = argument.Replace('\\', '/').TrimEnd('/');
                 if (prefix is "." or "") prefix = "";
-                foreach (string file in Directory.EnumerateFiles(argument, "*.core", Recursive))
+                foreach (string file in Directory.EnumerateFiles(argument, "*.core*", Recursive))
                 {
-                    // Enumerate "*.core" also matches "x.core~"-like 8.3 names on some systems; be exact.
-                    if (!file.EndsWith(".core", StringComparison.Ordinal)) continue;
+                    // "*.core*" also matches "x.core~" or "x.core.bak": be exact.
+                    if (!Suffixes.Any(s => file.EndsWith(s, StringComparison.Ordinal))) continue;
                     string relative = Path.GetRelativePath(argument, file).Replace('\\', '/');
                     string display = prefix.Length == 0 ? relative : $"{prefix}/{relative}";
                     byFullPath.TryAdd(Path.GetFullPath(file), Entry(file, display));

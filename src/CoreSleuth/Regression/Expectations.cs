@@ -26,12 +26,8 @@ public sealed record Expectations(
     /// <summary>The arrays <see cref="Exhaustive"/> may name.</summary>
     public static readonly IReadOnlyList<string> ExhaustiveArrays = ["findings", "handles", "threads"];
 
-    /// <summary>The expectation file beside a core: <c>X.core</c> → <c>X.expect.json</c>, any other name → <c>NAME.expect.json</c>.</summary>
-    public static string PathFor(string corePath)
-    {
-        string stem = corePath.EndsWith(".core", StringComparison.Ordinal) ? corePath[..^".core".Length] : corePath;
-        return stem + ".expect.json";
-    }
+    /// <summary>The expectation file beside a core: <c>X.core</c> (or <c>X.core.gz</c>, <c>.zst</c>, <c>.xz</c>) → <c>X.expect.json</c>, any other name → <c>NAME.expect.json</c>.</summary>
+    public static string PathFor(string corePath) => CoreCollection.Stem(corePath) + ".expect.json";
 
     /// <summary>Parses an expectation file's text; <paramref name="source"/> names it in errors.</summary>
     /// <exception cref="ExpectationFormatException">Not JSON, wrong schema, or a member of the wrong shape.</exception>
@@ -128,12 +124,12 @@ public sealed record ExpectationInputs(string? InnodbStatus, string? Processlist
 
     /// <summary>
     /// The inputs of a core that has no expectation file yet: <c>X.innodb.txt</c>,
-    /// <c>X.processlist.txt</c> and the folder <c>sysroot-X/</c> beside <c>X.core</c>, when they
+    /// <c>X.processlist.txt</c> and the folder <c>sysroot-X/</c> beside <c>X.core</c> (or <c>X.core.gz</c>, …), when they
     /// exist (the convention of samples/).
     /// </summary>
     public static ExpectationInputs Discover(string corePath)
     {
-        string stem = corePath.EndsWith(".core", StringComparison.Ordinal) ? corePath[..^".core".Length] : corePath;
+        string stem = CoreCollection.Stem(corePath);
         string folder = Path.GetDirectoryName(stem) ?? "";
         string name = Path.GetFileName(stem);
         string? innodb = File.Exists(stem + ".innodb.txt") ? name + ".innodb.txt" : null;

@@ -33,11 +33,50 @@ public sealed record BacktraceReport(string Core, IReadOnlyList<BacktraceThread>
             // Whole: why a walk stopped is what the reader needs to judge the frames above (sanitized, never cut).
             if (t.UnwindStop is not null) w.WriteLine($"     (walk stopped: {TextSanitizer.SanitizeMessage(t.UnwindStop, int.MaxValue)})");
         }
+        WriteSharedStacks(r, w);
         if (r.Warnings.Count > 0)
         {
             w.WriteLine();
             w.WriteLine("Warnings:");
             foreach (var warning in r.Warnings) w.WriteLine($"  - {TextSanitizer.SanitizeMessage(warning, 600)}");
+        }
+    }
+
+    /// <summary>
+    /// As pt-pmp sums up a server: each stack that several threads share, once, after the line
+    /// "N threads: LWP a, b, c", most threads first. Of a thousand idle connections this is the
+    /// one stack to read; a stack of one thread is not repeated (the backtraces above show it).
+    /// Frames are the function names that make stacks "the same" (the JSON's "stacks").
+    /// </summary>
+    private static void WriteSharedStacks(BacktraceReport r, TextWriter w)
+    {
+        if (r.Threads.Count < 2) return;
+        var shared = r.Stacks.Where(g => g.Count > 1 && g.Frames.Count > 0).ToList();
+        w.WriteLine();
+        if (shared.Count == 0)
+        {
+            w.WriteLine("Threads with identical stacks: none; every thread's stack is its own.");
+            return;
+        }
+        w.WriteLine($"Threads with identical stacks: {Plural.Of(shared.Count, "stack")} shared by {Plural.Of(shared.Sum(g => g.Count), "thread")}");
+        foreach (var g in shared)
+        {
+            w.WriteLine();
+            FrameText.WriteNumber(w, g.Count);
+            w.Write(" threads: LWP ");
+            for (int i = 0; i < g.Lwps.Count; i++)
+            {
+                if (i > 0) w.Write(", ");
+                FrameText.WriteNumber(w, g.Lwps[i]);
+            }
+            w.WriteLine();
+            for (int i = 0; i < g.Frames.Count; i++)
+            {
+                w.Write('#');
+                FrameText.WriteNumber(w, i, width: -3);
+                w.Write(' ');
+                w.WriteLine(TextSanitizer.Sanitize(g.Frames[i], 300));
+            }
         }
     }
 

@@ -4,11 +4,18 @@ using CoreSleuth.Analysis;
 
 namespace CoreSleuth.Report;
 
-/// <summary>What <c>coresleuth handle</c> reports: each handle's resolution and how pthread_t values were found.</summary>
+/// <summary>
+/// What <c>coresleuth handle</c> reports: each handle's resolution and how pthread_t values were
+/// found. The handles are sorted by value: the table is looked up by the handle the reader copied
+/// from InnoDB status ("OS thread handle …") or a log, which every row has (an LWP only the live
+/// ones). One value named twice (an argument that InnoDB status names too) keeps both rows,
+/// arguments first.
+/// </summary>
 public sealed record HandlesReport(string Core, IReadOnlyList<ReportHandle> Handles, IReadOnlyList<string> Strategies, IReadOnlyList<string> Notes, IReadOnlyList<string> Warnings)
 {
     public static HandlesReport Build(CoreAnalysis analysis, string path) =>
-        new(path, analysis.Handles.Select(ReportHandle.Build).ToList(),
+        // OrderBy is stable: rows of one value stay in the analysis's order (arguments, then InnoDB status, then processlist).
+        new(path, analysis.Handles.Select(ReportHandle.Build).OrderBy(h => h.Handle.Value).ToList(),
             analysis.Identity.StrategiesUsed.Select(AnalysisReport.StrategyName).ToList(), analysis.Identity.Notes, [.. analysis.Warnings]);
 
     public static void WriteText(HandlesReport r, TextWriter w)

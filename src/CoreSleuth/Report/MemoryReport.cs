@@ -39,7 +39,7 @@ public sealed record MemoryReport(
             int got = core.Memory.Read(at, word);
             words.Add(got == 8
                 ? new MemoryWord(at, BinaryPrimitives.ReadUInt64LittleEndian(word), null)
-                : new MemoryWord(at, null, core.Memory.Explain(at + (ulong)got) ?? "unavailable"));
+                : new MemoryWord(at, null, Explain(core, at + (ulong)got) ?? "unavailable"));
         }
         return new MemoryReport(path, address, WordsKind, words, null, core.Warnings.ToList());
     }
@@ -57,12 +57,39 @@ public sealed record MemoryReport(
         for (int i = 0; i < count; i++)
         {
             var s = core.Memory.ReadCString(at, MaxStringBytes);
+            string? reason = s.Reason is null ? null : Explain(core, at + (ulong)s.Bytes.Length) ?? s.Reason;
             strings.Add(new MemoryString(at, s.Bytes.Length, s.Status, s.Text, Convert.ToHexString(s.Bytes).ToLowerInvariant(),
-                TextSanitizer.Sanitize(s.Bytes, int.MaxValue), s.Reason));
+                TextSanitizer.Sanitize(s.Bytes, int.MaxValue), reason));
             if (s.Status != CoreStringStatus.Complete) break;
             at += (ulong)s.Bytes.Length + 1;
         }
         return new MemoryReport(path, address, StringsKind, null, strings, core.Warnings.ToList());
+    }
+
+    /// <summary>
+    /// Why the byte at <paramref name="address"/> is not in the core, told from the process's
+    /// mappings (the VMMAP note, as <c>info</c> lists them) where the core has them: an address in
+    /// no mapping was not mapped at all; one in a mapping that was not dumped says which mapping,
+    /// and where its bytes are when it maps a file read-only. Null when the byte is available.
+    /// </summary>
+    public static string? Explain(FreeBsdCore core, ulong address)
+    {
+        var why = core.Memory.Check(address);
+        // Bytes past the end of the file are a truncated core whatever the mapping: said as the segment says it.
+        if (why is Unavailability.None or Unavailability.PastEndOfFile || core.Process.Mappings.Count == 0) return core.Memory.Explain(address);
+        var m = core.Process.Mappings.FirstOrDefault(m => m.Start <= address && address < m.End);
+        if (m is null) return why == Unavailability.NotInCore ? $"0x{address:x} is not mapped" : core.Memory.Explain(address);
+        bool file = m.Path.Length > 0;
+        string what = file ? m.Path : m.Type is KinfoVmEntry.TypeDefault or KinfoVmEntry.TypeSwap ? "anonymous" : KinfoVmEntry.TypeName(m.Type);
+        // Most telling first: a guard region has nothing to show, a read-only file's bytes are in the file
+        // (the kernel marks such mappings not to be dumped too), anything else was excluded on purpose.
+        string because =
+            (m.Protection & (KinfoVmEntry.ProtRead | KinfoVmEntry.ProtWrite | KinfoVmEntry.ProtExec)) == 0 ? ": it allows no access (a guard region), so it has no contents to dump"
+            : file && m.Type == KinfoVmEntry.TypeVnode && (m.Protection & KinfoVmEntry.ProtWrite) == 0
+                ? $": read-only file-backed text is not dumped; its bytes are those of {m.Path} at offset 0x{m.Offset + (address - m.Start):x} (analyze and bt read them with --sysroot)"
+            : (m.Flags & KinfoVmEntry.FlagNoCoreDump) != 0 ? ": it is marked not to be dumped (MAP_NOCORE or madvise MADV_NOCORE)"
+            : "";
+        return $"0x{address:x} is in the mapping 0x{m.Start:x}-0x{m.End:x} ({what}, {m.ProtectionText}) whose contents the core does not hold{because}";
     }
 }
 

@@ -142,6 +142,35 @@ public sealed class CommandLineEdgeTests : IDisposable
     }
 
     [Fact]
+    public void An_output_that_is_a_hard_link_to_an_input_is_refused()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        string core = FileWith("X.core", "the core");
+        string innodb = FileWith("innodb.txt", "status");
+        string sub = Directory.CreateDirectory(Path.Combine(folder, "sub")).FullName;
+        string linkToCore = Path.Combine(sub, "report.txt");
+        string linkToInnodb = Path.Combine(folder, "innodb-copy.txt");
+        foreach (var (target, link) in new[] { (core, linkToCore), (innodb, linkToInnodb) })
+        {
+            using var ln = System.Diagnostics.Process.Start("ln", [target, link])!;
+            ln.WaitForExit();
+            Assert.Equal(0, ln.ExitCode);
+        }
+
+        foreach (var (output, input) in new[] { (linkToCore, "CORE"), (linkToInnodb, "--innodb-status") })
+        {
+            var r = Coresleuth.Run("analyze", core, "--innodb-status", innodb, "--output", output);
+            Assert.True(r.ExitCode == Program.ExitUsage, $"{output}\n{r}");
+            Assert.Equal($"coresleuth: {output}: cannot write the report: it is an input of this command ({input}) under another name (a hard link); it would be overwritten\n", r.Stderr);
+        }
+        Assert.Equal("the core", File.ReadAllText(core));
+        Assert.Equal("status", File.ReadAllText(innodb));
+        // A file that merely has the same contents is another file: it may be overwritten.
+        string copy = FileWith("copy.txt", "the core");
+        Assert.NotEqual(Program.ExitUsage, Coresleuth.Run("info", core, "--output", copy).ExitCode);
+    }
+
+    [Fact]
     public void A_junit_file_that_is_a_core_or_an_expectation_is_refused()
     {
         string core = FileWith("X.core", "the core");

@@ -64,7 +64,8 @@ public class MemCommandTests
         var r = Coresleuth.Run("mem", Corpus.Core(Bsi), "0x400000", "-n", "4");
         Assert.Equal(Program.ExitNothingAvailable, r.ExitCode);
         Assert.Contains("unavailable", r.Stdout);
-        Assert.Contains("not in the core", r.Stdout);
+        Assert.Contains("0x400000 is in the mapping 0x400000-0x416000 (/usr/local/bin/bsi, r-x) whose contents the core does not hold: " +
+                        "read-only file-backed text is not dumped; its bytes are those of /usr/local/bin/bsi at offset 0x0", r.Stdout);
         Assert.DoesNotContain("0x0000000000000000", r.Stdout); // never zeros
     }
 
@@ -121,7 +122,40 @@ public class MemCommandTests
     {
         var r = Coresleuth.Run("mem", Corpus.Core(Bsi), "0x10", "-s");
         Assert.Equal(Program.ExitNothingAvailable, r.ExitCode);
-        Assert.Equal("0x10:  unavailable: 0x10 is not in the core (unmapped, or a mapping that was not dumped)", r.Lines[0]);
+        // The core's mappings (info) start at 0x400000: 0x10 is in none of them.
+        Assert.Equal("0x10:  unavailable: 0x10 is not mapped", r.Lines[0]);
+    }
+
+    /// <summary>
+    /// The sample's mappings, as <c>info samples/mysqld-ghost-fifo.core</c> lists them: mysqld's text
+    /// 0x400000-0x403000 r-x at file offset 0, libc's 0x80120f000-0x801211000 r-x, the guard
+    /// 0x801211000-0x801410000 "---" after it, nothing below 0x400000; none of those three dumped.
+    /// </summary>
+    [Theory]
+    [InlineData("0x10", "0x10 is not mapped")]
+    [InlineData("0x400010", "0x400010 is in the mapping 0x400000-0x403000 (/usr/local/libexec/mysqld, r-x) whose contents the core does not hold: " +
+                            "read-only file-backed text is not dumped; its bytes are those of /usr/local/libexec/mysqld at offset 0x10 (analyze and bt read them with --sysroot)")]
+    [InlineData("0x801210ff8", "0x801210ff8 is in the mapping 0x80120f000-0x801211000 (/lib/libc.so.7, r-x) whose contents the core does not hold: " +
+                               "read-only file-backed text is not dumped; its bytes are those of /lib/libc.so.7 at offset 0x1ff8 (analyze and bt read them with --sysroot)")]
+    [InlineData("0x801300000", "0x801300000 is in the mapping 0x801211000-0x801410000 (anonymous, ---) whose contents the core does not hold: it allows no access (a guard region), so it has no contents to dump")]
+    public void An_address_the_core_lacks_is_said_to_be_unmapped_or_in_a_mapping_not_dumped(string address, string why)
+    {
+        string core = Path.Combine(Samples.SampleSet.Folder, "mysqld-ghost-fifo.core");
+        var words = Coresleuth.Run("mem", core, address, "-n", "2");
+        Assert.Equal(Program.ExitNothingAvailable, words.ExitCode);
+        Assert.Equal([$"{address}:  unavailable (2 words): {why}"], words.Lines);
+        var text = Coresleuth.Run("mem", core, address, "--string");
+        Assert.Equal([$"{address}:  unavailable: {why}"], text.Lines);
+        Assert.Contains($"\"unavailable\": {System.Text.Json.JsonSerializer.Serialize(why)}", Coresleuth.Run("mem", core, address, "-n", "1", "--format", "json").Stdout);
+    }
+
+    [Fact]
+    public void A_string_cut_short_by_a_mapping_not_dumped_names_that_mapping()
+    {
+        // The last bytes of libc's writable data 0x801410000-0x801411000 (in core) run into 0x801411000, which no mapping covers.
+        string core = Path.Combine(Samples.SampleSet.Folder, "mysqld-ghost-fifo.core");
+        var r = Coresleuth.Run("mem", core, "0x801410ff8", "--string", "-n", "4096");
+        Assert.Contains("0x801411000 is not mapped", r.Stdout);
     }
 
     [Theory]

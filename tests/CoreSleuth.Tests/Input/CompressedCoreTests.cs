@@ -146,4 +146,26 @@ public sealed class CompressedCoreTests : IDisposable
         Assert.DoesNotContain("ERROR", r.Stdout);
         Assert.Empty(Directory.EnumerateFileSystemEntries(temporary));
     }
+
+    [Fact]
+    public void Check_of_a_folder_finds_compressed_cores_and_reads_the_expectation_of_the_plain_name()
+    {
+        string check = Directory.CreateDirectory(Path.Combine(folder, "check")).FullName;
+        File.Move(Compress("gz")!, Path.Combine(check, "a.core.gz"));
+        File.Move(Compress("zst")!, Path.Combine(check, "b.core.zst"));
+        File.Copy(plain, Path.Combine(check, "c.core.bak")); // not a core's name: not checked
+        // LWP 100460 waits on "fifoor" (samples/mysqld-ghost-fifo.expect.json): a's expectation holds, b's does not.
+        File.WriteAllText(Path.Combine(check, "a.expect.json"), """{ "schema": "coresleuth.expect/1", "threads": [ { "lwp": 100460, "wait": "fifoor" } ] }""");
+        File.WriteAllText(Path.Combine(check, "b.expect.json"), """{ "schema": "coresleuth.expect/1", "threads": [ { "lwp": 100460, "wait": "fifoow" } ] }""");
+        var expected = new List<string> { $"PASS {check}/a.core.gz", $"FAIL {check}/b.core.zst: threads[lwp=100460].wait: expected \"fifoow\", got \"fifoor\"" };
+        if (Compress("xz") is { } xz)
+        {
+            File.Move(xz, Path.Combine(check, "d.core.xz"));
+            expected.Add($"NO-EXPECTATIONS {check}/d.core.xz (1 finding)");
+        }
+        var r = Coresleuth.Run("check", check);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(expected, r.Lines[..^1]);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(temporary));
+    }
 }

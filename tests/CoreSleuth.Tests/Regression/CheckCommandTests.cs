@@ -140,7 +140,7 @@ public class CheckCommandTests
         f.WriteText("notes.txt", "no cores here");
         var r = f.Check();
         Assert.True(r.ExitCode == 0, r.ToString());
-        Assert.Equal([$"no cores (*.core) found in {f.Root}: nothing to check"], r.Lines);
+        Assert.Equal([$"no cores (*.core, *.core.gz, *.core.zst, *.core.xz) found in {f.Root}: nothing to check"], r.Lines);
     }
 
     [Fact]

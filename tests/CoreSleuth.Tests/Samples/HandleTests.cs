@@ -37,6 +37,18 @@ public class HandleTests
     }
 
     [Fact]
+    public void Handles_are_listed_by_value_whatever_order_the_arguments_and_innodb_status_give()
+    {
+        // InnoDB status names 0x801606400 (thread 2), then 0x829e76000 (thread 1); the arguments come in descending order.
+        var stdout = new StringWriter();
+        string innodb = Path.Combine(SampleSet.Folder, Incident + ".innodb.txt");
+        Assert.Equal(0, Program.Run(["handle", SampleSet.CorePath(Incident), "0x829e76000", "0x1", "--innodb-status", innodb], stdout, new StringWriter()));
+        var rows = stdout.ToString().Split('\n').Skip(1).TakeWhile(l => l.Length > 0)
+            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Select(f => $"{f[0]} {f.First(x => x is "argument" or "innodb-status")}");
+        Assert.Equal(["0x1 argument", "0x801606400 innodb-status", "0x829e76000 argument", "0x829e76000 innodb-status"], rows);
+    }
+
+    [Fact]
     public void The_text_report_names_the_lwp()
     {
         var stdout = new StringWriter();

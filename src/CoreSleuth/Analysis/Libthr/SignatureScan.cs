@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using CoreSleuth.Diagnostics;
 using CoreSleuth.FreeBsd;
 
 namespace CoreSleuth.Analysis.Libthr;
@@ -33,17 +34,21 @@ public static class SignatureScan
         return core.Memory.Segments.Where(s => (s.Flags & Elf.ElfConstants.PF_W) != 0).Select(s => (s.Start, s.End)).ToList();
     }
 
-    public static Result Run(FreeBsdCore core, IReadOnlySet<int> lwps)
+    /// <param name="progress">Told the bytes of the regions passed so far (scanned, or skipped where the core lacks them) of their total, once per chunk.</param>
+    public static Result Run(FreeBsdCore core, IReadOnlySet<int> lwps, IProgress<WorkProgress>? progress = null)
     {
         var memory = core.Memory;
         var selfPointers = new List<ulong>();
         long scanned = 0;
         // Read, not mapped: the resident set stays at one buffer however large the core is.
         var buffer = GC.AllocateUninitializedArray<byte>(ChunkSize);
-        foreach (var (start, end) in Regions(core))
+        var regions = Regions(core);
+        long total = regions.Sum(r => (long)(r.End - r.Start)), passed = 0;
+        foreach (var (start, end) in regions)
         {
             for (ulong at = start; at < end;)
             {
+                progress?.Report(new WorkProgress("pthread signature scan", passed + (long)(at - start), total));
                 int n = memory.ReadWithoutMapping(at, buffer.AsSpan(0, (int)Math.Min((ulong)ChunkSize, end - at)));
                 if (n == 0)
                 {
@@ -57,7 +62,9 @@ public static class SignatureScan
                 scanned += n;
                 at += (ulong)n;
             }
+            passed += (long)(end - start);
         }
+        progress?.Report(new WorkProgress("pthread signature scan", total, total));
 
         // TCB → pthread → tid, then every offset in the pthread that points back at the TCB.
         var candidates = new List<(Match Match, int Offset)>();

@@ -1,4 +1,5 @@
 using CoreSleuth.Analysis.Modules;
+using CoreSleuth.Diagnostics;
 using CoreSleuth.FreeBsd;
 using CoreSleuth.Memory;
 
@@ -59,13 +60,14 @@ public sealed class ThreadIdentity
     /// <summary>The strategies that found at least one thread, in the order tried.</summary>
     public IReadOnlyList<PthreadStrategy> StrategiesUsed => byLwp.Values.Select(p => p.Strategy).Distinct().Order().ToList();
 
-    public static ThreadIdentity Resolve(FreeBsdCore core, ModuleMap modules, IdentityOptions? options = null)
+    /// <param name="progress">Told how far the signature scan has come, when it runs.</param>
+    public static ThreadIdentity Resolve(FreeBsdCore core, ModuleMap modules, IdentityOptions? options = null, IProgress<WorkProgress>? progress = null)
     {
         options ??= IdentityOptions.Default;
         var identity = new ThreadIdentity(core);
         if (options.UseDebuggerSymbols) identity.FromDebuggerSymbols(modules);
         if (options.UseSegmentBases && identity.Missing.Any()) identity.FromSegmentBases();
-        if (options.UseSignatureScan && identity.Missing.Any()) identity.FromSignatureScan();
+        if (options.UseSignatureScan && identity.Missing.Any()) identity.FromSignatureScan(progress);
         int missing = identity.Missing.Count();
         if (missing > 0) identity.notes.Add($"{missing} of {Plural.Of(core.Threads.Count, "thread")} {(missing == 1 ? "has" : "have")} no pthread_t");
         return identity;
@@ -176,10 +178,10 @@ public sealed class ThreadIdentity
     }
 
     /// <summary>Strategy (c), spec §9.4 step 2: the symbol-free signature scan.</summary>
-    private void FromSignatureScan()
+    private void FromSignatureScan(IProgress<WorkProgress>? progress)
     {
         var lwps = Missing.Select(t => t.Lwp).ToHashSet();
-        var result = SignatureScan.Run(core, lwps);
+        var result = SignatureScan.Run(core, lwps, progress);
         notes.Add(result.Summary);
         if (result.TcbOffset is { } off && Layout is null)
             Layout = new LibthrLayout(0, null, off, null, "signature scan (pthread→TCB back-pointer offset shared by all threads)");

@@ -1,5 +1,6 @@
 using System.Text;
 using CoreSleuth.Analysis.Libthr;
+using CoreSleuth.Diagnostics;
 using CoreSleuth.FreeBsd;
 
 namespace CoreSleuth.Analysis.MySql;
@@ -49,7 +50,9 @@ public static class MemoryText
         Start(core, needles, limit).Run();
 
     /// <summary>A search to <see cref="Search.Run"/> on one thread, which another thread may <see cref="Search.Help"/>.</summary>
-    public static Search Start(FreeBsdCore core, IReadOnlyCollection<string> needles, long limit = DefaultLimit) => new(core, needles, limit);
+    /// <param name="progress">Told the bytes searched of those the search plans to read, every MiB or so, by <see cref="Search.Run"/>'s thread.</param>
+    public static Search Start(FreeBsdCore core, IReadOnlyCollection<string> needles, long limit = DefaultLimit, IProgress<WorkProgress>? progress = null) =>
+        new(core, needles, limit, progress);
 
     /// <summary>
     /// One search. <see cref="Run"/> goes through the chunks in order and decides everything (which
@@ -76,11 +79,14 @@ public static class MemoryText
         private readonly int[] states;
         private readonly List<(int Anchor, int Position, uint Needles)>?[] notes;
         private volatile bool finished;
+        private readonly IProgress<WorkProgress>? progress;
+        private long planned;
 
-        internal Search(FreeBsdCore core, IReadOnlyCollection<string> needles, long limit)
+        internal Search(FreeBsdCore core, IReadOnlyCollection<string> needles, long limit, IProgress<WorkProgress>? progress = null)
         {
             this.core = core;
             this.limit = limit;
+            this.progress = progress;
             this.needles = needles.Where(n => n.Length > 0).Distinct(StringComparer.Ordinal)
                 .Select((n, i) => new Needle(n, Encoding.UTF8.GetBytes(n), i)).ToList();
             var regions = SignatureScan.Regions(core).OrderBy(r => r.End - r.Start).ThenBy(r => r.Start).ToList();
@@ -98,7 +104,6 @@ public static class MemoryText
         /// </summary>
         private void Plan(List<(ulong Start, ulong End)> regions)
         {
-            long planned = 0;
             foreach (var (start, end) in regions)
             {
                 for (ulong at = start; at < end && planned < limit;)
@@ -121,6 +126,8 @@ public static class MemoryText
                 }
             }
         }
+
+        private const string ProgressStep = "statement search";
 
         /// <summary>The whole search, on this thread; chunks another thread has helped with are not read again.</summary>
         public MemoryTextSearch Run()
@@ -161,9 +168,13 @@ public static class MemoryText
                         }
                     }
                     searched += chunks[c].Advance;
+                    // Every 16 chunks (1 MiB): a report per 64 KiB chunk would be thousands a second.
+                    if (c % 16 == 15) progress?.Report(new WorkProgress(ProgressStep, searched, planned));
                 }
             }
             finally { finished = true; }
+            // Done, also when every needle had its hits before the planned end.
+            progress?.Report(new WorkProgress(ProgressStep, planned, planned));
             return new(hits.ToDictionary(h => h.Key, h => (IReadOnlyList<MemoryTextHit>)[.. h.Value.OrderBy(x => x.Address)], StringComparer.Ordinal),
                 searched, writable, limit);
         }
