@@ -33,12 +33,7 @@ public sealed record BacktraceReport(string Core, IReadOnlyList<BacktraceThread>
             // Whole: why a walk stopped is what the reader needs to judge the frames above (sanitized, never cut).
             if (t.UnwindStop is not null) w.WriteLine($"     (walk stopped: {TextSanitizer.SanitizeMessage(t.UnwindStop, int.MaxValue)})");
         }
-        if (r.Warnings.Count > 0)
-        {
-            w.WriteLine();
-            w.WriteLine("Warnings:");
-            foreach (var warning in r.Warnings) w.WriteLine($"  - {TextSanitizer.SanitizeMessage(warning, 600)}");
-        }
+        TextReport.WriteWarnings(r.Warnings, w);
     }
 
     public static void WriteJson(BacktraceReport r, TextWriter w) => JsonText.Write(r, AnalysisJsonContext.Default.BacktraceReport, w);

@@ -212,6 +212,6 @@ public sealed class IncompleteCoreTests : IDisposable
         Assert.Contains("No thread is blocked opening a FIFO.", diagnosis);
         Assert.DoesNotContain("INCOMPLETE", diagnosis);
         Assert.Contains("4 threads", r.Lines[1]);
-        Assert.Contains("PT_LOAD segments extend past the end of the file", r.Stdout[r.Stdout.IndexOf("\nWARNINGS\n", StringComparison.Ordinal)..]);
+        Assert.Contains("PT_LOAD segments extend past the end of the file", r.Stdout[r.Stdout.IndexOf("\nWarnings (", StringComparison.Ordinal)..]);
     }
 }
