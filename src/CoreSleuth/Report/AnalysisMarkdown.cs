@@ -1,52 +1,57 @@
 using System.Globalization;
-using System.Text;
 
 namespace CoreSleuth.Report;
 
 /// <summary>
-/// <c>coresleuth analyze --format markdown</c>: the same report, fit to paste into a ticket.
-/// Strings from the core are sanitised, then every Markdown-active character is backslash-
-/// escaped, so a path holding <c>|</c>, a backtick or <c>&lt;script&gt;</c> cannot break a table
-/// or inject markup.
+/// <c>coresleuth analyze --format markdown</c>: the same report, fit to paste into a ticket, and as
+/// readable raw as rendered. Values from the core are code spans and CoreSleuth's sentences are
+/// escaped only where Markdown would misread them (<see cref="MarkdownText"/>), so a path holding
+/// <c>|</c>, a backtick or <c>&lt;script&gt;</c> can neither break a table nor inject markup, and
+/// every fact reads exactly as in the text report (same sanitising, same bounds, "-" for nothing).
 /// </summary>
 public static class AnalysisMarkdown
 {
     public static void Write(AnalysisReport r, TextWriter w)
     {
         var p = r.Process;
-        w.WriteLine($"## CoreSleuth: {(p.Command is { Length: > 0 } ? E(p.Command) : "-")} (pid {(p.Pid is { } pid ? N(pid) : "-")})");
+        w.WriteLine($"## CoreSleuth: {V(p.Command, 200)} (pid {(p.Pid is { } pid ? N(pid) : "-")})");
         w.WriteLine();
-        w.WriteLine($"- core: {E(r.Core.File)}, written by **{r.Core.Producer}**");
-        w.WriteLine($"- FreeBSD {E(r.Core.Release ?? "?")} (osreldate {N(r.Core.Osreldate)}), {Plural.Of(p.ThreadCount, "thread")}{(p.Signal is null ? "" : $", ended by {p.Signal}")}");
-        if (p.Arguments is not null) w.WriteLine($"- command line: {E(p.Arguments, 400)}");
+        w.WriteLine($"- core: {V(r.Core.File, 200)}, written by **{r.Core.Producer}**");
+        w.WriteLine($"- FreeBSD {MarkdownText.Prose(r.Core.Release ?? "?", atLineStart: false)} (osreldate {N(r.Core.Osreldate)}), {Plural.Of(p.ThreadCount, "thread")}{(p.Signal is null ? "" : $", ended by {p.Signal}")}");
+        if (p.Arguments is not null) w.WriteLine($"- command line: {V(p.Arguments, 400)}");
         w.WriteLine();
 
         w.WriteLine("### Diagnosis");
         w.WriteLine();
-        if (r.Incomplete.Count == 0 && r.Findings.Count == 0) w.WriteLine("No thread is blocked opening a FIFO.");
-        if (r.Incomplete.Count > 0)
+        if (r.Incomplete.Count == 0)
         {
-            w.WriteLine($"**{E(AnalysisText.Verdict(r), 600)}:**");
+            w.WriteLine(MarkdownText.Message(AnalysisText.Verdict(r), 600));
             w.WriteLine();
-            foreach (var limit in r.Incomplete) w.WriteLine($"- {E(limit, 600)}");
+        }
+        else
+        {
+            w.WriteLine($"**{MarkdownText.Message(AnalysisText.Verdict(r), 600)}:**");
+            w.WriteLine();
+            foreach (var limit in r.Incomplete) w.WriteLine($"- {MarkdownText.Message(limit, 600)}");
             w.WriteLine();
         }
         foreach (var f in r.Findings)
         {
             string waitingFor = f.Direction == "read" ? "for reading (waiting for a writer)" : "for writing (waiting for a reader)";
-            w.WriteLine($"**{f.Confidence}: LWP {f.Lwp}{(f.Pthread is { } pt ? $" (pthread\\_t {pt})" : "")} is blocked opening {(f.Path is null ? "an unavailable path" : E(f.Path, 400))} {waitingFor}.**");
+            w.WriteLine($"**{f.Confidence}: LWP {f.Lwp}{(f.Pthread is { } pt ? $" (pthread_t {C(pt)})" : "")}{(string.IsNullOrEmpty(f.ThreadName) ? "" : $" {V(f.ThreadName, 200)}")}" +
+                $" is blocked opening {(f.Path is null ? "an unavailable path" : V(f.Path, 400))} {waitingFor}.**");
             w.WriteLine();
+            if (f.Flags is not null) w.WriteLine($"- open flags: {C(f.Flags)}");
             if (f.Mysql is { } m)
-                w.WriteLine($"- MySQL thread id {m.ThreadId}{(m.QueryId is { } q ? $", query id {q}" : "")}{(m.Query is null ? "" : $": {E(m.Query, 400)}")}");
-            if (f.Flags is not null) w.WriteLine($"- open flags: {E(f.Flags)}");
+                w.WriteLine($"- MySQL thread id {m.ThreadId}{(m.QueryId is { } q ? $", query id {q}" : "")}{(m.Query is null ? "" : $": {V(m.Query, 400)}")}");
             w.WriteLine();
             w.WriteLine("Evidence:");
             w.WriteLine();
-            foreach (var e in f.Evidence) w.WriteLine($"- {E(e, 600)}");
+            foreach (var e in f.Evidence) w.WriteLine($"- {MarkdownText.Message(e, 600)}");
             w.WriteLine();
             w.WriteLine("What to do:");
             w.WriteLine();
-            foreach (var a in f.Advice) w.WriteLine($"- {E(a, 600)}");
+            foreach (var a in f.Advice) w.WriteLine($"- {MarkdownText.Advice(a, 600)}");
             w.WriteLine();
         }
 
@@ -54,18 +59,23 @@ public static class AnalysisMarkdown
         {
             w.WriteLine("### OS thread handles");
             w.WriteLine();
-            Table(w, ["handle", "status", "LWP", "source", "MySQL id", "reason"],
-                r.Handles.Select(h => new[] { h.Handle.ToString(), h.Status, N(h.Lwp), h.Source, N(h.MysqlThreadId), E(h.Reason ?? "", 300) }));
+            Table(w, ["handle", "status", "LWP", "thread", "source", "MySQL id", "reason"],
+                r.Handles.Select(h => new[]
+                {
+                    Cell(h.Handle), h.Status, N(h.Lwp), h.ThreadIndex is not { } i ? "-" : string.IsNullOrEmpty(h.ThreadName) ? $"#{i}" : $"#{i} {V(h.ThreadName, 40, inTable: true)}",
+                    h.Source, N(h.MysqlThreadId), h.Reason is { Length: > 0 } ? MarkdownText.Message(h.Reason, 300, inTable: true) : "-",
+                }));
             w.WriteLine();
         }
 
         w.WriteLine("### Threads");
         w.WriteLine();
-        Table(w, ["#", "LWP", "pthread\\_t", "name", "wait", "syscall", "pc"],
+        Table(w, ["#", "LWP", "pthread_t", "name", "wait", "syscall", "pc"],
             r.Threads.Select(t => new[]
             {
-                t.Index.ToString(CultureInfo.InvariantCulture), t.Lwp.ToString(CultureInfo.InvariantCulture), t.Pthread?.ToString() ?? "",
-                E(t.Name ?? "", 40), E(t.Wait ?? ""), t.Syscall is { } s ? E(s.Display, 200) : "", t.Frames.Count > 0 ? t.Frames[0].Pc.ToString() : "",
+                t.Index.ToString(CultureInfo.InvariantCulture), t.Lwp.ToString(CultureInfo.InvariantCulture), Cell(t.Pthread),
+                V(t.Name, 200, inTable: true), V(t.Wait, 200, inTable: true), t.Syscall is { } s ? V(s.Display, 400, inTable: true) : "-",
+                Cell(t.Frames.Count > 0 ? t.Frames[0].Pc : null),
             }));
         w.WriteLine();
 
@@ -78,7 +88,7 @@ public static class AnalysisMarkdown
                 {
                     g.Count.ToString(CultureInfo.InvariantCulture),
                     string.Join(", ", g.Lwps.Take(8)) + (g.Lwps.Count > 8 ? ", …" : ""),
-                    string.Join(" ← ", g.Frames.Select(f => E(f, 120))),
+                    string.Join(" ← ", g.Frames.Select(f => V(f, 80, inTable: true))),
                 }));
             w.WriteLine();
         }
@@ -99,9 +109,9 @@ public static class AnalysisMarkdown
 
         if (r.Warnings.Count > 0)
         {
-            w.WriteLine("### Warnings");
+            w.WriteLine($"### {TextReport.WarningsHeading(r.Warnings.Count)}");
             w.WriteLine();
-            foreach (var warning in r.Warnings) w.WriteLine($"- {E(warning, 600)}");
+            foreach (var warning in r.Warnings) w.WriteLine($"- {MarkdownText.Message(warning, TextReport.WarningBound)}");
         }
     }
 
@@ -112,19 +122,13 @@ public static class AnalysisMarkdown
         foreach (var row in rows) w.WriteLine("| " + string.Join(" | ", row) + " |");
     }
 
-    /// <summary>Sanitised for a terminal-safe single line, then Markdown-escaped (CommonMark backslash escapes).</summary>
-    public static string E(string? text, int bound = 200)
-    {
-        string safe = TextSanitizer.Sanitize(text, bound);
-        var sb = new StringBuilder(safe.Length + 8);
-        foreach (char c in safe)
-        {
-            if ("\\`*_{}[]<>()#+-.!|~&".Contains(c)) sb.Append('\\');
-            sb.Append(c);
-        }
-        return sb.ToString();
-    }
+    private static string V(string? value, int bound, bool inTable = false) => MarkdownText.Value(value, bound, inTable);
 
-    private static string N(long? v) => v?.ToString(CultureInfo.InvariantCulture) ?? "";
-    private static string N(int? v) => v?.ToString(CultureInfo.InvariantCulture) ?? "";
+    /// <summary>A number or address CoreSleuth formatted: a code span, as the values from the core beside it.</summary>
+    private static string C(object value) => MarkdownText.Code(value.ToString() ?? "");
+
+    private static string Cell(Hex? value) => value is { } v ? C(v) : "-";
+
+    private static string N(long? v) => v?.ToString(CultureInfo.InvariantCulture) ?? "-";
+    private static string N(int? v) => v?.ToString(CultureInfo.InvariantCulture) ?? "-";
 }

@@ -99,12 +99,7 @@ public static class AnalysisText
             w.WriteLine("PTHREAD_T RESOLUTION");
             foreach (var note in id.Notes) w.WriteLine($"  - {TextSanitizer.SanitizeMessage(note, 400)}");
         }
-        if (r.Warnings.Count > 0)
-        {
-            w.WriteLine();
-            w.WriteLine("WARNINGS");
-            foreach (var warning in r.Warnings) w.WriteLine($"  - {TextSanitizer.SanitizeMessage(warning, 600)}");
-        }
+        TextReport.WriteWarnings(r.Warnings, w);
     }
 
     /// <summary>

@@ -34,12 +34,7 @@ public sealed record BacktraceReport(string Core, IReadOnlyList<BacktraceThread>
             if (t.UnwindStop is not null) w.WriteLine($"     (walk stopped: {TextSanitizer.SanitizeMessage(t.UnwindStop, int.MaxValue)})");
         }
         WriteSharedStacks(r, w);
-        if (r.Warnings.Count > 0)
-        {
-            w.WriteLine();
-            w.WriteLine("Warnings:");
-            foreach (var warning in r.Warnings) w.WriteLine($"  - {TextSanitizer.SanitizeMessage(warning, 600)}");
-        }
+        TextReport.WriteWarnings(r.Warnings, w);
     }
 
     /// <summary>

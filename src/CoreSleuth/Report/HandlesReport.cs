@@ -29,12 +29,7 @@ public sealed record HandlesReport(string Core, IReadOnlyList<ReportHandle> Hand
         w.WriteLine();
         w.WriteLine($"pthread_t found by: {(r.Strategies.Count == 0 ? "nothing" : string.Join(", ", r.Strategies))}");
         foreach (var n in r.Notes) w.WriteLine($"  - {TextSanitizer.SanitizeMessage(n, 400)}");
-        if (r.Warnings.Count > 0)
-        {
-            w.WriteLine();
-            w.WriteLine("Warnings:");
-            foreach (var warning in r.Warnings) w.WriteLine($"  - {TextSanitizer.SanitizeMessage(warning, 600)}");
-        }
+        TextReport.WriteWarnings(r.Warnings, w);
     }
 
     public static void WriteJson(HandlesReport r, TextWriter w) => JsonText.Write(r, AnalysisJsonContext.Default.HandlesReport, w);

@@ -11,7 +11,12 @@ namespace CoreSleuth.Report;
 public static class TextReport
 {
     /// <summary>Bounds on strings from the core, so one hostile string cannot flood the terminal.</summary>
-    private const int NameBound = 64, PathBound = 1024, ArgumentsBound = 4096, WarningBound = 2048;
+    private const int NameBound = 64, PathBound = 1024, ArgumentsBound = 4096;
+
+    /// <summary>Every report, text or Markdown, ends with its warnings under this heading (the form the README shows), one bounded line each.</summary>
+    internal static string WarningsHeading(int count) => $"Warnings ({count})";
+
+    internal const int WarningBound = 2048;
 
     public static void Write(InfoReport report, TextWriter w)
     {
@@ -182,11 +187,12 @@ public static class TextReport
         }
     }
 
-    private static void WriteWarnings(IReadOnlyList<string> warnings, TextWriter w)
+    /// <summary>The warnings as every text report ends: a blank line, the heading, one line each.</summary>
+    internal static void WriteWarnings(IReadOnlyList<string> warnings, TextWriter w)
     {
         if (warnings.Count == 0) return;
         w.WriteLine();
-        w.WriteLine($"Warnings ({warnings.Count})");
+        w.WriteLine(WarningsHeading(warnings.Count));
         foreach (var warning in warnings) w.WriteLine($"  - {SanitizeMessage(warning, WarningBound)}");
     }
 

@@ -140,6 +140,8 @@ public sealed class IncompleteCoreTests : IDisposable
         string mdDiagnosis = markdown.Stdout[md..markdown.Stdout.IndexOf("\n### ", md + 5, StringComparison.Ordinal)];
         Assert.Contains("INCOMPLETE", mdDiagnosis);
         Assert.Contains($"{read} threads read", mdDiagnosis);
+        // The INCOMPLETE verdict, its limits and the warnings read in the rendered Markdown as in the text report.
+        MarkdownFacts.AssertSameFacts(plain.Stdout, markdown.Stdout);
 
         var json = Coresleuth.Run("analyze", path, "--format", "json", "--fail-on", "fifo");
         Assert.Equal(Program.ExitFindings, json.ExitCode);
@@ -212,6 +214,8 @@ public sealed class IncompleteCoreTests : IDisposable
         Assert.Contains("No thread is blocked opening a FIFO.", diagnosis);
         Assert.DoesNotContain("INCOMPLETE", diagnosis);
         Assert.Contains("4 threads", r.Lines[1]);
-        Assert.Contains("PT_LOAD segments extend past the end of the file", r.Stdout[r.Stdout.IndexOf("\nWARNINGS\n", StringComparison.Ordinal)..]);
+        Assert.Contains("PT_LOAD segments extend past the end of the file", r.Stdout[r.Stdout.IndexOf("\nWarnings (", StringComparison.Ordinal)..]);
+        // The warning reads the same in the rendered Markdown.
+        MarkdownFacts.AssertSameFacts(r.Stdout, Coresleuth.Run("analyze", Corpus.Core("lldb-x86-64-freebsd14-multithread.core"), "--format", "markdown").Stdout);
     }
 }

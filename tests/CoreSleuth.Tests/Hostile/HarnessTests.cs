@@ -29,14 +29,14 @@ public sealed class HarnessTests
 
     [Theory]
     [InlineData("| a | b |\n| --- | --- |\n| x | y | z |")]          // a cell split in two
-    [InlineData("| a | b |\n| --- | --- |\n| x`code` | y |")]         // a raw backtick
+    [InlineData("| a | b |\n| --- | --- |\n| `x|y` | z |")]            // a pipe in a code span still splits the cell on GitHub
     [InlineData("- path <script>alert(1)</script>")]                  // raw HTML
     public void Markdown_check_rejects_broken_tables_and_markup(string markdown) =>
         Assert.Throws<InvariantViolation>(() => PipelineCheck.CheckMarkdownTables(markdown));
 
     [Fact]
     public void Markdown_check_accepts_escaped_cells_and_the_details_wrapper() =>
-        PipelineCheck.CheckMarkdownTables("| a | b |\n| --- | --- |\n| x\\|y\\`z | \\<script\\> |\n\n<details><summary>Thread 1</summary>\n\n    <raw> in code\n\n</details>");
+        PipelineCheck.CheckMarkdownTables("| a | b |\n| --- | --- |\n| x\\|y\\`z | `<script>` ``a`<b>`` |\n\n- `<i>`\n\n<details><summary>Thread 1</summary>\n\n    <raw> in code\n\n</details>");
 
     [Fact]
     public void Json_check_rejects_lone_surrogates_and_garbage()

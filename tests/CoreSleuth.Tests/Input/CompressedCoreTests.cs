@@ -71,10 +71,9 @@ public sealed class CompressedCoreTests : IDisposable
             var actual = Coresleuth.Run([command[0], compressed, .. command[1..]]);
             Assert.True(expected.ExitCode == Program.ExitSuccess, expected.ToString());
             Assert.True(actual.ExitCode == Program.ExitSuccess, actual.ToString());
-            // The report names the file given (Markdown escapes its punctuation): that is the only difference.
-            static string Markdown(string text) => text.Replace(".", "\\.").Replace("-", "\\-");
-            if (command[0] == "analyze") Assert.True(actual.Stdout.Contains(compressed) || actual.Stdout.Contains(Markdown(compressed)), actual.ToString());
-            Assert.Equal(expected.Stdout, actual.Stdout.Replace(compressed, plain).Replace(Markdown(compressed), Markdown(plain)));
+            // The report names the file given (in Markdown too, as it is: a code span): that is the only difference.
+            if (command[0] == "analyze") Assert.True(actual.Stdout.Contains(compressed), actual.ToString());
+            Assert.Equal(expected.Stdout, actual.Stdout.Replace(compressed, plain));
             Assert.Empty(actual.Stderr);
         }
         Assert.Empty(Directory.EnumerateFileSystemEntries(temporary));
