@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CoreSleuth.Analysis;
+using CoreSleuth.Input;
 
 namespace CoreSleuth.Cli;
 
@@ -7,13 +8,17 @@ namespace CoreSleuth.Cli;
 /// The options that feed an analysis besides the core: handles, the DBA's SHOW ENGINE INNODB
 /// STATUS and SHOW FULL PROCESSLIST text, and a sysroot with the binaries.
 /// </summary>
-internal sealed class AnalysisInputs
+internal sealed class AnalysisInputs : IDisposable
 {
     private const long MaxInputBytes = 64L << 20;
 
     private Option<string[]>? handles;
-    private Option<string?> innodb = null!, processlist = null!, sysroot = null!;
+    private Option<string?>? innodb, processlist;
+    private Option<string?> sysroot = null!, executable = null!;
     private Option<string[]> binaries = null!;
+
+    /// <summary>The --sysroot archive, unpacked for this run; deleted by <see cref="Dispose"/>.</summary>
+    private SysrootArchive? unpacked;
 
     public static AnalysisInputs AddTo(Command command, bool handles)
     {
@@ -36,47 +41,106 @@ internal sealed class AnalysisInputs
         }
         inputs.innodb = new Option<string?>("--innodb-status") { Description = "SHOW ENGINE INNODB STATUS output: its 'MySQL thread id N, OS thread handle H' lines are resolved and joined to threads.", HelpName = "FILE" };
         inputs.processlist = new Option<string?>("--processlist") { Description = "SHOW FULL PROCESSLIST output (table or \\G form): command, time, state and statement per MySQL thread id.", HelpName = "FILE" };
-        inputs.sysroot = new Option<string?>("--sysroot") { Description = "A folder holding the process's binaries at their paths (like gdb's sysroot), for code and symbols the core lacks.", HelpName = "DIR" };
         command.Add(inputs.innodb);
         command.Add(inputs.processlist);
-        inputs.binaries = new Option<string[]>("--binary") { Description = "An ELF file to use for the mapped module of the same file name (e.g. the mysqld that ran). Repeatable.", HelpName = "PATH" };
-        command.Add(inputs.sysroot);
-        command.Add(inputs.binaries);
+        inputs.AddBinaryOptions(command);
         return inputs;
+    }
+
+    /// <summary>Only --sysroot, --binary and --exe: the options that say where the process's binaries are.</summary>
+    public static AnalysisInputs BinariesOnly(Command command)
+    {
+        var inputs = new AnalysisInputs();
+        inputs.AddBinaryOptions(command);
+        return inputs;
+    }
+
+    private void AddBinaryOptions(Command command)
+    {
+        sysroot = new Option<string?>("--sysroot")
+        {
+            Description = "The process's binaries at their paths (like gdb's sysroot), for code and symbols the core lacks: a folder, " +
+                          "or a tar archive (.tar, .tgz, .tar.zst, .tar.xz) such as the one 'coresleuth files' says how to make.",
+            HelpName = "DIR|ARCHIVE",
+        };
+        binaries = new Option<string[]>("--binary")
+        {
+            Description = "An ELF file (under any name) to use for the mapped image it is, told by build-id or load layout, e.g. the mysqld that ran. Repeatable.",
+            HelpName = "PATH",
+        };
+        executable = new Option<string?>("--exe") { Description = "The executable that ran, under any name (as gdb EXE CORE takes it).", HelpName = "PATH" };
+        command.Add(sysroot);
+        command.Add(binaries);
+        command.Add(executable);
     }
 
     /// <summary>The files the options name (each with its option), for a check that no output overwrites one.</summary>
     public IEnumerable<(string Option, string Path)> Files(ParseResult r)
     {
-        if (r.GetValue(innodb) is { } i) yield return ("--innodb-status", i);
-        if (r.GetValue(processlist) is { } p) yield return ("--processlist", p);
+        if (innodb is not null && r.GetValue(innodb) is { } i) yield return ("--innodb-status", i);
+        if (processlist is not null && r.GetValue(processlist) is { } p) yield return ("--processlist", p);
         foreach (string b in r.GetValue(binaries) ?? []) yield return ("--binary", b);
+        if (r.GetValue(executable) is { } e) yield return ("--exe", e);
+        if (r.GetValue(sysroot) is { } s && File.Exists(s)) yield return ("--sysroot", s);
     }
 
     /// <summary>The --sysroot folder, or null.</summary>
-    public string? Folder(ParseResult r) => r.GetValue(sysroot);
+    public string? Folder(ParseResult r) => r.GetValue(sysroot) is { } s && Directory.Exists(s) ? s : null;
 
     /// <summary>The analysis options, or null with <paramref name="error"/> when an input file is unusable.</summary>
     public AnalysisOptions? Read(ParseResult r, out string? error)
     {
         error = null;
         string? innodbText = null, processlistText = null;
-        if (r.GetValue(innodb) is { } i && !TryReadText(i, "--innodb-status", out innodbText, out error)) return null;
-        if (r.GetValue(processlist) is { } p && !TryReadText(p, "--processlist", out processlistText, out error)) return null;
-        string? root = r.GetValue(sysroot);
-        if (root is not null && !Directory.Exists(root))
-        {
-            error = $"--sysroot {root}: no such directory";
-            return null;
-        }
+        if (innodb is not null && r.GetValue(innodb) is { } i && !TryReadText(i, "--innodb-status", out innodbText, out error)) return null;
+        if (processlist is not null && r.GetValue(processlist) is { } p && !TryReadText(p, "--processlist", out processlistText, out error)) return null;
         string[] files = r.GetValue(binaries) ?? [];
         if (files.FirstOrDefault(f => !File.Exists(f)) is { } missing)
         {
             error = $"--binary {missing}: no such file";
             return null;
         }
+        string? exe = r.GetValue(executable);
+        if (exe is not null && !File.Exists(exe))
+        {
+            error = $"--exe {exe}: no such file";
+            return null;
+        }
+        string? root = r.GetValue(sysroot), shownAs = null;
+        if (root is not null && !Directory.Exists(root))
+        {
+            if (!File.Exists(root))
+            {
+                error = $"--sysroot {root}: no such folder or archive";
+                return null;
+            }
+            try
+            {
+                if (!SysrootArchive.IsArchive(root))
+                {
+                    error = $"--sysroot {root}: neither a folder nor a tar archive (.tar, .tgz, .tar.zst, .tar.xz)";
+                    return null;
+                }
+                unpacked ??= SysrootArchive.Unpack(root);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                error = $"--sysroot {root}: {(ex is UnauthorizedAccessException ? "permission denied" : ex.Message)}";
+                return null;
+            }
+            (shownAs, root) = (root, unpacked.Folder);
+        }
         var values = handles is null ? [] : (r.GetValue(handles) ?? []).Select(h => Program.TryParseAddress(h, out ulong v) ? v : 0).ToList();
-        return new AnalysisOptions { Handles = values, InnodbStatus = innodbText, Processlist = processlistText, Sysroot = root, Binaries = files };
+        return new AnalysisOptions
+        {
+            Handles = values, InnodbStatus = innodbText, Processlist = processlistText, Sysroot = root, SysrootName = shownAs, Binaries = files, Executable = exe,
+        };
+    }
+
+    public void Dispose()
+    {
+        unpacked?.Dispose();
+        unpacked = null;
     }
 
     private static bool TryReadText(string path, string option, out string? text, out string? error)

@@ -20,7 +20,7 @@ namespace CoreSleuth.Cli;
 /// The <c>coresleuth</c> command: parses options, opens the core, builds a report with the
 /// library, renders it as text or JSON and sets the exit code. Nothing else happens here.
 /// </summary>
-public static class Program
+public static partial class Program
 {
     /// <summary>The report was written.</summary>
     public const int ExitSuccess = 0;
@@ -50,8 +50,9 @@ public static class Program
         CollectorMemory.Prepare();
         // A compressed core is decompressed into a temporary folder: Ctrl-C or a kill removes it too
         // (the handlers delete it, then the signal's default action ends the process).
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => CompressedCore.DeleteAll());
-        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => CompressedCore.DeleteAll());
+        // So is a --sysroot archive, unpacked into one.
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => { CompressedCore.DeleteAll(); SysrootArchive.DeleteAll(); });
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => { CompressedCore.DeleteAll(); SysrootArchive.DeleteAll(); });
         return Run(args, stdout, Console.Error, stderrIsTerminal: !Console.IsErrorRedirected);
     }
 
@@ -159,7 +160,7 @@ public static class Program
         return ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out address);
     }
 
-    private sealed class Commands
+    private sealed partial class Commands
     {
         private readonly TextWriter stdout, stderr;
 
@@ -182,7 +183,7 @@ public static class Program
             // host's file name ("CoreSleuth.Cli", or "testhost" under a test runner) in --help.
             Root = new Command("coresleuth", "Post-mortem analysis of FreeBSD amd64 process cores: process, threads, registers, memory.")
             {
-                new VersionOption(), Analyze(), Info(), Threads(), Backtrace(), Regs(), Mem(), Handle(), Check(),
+                new VersionOption(), Analyze(), Info(), Threads(), Backtrace(), Regs(), Mem(), Handle(), Check(), Files(),
             };
             var help = new HelpOption();
             help.Action = new HelpWithExamples((HelpAction)help.Action!, examples);
@@ -464,6 +465,8 @@ public static class Program
                 if (output is null) return Fail(ExitUsage, outputPath, $"cannot write the report: {why}");
             }
             using var outputLease = output;
+            // A --sysroot archive unpacked for this run is deleted when it ends.
+            using var inputsLease = inputs;
 
             // The whole report is rendered before anything is written, so a failure leaves no half-written output.
             Outcome outcome;

@@ -23,8 +23,14 @@ public sealed record AnalysisOptions
     public string? Processlist { get; init; }
     public string? Sysroot { get; init; }
 
-    /// <summary>Binaries to use for modules with the same file name (e.g. the exact mysqld that ran).</summary>
+    /// <summary>What reports call <see cref="Sysroot"/>'s root: the archive it was unpacked from; null for the folder itself.</summary>
+    public string? SysrootName { get; init; }
+
+    /// <summary>Binaries to use for the modules they are the image of, whatever their file name (e.g. the exact mysqld that ran).</summary>
     public IReadOnlyList<string> Binaries { get; init; } = [];
+
+    /// <summary>The executable that ran (--exe), under any name.</summary>
+    public string? Executable { get; init; }
     public IdentityOptions Identity { get; init; } = IdentityOptions.Default;
 
     /// <summary>At most this many bytes of writable memory are searched for statements mentioning a blocked-open path.</summary>
@@ -108,8 +114,11 @@ public sealed class CoreAnalysis : IDisposable
     /// <summary>What the diagnosis could not look at (threads lost with the notes, memory a finding needed); empty when it saw everything.</summary>
     public IReadOnlyList<string> Incomplete { get; private set; } = [];
 
-    /// <summary>Warnings of every stage: the core, modules, identity.</summary>
-    public IReadOnlyList<string> Warnings => [.. Core.Warnings, .. Modules.Warnings];
+    /// <summary>Warnings of every stage: the core, modules, identity; when stacks were walked, the images whose code is missing.</summary>
+    public IReadOnlyList<string> Warnings => [.. Core.Warnings, .. Modules.Warnings, .. (WalkedStacks && Modules.MissingCode is { } m ? [m] : Array.Empty<string>())];
+
+    /// <summary>Some thread's stack was walked: the report shows frames.</summary>
+    private bool WalkedStacks { get; set; }
 
     /// <exception cref="Elf.CoreFormatException">The core's ELF header is unusable.</exception>
     /// <exception cref="Elf.UnsupportedCoreException">Not a FreeBSD amd64 core.</exception>
@@ -130,9 +139,9 @@ public sealed class CoreAnalysis : IDisposable
     /// <param name="timings">Where to add the time of each stage (--timings), or null.</param>
     public static CoreAnalysis Run(FreeBsdCore core, AnalysisOptions options, StageTimings? timings = null)
     {
-        var sysroot = options.Sysroot is null ? null : new Sysroot(options.Sysroot);
+        var sysroot = options.Sysroot is null ? null : new Sysroot(options.Sysroot) { DisplayRoot = options.SysrootName };
         ModuleMap modules;
-        using (timings.Measure("modules")) modules = ModuleMap.Discover(core, sysroot, options.Binaries);
+        using (timings.Measure("modules")) modules = ModuleMap.Discover(core, sysroot, options.Binaries, options.Executable);
         ThreadIdentity identity;
         using (timings.Measure("pthread_t")) identity = ThreadIdentity.Resolve(core, modules, options.Identity, options.Progress);
         var analysis = new CoreAnalysis(core, modules, identity);
@@ -224,6 +233,7 @@ public sealed class CoreAnalysis : IDisposable
                     catch (AggregateException) { }
         }
         analysis.Threads = threads;
+        analysis.WalkedStacks = options.WalkStacksOf is not { Count: 0 };
 
         var handles = new List<ResolvedHandle>();
         var seen = new HashSet<(ulong, HandleSource)>();

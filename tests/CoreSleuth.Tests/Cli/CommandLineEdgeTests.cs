@@ -27,7 +27,7 @@ public sealed class CommandLineEdgeTests : IDisposable
     {
         new[] { "analyze", "missing.core" }, new[] { "info", "missing.core" }, new[] { "threads", "missing.core" },
         new[] { "bt", "missing.core" }, new[] { "regs", "missing.core" }, new[] { "mem", "missing.core", "0x1000" },
-        new[] { "handle", "missing.core", "0x829e76000" }, new[] { "check", "missing.core" },
+        new[] { "handle", "missing.core", "0x829e76000" }, new[] { "check", "missing.core" }, new[] { "files", "missing.core" },
     };
 
     [Theory]

@@ -1,12 +1,16 @@
 using CoreSleuth.Elf;
 using CoreSleuth.FreeBsd;
+using CoreSleuth.Memory;
 
 namespace CoreSleuth.Analysis.Modules;
+
+/// <summary>Where a module's file on disk came from.</summary>
+public enum ModuleFileSource { None, Sysroot, Binary, Executable }
 
 /// <summary>
 /// An ELF image mapped into the process. <see cref="Image"/> is read from the core's memory when
 /// the producer dumped it, else from disk; <see cref="DiskImage"/> is the file from
-/// <c>--sysroot</c>/<c>--binary</c> when one was found (its <c>.symtab</c>, if any, names more
+/// <c>--sysroot</c>/<c>--binary</c>/<c>--exe</c> when one was found (its <c>.symtab</c>, if any, names more
 /// functions than <c>.dynsym</c>).
 /// </summary>
 public sealed record LoadedModule(string Path, ulong Start, ulong End, ulong LoadBias, ElfImage? Image, string? Origin, string? Problem)
@@ -17,6 +21,22 @@ public sealed record LoadedModule(string Path, ulong Start, ulong End, ulong Loa
     /// <summary>The same image read from its file on disk, when a sysroot or --binary supplied one.</summary>
     public ElfImage? DiskImage { get; init; }
 
+    /// <summary>The file on disk the image was read from (<see cref="DiskImage"/>), and which option gave it.</summary>
+    public string? File { get; init; }
+    public ModuleFileSource FileSource { get; init; }
+
+    /// <summary>The image is the executable (it holds AT_PHDR or AT_ENTRY).</summary>
+    public bool IsExecutable { get; init; }
+
+    /// <summary>The core holds the image's code: every executable mapping of it was dumped.</summary>
+    public bool CodeInCore { get; init; }
+
+    /// <summary>Neither the core nor a file on disk holds the image's code.</summary>
+    public bool CodeMissing => !CodeInCore && DiskImage is null;
+
+    /// <summary>The GNU build-id of the image (from the core or the file), lowercase hex; null when neither has one.</summary>
+    public string? BuildId { get; init; }
+
     /// <summary>The process address of <paramref name="symbol"/>.</summary>
     public ulong AddressOf(ElfSymbol symbol) => symbol.Value + LoadBias;
 }
@@ -24,9 +44,11 @@ public sealed record LoadedModule(string Path, ulong Start, ulong End, ulong Loa
 /// <summary>
 /// The images mapped into the process (spec §6 "Use", §9.3): every file-backed mapping at
 /// file offset 0 starts an image. Its headers and symbols are read from the core's memory
-/// when gcore dumped them, else from the same path under <c>--sysroot</c> or from a file
-/// given with <c>--binary</c>. When both exist, their bytes are compared: a different build
-/// than the one that ran would give wrong symbols and unwinding, so it is warned about.
+/// when gcore dumped them, else from a file on disk: the executable given with --exe, a
+/// --binary that is the same image (<see cref="ModuleIdentity"/>: build-id, headers or load
+/// layout — never the file name alone), or the same path under <c>--sysroot</c>. A file that is
+/// not the image that ran is not used, and said so in <see cref="Warnings"/>; so is a --binary
+/// that is no image of the core. When core and file both hold bytes, they are compared too.
 /// </summary>
 public sealed class ModuleMap : IDisposable
 {
@@ -42,11 +64,85 @@ public sealed class ModuleMap : IDisposable
     public IReadOnlyList<LoadedModule> Modules => modules;
     public IReadOnlyList<string> Warnings => warnings;
 
-    /// <param name="binaries">Files to use for modules whose file name (or full path) they match, e.g. the mysqld that ran.</param>
-    public static ModuleMap Discover(FreeBsdCore core, Sysroot? sysroot, IReadOnlyList<string>? binaries = null)
+    /// <summary>
+    /// The warning that some images' code is missing, naming <c>coresleuth files</c>; null when every
+    /// image's code is at hand. Apart from <see cref="Warnings"/>: it matters to reports that show frames.
+    /// </summary>
+    public string? MissingCode { get; private set; }
+
+    /// <param name="binaries">Files to use for the modules they are the image of (e.g. the mysqld that ran, under any name).</param>
+    /// <param name="executable">The executable that ran (--exe), like gdb's first argument.</param>
+    public static ModuleMap Discover(FreeBsdCore core, Sysroot? sysroot, IReadOnlyList<string>? binaries = null, string? executable = null)
     {
         var map = new ModuleMap();
+        var spans = Spans(core);
+        var inCore = spans.Select(s => (image: ElfImage.FromCoreMemory(core.Memory, s.Start, out string? problem), problem)).ToList();
+        var chosen = new (string File, ElfFile Elf, ModuleFileSource Source)?[spans.Count];
+
+        if (executable is not null && map.OpenElf(executable, "--exe") is { } exe)
+        {
+            int at = spans.FindIndex(s => s.IsExecutable);
+            if (at < 0) map.warnings.Add($"--exe {executable}: the core does not tell which mapping is the executable (no AT_PHDR or AT_ENTRY in a mapped image): not used");
+            else if (ModuleIdentity.Check(spans[at], exe, inCore[at].image, core) is { Same: false } verdict)
+                map.warnings.Add($"--exe {executable} is not the executable that ran ({spans[at].Path}): {verdict.How}; not used");
+            else chosen[at] = (executable, exe, ModuleFileSource.Executable);
+        }
+
+        foreach (string binary in binaries ?? [])
+        {
+            if (map.OpenElf(binary, "--binary") is not { } elf) continue;
+            var verdicts = spans.Select((s, i) => ModuleIdentity.Check(s, elf, inCore[i].image, core)).ToList();
+            var same = Enumerable.Range(0, spans.Count).Where(i => verdicts[i].Same).ToList();
+            string name = System.IO.Path.GetFileName(binary);
+            // Among images it fits, the one of the same name; a fit by layout alone among several images of other names is no answer.
+            var named = same.Where(i => spans[i].FileName == name).ToList();
+            int? pick = named.Count > 0 ? named[0]
+                : same.Count == 1 || (same.Count > 1 && verdicts[same[0]].Strong) ? same[0] : null;
+            if (pick is { } p)
+            {
+                if (chosen[p] is { } earlier)
+                    map.warnings.Add($"--binary {binary}: {spans[p].Path} is already given by {earlier.File}; not used");
+                else chosen[p] = (binary, elf, ModuleFileSource.Binary);
+            }
+            else if (same.Count > 1)
+                map.warnings.Add($"--binary {binary} fits {same.Count} images of the core by their load layout alone " +
+                                 $"({string.Join(", ", same.Select(i => spans[i].Path))}); not used: give it under the name it had, or in a --sysroot at its path");
+            else if (spans.FindIndex(s => s.FileName == name) is var n and >= 0)
+                map.warnings.Add($"--binary {binary} has the name of {spans[n].Path} but is not the image that ran: {verdicts[n].How}; not used");
+            else
+                map.warnings.Add($"--binary {binary} is none of the {spans.Count} images the core maps (by build-id, headers or load layout); not used");
+        }
+
+        for (int i = 0; i < spans.Count; i++)
+        {
+            string diskProblem = sysroot is null ? "no --sysroot or --binary was given" : "";
+            string? notThere = null;
+            if (chosen[i] is null && sysroot is not null && sysroot.Resolve(spans[i].Path, out notThere) is { } found
+                && sysroot.Display(found) is var file && map.OpenElf(found, "--sysroot", file) is { } elf)
+            {
+                if (ModuleIdentity.Check(spans[i], elf, inCore[i].image, core) is { Same: false } verdict)
+                {
+                    diskProblem = $"{file} in the sysroot is not the image that ran: {verdict.How}";
+                    map.warnings.Add($"{spans[i].Path}: {diskProblem}; not used");
+                }
+                else chosen[i] = (file, elf, ModuleFileSource.Sysroot);
+            }
+            else if (chosen[i] is null && sysroot is not null) diskProblem = notThere ?? $"{spans[i].Path} is unreadable in the sysroot";
+            map.modules.Add(map.Load(core, spans[i], inCore[i].image, $"{inCore[i].problem}; {diskProblem}", chosen[i]));
+        }
+        var missing = map.modules.Where(m => m.CodeMissing).ToList();
+        if (missing.Count > 0)
+            map.MissingCode = $"the code of {Plural.Of(missing.Count, "image")} is neither in the core nor in a file given " +
+                              $"({string.Join(", ", missing.Take(4).Select(m => m.FileName))}{(missing.Count > 4 ? ", …" : "")}): their frames show as module+0x… " +
+                              "and unwinding through them is guesswork; run `coresleuth files CORE` to see which files to copy from the server";
+        return map;
+    }
+
+    /// <summary>The images the core maps: every file-backed mapping at offset 0 with its following mappings of the same file.</summary>
+    public static List<ModuleSpan> Spans(FreeBsdCore core)
+    {
         var entries = core.Process.Mappings;
+        var found = new List<(string Path, ulong Start, ulong End, List<KinfoVmEntry> Mappings)>();
         for (int i = 0; i < entries.Count; i++)
         {
             var e = entries[i];
@@ -54,46 +150,55 @@ public sealed class ModuleMap : IDisposable
             // The image spans the following mappings of the same file (text, data, RELRO), across
             // the anonymous gaps rtld leaves between them, up to the next file's mapping.
             ulong end = e.End;
+            var mappings = new List<KinfoVmEntry> { e };
             for (int j = i + 1; j < entries.Count && (entries[j].Path == e.Path || string.IsNullOrEmpty(entries[j].Path)); j++)
-                if (entries[j].Path == e.Path) end = entries[j].End;
-            map.modules.Add(map.Load(core, e.Path, e.Start, end, sysroot, binaries ?? []));
+                if (entries[j].Path == e.Path)
+                {
+                    end = entries[j].End;
+                    mappings.Add(entries[j]);
+                }
+            found.Add((e.Path, e.Start, end, mappings));
         }
-        return map;
+        int? exe = ModuleIdentity.ExecutableIndex(found.Select(f => (f.Path, f.Start, f.End)).ToList(), core);
+        return [.. found.Select((f, i) => new ModuleSpan(f.Path, f.Start, f.End, f.Mappings, i == exe))];
     }
 
-    private LoadedModule Load(FreeBsdCore core, string path, ulong start, ulong end, Sysroot? sysroot, IReadOnlyList<string> binaries)
+    /// <summary>Opens and parses an ELF file given by an option; null, with a warning, when unreadable.</summary>
+    /// <param name="name">How reports name the file, when not by <paramref name="file"/>.</param>
+    private ElfFile? OpenElf(string file, string option, string? name = null)
     {
-        var inCore = ElfImage.FromCoreMemory(core.Memory, start, out string? inCoreProblem);
-        string? diskProblem = null;
-        string? file = binaries.FirstOrDefault(b => b == path || System.IO.Path.GetFileName(b) == System.IO.Path.GetFileName(path));
-        if (file is null && sysroot is not null) file = sysroot.Resolve(path, out diskProblem);
-        else if (file is null) diskProblem = "no --sysroot or --binary was given";
-
-        ElfImage? onDisk = null;
-        if (file is not null)
+        try
         {
-            try
-            {
-                var source = ByteSource.OpenFile(file);
-                opened.Add(source);
-                var elf = ElfFile.Parse(source);
-                onDisk = ElfImage.FromFile(elf, start - ElfImage.FirstLoadAddress(elf.ProgramHeaders));
-            }
-            catch (Exception e) when (e is CoreFormatException or UnsupportedCoreException or IOException or UnauthorizedAccessException)
-            {
-                diskProblem = $"{file} is unreadable: {e.Message}";
-                warnings.Add($"{path}: {diskProblem}");
-            }
+            var source = ByteSource.OpenFile(file, name ?? file);
+            opened.Add(source);
+            return ElfFile.Parse(source);
         }
+        catch (Exception e) when (e is CoreFormatException or UnsupportedCoreException or IOException or UnauthorizedAccessException)
+        {
+            warnings.Add($"{option} {name ?? file} is unreadable: {e.Message}");
+            return null;
+        }
+    }
 
+    private LoadedModule Load(FreeBsdCore core, ModuleSpan span, ElfImage? inCore, string problem,
+        (string File, ElfFile Elf, ModuleFileSource Source)? chosen)
+    {
+        string path = span.Path;
+        ElfImage? onDisk = chosen is { } c ? ElfImage.FromFile(c.Elf, span.Start - ElfImage.FirstLoadAddress(c.Elf.ProgramHeaders)) : null;
+        string? file = chosen?.File;
+        string? buildId = (inCore is null ? null : ModuleIdentity.BuildId(inCore)) ?? (chosen is { } d ? ModuleIdentity.BuildId(d.Elf) : null);
+        bool codeInCore = span.Mappings.Where(m => (m.Protection & KinfoVmEntry.ProtExec) != 0)
+            .All(m => core.Memory.Check(m.Start) == Unavailability.None && core.Memory.Check(m.End - 1) == Unavailability.None);
+        LoadedModule module;
         if (inCore is not null)
         {
             if (onDisk is not null) CompareWithDisk(path, file!, inCore, onDisk);
-            return new LoadedModule(path, start, end, inCore.LoadBias, inCore, inCore.View.Origin, null) { DiskImage = onDisk };
+            module = new LoadedModule(path, span.Start, span.End, inCore.LoadBias, inCore, inCore.View.Origin, null) { DiskImage = onDisk };
         }
-        if (onDisk is not null)
-            return new LoadedModule(path, start, end, onDisk.LoadBias, onDisk, file, null) { DiskImage = onDisk };
-        return new LoadedModule(path, start, end, 0, null, null, $"{inCoreProblem}; {diskProblem}");
+        else if (onDisk is not null)
+            module = new LoadedModule(path, span.Start, span.End, onDisk.LoadBias, onDisk, file, null) { DiskImage = onDisk };
+        else module = new LoadedModule(path, span.Start, span.End, 0, null, null, problem);
+        return module with { File = file, FileSource = chosen?.Source ?? ModuleFileSource.None, IsExecutable = span.IsExecutable, CodeInCore = codeInCore, BuildId = buildId };
     }
 
     /// <summary>Compares the first bytes of every loadable read-only segment: headers, code and read-only data are identical between the file and the process.</summary>

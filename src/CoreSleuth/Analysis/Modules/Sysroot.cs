@@ -11,6 +11,13 @@ public sealed class Sysroot(string root)
 
     public string Root { get; } = Path.GetFullPath(root);
 
+    /// <summary>What reports call the sysroot's root (the archive a temporary folder was unpacked from); null for <see cref="Root"/> itself.</summary>
+    public string? DisplayRoot { get; init; }
+
+    /// <summary>How reports name <paramref name="file"/>, a file under <see cref="Root"/>.</summary>
+    public string Display(string file) =>
+        DisplayRoot is { } shown && file.StartsWith(Root + "/", StringComparison.Ordinal) ? shown + file[Root.Length..] : file;
+
     /// <summary>The file inside the sysroot for <paramref name="corePath"/>, or null with a reason.</summary>
     public string? Resolve(string corePath, out string? problem)
     {
