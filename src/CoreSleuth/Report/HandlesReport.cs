@@ -5,10 +5,10 @@ using CoreSleuth.Analysis;
 namespace CoreSleuth.Report;
 
 /// <summary>What <c>coresleuth handle</c> reports: each handle's resolution and how pthread_t values were found.</summary>
-public sealed record HandlesReport(string Core, IReadOnlyList<ReportHandle> Handles, IReadOnlyList<string> Strategies, IReadOnlyList<string> Notes, IReadOnlyList<string> Warnings)
+public sealed record HandlesReport(string Schema, ReportCore Core, ReportProcess Process, IReadOnlyList<ReportHandle> Handles, IReadOnlyList<string> Strategies, IReadOnlyList<string> Notes, IReadOnlyList<string> Warnings)
 {
     public static HandlesReport Build(CoreAnalysis analysis, string path) =>
-        new(path, analysis.Handles.Select(ReportHandle.Build).ToList(),
+        new(ReportSchemas.Handles, ReportCore.Build(analysis.Core, path), ReportProcess.Build(analysis.Core), analysis.Handles.Select(ReportHandle.Build).ToList(),
             analysis.Identity.StrategiesUsed.Select(AnalysisReport.StrategyName).ToList(), analysis.Identity.Notes, [.. analysis.Warnings]);
 
     public static void WriteText(HandlesReport r, TextWriter w)
@@ -30,5 +30,5 @@ public sealed record HandlesReport(string Core, IReadOnlyList<ReportHandle> Hand
         }
     }
 
-    public static void WriteJson(HandlesReport r, TextWriter w) => JsonText.Write(r, AnalysisJsonContext.Default.HandlesReport, w);
+    public static void WriteJson(HandlesReport r, TextWriter w) => JsonText.Write(r, AnalysisJson.Context.HandlesReport, w);
 }
