@@ -18,7 +18,7 @@ public static class ExpectationWriter
 
     private static readonly JsonSerializerOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    /// <summary>The report as the JSON tree expectations are compared with (the "coresleuth.report/1" document).</summary>
+    /// <summary>The report as the JSON tree expectations are compared with (the "coresleuth.analyze/2" document).</summary>
     public static JsonNode ToJson(AnalysisReport report)
     {
         var text = new StringWriter();

@@ -7,7 +7,7 @@ namespace CoreSleuth.Regression;
 
 /// <summary>
 /// An expectation file "coresleuth.expect/1" (README, "Regression checks in CI"): facts about
-/// one core's analysis that must hold, written as a subset of the report "coresleuth.report/1",
+/// one core's analysis that must hold, written as a subset of the report "coresleuth.analyze/2",
 /// plus the inputs the analysis needs besides the core.
 /// </summary>
 /// <param name="Facts">Every top-level member that names a part of the report (findings, handles, threads, process, …).</param>

@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using System.Text.Json.Serialization;
 using CoreSleuth.Analysis;
 using CoreSleuth.Analysis.Diagnosis;
@@ -9,8 +10,8 @@ using CoreSleuth.FreeBsd.Syscalls;
 namespace CoreSleuth.Report;
 
 /// <summary>
-/// The report of <c>coresleuth analyze</c>. Its JSON form is the contract "coresleuth.report/1"
-/// (README, docs/report.schema.json): other tools depend on these names — add fields, rename none.
+/// The report of <c>coresleuth analyze</c>. Its JSON form is the contract "coresleuth.analyze/2"
+/// (docs/json.md, docs/schemas/analyze.schema.json): other tools depend on these names — add fields, rename none.
 /// </summary>
 public sealed record AnalysisReport(
     string Schema,
@@ -21,7 +22,7 @@ public sealed record AnalysisReport(
     IReadOnlyList<ReportHandle> Handles,
     IReadOnlyList<string> Warnings)
 {
-    public const string SchemaName = "coresleuth.report/1";
+    public const string SchemaName = ReportSchemas.Analyze;
 
     /// <summary>How each thread's pthread_t was found (spec §9), and what each strategy did.</summary>
     public ReportIdentity? Identity { get; init; }
@@ -43,16 +44,7 @@ public sealed record AnalysisReport(
         var findings = analysis.Findings.Select(ReportFinding.Build).ToList();
         var handles = analysis.Handles.Select(ReportHandle.Build).ToList();
         return new AnalysisReport(
-            SchemaName,
-            new ReportCore(coreFile, Name(core.Producer), p.OsRelDate, "amd64")
-            {
-                ProducerEvidence = core.ProducerEvidence,
-                Release = FreeBsdRelease.FromOsRelDate(p.OsRelDate)?.ToString(),
-            },
-            new ReportProcess(p.Pid, p.ParentPid, p.Command, p.Arguments, core.Threads.Count)
-            {
-                Signal = p.Signal == 0 ? null : FreeBsdNames.SignalName(p.Signal) ?? p.Signal.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            },
+            SchemaName, ReportCore.Build(core, coreFile), ReportProcess.Build(core),
             threads, findings, handles, [.. analysis.Warnings])
         {
             Identity = new ReportIdentity(
@@ -64,28 +56,10 @@ public sealed record AnalysisReport(
         };
     }
 
-    internal static string Name(CoreProducer producer) => producer switch
-    {
-        CoreProducer.Gcore => "gcore", CoreProducer.Kernel => "kernel", CoreProducer.Gdb => "gdb", _ => "unknown",
-    };
-
     internal static string StrategyName(PthreadStrategy s) => s switch
     {
         PthreadStrategy.DebuggerSymbols => "debugger-symbols", PthreadStrategy.SegmentBases => "segment-bases", _ => "signature-scan",
     };
-}
-
-public sealed record ReportCore(string File, string Producer, int? Osreldate, string Arch)
-{
-    public string? Release { get; init; }
-    public IReadOnlyList<string> ProducerEvidence { get; init; } = [];
-}
-
-/// <summary>The process; <see cref="Pid"/>, <see cref="Ppid"/> and <see cref="Command"/> are null when the core does not record them (gdb cores have no kinfo_proc).</summary>
-public sealed record ReportProcess(int? Pid, int? Ppid, string? Command, string? Arguments, int ThreadCount)
-{
-    /// <summary>The signal that ended the process (kernel cores), e.g. "SIGSEGV".</summary>
-    public string? Signal { get; init; }
 }
 
 public sealed record ReportIdentity(IReadOnlyList<string> Strategies, ReportLibthrLayout? Layout, IReadOnlyList<string> Notes);
@@ -113,7 +87,7 @@ public sealed record ReportThread(
         {
             UnwindStop = t.UnwindStop,
             WaitMeaning = t.Wait?.Meaning,
-            Mysql = t.Session is { } s ? new ReportMySql(s.ThreadId, s.QueryId, s.Query) { Command = s.Command, Time = s.TimeSeconds, State = s.State, User = s.User, Host = s.Host } : null,
+            Mysql = ReportMySql.Of(t.Session),
         };
     }
 }
@@ -156,7 +130,8 @@ public sealed record ReportSyscall(long? Number, string? Name, string State, IRe
     }
 }
 
-public sealed record ReportFrame(Hex Pc, string? Module, string? Symbol, long? Offset, string Trust)
+/// <param name="Offset">The pc's distance from the start of <paramref name="Symbol"/>: an offset in the address space, so hex like <see cref="ModuleOffset"/>.</param>
+public sealed record ReportFrame(Hex Pc, string? Module, string? Symbol, Hex? Offset, string Trust)
 {
     /// <summary>The stack pointer in this frame.</summary>
     public Hex? Sp { get; init; }
@@ -174,8 +149,11 @@ public sealed record ReportFrame(Hex Pc, string? Module, string? Symbol, long? O
     /// <summary>The mangled name when <see cref="Symbol"/> is demangled.</summary>
     public string? MangledSymbol { get; init; }
 
-    /// <summary>Callee-saved registers CFI recovered in this frame, with where each came from.</summary>
-    public IReadOnlyList<ReportRecoveredRegister> Registers { get; init; } = [];
+    /// <summary>Callee-saved registers the unwind recovered in this frame: name → value, the shape of a thread's registers.</summary>
+    public IReadOnlyDictionary<string, Hex> Registers { get; init; } = ReadOnlyDictionary<string, Hex>.Empty;
+
+    /// <summary>Where each of <see cref="Registers"/> came from ("context", "saved at 0x… (CFA-16)"), by the same names.</summary>
+    public IReadOnlyDictionary<string, string> RegisterSources { get; init; } = ReadOnlyDictionary<string, string>.Empty;
 
     public string? Note { get; init; }
 
@@ -192,43 +170,52 @@ public sealed record ReportFrame(Hex Pc, string? Module, string? Symbol, long? O
     }
 
     internal static ReportFrame Build(NamedFrame f, IReadOnlyList<Analysis.MySql.FrameArgument>? arguments) =>
-        new(f.Frame.Pc, f.Symbol.Module?.FileName, f.Symbol.DisplayName, f.Symbol.Symbol is null ? null : (long)f.Symbol.Offset,
+        new(f.Frame.Pc, f.Symbol.Module?.FileName, f.Symbol.DisplayName, f.Symbol.Symbol is null ? null : new Hex(f.Symbol.Offset),
             // A frame restored from a signal frame's saved context is as trustworthy as the thread's own context.
             f.Frame.Trust == FrameTrust.SignalContext ? "context" : f.Frame.TrustLabel)
         {
             Sp = f.Frame.Sp,
             ModuleOffset = f.Symbol.Module is { } m ? new Hex(f.Frame.Pc - m.Start) : null,
             MangledSymbol = f.Symbol.Demangled is null ? null : f.Symbol.Symbol,
-            Registers = f.Frame.Registers.Count == 0 ? [] : new RecoveredRegisterView(f.Frame.Registers),
+            Registers = f.Frame.Registers.Count == 0 ? ReadOnlyDictionary<string, Hex>.Empty : new RecoveredRegisterView<Hex>(f.Frame.Registers, static (value, _) => new Hex(value)),
+            // Described when read: the JSON report lists the sources, the text and Markdown reports do not.
+            RegisterSources = f.Frame.Registers.Count == 0 ? ReadOnlyDictionary<string, string>.Empty : new RecoveredRegisterView<string>(f.Frame.Registers, static (_, origin) => origin.ToString()),
             Note = f.Frame.Note,
             Arguments = arguments ?? [],
         };
 }
 
-/// <remarks>A struct: a report of a thousand threads holds tens of thousands of these.</remarks>
-public readonly record struct ReportRecoveredRegister(string Name, Hex Value, [property: JsonIgnore] RegisterOrigin Origin)
+/// <summary>
+/// A frame's recovered registers by name, read from the frame's own: no copy per frame (a report
+/// of a thousand threads has tens of thousands of frames). Lookups search the six entries.
+/// </summary>
+internal sealed class RecoveredRegisterView<T>(RecoveredRegisters registers, Func<ulong, RegisterOrigin, T> select) : IReadOnlyDictionary<string, T>
 {
-    /// <summary>Described when read: the JSON report lists it, the text and Markdown reports do not.</summary>
-    public string Source => Origin.ToString();
-}
+    public T this[string key] => TryGetValue(key, out var value) ? value : throw new KeyNotFoundException($"no register named '{key}'");
 
-/// <summary>A frame's recovered registers as the report lists them, read from the frame's own: no copy per frame.</summary>
-internal sealed class RecoveredRegisterView(RecoveredRegisters registers) : IReadOnlyList<ReportRecoveredRegister>
-{
+    public IEnumerable<string> Keys => this.Select(e => e.Key);
+
+    public IEnumerable<T> Values => this.Select(e => e.Value);
+
     public int Count => registers.Count;
 
-    public ReportRecoveredRegister this[int index]
+    public bool ContainsKey(string key) => TryGetValue(key, out _);
+
+    public bool TryGetValue(string key, out T value)
     {
-        get
-        {
-            var (register, value, origin) = registers.Entry(index);
-            return new ReportRecoveredRegister(DwarfRegisters.Name(register), value, origin);
-        }
+        foreach (var (name, v) in this)
+            if (name == key) { value = v; return true; }
+        value = default!;
+        return false;
     }
 
-    public IEnumerator<ReportRecoveredRegister> GetEnumerator()
+    public IEnumerator<KeyValuePair<string, T>> GetEnumerator()
     {
-        for (int i = 0; i < Count; i++) yield return this[i];
+        for (int i = 0; i < registers.Count; i++)
+        {
+            var (register, value, origin) = registers.Entry(i);
+            yield return new(DwarfRegisters.Name(register), select(value, origin));
+        }
     }
 
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
@@ -322,6 +309,9 @@ public sealed record ReportMySql(long ThreadId, long? QueryId, string? Query)
     public string? State { get; init; }
     public string? User { get; init; }
     public string? Host { get; init; }
+
+    internal static ReportMySql? Of(Analysis.MySql.MySqlSession? s) =>
+        s is null ? null : new ReportMySql(s.ThreadId, s.QueryId, s.Query) { Command = s.Command, Time = s.TimeSeconds, State = s.State, User = s.User, Host = s.Host };
 }
 
 public sealed record ReportFinding(
@@ -337,7 +327,7 @@ public sealed record ReportFinding(
         new(BlockedFifoOpen.Kind, f.Lwp, f.Pthread is { } p ? new Hex(p) : null, f.Path,
             f.Direction == OpenDirection.Write ? "write" : "read",
             f.Confidence == Analysis.Diagnosis.Confidence.Certain ? "certain" : "likely",
-            f.Session is { } s ? new ReportMySql(s.ThreadId, s.QueryId, s.Query) { Command = s.Command, Time = s.TimeSeconds, State = s.State, User = s.User, Host = s.Host } : null,
+            ReportMySql.Of(f.Session),
             f.Evidence)
         {
             ThreadName = f.ThreadName,
@@ -373,12 +363,15 @@ public sealed record ReportHandle(Hex Handle, string Status, int? Lwp, string So
 [JsonSerializable(typeof(BacktraceReport))]
 internal sealed partial class AnalysisJsonContext : JsonSerializerContext;
 
-/// <summary>Writes an <see cref="AnalysisReport"/> as JSON (valid UTF-8; strings from the core are escaped by the serializer).</summary>
+/// <summary>
+/// Writes an <see cref="AnalysisReport"/> as JSON (valid UTF-8; strings from the core are escaped by
+/// the serializer), with the escaping of every other command's JSON (<see cref="TerminalSafeJsonEncoder"/>).
+/// </summary>
 public static class AnalysisJson
 {
-    private static readonly AnalysisJsonContext Context = new(new System.Text.Json.JsonSerializerOptions(AnalysisJsonContext.Default.Options)
+    internal static readonly AnalysisJsonContext Context = new(new System.Text.Json.JsonSerializerOptions(AnalysisJsonContext.Default.Options)
     {
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Encoder = TerminalSafeJsonEncoder.Instance,
     });
 
     public static void Write(AnalysisReport report, TextWriter w) =>

@@ -4,7 +4,7 @@ using CoreSleuth.Analysis;
 namespace CoreSleuth.Report;
 
 /// <summary>What <c>coresleuth bt</c> reports: each thread's frames, as gdb's <c>thread apply all bt</c>, and the stack groups.</summary>
-public sealed record BacktraceReport(string Core, IReadOnlyList<BacktraceThread> Threads, IReadOnlyList<ReportStackGroup> Stacks, IReadOnlyList<string> Warnings)
+public sealed record BacktraceReport(string Schema, ReportCore Core, ReportProcess Process, IReadOnlyList<BacktraceThread> Threads, IReadOnlyList<ReportStackGroup> Stacks, IReadOnlyList<string> Warnings)
 {
     public static BacktraceReport Build(CoreAnalysis analysis, string path, int? lwp)
     {
@@ -12,7 +12,7 @@ public sealed record BacktraceReport(string Core, IReadOnlyList<BacktraceThread>
         var threads = analysis.Threads.Where(t => lwp is null || t.Thread.Lwp == lwp)
             .Select(t => new BacktraceThread(t.Thread.Index, t.Thread.Lwp, t.Thread.Name, t.Pthread is { } p ? new Hex(p) : null, ReportFrame.BuildAll(t), t.UnwindStop))
             .ToList();
-        return new BacktraceReport(path, threads, ReportStackGroup.Group(threads), [.. analysis.Warnings]);
+        return new BacktraceReport(ReportSchemas.Backtrace, ReportCore.Build(analysis.Core, path), ReportProcess.Build(analysis.Core), threads, ReportStackGroup.Group(threads), [.. analysis.Warnings]);
     }
 
     public static void WriteText(BacktraceReport r, TextWriter w)
@@ -75,7 +75,8 @@ public sealed record BacktraceReport(string Core, IReadOnlyList<BacktraceThread>
         }
     }
 
-    public static void WriteJson(BacktraceReport r, TextWriter w) => JsonText.Write(r, AnalysisJsonContext.Default.BacktraceReport, w);
+    public static void WriteJson(BacktraceReport r, TextWriter w) => JsonText.Write(r, AnalysisJson.Context.BacktraceReport, w);
 }
 
+/// <summary>A thread of <c>bt</c>: a thread of <c>analyze</c> with only what a backtrace needs (docs/json.md).</summary>
 public sealed record BacktraceThread(int Index, int Lwp, string? Name, Hex? Pthread, IReadOnlyList<ReportFrame> Frames, string? UnwindStop) : IThreadStack;

@@ -32,7 +32,7 @@ internal static class FrameText
         else
         {
             w.Write(TextSanitizer.Sanitize(f.Symbol, 300));
-            if (f.Offset is { } o && o != 0) { w.Write('+'); WriteNumber(w, o); }
+            if (f.Offset is { Value: > 0 and <= long.MaxValue } o) { w.Write('+'); WriteNumber(w, (long)o.Value); } // decimal, as gdb's <+38>
             if (f.Module is not null) { w.Write(" in "); w.Write(TextSanitizer.Sanitize(f.Module, moduleBound)); }
         }
         w.Write(" [");

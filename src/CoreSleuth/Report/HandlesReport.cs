@@ -11,11 +11,12 @@ namespace CoreSleuth.Report;
 /// ones). One value named twice (an argument that InnoDB status names too) keeps both rows,
 /// arguments first.
 /// </summary>
-public sealed record HandlesReport(string Core, IReadOnlyList<ReportHandle> Handles, IReadOnlyList<string> Strategies, IReadOnlyList<string> Notes, IReadOnlyList<string> Warnings)
+public sealed record HandlesReport(string Schema, ReportCore Core, ReportProcess Process, IReadOnlyList<ReportHandle> Handles, IReadOnlyList<string> Strategies, IReadOnlyList<string> Notes, IReadOnlyList<string> Warnings)
 {
     public static HandlesReport Build(CoreAnalysis analysis, string path) =>
         // OrderBy is stable: rows of one value stay in the analysis's order (arguments, then InnoDB status, then processlist).
-        new(path, analysis.Handles.Select(ReportHandle.Build).OrderBy(h => h.Handle.Value).ToList(),
+        new(ReportSchemas.Handles, ReportCore.Build(analysis.Core, path), ReportProcess.Build(analysis.Core),
+            analysis.Handles.Select(ReportHandle.Build).OrderBy(h => h.Handle.Value).ToList(),
             analysis.Identity.StrategiesUsed.Select(AnalysisReport.StrategyName).ToList(), analysis.Identity.Notes, [.. analysis.Warnings]);
 
     public static void WriteText(HandlesReport r, TextWriter w)
@@ -32,5 +33,5 @@ public sealed record HandlesReport(string Core, IReadOnlyList<ReportHandle> Hand
         TextReport.WriteWarnings(r.Warnings, w);
     }
 
-    public static void WriteJson(HandlesReport r, TextWriter w) => JsonText.Write(r, AnalysisJsonContext.Default.HandlesReport, w);
+    public static void WriteJson(HandlesReport r, TextWriter w) => JsonText.Write(r, AnalysisJson.Context.HandlesReport, w);
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using CoreSleuth.FreeBsd;
 using CoreSleuth.Memory;
 
@@ -5,8 +6,9 @@ namespace CoreSleuth.Report;
 
 /// <summary>What <c>coresleuth info</c> reports: the process as procstat and gdb's <c>info proc all</c> / <c>info auxv</c> show it.</summary>
 public sealed record InfoReport(
-    string Core,
-    ProcessSummary Process,
+    string Schema,
+    ReportCore Core,
+    ReportProcess Process,
     IReadOnlyList<OpenFileRow> OpenFiles,
     IReadOnlyList<MappingRow> Mappings,
     IReadOnlyList<AuxvRow> Auxv,
@@ -19,15 +21,6 @@ public sealed record InfoReport(
     public static InfoReport Build(FreeBsdCore core, string path)
     {
         var p = core.Process;
-        var release = FreeBsdRelease.FromOsRelDate(p.OsRelDate);
-        int? prOsRel = core.Threads.Count > 0 && core.Threads[0].Status.OsRelDate != 0 ? core.Threads[0].Status.OsRelDate : null;
-        var summary = new ProcessSummary(
-            p.Pid, p.ParentPid, p.Uid, p.Command, p.Arguments, p.ArgumentVector, p.ArgumentsSource,
-            p.OsRelDate, p.OsRelDateSource, release?.Version, release?.Label, prOsRel, FreeBsdRelease.FromOsRelDate(prOsRel)?.Label,
-            p.StartTime?.UtcDateTime, p.Emulation, p.WorkingDirectory, p.Executable,
-            p.Signal == 0 ? null : p.Signal, FreeBsdNames.SignalName(p.Signal), FreeBsdNames.SignalDescription(p.Signal),
-            core.Producer.ToString().ToLowerInvariant(), core.ProducerEvidence, core.Threads.Count);
-
         var files = p.OpenFiles.Select(f => new OpenFileRow(
             f.Fd, KinfoFile.FdName(f.Fd), KinfoFile.TypeName(f.Type), f.Kind, f.Flags, KinfoFile.FlagNames(f.Flags),
             FreeBsdNames.FileFlagLetters(f.Flags), f.Offset < 0 ? null : f.Offset, f.Path)).ToList();
@@ -41,44 +34,18 @@ public sealed record InfoReport(
         var limits = p.ResourceLimits.Select(r => new ResourceLimitRow(
             r.Resource, r.Name, r.Current, r.Maximum, r.Current == ResourceLimit.Infinity, r.Maximum == ResourceLimit.Infinity)).ToList();
 
-        return new InfoReport(path, summary, files, maps, auxv, limits, p.Groups, p.Umask, core.Warnings.ToList());
+        return new InfoReport(ReportSchemas.Info, ReportCore.Build(core, path), ReportProcess.Build(core),
+            files, maps, auxv, limits, p.Groups, p.Umask, core.Warnings.ToList());
     }
 }
-
-/// <summary>Identity and provenance of the dumped process. Null means the core does not say.</summary>
-/// <param name="OsRelDate">The process's osreldate: the FreeBSD version its executable was built for (p_osrel).</param>
-/// <param name="ProducerOsRelDate">pr_osreldate of NT_PRSTATUS (spec §3.1): the running kernel's version in a kernel core, the gcore binary's in a gcore core.</param>
-public sealed record ProcessSummary(
-    int? Pid,
-    int? ParentPid,
-    uint? Uid,
-    string? Command,
-    string? Arguments,
-    IReadOnlyList<string>? ArgumentVector,
-    string? ArgumentsSource,
-    int? OsRelDate,
-    string? OsRelDateSource,
-    string? FreeBsdVersion,
-    string? FreeBsdRelease,
-    int? ProducerOsRelDate,
-    string? ProducerFreeBsdRelease,
-    DateTime? StartTime,
-    string? Emulation,
-    string? WorkingDirectory,
-    string? Executable,
-    int? Signal,
-    string? SignalName,
-    string? SignalDescription,
-    string Producer,
-    IReadOnlyList<string> ProducerEvidence,
-    int ThreadCount);
 
 /// <summary>One open descriptor (spec §5), as gdb's <c>info proc files</c> and procstat -f list it.</summary>
 /// <param name="Fd">kf_fd: a descriptor number, or a negative special value (text −5, cwd −1…).</param>
 /// <param name="Descriptor">"text", "cwd", "root", "jail", "trace", "ctty" or the number.</param>
-/// <param name="Offset">kf_offset, or null when it is −1 (not meaningful).</param>
+/// <param name="FlagBits">kf_flags as a number; <paramref name="FlagNames"/> decodes it.</param>
+/// <param name="Position">kf_offset, the file position, or null when it is −1 (not meaningful).</param>
 public sealed record OpenFileRow(
-    int Fd, string Descriptor, string Type, string Kind, int Flags, string FlagNames, string FlagLetters, long? Offset, string Path);
+    int Fd, string Descriptor, string Type, string Kind, int FlagBits, string FlagNames, string FlagLetters, long? Position, string Path);
 
 /// <summary>
 /// One mapping of the address space (spec §6), as gdb's <c>info proc mappings</c> shows it,
@@ -89,10 +56,14 @@ public sealed record MappingRow(
     bool NoCoreDump, MappingCoverage Coverage);
 
 /// <summary>How much of a mapping's bytes the core holds (spec §1.3).</summary>
-/// <param name="State">"in core", "not dumped", "past EOF", or "partial" when parts differ.</param>
+/// <param name="State">"in core", "not dumped", "past EOF", or "partial" when parts differ, as the text report prints it.</param>
 /// <param name="BytesInCore">Bytes of the mapping that can be read from the file.</param>
-public sealed record MappingCoverage(string State, ulong BytesInCore, ulong BytesNotDumped, ulong BytesPastEof)
+public sealed record MappingCoverage([property: JsonIgnore] string State, ulong BytesInCore, ulong BytesNotDumped, ulong BytesPastEof)
 {
+    /// <summary>The state as a JSON value: lowercase kebab-case like every value of the vocabulary ("in-core", "past-eof").</summary>
+    [JsonPropertyName("state"), JsonPropertyOrder(-1)]
+    public string JsonState => State.Replace(' ', '-').ToLowerInvariant();
+
     public const string InCore = "in core", NotDumped = "not dumped", PastEof = "past EOF", Partial = "partial";
 
     /// <summary>Measures [start, end) against the core's PT_LOAD segments and the file's length.</summary>
@@ -124,7 +95,8 @@ public sealed record MappingCoverage(string State, ulong BytesInCore, ulong Byte
 /// <param name="Display">The value in gdb's format for this type: decimal, hex, or hex followed by the quoted (sanitised) string or why it is unavailable.</param>
 /// <param name="String">For AT_EXECPATH: the string read from memory, or null when it is not in the core.</param>
 /// <param name="StringUnavailable">Why the AT_EXECPATH string could not be read, or null.</param>
-public sealed record AuxvRow(long Type, string Name, string Description, Hex Value, string Display, string? String, string? StringUnavailable)
+/// <param name="Number">a_type, the entry's number; <paramref name="Name"/> is its AT_ name.</param>
+public sealed record AuxvRow(long Number, string Name, string Description, Hex Value, string Display, string? String, string? StringUnavailable)
 {
     private const int MaxStringBytes = 4096;
 

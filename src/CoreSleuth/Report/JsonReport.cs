@@ -28,15 +28,15 @@ public static class JsonReport
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     WriteIndented = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    Converters = [typeof(CamelCaseEnumConverter<CoreStringStatus>), typeof(CamelCaseEnumConverter<RegisterGroup>)])]
+    Converters = [typeof(KebabCaseEnumConverter<CoreStringStatus>)])]
 [JsonSerializable(typeof(InfoReport))]
 [JsonSerializable(typeof(ThreadsReport))]
 [JsonSerializable(typeof(RegistersReport))]
 [JsonSerializable(typeof(MemoryReport))]
 internal sealed partial class ReportJsonContext : JsonSerializerContext;
 
-/// <summary>Enum values as camelCase strings ("cutShort"), the same convention as the property names.</summary>
-internal sealed class CamelCaseEnumConverter<TEnum>() : JsonStringEnumConverter<TEnum>(JsonNamingPolicy.CamelCase, allowIntegerValues: false)
+/// <summary>Enum values as lowercase kebab-case strings ("cut-short"), as every value of the JSON vocabulary ("in-kernel", "frame-pointer").</summary>
+internal sealed class KebabCaseEnumConverter<TEnum>() : JsonStringEnumConverter<TEnum>(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false)
     where TEnum : struct, Enum;
 
 /// <summary>

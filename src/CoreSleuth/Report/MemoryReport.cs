@@ -10,7 +10,7 @@ namespace CoreSleuth.Report;
 /// unavailable, with the reason, and never as zeros.
 /// </summary>
 public sealed record MemoryReport(
-    string Core, Hex Address, string Kind, IReadOnlyList<MemoryWord>? Words, IReadOnlyList<MemoryString>? Strings,
+    string Schema, ReportCore Core, ReportProcess Process, Hex Address, string Kind, IReadOnlyList<MemoryWord>? Words, IReadOnlyList<MemoryString>? Strings,
     IReadOnlyList<string> Warnings)
 {
     public const string WordsKind = "words", StringsKind = "strings";
@@ -41,7 +41,7 @@ public sealed record MemoryReport(
                 ? new MemoryWord(at, BinaryPrimitives.ReadUInt64LittleEndian(word), null)
                 : new MemoryWord(at, null, Explain(core, at + (ulong)got) ?? "unavailable"));
         }
-        return new MemoryReport(path, address, WordsKind, words, null, core.Warnings.ToList());
+        return new MemoryReport(ReportSchemas.Memory, ReportCore.Build(core, path), ReportProcess.Build(core), address, WordsKind, words, null, core.Warnings.ToList());
     }
 
     /// <summary>
@@ -63,7 +63,7 @@ public sealed record MemoryReport(
             if (s.Status != CoreStringStatus.Complete) break;
             at += (ulong)s.Bytes.Length + 1;
         }
-        return new MemoryReport(path, address, StringsKind, null, strings, core.Warnings.ToList());
+        return new MemoryReport(ReportSchemas.Memory, ReportCore.Build(core, path), ReportProcess.Build(core), address, StringsKind, null, strings, core.Warnings.ToList());
     }
 
     /// <summary>

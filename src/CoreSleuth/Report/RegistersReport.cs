@@ -1,22 +1,37 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Text.Json.Serialization;
 using CoreSleuth.FreeBsd;
 
 namespace CoreSleuth.Report;
 
 /// <summary>What <c>coresleuth regs</c> reports: each selected thread's registers, as gdb's <c>info registers</c> shows them.</summary>
-public sealed record RegistersReport(string Core, IReadOnlyList<ThreadRegisters> Threads, IReadOnlyList<string> Warnings)
+public sealed record RegistersReport(string Schema, ReportCore Core, ReportProcess Process, IReadOnlyList<ThreadRegisters> Threads, IReadOnlyList<string> Warnings)
 {
     /// <param name="threads">The threads to show, in the order to show them.</param>
     /// <param name="all">Also the x87, SSE and AVX state and the trap fields (gdb's <c>info all-registers</c>).</param>
     public static RegistersReport Build(FreeBsdCore core, string path, IEnumerable<CoreThread> threads, bool all) =>
-        new(path, threads.Select(t => ThreadRegisters.Build(t, all)).ToList(), core.Warnings.ToList());
+        new(ReportSchemas.Registers, ReportCore.Build(core, path), ReportProcess.Build(core), threads.Select(t => ThreadRegisters.Build(t, all)).ToList(), core.Warnings.ToList());
 }
 
 /// <summary>The registers of one thread.</summary>
+/// <param name="Rows">The registers in gdb's order, as the text report prints them.</param>
 /// <param name="Missing">What the core lacks for <c>--all</c> (no NT_FPREGSET…), or empty.</param>
-public sealed record ThreadRegisters(int Index, int Lwp, string? Name, IReadOnlyList<RegisterRow> Registers, IReadOnlyList<string> Missing)
+public sealed record ThreadRegisters(int Index, int Lwp, string? Name, [property: JsonIgnore] IReadOnlyList<RegisterRow> Rows,
+    [property: JsonPropertyOrder(1)] IReadOnlyList<string> Missing)
 {
+    /// <summary>
+    /// Name → raw value, the same object as a thread's <c>registers</c> in <c>analyze</c> (docs/json.md):
+    /// a register is looked up by name, and names are unique. gdb's "eflags" is named as in the
+    /// core's register set and in every other report, "rflags".
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Registers => Rows.ToDictionary(r => JsonName(r.Name), r => r.Value);
+
+    /// <summary>Name → gdb's "natural" column (signed decimal, flag names, byte lists), for the same names as <see cref="Registers"/>.</summary>
+    public IReadOnlyDictionary<string, string> Natural => Rows.ToDictionary(r => JsonName(r.Name), r => r.Natural);
+
+    private static string JsonName(string gdbName) => gdbName == "eflags" ? "rflags" : gdbName;
+
     internal static ThreadRegisters Build(CoreThread t, bool all)
     {
         var rows = new List<RegisterRow>();

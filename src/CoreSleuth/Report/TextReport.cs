@@ -21,31 +21,32 @@ public static class TextReport
     public static void Write(InfoReport report, TextWriter w)
     {
         var p = report.Process;
-        w.WriteLine($"Core: {Sanitize(report.Core, PathBound)}");
+        var c = report.Core;
+        w.WriteLine($"Core: {Sanitize(c.File, PathBound)}");
         w.WriteLine();
         w.WriteLine("Process");
         var t = KeyValues();
         t.Add("pid", Number(p.Pid));
-        t.Add("ppid", Number(p.ParentPid));
+        t.Add("ppid", Number(p.Ppid));
         t.Add("uid", p.Uid is { } uid ? uid.ToString(CultureInfo.InvariantCulture) : "-");
         t.Add("command", Text(p.Command, NameBound));
         t.Add("arguments", p.Arguments is null ? "-" : $"{Sanitize(p.Arguments, ArgumentsBound)}  (from {p.ArgumentsSource})");
-        t.Add("osreldate", p.OsRelDate is { } osrel
-            ? $"{osrel}{(p.FreeBsdRelease is { } rel ? $" (FreeBSD {rel})" : "")}  (from {p.OsRelDateSource})"
+        t.Add("osreldate", c.Osreldate is { } osrel
+            ? $"{osrel}{(c.Release is { } rel ? $" (FreeBSD {rel})" : "")}  (from {c.OsreldateSource})"
             : "-");
-        if (p.ProducerOsRelDate is { } prOsRel)
+        if (c.ProducerOsreldate is { } prOsRel)
         {
-            string whose = p.Producer switch { "kernel" => "the kernel that wrote the core", "gcore" => "the gcore that wrote the core", _ => "the core's producer" };
-            t.Add("pr_osreldate", $"{prOsRel}{(p.ProducerFreeBsdRelease is { } prRel ? $" (FreeBSD {prRel})" : "")}  ({whose})");
+            string whose = c.Producer switch { "kernel" => "the kernel that wrote the core", "gcore" => "the gcore that wrote the core", _ => "the core's producer" };
+            t.Add("pr_osreldate", $"{prOsRel}{(c.ProducerRelease is { } prRel ? $" (FreeBSD {prRel})" : "")}  ({whose})");
         }
         t.Add("start time", p.StartTime is { } start ? start.ToString("yyyy-MM-dd HH:mm:ss.ffffff 'UTC'", CultureInfo.InvariantCulture) : "-");
         t.Add("emulation", Text(p.Emulation, NameBound));
         t.Add("cwd", Text(p.WorkingDirectory, PathBound));
         t.Add("exe", Text(p.Executable, PathBound));
-        if (p.Signal is { } sig) t.Add("signal", $"{sig} ({p.SignalName}{(p.SignalDescription is { } d ? $", {d}" : "")})");
+        if (p.SignalNumber is { } sig) t.Add("signal", $"{sig} ({FreeBsdNames.SignalName(sig)}{(p.SignalDescription is { } d ? $", {d}" : "")})");
         t.Add("threads", p.ThreadCount.ToString(CultureInfo.InvariantCulture));
-        t.Add("producer", p.Producer);
-        foreach (var e in p.ProducerEvidence) t.Add("", $"- {SanitizeMessage(e, WarningBound)}");
+        t.Add("producer", c.Producer);
+        foreach (var e in c.ProducerEvidence) t.Add("", $"- {SanitizeMessage(e, WarningBound)}");
         t.Write(w);
 
         w.WriteLine();
@@ -54,7 +55,7 @@ public static class TextReport
         {
             var f = new TextTable(new("FD", true), new("TYPE"), new("FLAGS"), new("OFFSET", true), new("PATH")) { Indent = "  " };
             foreach (var r in report.OpenFiles)
-                f.Add(r.Descriptor, r.Kind, r.FlagLetters, r.Offset is { } o ? new Hex((ulong)o).ToString() : "-", Sanitize(r.Path, PathBound));
+                f.Add(r.Descriptor, r.Kind, r.FlagLetters, r.Position is { } o ? new Hex((ulong)o).ToString() : "-", Sanitize(r.Path, PathBound));
             f.Write(w);
         }
 
@@ -76,7 +77,7 @@ public static class TextReport
         {
             var a = new TextTable(new("TYPE", true), new("NAME"), new("DESCRIPTION"), new("VALUE")) { Indent = "  " };
             foreach (var r in report.Auxv)
-                a.Add(r.Type.ToString(CultureInfo.InvariantCulture), r.Name, r.Description, r.Display); // Display is already sanitised
+                a.Add(r.Number.ToString(CultureInfo.InvariantCulture), r.Name, r.Description, r.Display); // Display is already sanitised
             a.Write(w);
         }
 
@@ -101,7 +102,7 @@ public static class TextReport
 
     public static void Write(ThreadsReport report, TextWriter w)
     {
-        bool pthreads = report.Threads.Any(r => r.PthreadT is not null), mysql = report.Threads.Any(r => r.MySqlThreadId is not null);
+        bool pthreads = report.Threads.Any(r => r.Pthread is not null), mysql = report.Threads.Any(r => r.Mysql is not null);
         var columns = new List<TextColumn> { new("#", true), new("LWP", true) };
         if (pthreads) columns.Add(new("PTHREAD_T", true));
         if (mysql) columns.AddRange([new("MYSQL_ID", true), new("COMMAND"), new("TIME", true), new("MYSQL_STATE")]);
@@ -110,11 +111,11 @@ public static class TextReport
         foreach (var r in report.Threads)
         {
             var cells = new List<string> { r.Index.ToString(CultureInfo.InvariantCulture), r.Lwp.ToString(CultureInfo.InvariantCulture) };
-            if (pthreads) cells.Add(r.PthreadT?.ToString() ?? "-");
+            if (pthreads) cells.Add(r.Pthread?.ToString() ?? "-");
             if (mysql)
-                cells.AddRange([r.MySqlThreadId?.ToString(CultureInfo.InvariantCulture) ?? "-", Text(r.MySqlCommand, NameBound),
-                    r.MySqlTime?.ToString(CultureInfo.InvariantCulture) ?? "-", Text(r.MySqlState, NameBound)]);
-            cells.AddRange([Text(r.Name, NameBound), r.Rip.ToString(), r.Rsp.ToString(), Text(r.WaitMessage, NameBound), r.State ?? "-"]);
+                cells.AddRange([r.Mysql?.ThreadId.ToString(CultureInfo.InvariantCulture) ?? "-", Text(r.Mysql?.Command, NameBound),
+                    r.Mysql?.Time?.ToString(CultureInfo.InvariantCulture) ?? "-", Text(r.Mysql?.State, NameBound)]);
+            cells.AddRange([Text(r.Name, NameBound), r.Registers["rip"].ToString(), r.Registers["rsp"].ToString(), Text(r.Wait, NameBound), r.State ?? "-"]);
             t.Add([.. cells]);
         }
         t.Write(w);
@@ -131,7 +132,7 @@ public static class TextReport
             string name = thread.Name is null ? "" : $", {Quote(thread.Name, NameBound)}";
             w.WriteLine($"Thread {thread.Index} (LWP {thread.Lwp}{name}):");
             var t = new TextTable(new("NAME"), new("VALUE"), new("NATURAL")) { ShowHeadings = false };
-            foreach (var r in thread.Registers) t.Add(r.Name, r.Value, r.Natural);
+            foreach (var r in thread.Rows) t.Add(r.Name, r.Value, r.Natural);
             t.Write(w);
             foreach (var m in thread.Missing) w.WriteLine($"({m})");
         }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using CoreSleuth.Memory;
 using CsCheck;
 using CoreSleuth.Report;
+using CoreSleuth.Tests.Reports;
 
 namespace CoreSleuth.Tests.Cli;
 
@@ -11,8 +12,8 @@ public class RendererTests
 {
     private const string Hostile = "\u001b[31mevil\u001b]0;owned\u0007\r\n\0\u202egnp.exe\u009b2J";
 
-    private static ThreadsReport HostileThreads() => new("/cores/\u001b[2Jx.core",
-        [new ThreadRow(1, 100100, Hostile, 0x401000UL, 0x7fffffffe000UL, "fifo\u001bor", "sleeping", "SSTOP")],
+    private static ThreadsReport HostileThreads() => ReportFixtures.Threads("/cores/\u001b[2Jx.core",
+        [ReportFixtures.Row(1, 100100, Hostile, 0x401000UL, 0x7fffffffe000UL, "fifo\u001bor", "sleeping", "SSTOP")],
         ["warning naming a path: /tmp/\u001b[1m\n"]);
 
     private static string Text<T>(T report, Action<T, TextWriter> write)
@@ -42,15 +43,15 @@ public class RendererTests
         var root = JsonDocument.Parse(new System.Text.UTF8Encoding(false, true).GetBytes(json)).RootElement;
         var thread = root.GetProperty("threads")[0];
         Assert.Equal(Hostile, thread.GetProperty("name").GetString());
-        Assert.Equal("0x401000", thread.GetProperty("rip").GetString());
-        Assert.Equal("0x7fffffffe000", thread.GetProperty("rsp").GetString());
+        Assert.Equal("0x401000", thread.GetProperty("registers").GetProperty("rip").GetString());
+        Assert.Equal("0x7fffffffe000", thread.GetProperty("registers").GetProperty("rsp").GetString());
     }
 
     [Fact]
     public void Json_round_trips_any_thread_name_and_writes_nothing_a_terminal_would_act_on() =>
         Gen.String[Gen.Char, 0, 60].Where(n => Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(n)) == n).Sample(name =>
         {
-            var report = new ThreadsReport("x.core", [new ThreadRow(1, 1, name, 0UL, 0UL, null, null, null)], []);
+            var report = ReportFixtures.Threads("x.core", [ReportFixtures.Row(1, 1, name, 0UL, 0UL, null, null, null)], []);
             string json = Text(report, JsonReport.Write);
             bool inert = json.EnumerateRunes().All(r => r.Value is '\n' or '\\' || !TextSanitizer.NeedsEscape(r));
             return inert && JsonDocument.Parse(json).RootElement.GetProperty("threads")[0].GetProperty("name").GetString() == name;
@@ -59,15 +60,15 @@ public class RendererTests
     [Fact]
     public void Json_keeps_readable_non_ASCII_text_as_UTF8()
     {
-        var report = new ThreadsReport("/données/日本.core", [], []);
-        Assert.Contains("\"core\": \"/données/日本.core\"", Text(report, JsonReport.Write));
+        var report = ReportFixtures.Threads("/données/日本.core", [], []);
+        Assert.Contains("\"file\": \"/données/日本.core\"", Text(report, JsonReport.Write));
     }
 
     [Fact]
     public void Memory_strings_with_invalid_UTF8_are_escaped_in_text_and_exact_in_json()
     {
         byte[] raw = [0x61, 0xff, 0x1b, 0x5b, 0x41, 0x22];
-        var report = new MemoryReport("x.core", 0x1000UL, MemoryReport.StringsKind, null,
+        var report = new MemoryReport(ReportSchemas.Memory, ReportFixtures.Core("x.core"), ReportFixtures.Process(), 0x1000UL, MemoryReport.StringsKind, null,
             [new MemoryString(0x1000UL, raw.Length, CoreStringStatus.Complete, System.Text.Encoding.UTF8.GetString(raw),
                 Convert.ToHexString(raw).ToLowerInvariant(), TextSanitizer.Sanitize(raw, int.MaxValue), null)], []);
         Assert.Equal("0x1000:  \"a\\xff\\x1b[A\\\"\"\n", Text(report, TextReport.Write));
@@ -79,11 +80,11 @@ public class RendererTests
     [Fact]
     public void Thread_columns_for_pthread_t_and_MySQL_ids_appear_once_known()
     {
-        var report = new ThreadsReport("x.core",
+        var report = ReportFixtures.Threads("x.core",
         [
-            new ThreadRow(1, 100100, "mysqld", 0x401000UL, 0x7fffffffe000UL, "fifoor", "sleeping", "SSTOP", 0x801234000UL, 42)
-                { MySqlCommand = "Query", MySqlTime = 512, MySqlState = "System lock" },
-            new ThreadRow(2, 100101, "mysqld", 0x401000UL, 0x7fffffffd000UL, null, "stopped", "SSTOP"),
+            ReportFixtures.Row(1, 100100, "mysqld", 0x401000UL, 0x7fffffffe000UL, "fifoor", "sleeping", "SSTOP", 0x801234000UL,
+                new ReportMySql(42, null, null) { Command = "Query", Time = 512, State = "System lock" }),
+            ReportFixtures.Row(2, 100101, "mysqld", 0x401000UL, 0x7fffffffd000UL, null, "stopped", "SSTOP"),
         ], []);
         var lines = Text(report, TextReport.Write).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Matches(@"^#\s+LWP\s+PTHREAD_T\s+MYSQL_ID\s+COMMAND\s+TIME\s+MYSQL_STATE\s+NAME\s+RIP\s+RSP\s+WAIT\s+STATE$", lines[0]);

@@ -8,7 +8,7 @@ public class PartialMatcherTests
 {
     private const string Report = """
         {
-          "schema": "coresleuth.report/1",
+          "schema": "coresleuth.analyze/2",
           "process": { "pid": 4242, "command": "mysqld", "threadCount": 3 },
           "threads": [
             { "index": 1, "lwp": 100100, "wait": "kqread", "syscall": null, "frames": [ { "symbol": "kevent" }, { "symbol": "main" } ] },
@@ -97,7 +97,7 @@ public class PartialMatcherTests
     public void OtherArraysCompareInOrderWithTheSameLength()
     {
         // "threads" compared inside an ordinary object member is positional: here, the process has no array, so use findings' neighbours.
-        var m = Compare("""{ "schema": "coresleuth.report/1", "process": { "threadCount": 3 }, "handles": [] }""");
+        var m = Compare("""{ "schema": "coresleuth.analyze/2", "process": { "threadCount": 3 }, "handles": [] }""");
         Assert.Empty(m);
         Assert.Equal(["process: expected [1], got {\"pid\":4242,\"command\":\"mysqld\",\"threadCount\":3}"], Compare("""{ "process": [1] }"""));
     }

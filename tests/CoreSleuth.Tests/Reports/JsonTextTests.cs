@@ -19,7 +19,7 @@ public sealed class JsonTextTests
         var handles = Enumerable.Range(0, 3_000)
             .Select(i => new ReportHandle((ulong)i * 0x1000 + 0xabc, "live", 100_000 + i, "argument", i, i % 2 == 0 ? null : "ré∂son") { ThreadName = $"thread-ü{i}" })
             .ToList();
-        return new HandlesReport(text, handles, ["symbols"], [text[..999]], ["warning ✓"]);
+        return new HandlesReport(ReportSchemas.Handles, ReportFixtures.Core(text), ReportFixtures.Process(), handles, ["symbols"], [text[..999]], ["warning ✓"]);
     }
 
     [Fact]

@@ -107,7 +107,7 @@ public class AnalyzeTests
 
         using var json = JsonDocument.Parse(stdout.ToString());
         var root = json.RootElement;
-        Assert.Equal("coresleuth.report/1", root.GetProperty("schema").GetString());
+        Assert.Equal("coresleuth.analyze/2", root.GetProperty("schema").GetString());
         Assert.Equal(Expectations.Threads(b).Count, root.GetProperty("threads").GetArrayLength());
         var findings = root.GetProperty("findings").EnumerateArray().ToList();
         var expected = Expectations.Findings(b);
