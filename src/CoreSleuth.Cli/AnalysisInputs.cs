@@ -34,8 +34,8 @@ internal sealed class AnalysisInputs
             });
             command.Add(inputs.handles);
         }
-        inputs.innodb = new Option<string?>("--innodb-status") { Description = "SHOW ENGINE INNODB STATUS output: its 'MySQL thread id N, OS thread handle H' lines are resolved and joined to threads.", HelpName = "FILE" };
-        inputs.processlist = new Option<string?>("--processlist") { Description = "SHOW FULL PROCESSLIST output (table or \\G form): command, time, state and statement per MySQL thread id.", HelpName = "FILE" };
+        inputs.innodb = new Option<string?>("--innodb-status") { Description = "SHOW ENGINE INNODB STATUS output (raw, \\G, table or mysql -e/-B/-N batch form): its 'MySQL thread id N, OS thread handle H' lines are resolved and joined to threads.", HelpName = "FILE" };
+        inputs.processlist = new Option<string?>("--processlist") { Description = "SHOW FULL PROCESSLIST output (table, \\G or mysql -e/-B/-N batch form): command, time, state and statement per MySQL thread id.", HelpName = "FILE" };
         inputs.sysroot = new Option<string?>("--sysroot") { Description = "A folder holding the process's binaries at their paths (like gdb's sysroot), for code and symbols the core lacks.", HelpName = "DIR" };
         command.Add(inputs.innodb);
         command.Add(inputs.processlist);
@@ -61,8 +61,9 @@ internal sealed class AnalysisInputs
     {
         error = null;
         string? innodbText = null, processlistText = null;
-        if (r.GetValue(innodb) is { } i && !TryReadText(i, "--innodb-status", out innodbText, out error)) return null;
-        if (r.GetValue(processlist) is { } p && !TryReadText(p, "--processlist", out processlistText, out error)) return null;
+        string? innodbPath = r.GetValue(innodb), processlistPath = r.GetValue(processlist);
+        if (innodbPath is not null && !TryReadText(innodbPath, "--innodb-status", out innodbText, out error)) return null;
+        if (processlistPath is not null && !TryReadText(processlistPath, "--processlist", out processlistText, out error)) return null;
         string? root = r.GetValue(sysroot);
         if (root is not null && !Directory.Exists(root))
         {
@@ -76,7 +77,11 @@ internal sealed class AnalysisInputs
             return null;
         }
         var values = handles is null ? [] : (r.GetValue(handles) ?? []).Select(h => Program.TryParseAddress(h, out ulong v) ? v : 0).ToList();
-        return new AnalysisOptions { Handles = values, InnodbStatus = innodbText, Processlist = processlistText, Sysroot = root, Binaries = files };
+        return new AnalysisOptions
+        {
+            Handles = values, InnodbStatus = innodbText, Processlist = processlistText, Sysroot = root, Binaries = files,
+            InnodbStatusName = innodbPath ?? "", ProcesslistName = processlistPath ?? "",
+        };
     }
 
     private static bool TryReadText(string path, string option, out string? text, out string? error)

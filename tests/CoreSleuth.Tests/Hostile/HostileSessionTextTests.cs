@@ -16,7 +16,7 @@ public sealed class HostileSessionTextTests
     [InlineData("MySQL thread id 12, OS thread handle 0x1ffffffffffffffffff, query id 9\n")]                                    // handle > 64 bits
     public void Innodb_lines_with_unusable_numbers_are_skipped_not_fatal(string text)
     {
-        var sessions = MySqlSessions.ParseInnodbStatus(text);
+        var sessions = MySqlSessions.ReadInnodbStatus(text).Sessions;
         // Whatever is kept has the numbers the text really says (none of these lines has a usable thread id and handle together).
         Assert.All(sessions, s => Assert.True(s.ThreadId == 12 || s.OsThreadHandle is null));
     }
@@ -41,7 +41,7 @@ public sealed class HostileSessionTextTests
     [InlineData("*************************** 1. row ***************************\nId: 1\nTime: 99999999999999999999\nInfo: \u001b[2J\n")]
     public void Odd_processlists_parse_without_throwing(string text)
     {
-        var sessions = MySqlSessions.ParseProcesslist(text);
+        var sessions = MySqlSessions.ReadProcesslist(text).Sessions;
         Assert.All(sessions, s => Assert.True(s.ThreadId >= 0));
     }
 }
