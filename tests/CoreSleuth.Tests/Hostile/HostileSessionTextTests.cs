@@ -35,6 +35,19 @@ public sealed class HostileSessionTextTests
     }
 
     [Theory]
+    [InlineData("*************************** 1. row ***************************\n     Id: 1\n   Info: LOAD DATA\n", "x\n")]
+    [InlineData("| Id | Command | Info |\n| 1 | Query | LOAD DATA\n", "x\n")]
+    public void A_statement_of_many_lines_is_read_in_linear_time(string start, string line)
+    {
+        // 400 000 continuation lines: joining them one by one into a growing string would copy ~160 GB.
+        string text = start + string.Concat(Enumerable.Repeat(line, 400_000)) + "x |\n";
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var session = Assert.Single(MySqlSessions.ReadProcesslist(text).Sessions);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"took {watch.Elapsed}");
+        Assert.Equal(400_002, session.Query!.Split('\n').Length);
+    }
+
+    [Theory]
     [InlineData("| Id | User | Host | db | Command | Time | State | Info |\n| 99999999999999999999 | root | h | d | Query | 5 | s | SELECT 1 |\n")]
     [InlineData("| Id | Id | Command |\n| 1 | 2 | Query |\n")]
     [InlineData("| Id | Command |\n| 1 |\n| 2 | Query | extra | cells |\n")]

@@ -237,7 +237,9 @@ public static partial class MySqlSessions
     /// </summary>
     private static void ReadVertical(List<NumberedLine> lines, List<(Dictionary<string, string?>, int)> rows)
     {
-        Dictionary<string, string?>? row = null;
+        // Each value's lines, joined once its row is read: a value may span most of a 64 MiB file.
+        var values = new List<(Dictionary<string, List<string>> Row, int Line)>();
+        Dictionary<string, List<string>>? row = null;
         int colonAt = -1;
         string? lastKey = null;
         foreach (var (line, number) in lines)
@@ -245,7 +247,7 @@ public static partial class MySqlSessions
             if (VerticalRow().IsMatch(line.Trim()))
             {
                 row = new(StringComparer.OrdinalIgnoreCase);
-                rows.Add((row, number));
+                values.Add((row, number));
                 colonAt = -1;
                 lastKey = null;
                 continue;
@@ -259,14 +261,13 @@ public static partial class MySqlSessions
             {
                 colonAt = colon;
                 lastKey = line[..colon].Trim();
-                row[lastKey] = line[(colon + 1)..].TrimStart(' ');
+                row[lastKey] = [line[(colon + 1)..].TrimStart(' ')];
             }
-            else if (lastKey is not null) row[lastKey] += "\n" + line;
+            else if (lastKey is not null) row[lastKey].Add(line);
         }
         // The blank line that ends the output is no part of the last value.
-        foreach (var (values, _) in rows)
-            foreach (string key in values.Keys.ToList())
-                values[key] = values[key]?.TrimEnd('\n');
+        foreach (var (value, number) in values)
+            rows.Add((value.ToDictionary(v => v.Key, v => (string?)string.Join('\n', v.Value).TrimEnd('\n'), StringComparer.OrdinalIgnoreCase), number));
     }
 
     /// <summary>
@@ -287,7 +288,12 @@ public static partial class MySqlSessions
             {
                 if (!line.TrimStart().StartsWith('|')) continue;
                 var joined = new StringBuilder(line.Trim());
-                while (!joined.ToString().EndsWith('|') && i + 1 < lines.Count) joined.Append('\n').Append(lines[++i].Text.TrimEnd());
+                for (bool ended = line.TrimEnd().EndsWith('|'); !ended && i + 1 < lines.Count; )
+                {
+                    string next = lines[++i].Text.TrimEnd();
+                    joined.Append('\n').Append(next);
+                    ended = next.EndsWith('|');
+                }
                 string body = joined.ToString().Trim();
                 body = body.Length >= 2 && body.EndsWith('|') ? body[1..^1] : body.TrimStart('|');
                 cells = body.Split('|');
