@@ -47,6 +47,16 @@ public sealed class HostileSessionTextTests
         Assert.Equal(400_002, session.Query!.Split('\n').Length);
     }
 
+    [Fact]
+    public void A_vertical_result_without_a_status_column_is_read_in_linear_time()
+    {
+        // A \G processlist given as --innodb-status: 100 000 rows, none with "Status:".
+        string text = string.Concat(Enumerable.Range(1, 100_000).Select(n => $"*************************** {n}. row ***************************\n     Id: {n}\n"));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Empty(MySqlSessions.ReadInnodbStatus(text).Sessions);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"took {watch.Elapsed}");
+    }
+
     [Theory]
     [InlineData("| Id | User | Host | db | Command | Time | State | Info |\n| 99999999999999999999 | root | h | d | Query | 5 | s | SELECT 1 |\n")]
     [InlineData("| Id | Id | Command |\n| 1 | 2 | Query |\n")]

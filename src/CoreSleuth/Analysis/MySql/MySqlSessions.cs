@@ -124,7 +124,7 @@ public static partial class MySqlSessions
             if (VerticalRow().IsMatch(line.Trim()))
             {
                 int status = lines.FindIndex(i, l => l.Text.TrimStart().StartsWith("Status:", StringComparison.Ordinal));
-                if (status < 0) continue;
+                if (status < 0) break; // no Status column anywhere after: not this result, and no later row has one either
                 var cell = new List<NumberedLine> { lines[status] with { Text = CellAfterColon(lines[status].Text) } };
                 for (int k = status + 1; k < lines.Count && !RowsInSet().IsMatch(lines[k].Text) && !VerticalRow().IsMatch(lines[k].Text.Trim()); k++)
                     cell.Add(lines[k]);
