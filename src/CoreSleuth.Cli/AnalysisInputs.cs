@@ -39,8 +39,8 @@ internal sealed class AnalysisInputs : IDisposable
             });
             command.Add(inputs.handles);
         }
-        inputs.innodb = new Option<string?>("--innodb-status") { Description = "SHOW ENGINE INNODB STATUS output: its 'MySQL thread id N, OS thread handle H' lines are resolved and joined to threads.", HelpName = "FILE" };
-        inputs.processlist = new Option<string?>("--processlist") { Description = "SHOW FULL PROCESSLIST output (table or \\G form): command, time, state and statement per MySQL thread id.", HelpName = "FILE" };
+        inputs.innodb = new Option<string?>("--innodb-status") { Description = "SHOW ENGINE INNODB STATUS output (raw, \\G, table or mysql -e/-B/-N batch form): its 'MySQL thread id N, OS thread handle H' lines are resolved and joined to threads.", HelpName = "FILE" };
+        inputs.processlist = new Option<string?>("--processlist") { Description = "SHOW FULL PROCESSLIST output (table, \\G or mysql -e/-B/-N batch form): command, time, state and statement per MySQL thread id.", HelpName = "FILE" };
         command.Add(inputs.innodb);
         command.Add(inputs.processlist);
         inputs.AddBinaryOptions(command);
@@ -92,8 +92,9 @@ internal sealed class AnalysisInputs : IDisposable
     {
         error = null;
         string? innodbText = null, processlistText = null;
-        if (innodb is not null && r.GetValue(innodb) is { } i && !TryReadText(i, "--innodb-status", out innodbText, out error)) return null;
-        if (processlist is not null && r.GetValue(processlist) is { } p && !TryReadText(p, "--processlist", out processlistText, out error)) return null;
+        string? innodbPath = innodb is null ? null : r.GetValue(innodb), processlistPath = processlist is null ? null : r.GetValue(processlist);
+        if (innodbPath is not null && !TryReadText(innodbPath, "--innodb-status", out innodbText, out error)) return null;
+        if (processlistPath is not null && !TryReadText(processlistPath, "--processlist", out processlistText, out error)) return null;
         string[] files = r.GetValue(binaries) ?? [];
         if (files.FirstOrDefault(f => !File.Exists(f)) is { } missing)
         {
@@ -134,6 +135,7 @@ internal sealed class AnalysisInputs : IDisposable
         return new AnalysisOptions
         {
             Handles = values, InnodbStatus = innodbText, Processlist = processlistText, Sysroot = root, SysrootName = shownAs, Binaries = files, Executable = exe,
+            InnodbStatusName = innodbPath ?? "", ProcesslistName = processlistPath ?? "",
         };
     }
 

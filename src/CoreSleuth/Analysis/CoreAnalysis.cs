@@ -21,6 +21,12 @@ public sealed record AnalysisOptions
     public IReadOnlyList<ulong> Handles { get; init; } = [];
     public string? InnodbStatus { get; init; }
     public string? Processlist { get; init; }
+
+    /// <summary>How warnings name the InnoDB status input (its file); "text" when not given.</summary>
+    public string InnodbStatusName { get; init; } = "text";
+
+    /// <summary>How warnings name the processlist input (its file); "text" when not given.</summary>
+    public string ProcesslistName { get; init; } = "text";
     public string? Sysroot { get; init; }
 
     /// <summary>What reports call <see cref="Sysroot"/>'s root: the archive it was unpacked from; null for the folder itself.</summary>
@@ -56,6 +62,22 @@ public sealed record AnalysisOptions
     public IProgress<WorkProgress>? Progress { get; init; }
 }
 
+/// <summary>How a MySQL session was joined to a thread.</summary>
+public enum SessionJoinKind
+{
+    /// <summary>InnoDB status gave the session's OS thread handle, which is the thread's pthread_t.</summary>
+    OsThreadHandle,
+
+    /// <summary>
+    /// Only the processlist names the session: its statement is the only one that mentions the
+    /// path the thread's system call names, and no other thread's call names that path.
+    /// </summary>
+    StatementPath,
+}
+
+/// <summary>A join of a session to a thread; <see cref="Path"/> is the path of a <see cref="SessionJoinKind.StatementPath"/> join.</summary>
+public sealed record SessionJoin(SessionJoinKind Kind, string? Path = null);
+
 /// <summary>One thread with everything the analysis learned about it.</summary>
 public sealed record ThreadAnalysis(
     CoreThread Thread,
@@ -71,6 +93,9 @@ public sealed record ThreadAnalysis(
 
     /// <summary>Why the stack walk stopped where it did.</summary>
     public string? UnwindStop { get; init; }
+
+    /// <summary>How <see cref="Session"/> was joined to this thread; null without a session.</summary>
+    public SessionJoin? Join { get; init; }
 
     /// <summary>Reconstructed arguments of known frames (my_open), by frame index.</summary>
     public IReadOnlyDictionary<int, IReadOnlyList<FrameArgument>> FrameArguments { get; init; } = new Dictionary<int, IReadOnlyList<FrameArgument>>();
@@ -114,8 +139,11 @@ public sealed class CoreAnalysis : IDisposable
     /// <summary>What the diagnosis could not look at (threads lost with the notes, memory a finding needed); empty when it saw everything.</summary>
     public IReadOnlyList<string> Incomplete { get; private set; } = [];
 
-    /// <summary>Warnings of every stage: the core, modules, identity; when stacks were walked, the images whose code is missing.</summary>
-    public IReadOnlyList<string> Warnings => [.. Core.Warnings, .. Modules.Warnings, .. (WalkedStacks && Modules.MissingCode is { } m ? [m] : Array.Empty<string>())];
+    /// <summary>What the InnoDB status and processlist inputs could not give (no sessions, unreadable lines).</summary>
+    public IReadOnlyList<string> InputWarnings { get; private set; } = [];
+
+    /// <summary>Warnings of every stage: the core, modules, identity, the MySQL inputs; when stacks were walked, the images whose code is missing.</summary>
+    public IReadOnlyList<string> Warnings => [.. Core.Warnings, .. Modules.Warnings, .. InputWarnings, .. (WalkedStacks && Modules.MissingCode is { } m ? [m] : Array.Empty<string>())];
 
     /// <summary>Some thread's stack was walked: the report shows frames.</summary>
     private bool WalkedStacks { get; set; }
@@ -150,9 +178,25 @@ public sealed class CoreAnalysis : IDisposable
         var symbolizer = new Symbolizer(modules);
 
         var sessions = new List<MySqlSession>();
-        if (options.InnodbStatus is { } innodb) sessions.AddRange(MySqlSessions.ParseInnodbStatus(innodb));
-        if (options.Processlist is { } processlist) sessions.AddRange(MySqlSessions.ParseProcesslist(processlist));
+        var inputWarnings = new List<string>();
+        if (options.InnodbStatus is { } innodb)
+        {
+            var read = MySqlSessions.ReadInnodbStatus(innodb);
+            sessions.AddRange(read.Sessions);
+            inputWarnings.AddRange(WarningsOf(read, $"--innodb-status {options.InnodbStatusName}",
+                "no 'MySQL thread id N, OS thread handle H' line found; is it the output of SHOW ENGINE INNODB STATUS?",
+                n => $"{(n == 1 ? "1 line mentions" : $"{n} lines mention")} 'MySQL thread id' but could not be read (not 'MySQL thread id N, OS thread handle H, query id Q', or a number out of range)"));
+        }
+        if (options.Processlist is { } processlist)
+        {
+            var read = MySqlSessions.ReadProcesslist(processlist);
+            sessions.AddRange(read.Sessions);
+            inputWarnings.AddRange(WarningsOf(read, $"--processlist {options.ProcesslistName}",
+                "no row with an Id found; is it the output of SHOW FULL PROCESSLIST?",
+                n => $"{Count(n, "row")} without a usable Id could not be read"));
+        }
         analysis.Sessions = sessions;
+        analysis.InputWarnings = inputWarnings;
 
         // First what every thread is doing (syscall, session): enough to know the blocked opens, whose
         // paths the statement search looks for while the stacks are walked.
@@ -172,14 +216,16 @@ public sealed class CoreAnalysis : IDisposable
                 site = SyscallSite.Locate(t, core, modules);
                 syscall = site?.Describe(strings);
             }
+            var session = SessionOf(pthread, sessions);
             threads[i] = new ThreadAnalysis(t, pthread, state, t.WaitMessage is { } w ? WaitMessageCatalogue.Lookup(w) : null,
-                site, syscall, SessionOf(pthread, sessions));
+                site, syscall, session) { Join = session is null ? null : new SessionJoin(SessionJoinKind.OsThreadHandle) };
         }
+        JoinByStatementPath(threads, sessions);
 
         // Diagnosed once without the search to learn the paths; only the blocked threads again with it.
         // The search reads up to options.MemorySearchLimit bytes of the file, one pass for the first
         // MaxPathSearches paths, on another core while this one walks the stacks: it only reads the core.
-        var blocked = threads.Select(t => WithProcesslist(t, sessions))
+        var blocked = threads
             .Select(t => (Thread: t, Finding: BlockedFifoOpen.Diagnose(t, core, MemoryTextSearch.Empty)))
             .Where(b => b.Finding is not null).ToList();
         var paths = blocked.Select(b => b.Finding!.Path).OfType<string>().Distinct(StringComparer.Ordinal).Take(MaxPathSearches).ToList();
@@ -306,17 +352,44 @@ public sealed class CoreAnalysis : IDisposable
     }
 
     /// <summary>
-    /// Without InnoDB text, a processlist row cannot be joined by handle; a blocked open's path
-    /// quoted in exactly one row's statement is the next best join.
+    /// Without InnoDB text, a processlist row cannot be joined by handle (the processlist has
+    /// no handle column); a path that one thread's system call names and exactly one
+    /// statement quotes is the next best join. A path that two threads name joins neither.
     /// </summary>
-    private static ThreadAnalysis WithProcesslist(ThreadAnalysis t, List<MySqlSession> sessions)
+    private static void JoinByStatementPath(ThreadAnalysis[] threads, List<MySqlSession> sessions)
     {
-        if (t.Session is not null || t.Syscall is null) return t;
-        var path = t.Syscall.Arguments.FirstOrDefault(a => a.Kind == SyscallArgKind.Path)?.String as CString.Ok;
-        if (path is null || path.Text.Length == 0) return t;
-        var rows = sessions.Where(s => s.Source == SessionSource.Processlist && s.Query?.Contains(path.Text, StringComparison.Ordinal) == true).ToList();
-        return rows.Count == 1 ? t with { Session = rows[0] } : t;
+        var joined = threads.Select(t => t.Session?.ThreadId).OfType<long>().ToHashSet();
+        var rows = sessions.Where(s => s.Source == SessionSource.Processlist && s.Query is not null && !joined.Contains(s.ThreadId)).ToList();
+        if (rows.Count == 0) return;
+        var byPath = Enumerable.Range(0, threads.Length)
+            .Where(i => threads[i].Session is null)
+            .Select(i => (Index: i, Path: (threads[i].Syscall?.Arguments.FirstOrDefault(a => a.Kind == SyscallArgKind.Path)?.String as CString.Ok)?.Text))
+            .Where(c => c.Path is { Length: > 0 })
+            .GroupBy(c => c.Path!, StringComparer.Ordinal);
+        var pairs = new List<(int Index, string Path, MySqlSession Row)>();
+        foreach (var callers in byPath)
+        {
+            if (callers.Count() != 1) continue;
+            var quoting = rows.Where(s => s.Query!.Contains(callers.Key, StringComparison.Ordinal)).ToList();
+            if (quoting.Count == 1) pairs.Add((callers.First().Index, callers.Key, quoting[0]));
+        }
+        // A statement that quotes the paths of two threads joins neither.
+        foreach (var (i, path, row) in pairs.Where(p => pairs.Count(q => q.Row == p.Row) == 1))
+            threads[i] = threads[i] with { Session = row, Join = new SessionJoin(SessionJoinKind.StatementPath, path) };
     }
+
+    /// <summary>One warning for an input that gave no session, one for lines that looked like sessions but could not be read.</summary>
+    private static IEnumerable<string> WarningsOf(SessionText read, string input, string nothing, Func<int, string> unread)
+    {
+        if (read.Sessions.Count == 0) yield return $"{input}: {nothing}";
+        if (read.UnreadLines.Count > 0)
+        {
+            string where = string.Join(", ", read.UnreadLines.Take(5)) + (read.UnreadLines.Count > 5 ? ", …" : "");
+            yield return $"{input}: {unread(read.UnreadLines.Count)} ({(read.UnreadLines.Count == 1 ? "line" : "lines")} {where})";
+        }
+    }
+
+    private static string Count(int n, string noun) => n == 1 ? $"1 {noun}" : $"{n} {noun}s";
 
     public void Dispose()
     {

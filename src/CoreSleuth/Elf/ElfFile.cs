@@ -120,7 +120,7 @@ public sealed class ElfFile
         {
             int inferred = (int)((shoff - phoff) / PhdrSize);
             warn((long)Math.Min(shoff, long.MaxValue),
-                $"section header 0, which holds the PN_XNUM program-header count, lies past the end of the file (the file ends at offset 0x{source.Length:x}); the count is taken as {inferred}, the room between e_phoff and e_shoff (spec §1.1)");
+                $"section header 0, which holds the PN_XNUM program-header count, lies past the end of the file (the file ends at offset 0x{source.Length:x}); the count is taken as {inferred}, the room between e_phoff and e_shoff (sys/sys/elf_common.h: PN_XNUM)");
             return inferred;
         }
         throw new CoreFormatException((long)Math.Min(shoff, long.MaxValue),

@@ -387,7 +387,7 @@ public sealed class FreeBsdCore : IDisposable
         int size = I32(d, 0);
         if (size != KinfoProc.Size)
         {
-            Warn($"NT_PROCSTAT_PROC at file offset 0x{note.FileOffset:x} says kinfo_proc is {size} bytes; only the amd64 layout of {KinfoProc.Size} bytes is known (spec §4), so thread wait messages are unavailable");
+            Warn($"NT_PROCSTAT_PROC at file offset 0x{note.FileOffset:x} says kinfo_proc is {size} bytes; only the amd64 layout of {KinfoProc.Size} bytes is known (sys/sys/user.h: KINFO_PROC_SIZE), so thread wait messages are unavailable");
             return;
         }
         int count = (d.Length - 4) / size;
@@ -409,7 +409,7 @@ public sealed class FreeBsdCore : IDisposable
         if (d.Length < 4) { Warn($"{what} at file offset 0x{note.FileOffset:x} is too short for its structsize"); return 0; }
         int declared = I32(d, 0);
         if (declared != fullSize)
-            Warn($"{what} at file offset 0x{note.FileOffset:x} declares {declared}-byte records; the amd64 layout of {fullSize} bytes is assumed (spec §5, §6)");
+            Warn($"{what} at file offset 0x{note.FileOffset:x} declares {declared}-byte records; the amd64 layout of {fullSize} bytes is assumed (sys/sys/user.h: KINFO_FILE_SIZE, KINFO_VMENTRY_SIZE)");
         int pos = 4;
         byte[]? record = null;
         while (d.Length - pos >= fixedPart)
@@ -468,37 +468,37 @@ public sealed class FreeBsdCore : IDisposable
         int cursig = Threads.Select(t => t.Status.CurrentSignal).FirstOrDefault(s => s != 0);
 
         var gdb = new List<string>();
-        if (Elf.Notes.Any(n => n.Name == "GDB")) gdb.Add("a \"GDB\" note is present (gdb's target description, spec §2.1)");
-        if (Elf.SectionHeaders.Count > 0 && !Elf.Header.ExtendedNumbering) gdb.Add("the core carries a section header table, as BFD writes it (spec §1.1)");
+        if (Elf.Notes.Any(n => n.Name == "GDB")) gdb.Add("a \"GDB\" note is present (gdb's target description; gdb/fbsd-tdep.c: fbsd_make_corefile_notes)");
+        if (Elf.SectionHeaders.Count > 0 && !Elf.Header.ExtendedNumbering) gdb.Add("the core carries a section header table, as BFD writes it");
         if (Elf.Notes.Any(n => n.Name == "CORE" && n.Type is NoteType.PrStatus or NoteType.FpRegSet or NoteType.PrPsInfo))
-            gdb.Add("register or process notes are named \"CORE\", as BFD's generic writers name them; the kernel and gcore write \"FreeBSD\" (spec §2.1)");
+            gdb.Add("register or process notes are named \"CORE\", as BFD's generic writers name them; the kernel and gcore write \"FreeBSD\" (sys/kern/imgact_elf.c, usr.bin/gcore/elfcore.c)");
         bool thrMisc = Elf.Notes.Any(n => n.Type == NoteType.ThrMisc && n.Name == "FreeBSD");
         bool proc = Elf.Notes.Any(n => n.Type == NoteType.ProcStatProc && n.Name == "FreeBSD");
         // A core cut short may simply have lost those notes: only a complete note segment counts.
         if (!thrMisc && !proc && Threads.Count > 0 && !Elf.NotesTruncated)
-            gdb.Add("no NT_THRMISC and no NT_PROCSTAT_PROC notes: gdb writes neither (spec §2.3)");
+            gdb.Add("no NT_THRMISC and no NT_PROCSTAT_PROC notes: gdb writes neither (gdb/fbsd-tdep.c: fbsd_make_corefile_notes)");
         if (gdb.Count > 0) return (CoreProducer.Gdb, gdb);
 
         var kernel = new List<string>();
         var gcore = new List<string>();
         if (cursig != 0)
-            kernel.Add($"pr_cursig is {cursig} in NT_PRSTATUS: the kernel records the signal that caused the dump; gcore writes 0 (spec §3.1)");
+            kernel.Add($"pr_cursig is {cursig} in NT_PRSTATUS: the kernel records the signal that caused the dump; gcore writes 0 (sys/kern/imgact_elf.c, usr.bin/gcore/elfcore.c)");
         if (readOnly.Count > 0)
-            kernel.Add($"{readOnly.Count} of {loads.Count} PT_LOAD segments are not writable: the kernel writes true protections, gcore forces R|W (spec §1.2)");
+            kernel.Add($"{readOnly.Count} of {loads.Count} PT_LOAD segments are not writable: the kernel writes true protections, gcore forces R|W (sys/kern/imgact_elf.c; usr.bin/gcore/elfcore.c: readmap)");
         else if (loads.Count > 0)
-            gcore.Add($"all {loads.Count} PT_LOAD segments have PF_W: gcore forces R|W whatever the mapping's protection (spec §1.2)");
+            gcore.Add($"all {loads.Count} PT_LOAD segments have PF_W: gcore forces R|W whatever the mapping's protection (usr.bin/gcore/elfcore.c: readmap)");
 
         var kinfoOrder = Process.KinfoProcs.Select(k => k.Lwp).ToList();
         var noteOrder = Threads.Select(t => t.Lwp).ToList();
         if (noteOrder.Count > 1 && kinfoOrder.Count == noteOrder.Count && !kinfoOrder.SequenceEqual(noteOrder)
             && kinfoOrder.Order().SequenceEqual(noteOrder.Order()))
-            kernel.Add($"the first NT_PRSTATUS is LWP {noteOrder[0]} while kinfo_proc lists the threads in p_threads order from LWP {kinfoOrder[0]}: the kernel writes the thread that caused the dump first, gcore keeps p_threads order (spec §2.3)");
+            kernel.Add($"the first NT_PRSTATUS is LWP {noteOrder[0]} while kinfo_proc lists the threads in p_threads order from LWP {kinfoOrder[0]}: the kernel writes the thread that caused the dump first, gcore keeps p_threads order (sys/kern/imgact_elf.c, usr.bin/gcore/elfcore.c)");
 
         var signalled = Threads.Where(t => t.LwpInfo is { Event: LwpInfo.EventSignal } l && l.HasSigInfo).ToList();
         if (cursig != 0 && signalled.Count > 0 && signalled[0].LwpInfo!.SigInfo.Signal == cursig)
-            kernel.Add($"NT_PTLWPINFO of LWP {signalled[0].Lwp} carries the fatal signal {cursig} with its siginfo, as the kernel writes it for the dumping thread (spec §3.6)");
+            kernel.Add($"NT_PTLWPINFO of LWP {signalled[0].Lwp} carries the fatal signal {cursig} with its siginfo, as the kernel writes it for the dumping thread (sys/kern/imgact_elf.c)");
         if (signalled.FirstOrDefault(t => t.LwpInfo!.SigInfo.Signal == Sigstop) is { } stopped)
-            gcore.Add($"NT_PTLWPINFO of LWP {stopped.Lwp} reports SIGSTOP: the signal gcore's ptrace attach delivers (spec §7.3)");
+            gcore.Add($"NT_PTLWPINFO of LWP {stopped.Lwp} reports SIGSTOP: the signal gcore's ptrace attach delivers (sys/kern/sys_process.c: kern_ptrace, PT_ATTACH)");
         if (Process.ProcessFlags is { } f && (f & KinfoProc.P_TRACED) != 0)
             gcore.Add("ki_flag has P_TRACED: the process was under ptrace when dumped, as gcore attaches (so does gcore -k)");
 
@@ -507,7 +507,7 @@ public sealed class FreeBsdCore : IDisposable
             return (CoreProducer.Kernel, kernel);
         if (gcore.Count > 0)
         {
-            gcore.Add("pr_cursig is 0 in NT_PRSTATUS, as gcore writes it (spec §3.1)");
+            gcore.Add("pr_cursig is 0 in NT_PRSTATUS, as gcore writes it (usr.bin/gcore/elfcore.c)");
             return (CoreProducer.Gcore, gcore);
         }
         return (CoreProducer.Unknown, ["no distinguishing evidence (no PT_LOAD segments, no signal, no gdb note, no ptrace flag)"]);

@@ -87,7 +87,7 @@ public sealed record ReportThread(
         {
             UnwindStop = t.UnwindStop,
             WaitMeaning = t.Wait?.Meaning,
-            Mysql = ReportMySql.Of(t.Session),
+            Mysql = ReportMySql.Build(t.Session, t.Join),
         };
     }
 }
@@ -310,8 +310,19 @@ public sealed record ReportMySql(long ThreadId, long? QueryId, string? Query)
     public string? User { get; init; }
     public string? Host { get; init; }
 
-    internal static ReportMySql? Of(Analysis.MySql.MySqlSession? s) =>
-        s is null ? null : new ReportMySql(s.ThreadId, s.QueryId, s.Query) { Command = s.Command, Time = s.TimeSeconds, State = s.State, User = s.User, Host = s.Host };
+    /// <summary>The OS thread handle InnoDB status gave for the session; null when no input gave one.</summary>
+    public Hex? OsThreadHandle { get; init; }
+
+    /// <summary>How the session was joined to the thread: "os-thread-handle" (InnoDB status) or "statement-path" (processlist).</summary>
+    public string? JoinedBy { get; init; }
+
+    internal static ReportMySql? Build(Analysis.MySql.MySqlSession? s, SessionJoin? join) => s is null ? null :
+        new ReportMySql(s.ThreadId, s.QueryId, s.Query)
+        {
+            Command = s.Command, Time = s.TimeSeconds, State = s.State, User = s.User, Host = s.Host,
+            OsThreadHandle = s.OsThreadHandle is { } h ? new Hex(h) : null,
+            JoinedBy = join?.Kind switch { SessionJoinKind.OsThreadHandle => "os-thread-handle", SessionJoinKind.StatementPath => "statement-path", _ => null },
+        };
 }
 
 public sealed record ReportFinding(
@@ -327,7 +338,7 @@ public sealed record ReportFinding(
         new(BlockedFifoOpen.Kind, f.Lwp, f.Pthread is { } p ? new Hex(p) : null, f.Path,
             f.Direction == OpenDirection.Write ? "write" : "read",
             f.Confidence == Analysis.Diagnosis.Confidence.Certain ? "certain" : "likely",
-            ReportMySql.Of(f.Session),
+            ReportMySql.Build(f.Session, f.Join),
             f.Evidence)
         {
             ThreadName = f.ThreadName,

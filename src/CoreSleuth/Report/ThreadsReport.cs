@@ -37,6 +37,6 @@ public sealed record ThreadRow(
             t.Kinfo is null ? null : a.State.Text,
             t.Kinfo is { } k ? KinfoProc.StateName(k.State) : null,
             new GeneralRegisterView([("rip", t.Registers.Rip), ("rsp", t.Registers.Rsp)]),
-            ReportMySql.Of(a.Session));
+            ReportMySql.Build(a.Session, a.Join));
     }
 }

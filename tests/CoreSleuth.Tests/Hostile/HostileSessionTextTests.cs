@@ -16,7 +16,7 @@ public sealed class HostileSessionTextTests
     [InlineData("MySQL thread id 12, OS thread handle 0x1ffffffffffffffffff, query id 9\n")]                                    // handle > 64 bits
     public void Innodb_lines_with_unusable_numbers_are_skipped_not_fatal(string text)
     {
-        var sessions = MySqlSessions.ParseInnodbStatus(text);
+        var sessions = MySqlSessions.ReadInnodbStatus(text).Sessions;
         // Whatever is kept has the numbers the text really says (none of these lines has a usable thread id and handle together).
         Assert.All(sessions, s => Assert.True(s.ThreadId == 12 || s.OsThreadHandle is null));
     }
@@ -35,13 +35,36 @@ public sealed class HostileSessionTextTests
     }
 
     [Theory]
+    [InlineData("*************************** 1. row ***************************\n     Id: 1\n   Info: LOAD DATA\n", "x\n")]
+    [InlineData("| Id | Command | Info |\n| 1 | Query | LOAD DATA\n", "x\n")]
+    public void A_statement_of_many_lines_is_read_in_linear_time(string start, string line)
+    {
+        // 400 000 continuation lines: joining them one by one into a growing string would copy ~160 GB.
+        string text = start + string.Concat(Enumerable.Repeat(line, 400_000)) + "x |\n";
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var session = Assert.Single(MySqlSessions.ReadProcesslist(text).Sessions);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"took {watch.Elapsed}");
+        Assert.Equal(400_002, session.Query!.Split('\n').Length);
+    }
+
+    [Fact]
+    public void A_vertical_result_without_a_status_column_is_read_in_linear_time()
+    {
+        // A \G processlist given as --innodb-status: 100 000 rows, none with "Status:".
+        string text = string.Concat(Enumerable.Range(1, 100_000).Select(n => $"*************************** {n}. row ***************************\n     Id: {n}\n"));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Empty(MySqlSessions.ReadInnodbStatus(text).Sessions);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"took {watch.Elapsed}");
+    }
+
+    [Theory]
     [InlineData("| Id | User | Host | db | Command | Time | State | Info |\n| 99999999999999999999 | root | h | d | Query | 5 | s | SELECT 1 |\n")]
     [InlineData("| Id | Id | Command |\n| 1 | 2 | Query |\n")]
     [InlineData("| Id | Command |\n| 1 |\n| 2 | Query | extra | cells |\n")]
     [InlineData("*************************** 1. row ***************************\nId: 1\nTime: 99999999999999999999\nInfo: \u001b[2J\n")]
     public void Odd_processlists_parse_without_throwing(string text)
     {
-        var sessions = MySqlSessions.ParseProcesslist(text);
+        var sessions = MySqlSessions.ReadProcesslist(text).Sessions;
         Assert.All(sessions, s => Assert.True(s.ThreadId >= 0));
     }
 }

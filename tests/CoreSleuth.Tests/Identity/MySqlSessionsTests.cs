@@ -24,7 +24,7 @@ public class MySqlSessionsTests
     [Fact]
     public void Parses_hex_handles_context_and_statement()
     {
-        var s = MySqlSessions.ParseInnodbStatus(Innodb55);
+        var s = MySqlSessions.ReadInnodbStatus(Innodb55).Sessions;
         Assert.Equal(2, s.Count);
         Assert.Equal((1L, 0x829e76000UL, 9L), (s[0].ThreadId, s[0].OsThreadHandle!.Value, s[0].QueryId!.Value));
         Assert.Equal(("localhost", (string?)null, "root", "System lock"), (s[0].Host, s[0].Ip, s[0].User, s[0].State));
@@ -37,8 +37,8 @@ public class MySqlSessionsTests
     [Fact]
     public void Parses_decimal_handles_of_mysql_57_and_80()
     {
-        var s = MySqlSessions.ParseInnodbStatus(
-            "MySQL thread id 969, OS thread handle 34405901312, query id 62138 localhost 127.0.0.1 root\nLOAD DATA INFILE '/x' INTO TABLE t\n");
+        var s = MySqlSessions.ReadInnodbStatus(
+            "MySQL thread id 969, OS thread handle 34405901312, query id 62138 localhost 127.0.0.1 root\nLOAD DATA INFILE '/x' INTO TABLE t\n").Sessions;
         var one = Assert.Single(s);
         Assert.Equal(34405901312UL, one.OsThreadHandle); // = 0x802c06400, spec §10
         Assert.Equal(("localhost", "127.0.0.1", "root", (string?)null), (one.Host, one.Ip, one.User, one.State));
@@ -55,10 +55,11 @@ public class MySqlSessionsTests
             |  2 | root | localhost | NULL | Sleep   |    3 |             | NULL                      |
             +----+------+-----------+------+---------+------+-------------+---------------------------+
             """;
-        var s = MySqlSessions.ParseProcesslist(table);
+        var s = MySqlSessions.ReadProcesslist(table).Sessions;
         Assert.Equal(2, s.Count);
         Assert.Equal((1L, "Query", 512L, "System lock", "test"), (s[0].ThreadId, s[0].Command, s[0].TimeSeconds!.Value, s[0].State, s[0].Database));
-        Assert.Equal("LOAD DATA INFILE '/tmp/a | b' INTO TABLE t", s[0].Query);
+        // As the statement was: the '|' inside it is no column boundary.
+        Assert.Equal("LOAD DATA INFILE '/tmp/a|b' INTO TABLE t", s[0].Query);
         Assert.Null(s[1].Query);
         Assert.Null(s[1].Database);
     }
@@ -86,7 +87,7 @@ public class MySqlSessionsTests
               State: Waiting on empty queue
                Info: NULL
             """;
-        var s = MySqlSessions.ParseProcesslist(vertical);
+        var s = MySqlSessions.ReadProcesslist(vertical).Sessions;
         Assert.Equal(2, s.Count);
         Assert.Equal((7L, "10.0.0.5:51514", "LOAD DATA INFILE '/tmp/ghost.fifo' INTO TABLE t"), (s[0].ThreadId, s[0].Host, s[0].Query));
         Assert.Equal(("Daemon", "Waiting on empty queue"), (s[1].Command, s[1].State));
@@ -94,5 +95,5 @@ public class MySqlSessionsTests
 
     [Fact]
     public void Ignores_text_without_sessions() =>
-        Assert.Empty(MySqlSessions.ParseInnodbStatus("=====\nBACKGROUND THREAD\nsrv_master_thread loops\n"));
+        Assert.Empty(MySqlSessions.ReadInnodbStatus("=====\nBACKGROUND THREAD\nsrv_master_thread loops\n").Sessions);
 }

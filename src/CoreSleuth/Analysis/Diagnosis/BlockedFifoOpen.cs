@@ -27,6 +27,9 @@ public sealed record BlockedFifoOpen(
 {
     public const string Kind = "blocked-fifo-open";
 
+    /// <summary>How <see cref="Session"/> was joined to the thread; null without a session.</summary>
+    public SessionJoin? Join { get; init; }
+
     /// <summary>Where the path argument of the open points (the path may be unavailable there).</summary>
     public ulong PathAddress { get; init; }
     public const int SysOpen = 5, SysOpenAt = 499;
@@ -62,7 +65,7 @@ public sealed record BlockedFifoOpen(
         var evidence = new List<string>();
         string call = thread.Syscall?.FormatCall() ?? $"syscall {site.Number}";
         if (fifoWait)
-            evidence.Add($"LWP {t.Lwp} sleeps with wait message \"{wmesg}\": fifo_open is waiting for a {(direction == OpenDirection.Read ? "writer" : "reader")} (spec §8.1)");
+            evidence.Add($"LWP {t.Lwp} sleeps with wait message \"{wmesg}\": fifo_open is waiting for a {(direction == OpenDirection.Read ? "writer" : "reader")} (sys/fs/fifofs/fifo_vnops.c: fifo_open)");
         evidence.Add($"it is in {call} ({PositionText(site.Position)})");
         evidence.AddRange(site.Evidence);
         evidence.Add(path is null
@@ -70,15 +73,15 @@ public sealed record BlockedFifoOpen(
             : inOpenFiles
                 ? $"\"{path}\" is among the process's open files (an earlier or other open of it succeeded)"
                 : core.Process.NotesPresent.Contains(NoteType.Name(NoteType.ProcStatFiles))
-                    ? $"\"{path}\" is not among the process's open files: the descriptor is installed only after fifo_open returns (spec §5)"
+                    ? $"\"{path}\" is not among the process's open files: the descriptor is installed only after fifo_open returns (sys/kern/vfs_syscalls.c: kern_openat)"
                     : "the core has no open-file list (NT_PROCSTAT_FILES) to check the path against");
         Confidence confidence = fifoWait ? Confidence.Certain : Confidence.Likely;
         if (!fifoWait)
             evidence.Add("not certain: " + (core.Producer switch
             {
-                CoreProducer.Kernel => "the kernel aborts interruptible sleeps before dumping, so no wait message survives (spec §7.3); the open would block on a FIFO with these flags, but the core cannot show that the file is a FIFO",
-                CoreProducer.Gdb => "gdb cores carry no wait messages (no kinfo_proc, spec §2.3); the open would block on a FIFO with these flags, but the core cannot show that the file is a FIFO",
-                _ => "the thread has no wait message (it may be the thread that took gcore's SIGSTOP, whose sleep was aborted, spec §7.3); the open would block on a FIFO with these flags, but the core cannot show that the file is a FIFO",
+                CoreProducer.Kernel => "the kernel aborts interruptible sleeps before dumping, so no wait message survives (sys/kern/kern_sig.c: sigexit calls thread_single); the open would block on a FIFO with these flags, but the core cannot show that the file is a FIFO",
+                CoreProducer.Gdb => "gdb cores carry no wait messages (no NT_PROCSTAT_PROC note; gdb/fbsd-tdep.c: fbsd_make_corefile_notes); the open would block on a FIFO with these flags, but the core cannot show that the file is a FIFO",
+                _ => "the thread has no wait message (it may be the thread that took gcore's SIGSTOP, whose sleep was aborted); the open would block on a FIFO with these flags, but the core cannot show that the file is a FIFO",
             }));
 
         var statements = path is null ? [] : memoryText.Mentioning(path);
@@ -94,11 +97,26 @@ public sealed record BlockedFifoOpen(
             else if (statements.Count == 0)
                 evidence.Add("nothing in the writable memory mentions the path");
         }
-        if (thread.Session is { } session)
-            evidence.Add($"MySQL thread id {session.ThreadId} has OS thread handle 0x{thread.Pthread:x} (this thread's pthread_t){(session.Query is null ? "" : $", running: {session.Query}")}");
+        if (thread.Session is { } session && thread.Join is { } join) evidence.Add(JoinEvidence(thread, session, join));
 
         return new BlockedFifoOpen(t.Lwp, thread.Pthread, t.Name, path, flags, direction, confidence, thread.Session, inOpenFiles,
-            statements, evidence, Advise(path, direction)) { PathAddress = pathAddress };
+            statements, evidence, Advise(path, direction)) { PathAddress = pathAddress, Join = thread.Join };
+    }
+
+    /// <summary>
+    /// How the session was joined, naming only what an input or the core gave: the handle
+    /// comes from InnoDB status; the processlist has none, and the pthread_t is the core's.
+    /// </summary>
+    private static string JoinEvidence(ThreadAnalysis thread, MySqlSession session, SessionJoin join)
+    {
+        string running = session.Query is null ? "" : $", running: {session.Query}";
+        string lwp = $"LWP {thread.Thread.Lwp}";
+        return join.Kind == SessionJoinKind.OsThreadHandle
+            ? $"SHOW ENGINE INNODB STATUS (line {session.LineNumber}) gives MySQL thread id {session.ThreadId} OS thread handle 0x{session.OsThreadHandle:x}, " +
+              $"which is this thread's pthread_t: the struct pthread in the core whose tid is {lwp} (lib/libthr/thread/thr_private.h: struct pthread){running}"
+            : $"SHOW FULL PROCESSLIST (line {session.LineNumber}): MySQL thread id {session.ThreadId} is the only row whose statement mentions \"{join.Path}\", " +
+              $"the path {lwp} is opening; no input gives the session's OS thread handle" +
+              (thread.Pthread is { } p ? $" (0x{p:x} is this thread's pthread_t, found in the core's memory)" : "") + running;
     }
 
     private static string Size(long bytes) => bytes switch

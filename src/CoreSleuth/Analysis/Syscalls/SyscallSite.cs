@@ -62,19 +62,19 @@ public sealed record SyscallSite(SyscallPosition Position, long RawNumber, IRead
             position = !sleeping && carry && r.Rax is > 0 and < 128 ? SyscallPosition.ReturnedError : SyscallPosition.InKernel;
             evidence.Add($"the bytes at rip−2 (0x{r.Rip - 2:x}, from {beforeSource}) are 0f 05, a syscall instruction: rip is its return address");
             if (position == SyscallPosition.ReturnedError)
-                evidence.Add($"no wait message, CF set and rax = {r.Rax}: the call returned with errno {r.Rax} ({FreeBsd.Syscalls.Errno.Name((long)r.Rax)}, spec §7.1)");
+                evidence.Add($"no wait message, CF set and rax = {r.Rax}: the call returned with errno {r.Rax} ({FreeBsd.Syscalls.Errno.Name((long)r.Rax)}; sys/amd64/amd64/vm_machdep.c: cpu_set_syscall_retval)");
         }
         else if (at == true)
         {
             position = SyscallPosition.Restarting;
-            evidence.Add($"rip (0x{r.Rip:x}, from {atSource}) points at 0f 05: the kernel rewound rip by tf_err = 2 to restart the call after an interrupted sleep (spec §7.2)");
+            evidence.Add($"rip (0x{r.Rip:x}, from {atSource}) points at 0f 05: the kernel rewound rip by tf_err = 2 to restart the call after an interrupted sleep (sys/amd64/amd64/vm_machdep.c: cpu_set_syscall_retval, ERESTART)");
         }
         else if (before is null || at is null)
         {
             if (!sleeping && r.Err != 2) return null;
             position = SyscallPosition.Unknown;
             evidence.Add($"the code at rip 0x{r.Rip:x} is not available (not in the core; give --sysroot with the binaries)");
-            if (r.Err == 2) evidence.Add("tf_err is 2, the length of a syscall instruction, as the kernel records on syscall entry (spec §7.2)");
+            if (r.Err == 2) evidence.Add("tf_err is 2, the length of a syscall instruction, as the kernel records on syscall entry (sys/amd64/amd64/exception.S: fast_syscall)");
             // Not asleep (kinfo_proc says so), CF set, rax an errno: the call returned that error. A call
             // about to restart keeps its number in rax, and the kernel copied arg 4 (rcx) back into r10:
             // equal and non-zero, they say restart; otherwise they say nothing, and CF decides.
@@ -82,7 +82,7 @@ public sealed record SyscallSite(SyscallPosition Position, long RawNumber, IRead
             if (!sleeping && thread.Kinfo is not null && (r.Rflags & 1) != 0 && r.Rax is > 0 and <= FreeBsd.Syscalls.Errno.Last && !restartEvidence)
             {
                 position = SyscallPosition.ReturnedError;
-                evidence.Add($"no wait message, CF set and rax = {r.Rax} ({FreeBsd.Syscalls.Errno.Name((long)r.Rax)}): the call returned with that errno (spec §7.1)");
+                evidence.Add($"no wait message, CF set and rax = {r.Rax} ({FreeBsd.Syscalls.Errno.Name((long)r.Rax)}): the call returned with that errno (sys/amd64/amd64/vm_machdep.c: cpu_set_syscall_retval)");
             }
         }
         else

@@ -80,7 +80,7 @@ public static class ThreadStateInterpreter
         if (kiStat is null)
         {
             var note = producer == CoreProducer.Gdb
-                ? "gdb cores carry no kinfo_proc: no thread state or wait message (spec §4.1); use the registers"
+                ? "gdb cores carry no kinfo_proc: no thread state or wait message (gdb/fbsd-tdep.c: fbsd_make_corefile_notes); use the registers"
                 : "no kinfo_proc record for this thread";
             return new(ThreadRunState.Unknown, "unknown", null, false, false, note);
         }
@@ -109,8 +109,8 @@ public static class ThreadStateInterpreter
                     // spec §4.1: ki_stat is SSTOP for every thread of a stopped process, but a
                     // non-empty ki_wmesg means the thread is still on a sleep queue.
                     var why = producer == CoreProducer.Gcore
-                        ? "ki_stat SSTOP because gcore stopped the process; the thread is still asleep in the kernel (spec §7.3)"
-                        : "ki_stat SSTOP because the process is stopped; the wait message shows the thread is still asleep in the kernel (spec §4.1)";
+                        ? "ki_stat SSTOP because gcore stopped the process; the thread is still asleep in the kernel (sys/kern/kern_proc.c: fill_kinfo_thread)"
+                        : "ki_stat SSTOP because the process is stopped; the wait message shows the thread is still asleep in the kernel (sys/kern/kern_proc.c: fill_kinfo_thread)";
                     return Sleeping(wmesg, interruptible, timed, why);
                 }
                 if ((tdFlags & TDF_BOUNDARY) != 0)
@@ -118,9 +118,9 @@ public static class ThreadStateInterpreter
                     var why = producer switch
                     {
                         CoreProducer.Kernel =>
-                            "suspended at the user boundary before the dump; an interruptible sleep it was in was aborted, so a syscall in its registers is about to restart or returned EINTR (spec §7.3)",
+                            "suspended at the user boundary before the dump; an interruptible sleep it was in was aborted, so a syscall in its registers is about to restart or returned EINTR (sys/kern/kern_sig.c: sigexit calls thread_single)",
                         CoreProducer.Gcore =>
-                            "suspended at the user boundary; if it took gcore's SIGSTOP, a sleep it was in was aborted (spec §7.3)",
+                            "suspended at the user boundary; if it took gcore's SIGSTOP, a sleep it was in was aborted (sys/kern/sys_process.c: kern_ptrace sends SIGSTOP on PT_ATTACH)",
                         _ => "TDF_BOUNDARY: suspended at the user boundary, not sleeping in the kernel",
                     };
                     return new(ThreadRunState.StoppedAtBoundary, "stopped at user boundary", null, false, false, why);
