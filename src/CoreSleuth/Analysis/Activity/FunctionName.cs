@@ -83,10 +83,12 @@ public static class FunctionName
         return before < 0 || sb[before] == ':' || sb[before] == ' ';
     }
 
+    // Longest first, so that "operator<<=" is not read as "operator<" followed by template arguments.
+    private static readonly string[] OperatorSymbols = ["()", "[]", "<<=", ">>=", "<=>", "<<", ">>", "<=", ">=", "<", ">", "->*", "->"];
+
     private static int OperatorSymbolLength(string s, int i)
     {
-        string[] symbols = ["()", "[]", "<<=", ">>=", "<=>", "<<", ">>", "<=", ">=", "<", ">", "->*", "->"];
-        foreach (var sym in symbols)
+        foreach (var sym in OperatorSymbols)
             if (string.CompareOrdinal(s, i, sym, 0, sym.Length) == 0) return sym.Length;
         return 0;
     }
