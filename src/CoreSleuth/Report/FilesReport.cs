@@ -18,9 +18,8 @@ namespace CoreSleuth.Report;
 /// <param name="NotPackable">Missing binaries whose recorded path cannot go into a shell command (not absolute, "..", control characters), each with why.</param>
 public sealed record FilesReport(
     string Schema,
-    string Core,
-    string? Command,
-    int? Pid,
+    ReportCore Core,
+    ReportProcess Process,
     IReadOnlyList<BinaryFile> Files,
     int Missing,
     string? PackCommand,
@@ -28,8 +27,6 @@ public sealed record FilesReport(
     IReadOnlyList<string> NotPackable,
     IReadOnlyList<string> Warnings)
 {
-    public const string SchemaName = "coresleuth.files/1";
-
     public const string SourceCore = "core", SourceSysroot = "sysroot", SourceBinary = "binary", SourceExe = "exe", SourceMissing = "missing";
 
     public static FilesReport Build(FreeBsdCore core, string corePath, AnalysisOptions options)
@@ -53,7 +50,7 @@ public sealed record FilesReport(
         }
         string? archive = packable.Count == 0 ? null : $"{SafeName(core.Process.Command)}-binaries.tgz";
         string? pack = archive is null ? null : $"tar -czf {archive} -C / {string.Join(' ', packable.Select(ShellQuote))}";
-        return new FilesReport(SchemaName, corePath, core.Process.Command, core.Process.Pid, files, missing.Count, pack, archive, notPackable,
+        return new FilesReport(ReportSchemas.Files, ReportCore.Build(core, corePath), ReportProcess.Build(core), files, missing.Count, pack, archive, notPackable,
             [.. core.Warnings, .. modules.Warnings]);
     }
 
@@ -76,11 +73,8 @@ public sealed record FilesReport(
         return null;
     }
 
-    /// <summary>A word for a POSIX shell: as it is when made only of characters no shell treats specially, else in single quotes (a quote inside as '\'').</summary>
-    public static string ShellQuote(string word) =>
-        word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "/._-+,:@%=".Contains(c))
-            ? word
-            : "'" + word.Replace("'", "'\\''") + "'";
+    /// <summary>A word for a POSIX shell: as it is when no shell treats its characters specially, else single-quoted.</summary>
+    public static string ShellQuote(string word) => ShellWord.Quote(word, onlyWhenNeeded: true);
 
     /// <summary>The archive's name from the process's command (untrusted): letters, digits, '.', '_', '-' only.</summary>
     private static string SafeName(string? command)
@@ -94,8 +88,8 @@ public sealed record FilesReport(
 
     public static void WriteText(FilesReport report, TextWriter w)
     {
-        string who = report.Command is null ? "" : $": {TextSanitizer.Sanitize(report.Command)}" + (report.Pid is { } pid ? $" (pid {pid})" : "");
-        w.WriteLine($"Binaries of {TextSanitizer.Sanitize(report.Core)}{who}");
+        string who = report.Process.Command is null ? "" : $": {TextSanitizer.Sanitize(report.Process.Command)}" + (report.Process.Pid is { } pid ? $" (pid {pid})" : "");
+        w.WriteLine($"Binaries of {TextSanitizer.Sanitize(report.Core.File)}{who}");
         w.WriteLine();
         var table = new TextTable(new("ROLE"), new("CODE FROM"), new("PATH"), new("FILE USED"), new("BUILD-ID")) { Indent = "  " };
         foreach (var f in report.Files)
@@ -120,7 +114,7 @@ public sealed record FilesReport(
                 w.WriteLine();
                 w.WriteLine($"then copy {report.Archive} here and give it to any command:");
                 w.WriteLine();
-                w.WriteLine($"  coresleuth analyze {TextSanitizer.SanitizeMessage(ShellQuote(report.Core))} --sysroot {report.Archive}");
+                w.WriteLine($"  coresleuth analyze {TextSanitizer.SanitizeMessage(ShellQuote(report.Core.File))} --sysroot {report.Archive}");
             }
             foreach (string line in report.NotPackable) w.WriteLine($"  - not in the command: {TextSanitizer.Sanitize(line)}");
         }

@@ -135,15 +135,17 @@ public sealed record BlockedFifoOpen(
     };
 
     /// <summary>What fifo_open's semantics (spec §8.1) leave a DBA to do.</summary>
-    private static IReadOnlyList<string> Advise(string? path, OpenDirection direction)
+    internal static IReadOnlyList<string> Advise(string? path, OpenDirection direction)
     {
         string p = path ?? "the FIFO";
         string other = direction == OpenDirection.Read ? "writing" : "reading";
+        // A path from the core may hold a quote: the command must still name exactly that file.
+        string quoted = ShellWord.Quote(p);
         var advice = new List<string>
         {
             $"The thread sleeps in fifo_open until some process opens {p} for {other}; nothing else wakes it, and it has no timeout.",
             $"If {p} still exists, opening it for {other} releases the thread: " +
-                (direction == OpenDirection.Read ? $"e.g. `: > '{p}'` (the statement then reads end-of-file)." : $"e.g. `cat '{p}' > /dev/null`."),
+                (direction == OpenDirection.Read ? $"e.g. `: > {quoted}` (the statement then reads end-of-file)." : $"e.g. `cat {quoted} > /dev/null`."),
             $"If {p} was unlinked after the open began, a new FIFO created at the same path is a different file and will not wake the thread: no {(direction == OpenDirection.Read ? "writer" : "reader")} can ever come.",
             "The thread cannot be stopped cleanly (KILL QUERY / KILL CONNECTION do not end a sleep in open()); only killing the server with SIGKILL ends it.",
         };
