@@ -57,5 +57,5 @@ public sealed record ReportProcess(
 public static class ReportSchemas
 {
     public const string Analyze = "coresleuth.analyze/2", Info = "coresleuth.info/1", Threads = "coresleuth.threads/1",
-        Backtrace = "coresleuth.bt/1", Registers = "coresleuth.regs/1", Memory = "coresleuth.mem/1", Handles = "coresleuth.handle/1";
+        Backtrace = "coresleuth.bt/1", Registers = "coresleuth.regs/1", Memory = "coresleuth.mem/1", Handles = "coresleuth.handle/1", Files = "coresleuth.files/1";
 }

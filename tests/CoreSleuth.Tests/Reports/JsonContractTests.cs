@@ -22,7 +22,7 @@ public class JsonContractTests
 
     private static string Samples => Path.Combine(RepositoryRoot(), "samples");
 
-    public static readonly string[] CommandNames = ["analyze", "info", "threads", "bt", "regs", "mem", "handle"];
+    public static readonly string[] CommandNames = ["analyze", "info", "threads", "bt", "regs", "mem", "handle", "files"];
 
     /// <summary>Every schema, built in one registry so that their $refs to common.schema.json resolve.</summary>
     private static readonly Lazy<IReadOnlyDictionary<string, JsonSchema>> Schemas = new(() =>
@@ -57,9 +57,9 @@ public class JsonContractTests
             _ => [],
         });
         string stem = Path.ChangeExtension(core, null);
-        if (command is "analyze" or "threads" or "bt" or "handle")
+        if (command is "analyze" or "threads" or "bt" or "handle" or "files")
         {
-            if (File.Exists(stem + ".innodb.txt")) args.AddRange(["--innodb-status", stem + ".innodb.txt"]);
+            if (command != "files" && File.Exists(stem + ".innodb.txt")) args.AddRange(["--innodb-status", stem + ".innodb.txt"]);
             string sysroot = Path.Combine(Path.GetDirectoryName(core)!, "sysroot-" + Path.GetFileName(stem));
             if (command != "threads" && Directory.Exists(sysroot)) args.AddRange(["--sysroot", sysroot]);
         }
