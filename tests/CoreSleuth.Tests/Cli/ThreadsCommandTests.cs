@@ -82,16 +82,4 @@ public class ThreadsCommandTests
         var rows = Rows(Coresleuth.Run("threads", Corpus.Core(Multithread)));
         Assert.Equal(["running", "stopped at user boundary", "stopped at user boundary", "stopped at user boundary"], rows.Select(r => r[6]));
     }
-
-    [CorpusFact]
-    public void The_example_in_the_README_is_the_real_output()
-    {
-        string? dir = AppContext.BaseDirectory;
-        while (dir is not null && !File.Exists(Path.Combine(dir, "CoreSleuth.sln"))) dir = Path.GetDirectoryName(dir);
-        Assert.NotNull(dir);
-        string readme = File.ReadAllText(Path.Combine(dir, "README.md"));
-        var block = Regex.Match(readme, @"```console\n\$ coresleuth threads \.\./shared/corpus/cores/" + Regex.Escape(Multithread) + @"\n(.*?)```", RegexOptions.Singleline);
-        Assert.True(block.Success, "README.md has no example of coresleuth threads on " + Multithread);
-        Assert.Equal(block.Groups[1].Value, Coresleuth.Run("threads", Corpus.Core(Multithread)).Stdout);
-    }
 }
