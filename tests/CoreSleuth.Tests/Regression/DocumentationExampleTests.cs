@@ -7,7 +7,8 @@ namespace CoreSleuth.Tests.Regression;
 /// <summary>
 /// Every <c>console</c> block of README.md and docs/*.md is a real run: its first line is
 /// <c>$ coresleuth ARGS</c>, run here from the repository root, and the lines after it are what
-/// the command prints on standard output. A line that is only <c>…</c> stands for any number of
+/// the command prints on standard output (for JSON: a <c>sh</c> block with the command, then a
+/// <c>json</c> block with the output). A line that is only <c>…</c> stands for any number of
 /// lines (an excerpt). Examples that cannot run here are written as <c>text</c> blocks instead.
 /// </summary>
 public sealed class DocumentationExampleTests
@@ -80,6 +81,12 @@ public sealed class DocumentationExampleTests
             string name = Path.GetRelativePath(root, file).Replace('\\', '/');
             for (int i = 0; i < lines.Length; i++)
             {
+                if (JsonExample(lines, i) is { } json)
+                {
+                    yield return new Example(name, i + 2, lines[i + 1][2..], json.Expected);
+                    i = json.End;
+                    continue;
+                }
                 if (lines[i].Trim() != "```console") continue;
                 int start = i + 1, end = start;
                 while (end < lines.Length && lines[end].Trim() != "```") end++;
@@ -92,6 +99,22 @@ public sealed class DocumentationExampleTests
                 i = end;
             }
         }
+    }
+
+    /// <summary>
+    /// The other form of an example, for JSON (so that the output is highlighted as JSON): a
+    /// <c>sh</c> block holding only <c>$ coresleuth ARGS</c>, then a <c>json</c> block with the output.
+    /// </summary>
+    private static (string[] Expected, int End)? JsonExample(string[] lines, int i)
+    {
+        if (i + 2 >= lines.Length || lines[i].Trim() != "```sh" || !lines[i + 1].StartsWith("$ coresleuth ", StringComparison.Ordinal) || lines[i + 2].Trim() != "```")
+            return null;
+        int open = i + 3;
+        while (open < lines.Length && lines[open].Trim().Length == 0) open++;
+        if (open >= lines.Length || lines[open].Trim() != "```json") return null;
+        int end = open + 1;
+        while (end < lines.Length && lines[end].Trim() != "```") end++;
+        return ([.. lines[(open + 1)..end].Select(l => l.TrimEnd())], end);
     }
 
     /// <summary>Whether <paramref name="actual"/> is <paramref name="expected"/>, where a line "…" matches any run of lines.</summary>
