@@ -51,8 +51,8 @@ public static partial class Program
         // A compressed core is decompressed into a temporary folder: Ctrl-C or a kill removes it too
         // (the handlers delete it, then the signal's default action ends the process).
         // So is a --sysroot archive, unpacked into one.
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => { CompressedCore.DeleteAll(); SysrootArchive.DeleteAll(); });
-        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => { CompressedCore.DeleteAll(); SysrootArchive.DeleteAll(); });
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => TemporaryFolders.DeleteAll());
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => TemporaryFolders.DeleteAll());
         return Run(args, stdout, Console.Error, stderrIsTerminal: !Console.IsErrorRedirected);
     }
 

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Collections.Concurrent;
 using System.IO.Compression;
 using CoreSleuth.Diagnostics;
 using SharpCompress.Compressors.Xz;
@@ -28,8 +27,7 @@ public sealed class CompressedCoreException(string message, Exception? inner = n
 /// all-zero blocks left as holes. The size is bounded by the free space of that folder: checked up
 /// front against the size the stream announces (the zstd frame content size; gzip's ISIZE, the
 /// last member's size mod 2^32, is a lower bound only, so it can refuse but never clear), and
-/// checked again as the bytes are written. Folders still present are deleted by
-/// <see cref="DeleteAll"/> (the CLI calls it on SIGINT/SIGTERM) and on process exit.
+/// checked again as the bytes are written. The folder is one of <see cref="TemporaryFolders"/>.
 /// </summary>
 public static class CompressedCore
 {
@@ -41,16 +39,6 @@ public static class CompressedCore
 
     /// <summary>Writing stops when the temporary folder's free space falls below this.</summary>
     private const long Reserve = 32L << 20;
-
-    /// <summary>Tests: the folder under which private temporary folders are made (else <see cref="Path.GetTempPath"/>).</summary>
-    internal static readonly AsyncLocal<string?> TemporaryRootForTests = new();
-
-    /// <summary>Tests: the free space to assume instead of the file system's.</summary>
-    internal static readonly AsyncLocal<long?> FreeSpaceForTests = new();
-
-    private static readonly ConcurrentDictionary<string, byte> live = new(StringComparer.Ordinal);
-
-    static CompressedCore() => AppDomain.CurrentDomain.ProcessExit += (_, _) => DeleteAll();
 
     /// <summary>The compression of the file at <paramref name="path"/> by its magic bytes; <see cref="CoreCompression.None"/> for anything else, or a file shorter than a magic.</summary>
     public static CoreCompression Detect(string path)
@@ -72,12 +60,6 @@ public static class CompressedCore
         : head.StartsWith((ReadOnlySpan<byte>)[0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]) ? CoreCompression.Xz
         : CoreCompression.None;
 
-    /// <summary>Deletes every temporary folder still present (on a signal, or at exit).</summary>
-    public static void DeleteAll()
-    {
-        foreach (string folder in live.Keys) Delete(folder);
-    }
-
     /// <summary>
     /// Decompresses <paramref name="path"/> into a new private temporary folder and opens the
     /// plain file as a source named <paramref name="path"/>. The file is deleted as soon as it is
@@ -88,14 +70,9 @@ public static class CompressedCore
     /// <exception cref="CompressedCoreException">Corrupt or truncated stream, or not enough free space.</exception>
     public static Elf.ByteSource Open(string path, CoreCompression compression, IProgress<WorkProgress>? progress = null)
     {
-        string root = TemporaryRootForTests.Value ?? Path.GetTempPath();
-        string folder = Path.Combine(root, "coresleuth-" + Path.GetRandomFileName().Replace(".", ""));
-        live.TryAdd(folder, 0);
+        string folder = TemporaryFolders.Create("coresleuth-");
         try
         {
-            // Private: only the user may look at the copy of a process's memory.
-            if (OperatingSystem.IsWindows()) Directory.CreateDirectory(folder);
-            else Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             string plain = Path.Combine(folder, "core");
             Decompress(path, compression, plain, folder, progress);
             var source = Elf.ByteSource.OpenFile(plain, path);
@@ -237,21 +214,9 @@ public static class CompressedCore
         return value > long.MaxValue ? long.MaxValue : (long)value;
     }
 
-    private static long FreeSpace(string folder) => FreeSpaceForTests.Value ?? new DriveInfo(folder).AvailableFreeSpace;
+    private static long FreeSpace(string folder) => TemporaryFolders.FreeSpace(folder);
 
-    private static bool Delete(string folder)
-    {
-        try
-        {
-            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-            live.TryRemove(folder, out _);
-            return true;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
-    }
+    private static bool Delete(string folder) => TemporaryFolders.Delete(folder);
 
     /// <summary>Where an open file cannot be deleted (Windows without delete sharing): deleted once the source is closed.</summary>
     private sealed class FolderOwningSource(Elf.ByteSource inner, string folder) : Elf.ByteSource

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Formats.Tar;
 using System.IO.Compression;
 using SharpCompress.Compressors.Xz;
@@ -13,7 +12,7 @@ public sealed class SysrootArchiveException(string message, Exception? inner = n
 /// A sysroot given as a tar archive (plain, gzip, zstd or xz, told by the first bytes), such as
 /// the one <c>coresleuth files</c> tells the DBA to make on the server. It is unpacked once into
 /// a private temporary folder (under TMPDIR) that <see cref="Dispose"/> deletes, as do
-/// <see cref="DeleteAll"/> (the CLI calls it on SIGINT/SIGTERM) and the end of the process.
+/// <see cref="TemporaryFolders.DeleteAll"/> (the CLI calls it on SIGINT/SIGTERM) and the end of the process.
 /// The archive comes from elsewhere, so it is unpacked defensively: only regular files,
 /// folders and symbolic links; no entry that is absolute or climbs out with "..", or whose path
 /// holds a control character; no file written through a symbolic link (links are made last,
@@ -29,16 +28,6 @@ public sealed class SysrootArchive : IDisposable
     public const long MaxBytes = 16L << 30;
 
     private const long Reserve = 32L << 20;
-
-    /// <summary>Tests: the folder under which temporary folders are made (else <see cref="Path.GetTempPath"/>).</summary>
-    internal static readonly AsyncLocal<string?> TemporaryRootForTests = new();
-
-    /// <summary>Tests: the free space to assume instead of the file system's.</summary>
-    internal static readonly AsyncLocal<long?> FreeSpaceForTests = new();
-
-    private static readonly ConcurrentDictionary<string, byte> live = new(StringComparer.Ordinal);
-
-    static SysrootArchive() => AppDomain.CurrentDomain.ProcessExit += (_, _) => DeleteAll();
 
     private SysrootArchive(string archive, string folder)
     {
@@ -66,24 +55,20 @@ public sealed class SysrootArchive : IDisposable
     /// <exception cref="SysrootArchiveException">Not a tar archive, corrupt or truncated, a refused entry, or too large.</exception>
     public static SysrootArchive Unpack(string archive)
     {
-        string root = TemporaryRootForTests.Value ?? Path.GetTempPath();
-        string folder = Path.Combine(root, "coresleuth-sysroot-" + Path.GetRandomFileName().Replace(".", ""));
-        live.TryAdd(folder, 0);
+        string folder = TemporaryFolders.Create("coresleuth-sysroot-");
         try
         {
-            if (OperatingSystem.IsWindows()) Directory.CreateDirectory(folder);
-            else Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             Extract(archive, folder);
             return new SysrootArchive(archive, folder);
         }
         catch (Exception ex) when (ex is not SysrootArchiveException && ex is IOException or InvalidDataException or FormatException or UnauthorizedAccessException or ArgumentException or ZstdException)
         {
-            Delete(folder);
+            TemporaryFolders.Delete(folder);
             throw new SysrootArchiveException(ex is UnauthorizedAccessException ? "permission denied" : $"corrupt or truncated archive: {ex.Message.TrimEnd('.')}", ex);
         }
         catch
         {
-            Delete(folder);
+            TemporaryFolders.Delete(folder);
             throw;
         }
     }
@@ -101,7 +86,7 @@ public sealed class SysrootArchive : IDisposable
             CoreCompression.Xz => new XZStream(input),
             _ => input,
         };
-        long free = (FreeSpaceForTests.Value ?? new DriveInfo(folder).AvailableFreeSpace) - Reserve;
+        long free = TemporaryFolders.FreeSpace(folder) - Reserve;
         long budget = Math.Min(MaxBytes, free);
         string limit = budget == MaxBytes ? $"the limit of {MaxBytes >> 30} GiB" : $"the {Math.Max(0, free) >> 20} MiB free in the temporary folder (set TMPDIR to a folder with more space)";
         long total = 0;
@@ -177,21 +162,5 @@ public sealed class SysrootArchive : IDisposable
         return at;
     }
 
-    /// <summary>Deletes every temporary folder still present (on a signal, or at exit).</summary>
-    public static void DeleteAll()
-    {
-        foreach (string folder in live.Keys) Delete(folder);
-    }
-
-    public void Dispose() => Delete(Folder);
-
-    private static void Delete(string folder)
-    {
-        try
-        {
-            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-            live.TryRemove(folder, out _);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
-    }
+    public void Dispose() => TemporaryFolders.Delete(Folder);
 }

@@ -95,7 +95,7 @@ public sealed class BinariesTests : IDisposable
                })
             TarFile.CreateFromDirectory(SampleSysroot, packed, includeBaseDirectory: false);
         string temporary = Directory.CreateDirectory(Path.Combine(folder, "tmp")).FullName;
-        SysrootArchive.TemporaryRootForTests.Value = temporary;
+        TemporaryFolders.RootForTests.Value = temporary;
         try
         {
             foreach (string command in (string[])["analyze", "bt"])
@@ -107,7 +107,7 @@ public sealed class BinariesTests : IDisposable
             }
             Assert.Empty(Directory.EnumerateFileSystemEntries(temporary));
         }
-        finally { SysrootArchive.TemporaryRootForTests.Value = null; }
+        finally { TemporaryFolders.RootForTests.Value = null; }
     }
 
     [Fact]
@@ -138,8 +138,8 @@ public sealed class BinariesTests : IDisposable
         string path = Path.Combine(folder, what.Replace(' ', '-') + ".tar");
         File.WriteAllBytes(path, what == "corrupt" ? archive : Gzip(archive, what == "not an archive"));
         string temporary = Directory.CreateDirectory(Path.Combine(folder, "tmp-" + what.Replace(' ', '-'))).FullName;
-        SysrootArchive.TemporaryRootForTests.Value = temporary;
-        SysrootArchive.FreeSpaceForTests.Value = 1L << 30;
+        TemporaryFolders.RootForTests.Value = temporary;
+        TemporaryFolders.FreeSpaceForTests.Value = 1L << 30;
         try
         {
             var r = Coresleuth.Run("files", Core, "--sysroot", path);
@@ -152,8 +152,8 @@ public sealed class BinariesTests : IDisposable
         }
         finally
         {
-            SysrootArchive.TemporaryRootForTests.Value = null;
-            SysrootArchive.FreeSpaceForTests.Value = null;
+            TemporaryFolders.RootForTests.Value = null;
+            TemporaryFolders.FreeSpaceForTests.Value = null;
         }
     }
 

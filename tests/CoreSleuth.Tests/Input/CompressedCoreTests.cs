@@ -21,15 +21,15 @@ public sealed class CompressedCoreTests : IDisposable
     public CompressedCoreTests()
     {
         temporary = Directory.CreateDirectory(Path.Combine(folder, "tmp")).FullName;
-        CompressedCore.TemporaryRootForTests.Value = temporary;
+        TemporaryFolders.RootForTests.Value = temporary;
         plain = Path.Combine(folder, "mysqld-ghost-fifo.core");
         File.Copy(Path.Combine(SampleSet.Folder, "mysqld-ghost-fifo.core"), plain);
     }
 
     public void Dispose()
     {
-        CompressedCore.TemporaryRootForTests.Value = null;
-        CompressedCore.FreeSpaceForTests.Value = null;
+        TemporaryFolders.RootForTests.Value = null;
+        TemporaryFolders.FreeSpaceForTests.Value = null;
         Directory.Delete(folder, recursive: true);
     }
 
@@ -128,7 +128,7 @@ public sealed class CompressedCoreTests : IDisposable
     public void A_core_larger_than_the_free_space_is_refused_and_leaves_no_temporary_file(string kind, string why)
     {
         if (Compress(kind) is not { } compressed) return;
-        CompressedCore.FreeSpaceForTests.Value = 1 << 20;
+        TemporaryFolders.FreeSpaceForTests.Value = 1 << 20;
         var r = Coresleuth.Run("analyze", compressed);
         Assert.True(r.ExitCode == Program.ExitUnreadableCore, r.ToString());
         Assert.StartsWith($"coresleuth: {compressed}: ", r.Stderr);
