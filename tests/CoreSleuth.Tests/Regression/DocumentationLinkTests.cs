@@ -39,13 +39,14 @@ public sealed partial class DocumentationLinkTests
         Assert.Equal("backtraces-with-and-without-the-binaries", Anchor("Backtraces with and without the binaries"));
         Assert.Equal("regression-checks-in-ci-coresleuth-check", Anchor("Regression checks in CI: `coresleuth check`"));
         Assert.Equal("expectation-files-coresleuthexpect1", Anchor("Expectation files (`coresleuth.expect/1`)"));
+        Assert.Equal("see  here", WithoutCode("see `[x](y)` here"));
     }
 
     private static HashSet<string> Anchors(string file)
     {
         var anchors = new HashSet<string>(StringComparer.Ordinal);
         if (!file.EndsWith(".md", StringComparison.Ordinal)) return anchors;
-        foreach (string line in WithoutCode(File.ReadAllText(file)).Split('\n'))
+        foreach (string line in Fence().Replace(File.ReadAllText(file).Replace("\r\n", "\n", StringComparison.Ordinal), "").Split('\n'))
             if (Heading().Match(line) is { Success: true } h) anchors.Add(Anchor(h.Groups[1].Value));
         return anchors;
     }
@@ -53,8 +54,8 @@ public sealed partial class DocumentationLinkTests
     private static string Anchor(string heading) =>
         new string([.. heading.Trim().ToLowerInvariant().Where(c => char.IsLetterOrDigit(c) || c is ' ' or '-' or '_')]).Replace(' ', '-');
 
-    /// <summary>The text without fenced code blocks, whose brackets and # lines are not links or headings.</summary>
-    private static string WithoutCode(string text) => Fence().Replace(text.Replace("\r\n", "\n", StringComparison.Ordinal), "");
+    /// <summary>The text without fenced code blocks and code spans, whose brackets and # lines are not links or headings.</summary>
+    private static string WithoutCode(string text) => CodeSpan().Replace(Fence().Replace(text.Replace("\r\n", "\n", StringComparison.Ordinal), ""), "");
 
     [GeneratedRegex(@"\]\(([^)\s]+)\)")]
     private static partial Regex Link();
@@ -64,4 +65,7 @@ public sealed partial class DocumentationLinkTests
 
     [GeneratedRegex(@"^ *```.*?^ *```", RegexOptions.Singleline | RegexOptions.Multiline)]
     private static partial Regex Fence();
+
+    [GeneratedRegex(@"(`+).+?\1")]
+    private static partial Regex CodeSpan();
 }
