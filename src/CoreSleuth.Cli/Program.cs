@@ -225,21 +225,22 @@ public static partial class Program
         {
             var (command, common) = CoreCommand("analyze",
                 "The diagnosis: every thread with its pthread_t, wait message, blocking syscall (decoded) and backtrace; threads blocked opening a FIFO, with evidence and what to do; MySQL OS thread handles resolved to LWPs.",
-                ["text", "markdown", "json"],
+                ["text", "markdown", "json", "dot"],
                 ["coresleuth analyze mysqld.core --innodb-status innodb.txt",
                  "coresleuth analyze mysqld.core --handle 0x829e76000 --format markdown --output ticket.md",
                  "coresleuth analyze mysqld.core --sysroot /ws/freebsd-13.2 --format json --fail-on fifo"]);
             var inputs = AnalysisInputs.AddTo(command, handles: true);
             var failOn = new Option<string[]>("--fail-on")
             {
-                Description = "Exit with code 1 when the report has a finding of this kind (fifo: a thread blocked opening a FIFO), " +
+                Description = "Exit with code 1 when the report has a finding of this kind (fifo: a thread blocked opening a FIFO; deadlock: threads waiting for one another; " +
+                              "blocked: threads waiting behind a root; semaphore: a long InnoDB semaphore wait; any: one of these), " +
                               "or when the check could not look at every thread (a truncated core): then a line on standard error says what it missed.",
-                HelpName = "fifo",
+                HelpName = "fifo|deadlock|blocked|semaphore|any",
             };
             failOn.Validators.Add(v =>
             {
                 foreach (var token in v.Tokens)
-                    if (token.Value != "fifo") v.AddError($"--fail-on must be fifo, not '{token.Value}'");
+                    if (!FailOnKinds.ContainsKey(token.Value)) v.AddError($"--fail-on must be fifo, deadlock, blocked, semaphore or any, not '{token.Value}'");
             });
             command.Add(failOn);
             var searchLimit = new Option<long?>("--search-limit")
@@ -262,13 +263,14 @@ public static partial class Program
                     using var analysis = CoreAnalysis.Run(core, options with { Progress = progress }, timings);
                     AnalysisReport report;
                     using (timings.Measure("report")) report = AnalysisReport.Build(analysis, path);
-                    // --fail-on fifo passes only a check that saw every thread: what it could not look at fails it too.
-                    bool failOnFifo = r.GetValue(failOn) is { Length: > 0 } kinds && kinds.Contains("fifo");
-                    bool fail = failOnFifo && (report.Findings.Count > 0 || report.Incomplete.Count > 0);
-                    return Outcome.Of(report, AnalysisText.Write, AnalysisJson.Write, fail ? ExitFindings : ExitSuccess, AnalysisMarkdown.Write) with
+                    // --fail-on passes only a check that saw every thread: what it could not look at fails it too.
+                    var kinds = (r.GetValue(failOn) ?? []).SelectMany(k => FailOnKinds[k]).ToHashSet();
+                    var failing = report.Findings.Where(f => kinds.Contains(f.Kind)).ToList();
+                    bool fail = kinds.Count > 0 && (failing.Count > 0 || report.Incomplete.Count > 0);
+                    return Outcome.Of(report, AnalysisText.Write, AnalysisJson.Write, fail ? ExitFindings : ExitSuccess, AnalysisMarkdown.Write, WaitGraphDiagram.WriteDot) with
                     {
-                        Notice = failOnFifo && report.Incomplete.Count > 0
-                            ? $"--fail-on fifo: the check is incomplete ({string.Join("; ", report.Incomplete)})" + (report.Findings.Count > 0 ? "" : ", so it cannot say that no thread is blocked opening a FIFO")
+                        Notice = kinds.Count > 0 && report.Incomplete.Count > 0
+                            ? $"--fail-on: the check is incomplete ({string.Join("; ", report.Incomplete)})" + (failing.Count > 0 ? "" : ", so it cannot say that no thread has such a finding")
                             : null,
                     };
                 }, timings);
@@ -550,6 +552,13 @@ public static partial class Program
         }
     }
 
+    /// <summary>The finding kinds each --fail-on value stands for.</summary>
+    private static readonly Dictionary<string, string[]> FailOnKinds = new(StringComparer.Ordinal)
+    {
+        ["fifo"] = ["blocked-fifo-open"], ["deadlock"] = ["deadlock"], ["blocked"] = ["blocked-behind"], ["semaphore"] = ["long-semaphore-wait"],
+        ["any"] = ["blocked-fifo-open", "deadlock", "blocked-behind", "long-semaphore-wait"],
+    };
+
     private sealed record CommonOptions(Argument<string> Core, Option<string> Format, Option<string?> Output);
 
     /// <summary>What a command produced: a report to render (as text or JSON) with its exit code, or an error line instead.</summary>
@@ -559,8 +568,8 @@ public static partial class Program
         public string? Notice { get; init; }
 
         public static Outcome Of<T>(T report, Action<T, TextWriter> text, Action<T, TextWriter> json, int exitCode = ExitSuccess,
-            Action<T, TextWriter>? markdown = null) =>
-            new(exitCode, (w, format) => (format switch { "json" => json, "markdown" => markdown ?? text, _ => text })(report, w), null);
+            Action<T, TextWriter>? markdown = null, Action<T, TextWriter>? dot = null) =>
+            new(exitCode, (w, format) => (format switch { "json" => json, "markdown" => markdown ?? text, "dot" => dot ?? text, _ => text })(report, w), null);
 
         public static Outcome Failure(int exitCode, string error) => new(exitCode, null, error);
     }

@@ -1,3 +1,4 @@
+using CoreSleuth.Analysis.Activity;
 using CoreSleuth.Analysis.Diagnosis;
 using CoreSleuth.Analysis.Libthr;
 using CoreSleuth.Analysis.Modules;
@@ -5,6 +6,7 @@ using CoreSleuth.Analysis.MySql;
 using CoreSleuth.Analysis.Symbols;
 using CoreSleuth.Analysis.Syscalls;
 using CoreSleuth.Analysis.Unwind;
+using CoreSleuth.Analysis.WaitGraph;
 using CoreSleuth.Diagnostics;
 using CoreSleuth.FreeBsd;
 using CoreSleuth.FreeBsd.Syscalls;
@@ -99,6 +101,15 @@ public sealed record ThreadAnalysis(
 
     /// <summary>Reconstructed arguments of known frames (my_open), by frame index.</summary>
     public IReadOnlyDictionary<int, IReadOnlyList<FrameArgument>> FrameArguments { get; init; } = new Dictionary<int, IReadOnlyList<FrameArgument>>();
+
+    /// <summary>What the thread is and does (category, sentence); set once its stack is known.</summary>
+    public ThreadDescription? Description { get; init; }
+
+    /// <summary>How long it has been asleep (ki_slptime); null without kinfo_proc or when not asleep.</summary>
+    public SleepTime? Sleep { get; init; }
+
+    /// <summary>What it waits for and who holds it: its edges of the wait-for graph.</summary>
+    public IReadOnlyList<WaitEdge> WaitsFor { get; init; } = [];
 }
 
 /// <summary>A frame of a backtrace with its function name (return addresses are looked up at pc−1, inside the call).</summary>
@@ -135,6 +146,15 @@ public sealed class CoreAnalysis : IDisposable
     public IReadOnlyList<MySqlSession> Sessions { get; private set; } = [];
     public IReadOnlyList<ResolvedHandle> Handles { get; private set; } = [];
     public IReadOnlyList<BlockedFifoOpen> Findings { get; private set; } = [];
+
+    /// <summary>Who waits for whom: threads as nodes, "waits for" edges.</summary>
+    public WaitForGraph Graph { get; private set; } = new([]);
+
+    /// <summary>Cycles of the wait-for graph.</summary>
+    public IReadOnlyList<Deadlock> Deadlocks { get; private set; } = [];
+
+    /// <summary>The roots others wait behind, most waiters first.</summary>
+    public IReadOnlyList<BlockedBehind> Roots { get; private set; } = [];
 
     /// <summary>What the diagnosis could not look at (threads lost with the notes, memory a finding needed); empty when it saw everything.</summary>
     public IReadOnlyList<string> Incomplete { get; private set; } = [];
@@ -277,6 +297,19 @@ public sealed class CoreAnalysis : IDisposable
                 using (timings.Measure("waiting for search"))
                     try { search.Wait(); }
                     catch (AggregateException) { }
+        }
+        for (int i = 0; i < threads.Length; i++)
+            threads[i] = threads[i] with { Description = ThreadDescriber.Describe(threads[i]), Sleep = ThreadDescriber.Sleep(threads[i], core.Producer) };
+        using (timings.Measure("wait-for graph"))
+        {
+            var graph = new WaitForGraph(WaitEdges.Build(threads, core, identity));
+            for (int i = 0; i < threads.Length; i++)
+                if (graph.WaitsFor(threads[i].Thread.Lwp) is { Count: > 0 } edges) threads[i] = threads[i] with { WaitsFor = edges };
+            var byLwp = threads.GroupBy(t => t.Thread.Lwp).ToDictionary(g => g.Key, g => g.First());
+            ThreadAnalysis? ThreadOf(int lwp) => byLwp.GetValueOrDefault(lwp);
+            analysis.Graph = graph;
+            analysis.Deadlocks = HangFindings.Deadlocks(graph, ThreadOf, core.Producer);
+            analysis.Roots = HangFindings.Roots(graph, ThreadOf, core.Producer);
         }
         analysis.Threads = threads;
         analysis.WalkedStacks = options.WalkStacksOf is not { Count: 0 };

@@ -35,15 +35,38 @@ public static class AnalysisMarkdown
             foreach (var limit in r.Incomplete) w.WriteLine($"- {MarkdownText.Message(limit, 600)}");
             w.WriteLine();
         }
+        var roots = AnalysisText.RootLines(r);
+        if (roots.Count > 0)
+        {
+            w.WriteLine("Roots, most waiters first:");
+            w.WriteLine();
+            for (int i = 0; i < roots.Count; i++) w.WriteLine($"{i + 1}. {MarkdownText.Message(roots[i], 600)}");
+            w.WriteLine();
+        }
+        if (WaitGraphDiagram.HasEdges(r))
+        {
+            w.WriteLine("Who waits for whom (an arrow points from a waiting thread to the thread it waits for; roots in red, deadlocks in yellow):");
+            w.WriteLine();
+            w.WriteLine("```mermaid");
+            WaitGraphDiagram.WriteMermaid(r, w);
+            w.WriteLine("```");
+            w.WriteLine();
+        }
         foreach (var f in r.Findings)
         {
-            string waitingFor = f.Direction == "read" ? "for reading (waiting for a writer)" : "for writing (waiting for a reader)";
-            w.WriteLine($"**{f.Confidence}: LWP {f.Lwp}{(f.Pthread is { } pt ? $" (pthread_t {C(pt)})" : "")}{(string.IsNullOrEmpty(f.ThreadName) ? "" : $" {V(f.ThreadName, 200)}")}" +
-                $" is blocked opening {(f.Path is null ? "an unavailable path" : V(f.Path, 400))} {waitingFor}.**");
+            if (f.Kind == "blocked-fifo-open")
+            {
+                string waitingFor = f.Direction == "read" ? "for reading (waiting for a writer)" : "for writing (waiting for a reader)";
+                w.WriteLine($"**{f.Confidence}: LWP {f.Lwp}{(f.Pthread is { } pt ? $" (pthread_t {C(pt)})" : "")}{(string.IsNullOrEmpty(f.ThreadName) ? "" : $" {V(f.ThreadName, 200)}")}" +
+                    $" is blocked opening {(f.Path is null ? "an unavailable path" : V(f.Path, 400))} {waitingFor}.**");
+            }
+            else w.WriteLine($"**{f.Confidence}: {MarkdownText.Message(f.Summary ?? f.Kind, 600)}.**");
             w.WriteLine();
             if (f.Flags is not null) w.WriteLine($"- open flags: {C(f.Flags)}");
             if (f.Mysql is { } m)
                 w.WriteLine($"- MySQL thread id {m.ThreadId}{(m.QueryId is { } q ? $", query id {q}" : "")}{(m.Query is null ? "" : $": {V(m.Query, 400)}")}");
+            if (f.DurationSeconds is { } d) w.WriteLine($"- stuck for: {AnalysisText.Duration(d)} ({f.DurationSource})");
+            if (f.Waiters.Count > 0) w.WriteLine($"- waiting behind it: {AnalysisText.Lwps(f.Waiters)}");
             w.WriteLine();
             w.WriteLine("Evidence:");
             w.WriteLine();
@@ -70,11 +93,12 @@ public static class AnalysisMarkdown
 
         w.WriteLine("### Threads");
         w.WriteLine();
-        Table(w, ["#", "LWP", "pthread_t", "name", "wait", "syscall", "pc"],
+        Table(w, ["#", "LWP", "pthread_t", "name", "category", "wait", "slept", "waits for", "syscall", "pc"],
             r.Threads.Select(t => new[]
             {
                 t.Index.ToString(CultureInfo.InvariantCulture), t.Lwp.ToString(CultureInfo.InvariantCulture), Cell(t.Pthread),
-                V(t.Name, 200, inTable: true), V(t.Wait, 200, inTable: true), t.Syscall is { } s ? V(s.Display, 400, inTable: true) : "-",
+                V(t.Name, 200, inTable: true), t.Category ?? "-", V(t.Wait, 200, inTable: true), AnalysisText.Slept(t), AnalysisText.WaitsFor(t),
+                t.Syscall is { } s ? V(s.Display, 400, inTable: true) : "-",
                 Cell(t.Frames.Count > 0 ? t.Frames[0].Pc : null),
             }));
         w.WriteLine();
@@ -93,7 +117,7 @@ public static class AnalysisMarkdown
             w.WriteLine();
         }
 
-        var blocked = r.Findings.Select(f => f.Lwp).ToHashSet();
+        var blocked = r.Findings.SelectMany(f => f.Cycle.Prepend(f.Lwp)).ToHashSet();
         foreach (var t in r.Threads.Where(t => blocked.Contains(t.Lwp)))
         {
             w.WriteLine($"<details><summary>Thread {t.Index} (LWP {t.Lwp}) registers and backtrace</summary>");

@@ -36,12 +36,15 @@ public sealed record AnalysisReport(
     /// <summary>Threads grouped by identical backtraces, most common first (as pt-pmp does).</summary>
     public IReadOnlyList<ReportStackGroup> Stacks { get; init; } = [];
 
+    /// <summary>Who waits for whom: the threads some edge joins, and the edges.</summary>
+    public ReportGraph Graph { get; init; } = new([], []);
+
     public static AnalysisReport Build(CoreAnalysis analysis, string coreFile)
     {
         var core = analysis.Core;
         var p = core.Process;
         var threads = analysis.Threads.Select(ReportThread.Build).ToList();
-        var findings = analysis.Findings.Select(ReportFinding.Build).ToList();
+        var findings = ReportFinding.BuildAll(analysis);
         var handles = analysis.Handles.Select(ReportHandle.Build).ToList();
         return new AnalysisReport(
             SchemaName, ReportCore.Build(core, coreFile), ReportProcess.Build(core),
@@ -53,6 +56,7 @@ public sealed record AnalysisReport(
                 analysis.Identity.Notes),
             Stacks = ReportStackGroup.Group(threads),
             Incomplete = analysis.Incomplete,
+            Graph = ReportGraph.Build(analysis),
         };
     }
 
@@ -75,6 +79,24 @@ public sealed record ReportThread(
 
     public string? PthreadStrategy { get; init; }
 
+    /// <summary>idle-by-design, running, waiting-for-lock, waiting-for-io, waiting-for-peer, sleeping or unknown.</summary>
+    public string? Category { get; init; }
+
+    /// <summary>What the thread is doing, in plain words.</summary>
+    public string? Activity { get; init; }
+
+    /// <summary>What kind of thread it is, from the catalogue of MySQL functions ("client connection thread"); null when unknown.</summary>
+    public string? Role { get; init; }
+
+    /// <summary>ki_slptime: seconds asleep; null without kinfo_proc or when the thread is not asleep.</summary>
+    public long? SleepSeconds { get; init; }
+
+    /// <summary>"sleep" when <see cref="SleepSeconds"/> counts from the start of the sleep; "stop" when it counts from gcore's stop (the sleep is at least that long); null with it.</summary>
+    public string? SleepCountsFrom { get; init; }
+
+    /// <summary>What the thread waits for and who holds it.</summary>
+    public IReadOnlyList<ReportWaitEdge> WaitsFor { get; init; } = [];
+
     /// <summary>Why the backtrace ends where it does (e.g. "return address at 0x… is not in the core").</summary>
     public string? UnwindStop { get; init; }
     public ReportMySql? Mysql { get; init; }
@@ -88,9 +110,53 @@ public sealed record ReportThread(
             UnwindStop = t.UnwindStop,
             WaitMeaning = t.Wait?.Meaning,
             Mysql = ReportMySql.Build(t.Session, t.Join),
+            Category = t.Description is { } d ? ReportGraph.CategoryName(d.Category) : null,
+            Activity = t.Description?.Sentence,
+            Role = t.Description?.Role,
+            SleepSeconds = t.Sleep?.Seconds,
+            SleepCountsFrom = t.Sleep is { } sleep ? sleep.SinceStop ? "stop" : "sleep" : null,
+            WaitsFor = t.WaitsFor.Select(ReportWaitEdge.Build).ToList(),
         };
     }
 }
+
+/// <param name="Lwp">The holder's LWP; null when the core and the inputs do not say who holds it.</param>
+public sealed record ReportWaitEdge(int? Lwp, string Kind, string Resource, string Confidence, double? Seconds, IReadOnlyList<string> Evidence)
+{
+    internal static ReportWaitEdge Build(Analysis.WaitGraph.WaitEdge e) =>
+        new(e.Holder, e.Kind, e.Resource, ReportFinding.ConfidenceName(e.Confidence), e.Seconds, e.Evidence);
+}
+
+/// <summary>The wait-for graph: the threads an edge joins (nodes) and the edges between them.</summary>
+public sealed record ReportGraph(IReadOnlyList<ReportGraphNode> Nodes, IReadOnlyList<ReportGraphEdge> Edges)
+{
+    internal static ReportGraph Build(CoreAnalysis analysis)
+    {
+        var byLwp = analysis.Threads.GroupBy(t => t.Thread.Lwp).ToDictionary(g => g.Key, g => g.First());
+        var nodes = analysis.Graph.Nodes.Select(lwp => byLwp.TryGetValue(lwp, out var t)
+            ? new ReportGraphNode(lwp, t.Thread.Name, t.Description is { } d ? CategoryName(d.Category) : null, t.Description?.Sentence, t.Session?.ThreadId)
+            : new ReportGraphNode(lwp, null, null, null, null)).ToList();
+        var edges = analysis.Graph.Edges.Where(e => e.Holder is not null)
+            .Select(e => new ReportGraphEdge(e.Waiter, e.Holder!.Value, e.Kind, e.Resource, ReportFinding.ConfidenceName(e.Confidence), e.Seconds)).ToList();
+        return new ReportGraph(nodes, edges);
+    }
+
+    internal static string CategoryName(Analysis.Activity.ThreadCategory c) => c switch
+    {
+        Analysis.Activity.ThreadCategory.IdleByDesign => "idle-by-design",
+        Analysis.Activity.ThreadCategory.Running => "running",
+        Analysis.Activity.ThreadCategory.WaitingForLock => "waiting-for-lock",
+        Analysis.Activity.ThreadCategory.WaitingForIo => "waiting-for-io",
+        Analysis.Activity.ThreadCategory.WaitingForPeer => "waiting-for-peer",
+        Analysis.Activity.ThreadCategory.Sleeping => "sleeping",
+        _ => "unknown",
+    };
+}
+
+public sealed record ReportGraphNode(int Lwp, string? Name, string? Category, string? Activity, long? MysqlThreadId);
+
+/// <summary>"<see cref="From"/> waits for <see cref="To"/>".</summary>
+public sealed record ReportGraphEdge(int From, int To, string Kind, string Resource, string Confidence, double? Seconds);
 
 /// <param name="Number">The call's number; null when the call returned an error and the code that names it is not available.</param>
 /// <param name="Name">The call's name; null when <paramref name="Number"/> is.</param>
@@ -325,8 +391,13 @@ public sealed record ReportMySql(long ThreadId, long? QueryId, string? Query)
         };
 }
 
+/// <summary>
+/// A finding of the diagnosis. Every kind has <see cref="Kind"/>, <see cref="Lwp"/> (the thread it
+/// is about: the blocked one, the root, the first of a cycle), <see cref="Confidence"/> and
+/// <see cref="Evidence"/>; the other members belong to some kinds and are null or empty otherwise.
+/// </summary>
 public sealed record ReportFinding(
-    string Kind, int Lwp, Hex? Pthread, string? Path, string Direction, string Confidence, ReportMySql? Mysql, IReadOnlyList<string> Evidence)
+    string Kind, int Lwp, Hex? Pthread, string? Path, string? Direction, string Confidence, ReportMySql? Mysql, IReadOnlyList<string> Evidence)
 {
     public string? ThreadName { get; init; }
     public string? Flags { get; init; }
@@ -334,10 +405,91 @@ public sealed record ReportFinding(
     public IReadOnlyList<ReportMemoryText> StatementsInMemory { get; init; } = [];
     public IReadOnlyList<string> Advice { get; init; } = [];
 
+    /// <summary>The finding in one sentence.</summary>
+    public string? Summary { get; init; }
+
+    /// <summary>blocked-behind, blocked-fifo-open, deadlock: every thread that waits behind it, directly or through others, nearest first.</summary>
+    public IReadOnlyList<int> Waiters { get; init; } = [];
+
+    /// <summary>deadlock: the threads in the order they wait for one another.</summary>
+    public IReadOnlyList<int> Cycle { get; init; } = [];
+
+    /// <summary>How long the thread has been stuck, from the best source (<see cref="DurationSource"/>); null when nothing says.</summary>
+    public double? DurationSeconds { get; init; }
+
+    /// <summary>Where <see cref="DurationSeconds"/> comes from: "processlist", "innodb-transaction", "innodb-semaphore", "sleep-time".</summary>
+    public string? DurationSource { get; init; }
+
+    /// <summary>The thread's ki_slptime, as in its thread entry.</summary>
+    public long? SleepSeconds { get; init; }
+
+    /// <summary>The findings in the order the diagnosis gives them: deadlocks, then roots by how many threads wait behind them, then the blocked opens.</summary>
+    internal static List<ReportFinding> BuildAll(CoreAnalysis analysis)
+    {
+        var byLwp = analysis.Threads.GroupBy(t => t.Thread.Lwp).ToDictionary(g => g.Key, g => g.First());
+        ThreadAnalysis? Of(int lwp) => byLwp.GetValueOrDefault(lwp);
+        var findings = new List<ReportFinding>();
+        foreach (var d in analysis.Deadlocks)
+        {
+            var first = Of(d.Cycle[0]);
+            findings.Add(new ReportFinding(Analysis.WaitGraph.Deadlock.Kind, d.Cycle[0], first?.Pthread is { } p ? new Hex(p) : null, null, null,
+                ConfidenceName(d.Confidence), null, d.Evidence)
+            {
+                ThreadName = first?.Thread.Name,
+                Cycle = d.Cycle,
+                Waiters = d.WaitersBehind,
+                Advice = d.Advice,
+                Summary = $"deadlock: LWP {string.Join(" → LWP ", d.Cycle.Append(d.Cycle[0]))} wait for one another ({string.Join(", ", d.Edges.Select(e => e.Resource).Distinct())})" +
+                          (d.WaitersBehind.Count == 0 ? "" : $"; {Plural.Of(d.WaitersBehind.Count, "more thread")} {(d.WaitersBehind.Count == 1 ? "waits" : "wait")} behind them"),
+            });
+        }
+        foreach (var r in analysis.Roots)
+        {
+            var t = Of(r.Root);
+            var (duration, source) = Duration(t);
+            findings.Add(new ReportFinding(Analysis.WaitGraph.BlockedBehind.Kind, r.Root, t?.Pthread is { } p ? new Hex(p) : null, null, null,
+                ConfidenceName(r.Confidence), ReportMySql.Build(t?.Session, t?.Join), r.Evidence)
+            {
+                ThreadName = t?.Thread.Name,
+                Waiters = r.Waiters,
+                Advice = r.Advice,
+                DurationSeconds = duration, DurationSource = source,
+                SleepSeconds = t?.Sleep?.Seconds,
+                Summary = $"{Plural.Of(r.Waiters.Count, "thread")} {(r.Waiters.Count == 1 ? "waits" : "wait")} behind LWP {r.Root}{(t?.Session is { } s ? $" (MySQL thread id {s.ThreadId})" : "")}, which is {r.RootActivity}" +
+                          (duration is { } sec ? $", for {Analysis.WaitGraph.Durations.Text(sec)}" : ""),
+            });
+        }
+        foreach (var f in analysis.Findings)
+        {
+            var t = Of(f.Lwp);
+            var (duration, source) = Duration(t);
+            findings.Add(Build(f) with
+            {
+                Waiters = analysis.Graph.WaitersBehind(f.Lwp),
+                DurationSeconds = duration, DurationSource = source,
+                SleepSeconds = t?.Sleep?.Seconds,
+            });
+        }
+        return findings;
+    }
+
+    /// <summary>
+    /// How long a thread has been stuck: the processlist's Time, else the transaction's age, else
+    /// its own sleep time when that counts from the start of the sleep (not gcore's stop).
+    /// </summary>
+    private static (double?, string?) Duration(ThreadAnalysis? t)
+    {
+        if (t?.Session?.TimeSeconds is { } time) return (time, "processlist");
+        if (t?.Sleep is { SinceStop: false } sleep) return (sleep.Seconds, "sleep-time");
+        return (null, null);
+    }
+
+    internal static string ConfidenceName(Analysis.Diagnosis.Confidence c) => c == Analysis.Diagnosis.Confidence.Certain ? "certain" : "likely";
+
     internal static ReportFinding Build(BlockedFifoOpen f) =>
         new(BlockedFifoOpen.Kind, f.Lwp, f.Pthread is { } p ? new Hex(p) : null, f.Path,
             f.Direction == OpenDirection.Write ? "write" : "read",
-            f.Confidence == Analysis.Diagnosis.Confidence.Certain ? "certain" : "likely",
+            ConfidenceName(f.Confidence),
             ReportMySql.Build(f.Session, f.Join),
             f.Evidence)
         {
@@ -346,6 +498,7 @@ public sealed record ReportFinding(
             PathInOpenFiles = f.PathInOpenFiles,
             StatementsInMemory = f.StatementsInMemory.Select(h => new ReportMemoryText(h.StringStart, h.Text, h.Truncated)).ToList(),
             Advice = f.Advice,
+            Summary = $"LWP {f.Lwp} is blocked opening {(f.Path is null ? "a FIFO (path unavailable)" : $"\"{f.Path}\"")} for {(f.Direction == OpenDirection.Write ? "writing: it waits for a reader" : "reading: it waits for a writer")}",
         };
 }
 

@@ -22,14 +22,27 @@ public static class AnalysisText
         w.WriteLine("DIAGNOSIS");
         w.WriteLine(Verdict(r));
         foreach (var limit in r.Incomplete) w.WriteLine($"  - {TextSanitizer.SanitizeMessage(limit, 600)}");
+        var roots = RootLines(r);
+        if (roots.Count > 0)
+        {
+            w.WriteLine();
+            w.WriteLine("Roots, most waiters first:");
+            for (int i = 0; i < roots.Count; i++) w.WriteLine($"  {i + 1}. {TextSanitizer.SanitizeMessage(roots[i], 600)}");
+        }
         foreach (var f in r.Findings)
         {
             w.WriteLine();
-            string waitingFor = f.Direction == "read" ? "for reading: it waits for a writer" : "for writing: it waits for a reader";
-            w.WriteLine($"[{f.Confidence}] LWP {f.Lwp}{(f.Pthread is { } pt ? $" (pthread_t {pt})" : "")}{(f.ThreadName is null ? "" : $" \"{S(f.ThreadName)}\"")} is blocked opening {Quote(f.Path)} {waitingFor}");
-            if (f.Flags is not null) w.WriteLine($"  flags: {f.Flags}");
+            if (f.Kind == "blocked-fifo-open")
+            {
+                string waitingFor = f.Direction == "read" ? "for reading: it waits for a writer" : "for writing: it waits for a reader";
+                w.WriteLine($"[{f.Confidence}] LWP {f.Lwp}{(f.Pthread is { } pt ? $" (pthread_t {pt})" : "")}{(f.ThreadName is null ? "" : $" \"{S(f.ThreadName)}\"")} is blocked opening {Quote(f.Path)} {waitingFor}");
+                if (f.Flags is not null) w.WriteLine($"  flags: {f.Flags}");
+            }
+            else w.WriteLine($"[{f.Confidence}] {TextSanitizer.SanitizeMessage(f.Summary, 600)}");
             if (f.Mysql is { } m)
                 w.WriteLine($"  MySQL thread id {m.ThreadId}{(m.QueryId is { } q ? $", query id {q}" : "")}{(m.Query is null ? "" : $": {S(m.Query, 400)}")}");
+            if (f.DurationSeconds is { } d) w.WriteLine($"  stuck for: {Duration(d)} ({f.DurationSource})");
+            if (f.Waiters.Count > 0) w.WriteLine($"  waiting behind it: {Lwps(f.Waiters)}");
             w.WriteLine("  evidence:");
             foreach (var e in f.Evidence) w.WriteLine($"    - {TextSanitizer.SanitizeMessage(e, 600)}");
             w.WriteLine("  what to do:");
@@ -49,12 +62,14 @@ public static class AnalysisText
 
         w.WriteLine();
         w.WriteLine("THREADS");
-        var threads = new TextTable(new("#", true), new("LWP", true), new("PTHREAD_T", true), new("NAME"), new("WAIT"), new("SYSCALL"), new("PC", true));
+        var threads = new TextTable(new("#", true), new("LWP", true), new("PTHREAD_T", true), new("NAME"), new("CATEGORY"), new("WAIT"), new("SLEPT", true), new("WAITS FOR"), new("SYSCALL"), new("PC", true));
         foreach (var th in r.Threads)
             threads.Add(th.Index.ToString(CultureInfo.InvariantCulture), th.Lwp.ToString(CultureInfo.InvariantCulture),
-                th.Pthread?.ToString() ?? "-", S(th.Name, 24) is { Length: > 0 } n ? n : "-", S(th.Wait, 12) is { Length: > 0 } wm ? wm : "-",
-                th.Syscall is { } sc ? S(sc.Display, 90) : "-", th.Frames.Count > 0 ? th.Frames[0].Pc.ToString() : "-");
+                th.Pthread?.ToString() ?? "-", S(th.Name, 24) is { Length: > 0 } n ? n : "-", th.Category ?? "-", S(th.Wait, 12) is { Length: > 0 } wm ? wm : "-",
+                Slept(th), WaitsFor(th), th.Syscall is { } sc ? S(sc.Display, 90) : "-", th.Frames.Count > 0 ? th.Frames[0].Pc.ToString() : "-");
         threads.Write(w);
+        if (r.Threads.Any(t => t.SleepCountsFrom == "stop"))
+            w.WriteLine("  (≥ N s: ki_slptime restarted when gcore stopped the process, so the thread has slept at least that long)");
 
         if (r.Stacks.Count > 0)
         {
@@ -74,6 +89,11 @@ public static class AnalysisText
             w.WriteLine();
             w.WriteLine($"Thread {th.Index} (LWP {th.Lwp}{(th.Pthread is { } pt ? $", pthread_t {pt}" : "")}{(th.Name is null ? "" : $", \"{S(th.Name)}\"")})");
             if (th.State is not null) w.WriteLine($"  state:    {th.State}");
+            if (th.Role is not null) w.WriteLine($"  role:     {th.Role}");
+            if (th.Activity is not null) w.WriteLine($"  doing:    {th.Activity} [{th.Category}]");
+            if (th.SleepSeconds is not null) w.WriteLine($"  asleep:   {Slept(th)}{(th.SleepCountsFrom == "stop" ? " (ki_slptime counts from gcore's stop)" : "")}");
+            foreach (var e in th.WaitsFor)
+                w.WriteLine($"  waits for: {(e.Lwp is { } h ? $"LWP {h}" : "an unknown holder")}: {TextSanitizer.SanitizeMessage(e.Resource, 300)} [{e.Confidence}]{(e.Seconds is { } sec ? $", for {Duration(sec)}" : "")}");
             if (th.Wait is not null) w.WriteLine($"  wait:     {S(th.Wait)}{(th.WaitMeaning is null ? "" : $" — {th.WaitMeaning}")}");
             if (th.Syscall is { } sc) w.WriteLine($"  syscall:  {S(sc.Display, 400)} [{sc.State}]");
             if (th.Mysql is { } m) w.WriteLine($"  mysql:    thread id {m.ThreadId}{(m.Query is null ? "" : $": {S(m.Query, 200)}")}");
@@ -108,16 +128,40 @@ public static class AnalysisText
     /// </summary>
     internal static string Verdict(AnalysisReport r)
     {
-        string found = r.Findings.Count switch
-        {
-            0 => "No thread is blocked opening a FIFO",
-            1 => "1 thread is blocked opening a FIFO",
-            int n => $"{n.ToString(CultureInfo.InvariantCulture)} threads are blocked opening a FIFO",
-        };
+        int deadlocks = r.Findings.Count(f => f.Kind == "deadlock");
+        int roots = r.Findings.Count(f => f.Kind == "blocked-behind");
+        int fifos = r.Findings.Count(f => f.Kind == "blocked-fifo-open");
+        int waiting = r.Threads.Count(t => t.WaitsFor.Count > 0);
+        var parts = new List<string>();
+        if (deadlocks > 0) parts.Add(Plural.Of(deadlocks, "deadlock"));
+        if (roots > 0) parts.Add($"{Plural.Of(waiting, "thread")} {(waiting == 1 ? "waits" : "wait")} for others, behind {Plural.Of(roots, "root")}");
+        else if (waiting > 0 && deadlocks == 0) parts.Add($"{Plural.Of(waiting, "thread")} {(waiting == 1 ? "waits" : "wait")} for a lock whose holder is unknown");
+        if (fifos > 0) parts.Add($"{Plural.Of(fifos, "thread")} {(fifos == 1 ? "is" : "are")} blocked opening a FIFO");
+        string found = parts.Count == 0 ? "No thread waits for another and none is blocked opening a FIFO" : Capital(string.Join("; ", parts));
         if (r.Incomplete.Count == 0) return found + ".";
-        return (r.Findings.Count == 0 ? $"No thread is blocked opening a FIFO among the {Plural.Of(r.Process.ThreadCount, "thread")} read" : found) +
+        return (parts.Count == 0 ? $"{found} among the {Plural.Of(r.Process.ThreadCount, "thread")} read" : found) +
                ", but the check is INCOMPLETE: it could not look at everything";
     }
+
+    /// <summary>One line per root (a deadlock or a thread others wait behind), most waiters first: how the diagnosis opens.</summary>
+    internal static List<string> RootLines(AnalysisReport r) =>
+        r.Findings.Where(f => f.Kind is "deadlock" or "blocked-behind")
+            .OrderByDescending(f => f.Waiters.Count + f.Cycle.Count).ThenBy(f => f.Kind == "deadlock" ? 0 : 1)
+            .Select(f => f.Summary ?? "").ToList();
+
+    internal static string Duration(double seconds) => Analysis.WaitGraph.Durations.Text(seconds);
+
+    internal static string Lwps(IReadOnlyList<int> lwps) =>
+        "LWP " + string.Join(", ", lwps.Take(12)) + (lwps.Count > 12 ? $", … ({lwps.Count} in all)" : "");
+
+    /// <summary>ki_slptime as the threads table shows it: "640 s", or "≥ 3 s" when it counts from gcore's stop.</summary>
+    internal static string Slept(ReportThread t) => t.SleepSeconds is not { } s ? "-" : (t.SleepCountsFrom == "stop" ? "≥ " : "") + Duration(s);
+
+    /// <summary>The holders a thread waits for, as the threads table shows them.</summary>
+    internal static string WaitsFor(ReportThread t) => t.WaitsFor.Count == 0 ? "-"
+        : string.Join(", ", t.WaitsFor.Select(e => e.Lwp is { } h ? $"LWP {h}" : "?").Distinct());
+
+    private static string Capital(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
 
     private static string S(string? text, int bound = Bound) => TextSanitizer.Sanitize(text, bound);
     private static string Quote(string? path) => path is null ? "(path unavailable)" : $"\"{S(path, 400)}\"";
