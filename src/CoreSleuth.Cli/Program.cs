@@ -264,13 +264,14 @@ public static partial class Program
                     AnalysisReport report;
                     using (timings.Measure("report")) report = AnalysisReport.Build(analysis, path);
                     // --fail-on passes only a check that saw every thread: what it could not look at fails it too.
-                    var kinds = (r.GetValue(failOn) ?? []).SelectMany(k => FailOnKinds[k]).ToHashSet();
+                    string[] failOnValues = r.GetValue(failOn) ?? [];
+                    var kinds = failOnValues.SelectMany(k => FailOnKinds[k]).ToHashSet();
                     var failing = report.Findings.Where(f => kinds.Contains(f.Kind)).ToList();
                     bool fail = kinds.Count > 0 && (failing.Count > 0 || report.Incomplete.Count > 0);
                     return Outcome.Of(report, AnalysisText.Write, AnalysisJson.Write, fail ? ExitFindings : ExitSuccess, AnalysisMarkdown.Write, WaitGraphDiagram.WriteDot) with
                     {
                         Notice = kinds.Count > 0 && report.Incomplete.Count > 0
-                            ? $"--fail-on: the check is incomplete ({string.Join("; ", report.Incomplete)})" + (failing.Count > 0 ? "" : ", so it cannot say that no thread has such a finding")
+                            ? $"--fail-on {string.Join(",", failOnValues.Distinct())}: the check is incomplete ({string.Join("; ", report.Incomplete)})" + (failing.Count > 0 ? "" : ", so it cannot say that no thread has such a finding")
                             : null,
                     };
                 }, timings);

@@ -231,7 +231,7 @@ public sealed class CommandLineEdgeTests : IDisposable
     {
         var r = Coresleuth.Run("analyze", "missing.core", "--fail-on", "foo");
         Assert.Equal(Program.ExitUsage, r.ExitCode);
-        Assert.StartsWith("coresleuth: --fail-on must be fifo, not 'foo'\n", r.Stderr);
+        Assert.StartsWith("coresleuth: --fail-on must be fifo, deadlock, blocked, semaphore or any, not 'foo'\n", r.Stderr);
         Assert.DoesNotContain("\\n", r.Stderr);
         Assert.DoesNotContain("\\t", r.Stderr);
     }

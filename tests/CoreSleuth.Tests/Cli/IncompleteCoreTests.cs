@@ -125,7 +125,7 @@ public sealed class IncompleteCoreTests : IDisposable
         Assert.Contains("INCOMPLETE", diagnosis);
         Assert.Contains($"{read} threads read", diagnosis);
         Assert.Contains($"cut at file offset 0x{cut:x}", diagnosis);
-        Assert.DoesNotContain("No thread is blocked opening a FIFO.", diagnosis);
+        Assert.DoesNotContain("No thread waits for another and none is blocked opening a FIFO.", diagnosis);
         AssertOneErrorLine(text, "--fail-on fifo", "incomplete", $"{read} threads read");
 
         // Without --fail-on the report is written and the exit code is 0, the diagnosis saying the same.
@@ -211,7 +211,7 @@ public sealed class IncompleteCoreTests : IDisposable
         Assert.True(r.ExitCode == Program.ExitSuccess, r.ToString());
         Assert.Empty(r.Stderr);
         string diagnosis = Diagnosis(r.Stdout);
-        Assert.Contains("No thread is blocked opening a FIFO.", diagnosis);
+        Assert.Contains("No thread waits for another and none is blocked opening a FIFO.", diagnosis);
         Assert.DoesNotContain("INCOMPLETE", diagnosis);
         Assert.Contains("4 threads", r.Lines[1]);
         Assert.Contains("PT_LOAD segments extend past the end of the file", r.Stdout[r.Stdout.IndexOf("\nWarnings (", StringComparison.Ordinal)..]);
