@@ -14,7 +14,20 @@ public enum SessionSource { InnodbStatus, Processlist }
 /// <param name="LineNumber">The line of the input file the session starts on (from 1).</param>
 public sealed record MySqlSession(
     SessionSource Source, long ThreadId, ulong? OsThreadHandle, long? QueryId, string? Host, string? Ip, string? User,
-    string? State, string? Command, long? TimeSeconds, string? Database, string? Query, int LineNumber);
+    string? State, string? Command, long? TimeSeconds, string? Database, string? Query, int LineNumber)
+{
+    /// <summary>How long its transaction has been active (<c>---TRANSACTION 1234, ACTIVE 12 sec</c>); null outside the TRANSACTIONS section.</summary>
+    public long? TrxActiveSeconds { get; init; }
+
+    /// <summary><c>mysql tables in use N, locked M</c> of its transaction: N.</summary>
+    public int? TablesInUse { get; init; }
+
+    /// <summary><c>mysql tables in use N, locked M</c> of its transaction: M.</summary>
+    public int? TablesLocked { get; init; }
+
+    /// <summary>The row or table lock its transaction is waiting for now, or null when the TRANSACTIONS section shows none.</summary>
+    public InnodbLockWait? LockWait { get; init; }
+}
 
 /// <summary>How the mysql client printed a result: the forms a DBA captures during an incident.</summary>
 public enum CaptureForm
@@ -64,6 +77,7 @@ public static partial class MySqlSessions
     public static SessionText ReadInnodbStatus(string text)
     {
         var (lines, form) = InnodbStatusLines(Lines(text));
+        var sections = InnodbTransactions.Sections(lines);
         var sessions = new List<MySqlSession>();
         var unread = new List<int>();
         for (int i = 0; i < lines.Count; i++)
@@ -82,15 +96,22 @@ public static partial class MySqlSessions
                 : ulong.TryParse(h, CultureInfo.InvariantCulture, out ulong dec) ? dec : null;
             var (host, ip, user, state) = SplitContext(m.Groups["rest"].Value);
             long? queryId = long.TryParse(m.Groups["query"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out long q) ? q : null;
+            var trx = InnodbTransactions.Around(lines, i, sections);
             sessions.Add(new MySqlSession(SessionSource.InnodbStatus, threadId, handle,
                 queryId, host, ip, user, state, null, null, null,
-                StatementAfter(lines, i + 1), lines[i].Number));
+                StatementAfter(lines, i + 1), lines[i].Number)
+            {
+                TrxActiveSeconds = trx.ActiveSeconds, TablesInUse = trx.TablesInUse, TablesLocked = trx.TablesLocked, LockWait = trx.LockWait,
+            });
         }
         return new SessionText(sessions, form, unread);
     }
 
-    /// <summary>A line of an input with its number in the file (from 1).</summary>
-    private readonly record struct NumberedLine(string Text, int Number);
+    /// <summary>
+    /// The lines of SHOW ENGINE INNODB STATUS text (or of an error log) as the server wrote them,
+    /// whichever form the client printed them in, each with its line number in the file.
+    /// </summary>
+    internal static List<NumberedLine> StatusLines(string text) => InnodbStatusLines(Lines(text)).Lines;
 
     private static List<NumberedLine> Lines(string text) =>
         [.. text.Replace("\r\n", "\n").Split('\n').Select((l, i) => new NumberedLine(l, i + 1))];
@@ -331,3 +352,6 @@ public static partial class MySqlSessions
             Get("Command"), time, Get("db"), Get("Info"), line);
     }
 }
+
+/// <summary>A line of an input with its number in the file (from 1).</summary>
+internal readonly record struct NumberedLine(string Text, int Number);

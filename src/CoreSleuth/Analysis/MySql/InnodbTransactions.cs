@@ -1,0 +1,134 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace CoreSleuth.Analysis.MySql;
+
+/// <summary>
+/// A row or table lock a transaction waits for, as the TRANSACTIONS section of SHOW ENGINE INNODB
+/// STATUS prints it (storage/innobase/lock/lock0lock.cc): <c>------- TRX HAS BEEN WAITING 12 SEC FOR
+/// THIS LOCK TO BE GRANTED:</c> and the <c>RECORD LOCKS …</c> or <c>TABLE LOCK …</c> line after it.
+/// </summary>
+/// <param name="LineNumber">The line of the input with <c>TRX HAS BEEN WAITING</c> (from 1).</param>
+/// <param name="Seconds">How long the transaction has waited, as printed.</param>
+/// <param name="Table">The table as printed, quotes included (<c>`test`.`t`</c>; <c>`test/t`</c> before 5.5); null when the lock line is missing.</param>
+/// <param name="Index">The index of a record lock without its backquotes (<c>PRIMARY</c>); null for a table lock.</param>
+/// <param name="Mode">What is requested, as printed from <c>lock_mode</c>/<c>lock mode</c> on (<c>lock_mode X locks rec but not gap waiting</c>, <c>lock mode AUTO-INC waiting</c>).</param>
+public sealed record InnodbLockWait(int LineNumber, long Seconds, string? Table, string? Index, string? Mode)
+{
+    /// <summary>True for a <c>TABLE LOCK</c> (LOCK TABLES, AUTO-INC, IX…), false for <c>RECORD LOCKS</c> or when the lock line is missing.</summary>
+    public bool TableLock { get; init; }
+}
+
+/// <summary>What the TRANSACTIONS section says of the transaction of one session.</summary>
+internal readonly record struct TransactionFacts(long? ActiveSeconds, int? TablesInUse, int? TablesLocked, InnodbLockWait? LockWait);
+
+/// <summary>
+/// Reads the lines of the TRANSACTIONS section around a session header. trx_print_low
+/// (storage/innobase/trx/trx0trx.cc) prints <c>---TRANSACTION id, ACTIVE n sec</c>, <c>mysql tables
+/// in use N, locked M</c> and the lock counts before the <c>MySQL thread id</c> line, and
+/// lock_trx_print_wait_and_mvcc_state the lock wait after the statement.
+/// </summary>
+internal static partial class InnodbTransactions
+{
+    // "---TRANSACTION 1792, ACTIVE 512 sec", "---TRANSACTION 3EF8F1F3, ACTIVE 7 sec fetching rows" (5.5 hex ids),
+    // "---TRANSACTION 0 1234, ACTIVE 12 sec, process no …" (5.0/5.1), "ACTIVE (PREPARED) 5 sec" (XA).
+    [GeneratedRegex(@"^\s*---TRANSACTION [^,]*, ACTIVE (?:\(PREPARED\) )?(?<sec>[0-9]{1,18}) sec")]
+    private static partial Regex TransactionHeader();
+
+    [GeneratedRegex(@"^\s*mysql tables in use (?<use>[0-9]{1,9}), locked (?<locked>[0-9]{1,9})")]
+    private static partial Regex TablesLine();
+
+    [GeneratedRegex(@"TRX HAS BEEN WAITING (?<sec>[0-9]{1,18}) SEC FOR THIS LOCK TO BE GRANTED")]
+    private static partial Regex WaitingLine();
+
+    // lock_rec_print: "RECORD LOCKS space id 417 page no 2846 n bits 288 index `PRIMARY` of table `db`.`t` trx id 3EF8F1F3 lock_mode X …".
+    [GeneratedRegex(@"^\s*RECORD LOCKS space id [0-9]+ page no [0-9]+ n bits [0-9]+ index (?<index>.+?) of table (?<table>.+?) trx id .*?(?<mode>lock[ _]mode .*?)?\s*$")]
+    private static partial Regex RecordLockLine();
+
+    // lock_table_print: "TABLE LOCK table `test`.`t` trx id 1234 lock mode AUTO-INC waiting".
+    [GeneratedRegex(@"^\s*TABLE LOCK table (?<table>.+?) trx id .*?(?<mode>lock[ _]mode .*?)?\s*$")]
+    private static partial Regex TableLockLine();
+
+    private const string SessionMarker = "MySQL thread id";
+
+    /// <summary>Sections whose transactions are history, not what the server is doing now.</summary>
+    private static readonly string[] PastSections = ["LATEST DETECTED DEADLOCK", "LATEST FOREIGN KEY ERROR"];
+
+    /// <summary>
+    /// The section title each line is in: a title is a line between two rules of dashes or equal
+    /// signs (srv_printf_innodb_monitor). Null before the first title (a paste without headers).
+    /// </summary>
+    internal static string?[] Sections(List<NumberedLine> lines)
+    {
+        var result = new string?[lines.Count];
+        string? current = null;
+        for (int i = 0; i < lines.Count; i++)
+        {
+            if (i > 0 && i + 1 < lines.Count && IsRule(lines[i - 1].Text) && IsRule(lines[i + 1].Text)
+                && lines[i].Text.Trim() is { Length: > 0 } title && title[0] != '-')
+                current = title;
+            result[i] = current;
+        }
+        return result;
+    }
+
+    private static bool IsRule(string line)
+    {
+        var t = line.AsSpan().Trim();
+        return t.Length >= 3 && !t.ContainsAnyExcept('-', '=');
+    }
+
+    /// <summary>The transaction facts of the session whose header is line <paramref name="session"/>.</summary>
+    internal static TransactionFacts Around(List<NumberedLine> lines, int session, string?[] sections)
+    {
+        string? section = sections[session];
+        if (section is not null && PastSections.Contains(section)) return default;
+
+        long? active = null;
+        int? inUse = null, locked = null;
+        // Back to this transaction's header; its lines before the session line are few (a dozen at most).
+        for (int k = session - 1; k >= 0 && k >= session - 20 && sections[k] == section; k--)
+        {
+            string text = lines[k].Text;
+            if (text.Contains(SessionMarker, StringComparison.Ordinal)) break;
+            if (TablesLine().Match(text) is { Success: true } t)
+            {
+                inUse = int.Parse(t.Groups["use"].ValueSpan, CultureInfo.InvariantCulture);
+                locked = int.Parse(t.Groups["locked"].ValueSpan, CultureInfo.InvariantCulture);
+            }
+            if (TransactionHeader().Match(text) is { Success: true } h)
+            {
+                active = long.Parse(h.Groups["sec"].ValueSpan, CultureInfo.InvariantCulture);
+                break;
+            }
+            if (text.TrimStart().StartsWith("---TRANSACTION", StringComparison.Ordinal)) break; // "not started": no ACTIVE
+        }
+        return new TransactionFacts(active, inUse, locked, LockWaitAfter(lines, session, sections));
+    }
+
+    /// <summary>The lock wait printed after the session's statement, up to the next transaction or session.</summary>
+    private static InnodbLockWait? LockWaitAfter(List<NumberedLine> lines, int session, string?[] sections)
+    {
+        for (int k = session + 1; k < lines.Count && sections[k] == sections[session]; k++)
+        {
+            string text = lines[k].Text;
+            if (text.Contains(SessionMarker, StringComparison.Ordinal) || text.TrimStart().StartsWith("---TRANSACTION", StringComparison.Ordinal))
+                return null;
+            if (WaitingLine().Match(text) is not { Success: true } w) continue;
+            // A number past long's range is no wait time InnoDB printed; the regex bounds it to 18 digits.
+            long seconds = long.Parse(w.Groups["sec"].ValueSpan, CultureInfo.InvariantCulture);
+            int next = k + 1;
+            while (next < lines.Count && lines[next].Text.Trim().Length == 0) next++;
+            string lockLine = next < lines.Count ? lines[next].Text : "";
+            if (RecordLockLine().Match(lockLine) is { Success: true } r)
+                return new InnodbLockWait(lines[k].Number, seconds, r.Groups["table"].Value, r.Groups["index"].Value.Trim('`'), ModeOf(r));
+            if (TableLockLine().Match(lockLine) is { Success: true } t)
+                return new InnodbLockWait(lines[k].Number, seconds, t.Groups["table"].Value, null, ModeOf(t)) { TableLock = true };
+            return new InnodbLockWait(lines[k].Number, seconds, null, null, null);
+        }
+        return null;
+    }
+
+    // A copy wrapped at the terminal's width may cut the mode off: then it is unknown, not empty.
+    private static string? ModeOf(Match m) => m.Groups["mode"] is { Success: true, Length: > 0 } g ? g.Value : null;
+}
