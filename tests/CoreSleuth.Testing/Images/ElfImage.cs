@@ -34,6 +34,9 @@ public sealed record AssembledFunction(
     IReadOnlyList<CallSiteInfo> CallSites,
     ulong? SyscallInstructionAddress)
 {
+    /// <summary>Address of the <see cref="FunctionSpec.FaultingLoad"/> instruction (link-time).</summary>
+    public ulong? FaultInstructionAddress { get; init; }
+
     public string Name => Spec.Name;
 
     public ulong End => Address + (ulong)Size;

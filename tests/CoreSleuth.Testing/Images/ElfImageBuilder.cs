@@ -650,7 +650,10 @@ public static class ElfImageBuilder
             a.Code.Length,
             a.Frame,
             a.CallSites.Select(c => new CallSiteInfo(c.Spec, functionAddresses[i] + (ulong)c.CallOffset, functionAddresses[i] + (ulong)c.ReturnOffset, c.Target.DirectTarget, c.Target.SlotAddress)).ToList(),
-            a.SyscallOffset is int s ? functionAddresses[i] + (ulong)s : null)).ToList();
+            a.SyscallOffset is int s ? functionAddresses[i] + (ulong)s : null)
+        {
+            FaultInstructionAddress = a.FaultOffset is int f ? functionAddresses[i] + (ulong)f : null,
+        }).ToList();
         var dataObjects = spec.DataObjects.Select(d => new ElfDataObject(d, DataAddress(d))).ToList();
         var pltImports = importPlt.Select((p, i) => new PltImport(p.name, p.Plt, p.Got, 1 + i)).ToList();
 

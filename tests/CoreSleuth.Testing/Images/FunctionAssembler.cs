@@ -15,7 +15,11 @@ internal sealed record AssembledCode(
     IReadOnlyList<CfiOp> Cfi,
     IReadOnlyList<AssembledCallSite> CallSites,
     int? SyscallOffset,
-    FrameLayout Frame);
+    FrameLayout Frame)
+{
+    /// <summary>Offset of the <see cref="FunctionSpec.FaultingLoad"/> instruction.</summary>
+    public int? FaultOffset { get; init; }
+}
 
 /// <summary>
 /// Turns a <see cref="FunctionSpec"/> into x86-64 code with Iced's assembler, and records the CFI
@@ -83,6 +87,7 @@ internal static class FunctionAssembler
         var cfi = new List<(int AfterInstruction, CfiOpKind Kind, int Register, int Value)>();
         var calls = new List<(CallSite Site, int Index, CallTarget Target)>();
         int? syscallIndex = null;
+        int? faultIndex = null;
 
         int Count() => asm.Instructions.Count;
         void After(CfiOpKind kind, int register = 0, int value = 0) => cfi.Add((Count(), kind, register, value));
@@ -120,7 +125,7 @@ internal static class FunctionAssembler
         else
         {
             EmitPrologue(asm, frame, After);
-            EmitBody(spec, frame, asm, resolve, calls);
+            faultIndex = EmitBody(spec, frame, asm, resolve, calls);
             EmitEpilogue(asm, frame, After);
         }
 
@@ -133,7 +138,10 @@ internal static class FunctionAssembler
 
         var cfiOps = cfi.Select(c => new CfiOp(StartOf(c.AfterInstruction), c.Kind, c.Register, c.Value)).ToList();
         var callSites = calls.Select(c => new AssembledCallSite(c.Site, StartOf(c.Index), EndOf(c.Index), c.Target)).ToList();
-        return new AssembledCode(code, cfiOps, callSites, syscallIndex is int s ? StartOf(s) : null, frame);
+        return new AssembledCode(code, cfiOps, callSites, syscallIndex is int s ? StartOf(s) : null, frame)
+        {
+            FaultOffset = faultIndex is int f ? StartOf(f) : null,
+        };
     }
 
     private static void EmitPrologue(Assembler asm, FrameLayout frame, Action<CfiOpKind, int, int> after)
@@ -213,7 +221,8 @@ internal static class FunctionAssembler
         asm.ret();
     }
 
-    private static void EmitBody(
+    /// <returns>The index of the faulting load's instruction, if the spec has one.</returns>
+    private static int? EmitBody(
         FunctionSpec spec,
         FrameLayout frame,
         Assembler asm,
@@ -225,6 +234,18 @@ internal static class FunctionAssembler
         for (var i = 0; i < kept.Count; i++)
         {
             asm.mov(Reg(kept[i]), ArgumentRegisters[i % ArgumentRegisters.Length]);
+        }
+
+        int? faultIndex = null;
+        if (spec.FaultingLoad is { } load)
+        {
+            if (!kept.Contains(load.Base))
+            {
+                throw new ArgumentException($"{spec.Name}: the faulting load's base {load.Base} is not one of the registers it keeps");
+            }
+
+            faultIndex = asm.Instructions.Count;
+            asm.mov(rax, __qword_ptr[Reg(load.Base) + load.Displacement]);
         }
 
         var seed = (int)(ElfHashes.Gnu(spec.Name) & 0x7fff);
@@ -290,6 +311,8 @@ internal static class FunctionAssembler
         {
             asm.xor(eax, eax);
         }
+
+        return faultIndex;
     }
 
     private static void EmitArguments(Assembler asm, List<CalleeSavedRegister> kept, int variant)

@@ -114,11 +114,19 @@ public sealed record FunctionSpec(string Name)
     /// A syscall stub also loses its FDE when its image has <see cref="ElfImageSpec.SyscallStubFdes"/> false.</summary>
     public bool HasFde { get; init; } = true;
 
+    /// <summary>A load through a callee-saved register emitted right after the prologue (<c>mov rax, qword ptr [base+disp]</c>),
+    /// where a thread can take a page fault (see <see cref="FaultingLoad"/>); null = none.</summary>
+    public FaultingLoad? FaultingLoad { get; init; }
+
     public IEnumerable<string> AllNames => Aliases.Select(a => a.Name).Prepend(Name);
 
     public static FunctionSpec SyscallStub(string name, int number, string? errorHandler, params SymbolAlias[] aliases) =>
         new(name) { SyscallNumber = number, SyscallErrorHandler = errorHandler, Frame = FrameStyle.None, Aliases = aliases };
 }
+
+/// <summary><c>mov rax, qword ptr [Base+Displacement]</c>: dereferencing a member of a struct whose pointer the
+/// function keeps in a callee-saved register (<paramref name="Base"/> must be one the function pushes).</summary>
+public sealed record FaultingLoad(CalleeSavedRegister Base, int Displacement);
 
 /// <summary>A data object of the image (.data, or .bss when <see cref="Uninitialized"/>).</summary>
 public sealed record DataObjectSpec(string Name, int Size)

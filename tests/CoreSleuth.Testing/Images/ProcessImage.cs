@@ -58,6 +58,9 @@ public sealed record ThreadImage(
     ulong StackEnd,
     IReadOnlyList<SimulatedFrame> Frames)
 {
+    /// <summary>For a thread stopped on a faulting load (<see cref="ThreadSpec.FaultBaseValue"/>): the address it read; null for a thread in a system call.</summary>
+    public ulong? FaultAddress { get; init; }
+
     /// <summary>The intended chain, outermost first, as function names.</summary>
     public IReadOnlyList<string> ChainNames => [.. Frames.Reverse().Select(f => f.Function.Name)];
 }

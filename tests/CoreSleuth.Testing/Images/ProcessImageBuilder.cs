@@ -734,9 +734,21 @@ public sealed class ProcessImageBuilder(FreeBsdVersion version, ProcessLayoutOpt
             }
 
             var innermost = chain[^1].Ref;
-            if (innermost.Function.Spec.SyscallNumber is not int syscall || innermost.Function.SyscallInstructionAddress is null)
+            var load = innermost.Function.Spec.FaultingLoad;
+            var faulting = spec.FaultBaseValue is not null;
+            if (faulting && (load is null || innermost.Function.FaultInstructionAddress is null))
+            {
+                throw new ArgumentException($"LWP {spec.Lwp}: the innermost function {innermost.Function.Name} has no faulting load");
+            }
+
+            var syscall = 0;
+            if (!faulting && (innermost.Function.Spec.SyscallNumber is not int number || innermost.Function.SyscallInstructionAddress is null))
             {
                 throw new ArgumentException($"LWP {spec.Lwp}: the innermost function {innermost.Function.Name} is not a syscall stub");
+            }
+            else if (!faulting)
+            {
+                syscall = innermost.Function.Spec.SyscallNumber!.Value;
             }
 
             var regs = new Dictionary<CalleeSavedRegister, ulong>();
@@ -801,7 +813,9 @@ public sealed class ProcessImageBuilder(FreeBsdVersion version, ProcessLayoutOpt
                 var rsp = cfa - (ulong)frame.FrameSize;
                 var pc = site is not null
                     ? fn.Module.RuntimeAddress(site.ReturnAddress)
-                    : fn.Module.RuntimeAddress(innermost.Function.SyscallInstructionAddress!.Value) + (spec.StopState == ThreadStopState.Restarting ? 0UL : 2UL);
+                    : faulting
+                        ? fn.Module.RuntimeAddress(innermost.Function.FaultInstructionAddress!.Value)
+                        : fn.Module.RuntimeAddress(innermost.Function.SyscallInstructionAddress!.Value) + (spec.StopState == ThreadStopState.Restarting ? 0UL : 2UL);
                 var localsEnd = rsp + (ulong)frame.LocalsSize;
                 frames.Add(new SimulatedFrame(fn.Module, fn.Function, pc, cfa, rsp, new Dictionary<CalleeSavedRegister, ulong>(regs), rsp, localsEnd));
                 cfa = rsp;
@@ -859,10 +873,32 @@ public sealed class ProcessImageBuilder(FreeBsdVersion version, ProcessLayoutOpt
 
             var args = Enumerable.Range(0, 6).Select(Arg).ToList();
             var inner = frames[^1];
+            if (faulting)
+            {
+                // The faulting function has just copied its arguments into the registers it keeps
+                // (FunctionAssembler.EmitBody): they hold rdi, rsi, … as the code says, the base included.
+                var frame = inner.Function.Frame;
+                var kept = frame.PushOrder.Where(r => !(frame.UsesFramePointer && r == CalleeSavedRegister.Rbp)).ToList();
+                var saved = new Dictionary<CalleeSavedRegister, ulong>(inner.CalleeSaved);
+                for (var i = 0; i < kept.Count; i++)
+                {
+                    saved[kept[i]] = args[i % args.Count];
+                }
+
+                if (saved[load!.Base] != spec.FaultBaseValue!.Value)
+                {
+                    throw new ArgumentException($"LWP {spec.Lwp}: {innermost.Function.Name} copies argument {kept.IndexOf(load.Base) + 1} into {load.Base}, which is 0x{saved[load.Base]:x}, not the fault's base value 0x{spec.FaultBaseValue.Value:x}");
+                }
+
+                inner = inner with { CalleeSaved = saved };
+                frames[^1] = inner;
+            }
+
             var interrupted = spec.StopState == ThreadStopState.Interrupted;
             var registers = new Amd64Registers
             {
-                Rax = interrupted ? 4UL : (ulong)syscall,
+                // A faulting thread is not in a system call: rax holds what its code last left there (0 here).
+                Rax = faulting ? 0UL : interrupted ? 4UL : (ulong)syscall,
                 Rdi = args[0],
                 Rsi = args[1],
                 Rdx = args[2],
@@ -897,7 +933,10 @@ public sealed class ProcessImageBuilder(FreeBsdVersion version, ProcessLayoutOpt
                 tcb,
                 stackStart,
                 top,
-                frames);
+                frames)
+            {
+                FaultAddress = faulting ? spec.FaultBaseValue!.Value + (ulong)(long)load!.Displacement : null,
+            };
         }
 
         private void WriteStaleValues(ThreadSpec spec, List<SimulatedFrame> frames, List<(ulong Address, ulong Length)> data)

@@ -63,6 +63,10 @@ public sealed record ThreadSpec(int Lwp, IReadOnlyList<string> CallChain)
 
     public ThreadStopState StopState { get; init; } = ThreadStopState.InKernelSleep;
 
+    /// <summary>When the innermost function is not a syscall stub but has a <see cref="FunctionSpec.FaultingLoad"/>:
+    /// the thread stopped on that load (it took a page fault), its base register holding this value.</summary>
+    public ulong? FaultBaseValue { get; init; }
+
     /// <summary>Required address of the thread's struct pthread (it must lie in a heap region).</summary>
     public ulong? PthreadAddress { get; init; }
 

@@ -24,6 +24,7 @@ public static class InnodbStatusText
         };
         var sessions = process.Threads.Where(t => t.Session is not null).Reverse().ToList();
         var sb = new StringBuilder();
+        if (model.Semaphores is { } semaphores) sb.Append(InnodbSemaphoresText.Build(process, semaphores));
         sb.Append("------------\nTRANSACTIONS\n------------\n");
         sb.Append(CultureInfo.InvariantCulture, $"Trx id counter {model.TrxIdCounter}\n");
         sb.Append(CultureInfo.InvariantCulture, $"Purge done for trx's n:o < {Math.Max(0, model.TrxIdCounter - 3)} undo n:o < 0 state: running but idle\n");

@@ -121,11 +121,26 @@ public sealed record ThreadModel
     /// <summary>False: an uninterruptible sleep (no TDF_SINTR), kept by the kernel's thread_single (spec §7.3).</summary>
     public bool Interruptible { get; init; } = true;
 
-    /// <summary>Overrides what the producer left: "asleep", "restart" (rip at the syscall) or "eintr".</summary>
+    /// <summary>Overrides what the producer left: "asleep", "restart" (rip at the syscall), "eintr", or "returned" (the call completed with 0: a thread not asleep, e.g. in thr_kill).</summary>
     public string? Stop { get; init; }
+
+    /// <summary>ki_slptime in seconds (time since the thread last went to sleep); default 512 asleep, 0 otherwise.</summary>
+    public uint? Slptime { get; init; }
+
+    /// <summary>The thread stopped on a faulting load in the innermost function of its <see cref="Chain"/> (not in a system call).</summary>
+    public FaultModel? Fault { get; init; }
 
     /// <summary>The MySQL session this thread runs (THD in the heap, InnoDB status).</summary>
     public SessionModel? Session { get; init; }
+}
+
+/// <summary>A page fault on <c>mov rax, qword ptr [Register+Displacement]</c> with Register = Value: the fault address is Value + Displacement.</summary>
+public sealed record FaultModel
+{
+    /// <summary>The base register: rbx, rbp, r12, r13, r14 or r15 (one the function keeps a pointer in).</summary>
+    public string Register { get; init; } = "rbx";
+    public ulong Value { get; init; }
+    public int Displacement { get; init; }
 }
 
 public sealed record OpenModel
@@ -203,15 +218,65 @@ public sealed record InnodbModel
     /// <summary>"5.6" (hex handles, spec §10) or "8.0" (decimal).</summary>
     public string Format { get; init; } = "5.6";
     public long TrxIdCounter { get; init; } = 1;
+
+    /// <summary>The SEMAPHORES section (5.7 format) printed before TRANSACTIONS; null = none.</summary>
+    public SemaphoresModel? Semaphores { get; init; }
+}
+
+/// <summary>SEMAPHORES of SHOW ENGINE INNODB STATUS: one rw-latch, its writer and the threads waiting for it (sync0arr.cc).</summary>
+public sealed record SemaphoresModel
+{
+    public long ReservationCount { get; init; }
+    public long SignalCount { get; init; }
+    public RwLatchModel Latch { get; init; } = new();
+    public IReadOnlyList<SemaphoreWaiterModel> Waiters { get; init; } = [];
+    /// <summary>[spins, rounds, OS waits] of RW-shared, RW-excl and RW-sx (sync_print_wait_info).</summary>
+    public IReadOnlyList<long> RwShared { get; init; } = [0, 0, 0];
+    public IReadOnlyList<long> RwExcl { get; init; } = [0, 0, 0];
+    public IReadOnlyList<long> RwSx { get; init; } = [0, 0, 0];
+}
+
+public sealed record RwLatchModel
+{
+    public ulong Address { get; init; }
+    public string CreatedFile { get; init; } = "";
+    public int CreatedLine { get; init; }
+    /// <summary>The LWP whose pthread_t is rw_lock_t::writer_thread; null = not write-locked.</summary>
+    public int? WriterLwp { get; init; }
+    /// <summary>"exclusive", "SX" or "wait exclusive".</summary>
+    public string WriterMode { get; init; } = "exclusive";
+    public long Readers { get; init; }
+    public long LockWord { get; init; }
+    public string LastReadFile { get; init; } = "";
+    public int LastReadLine { get; init; }
+    /// <summary>Printed as stored (5.7 does not shorten it to the base name).</summary>
+    public string LastWriteFile { get; init; } = "";
+    public int LastWriteLine { get; init; }
+}
+
+public sealed record SemaphoreWaiterModel
+{
+    public int Lwp { get; init; }
+    public string File { get; init; } = "";
+    public int Line { get; init; }
+    public double Seconds { get; init; }
+    /// <summary>"X", "X-wait", "SX" or "S".</summary>
+    public string Request { get; init; } = "X";
 }
 
 public sealed record SignalModel
 {
     public int Lwp { get; init; }
     public int Signo { get; init; } = 6;
-    /// <summary>si_code: SI_USER (0x10001) for kill(2).</summary>
+    /// <summary>si_code: SI_USER (0x10001) for kill(2), SI_LWP (0x10007) for thr_kill(2), SEGV_MAPERR (1) …</summary>
     public int Code { get; init; } = 0x10001;
     public int SenderPid { get; init; }
+    /// <summary>si_uid (the sender's real uid for kill/thr_kill).</summary>
+    public uint SenderUid { get; init; }
+    /// <summary>si_addr: the faulting address; default: the signalled thread's fault address (or 0).</summary>
+    public ulong? Address { get; init; }
+    /// <summary>si_trapno; default T_PAGEFLT (12) for a thread stopped on a fault, else 0.</summary>
+    public int? Trapno { get; init; }
 }
 
 public sealed record LayoutModel

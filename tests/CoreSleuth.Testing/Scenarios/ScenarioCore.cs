@@ -16,6 +16,8 @@ public enum ThreadStop
     Restart,
     /// <summary>Sleep aborted and the call failed with EINTR: rax = 4, CF set, rip after <c>syscall</c>, no wait message.</summary>
     Eintr,
+    /// <summary>Not asleep: the call completed with 0 (rax = 0, CF clear, rip after <c>syscall</c>), as thr_kill(2) before the signal it sent is acted on.</summary>
+    Returned,
 }
 
 /// <summary>
@@ -31,6 +33,8 @@ public static class ScenarioCore
     public const int SiKernel = 0x10006, SiUser = 0x10001;
     /// <summary>ki_acflag AXSIG: killed by a signal (set in sigexit before the dump).</summary>
     public const ushort AcFlagXSig = 0x10;
+    /// <summary>sys/x86/include/trap.h T_PAGEFLT; tf_err of a user-mode read of a non-present page (PGEX_U, sys/amd64/include/pmap.h).</summary>
+    public const int TPageFault = 12, PgexU = 0x4;
 
     private const ulong KernelBase = 0xfffff80000000000UL;
 
@@ -107,13 +111,17 @@ public static class ScenarioCore
                         t = t with
                         {
                             Kinfo = t.Kinfo with { Stat = KiStat.Run, TdFlags = t.Kinfo.TdFlags & ~TdFlags.Boundary },
-                            LwpInfo = new LwpInfo { Event = PlEvent.Signal, Flags = PlFlags.Si, SigInfo = new SigInfo { Signo = sig.Signo, Code = sig.Code, Pid = sig.SenderPid } },
+                            LwpInfo = new LwpInfo { Event = PlEvent.Signal, Flags = PlFlags.Si, SigInfo = SignalInfo(sig, image.Threads[i]) },
                         };
                     }
                     else
                     {
+                        var before = t;
                         t = Apply(t, interruptible ? aborted : ThreadStop.Asleep);
-                        t = t with { Kinfo = t.Kinfo with { Stat = KiStat.Stop } };
+                        // An aborted sleeper suspends in thread_single: thread_suspend_one → sched_sleep sets
+                        // td_slptick = ticks, so ki_slptime = (ticks − td_slptick) / hz is 0 at the dump.
+                        bool suspended = before.Kinfo.WaitMessage.Length > 0 && t.Kinfo.WaitMessage.Length == 0;
+                        t = t with { Kinfo = t.Kinfo with { Stat = KiStat.Stop, SlpTime = suspended ? 0 : t.Kinfo.SlpTime } };
                     }
                     break;
                 }
@@ -188,16 +196,40 @@ public static class ScenarioCore
         "asleep" => ThreadStop.Asleep,
         "restart" => ThreadStop.Restart,
         "eintr" => ThreadStop.Eintr,
-        _ => throw new InvalidDataException($"LWP {lwp}: stop \"{text}\" is not asleep, restart or eintr"),
+        "returned" => ThreadStop.Returned,
+        _ => throw new InvalidDataException($"LWP {lwp}: stop \"{text}\" is not asleep, restart, eintr or returned"),
     };
+
+    /// <summary>
+    /// The siginfo the kernel queued (spec §3.6): kill(2) fills si_pid/si_uid (SI_USER); thr_kill(2) the same with
+    /// SI_LWP (sys/kern/kern_thr.c sys_thr_kill); a trap fills si_code, si_addr (for a page fault: tf_addr, the
+    /// faulting address) and si_trapno (sys/amd64/amd64/trap.c: ksi_trapno = type, ksi_addr = addr).
+    /// </summary>
+    private static SigInfo SignalInfo(SignalModel sig, ThreadImage thread)
+    {
+        if (thread.FaultAddress is ulong fault && sig.Address is ulong given && given != fault)
+            throw new InvalidDataException($"LWP {sig.Lwp}: signal.address 0x{given:x} is not the address its faulting load reads (0x{fault:x})");
+        return new SigInfo
+        {
+            Signo = sig.Signo,
+            Code = sig.Code,
+            Pid = sig.SenderPid,
+            Uid = sig.SenderUid,
+            Addr = sig.Address ?? thread.FaultAddress ?? 0,
+            Trapno = sig.Trapno ?? (thread.FaultAddress is null ? 0 : TPageFault),
+        };
+    }
 
     /// <summary>The thread as the running kernel sees it: in the syscall's sleep (spec §7.2, §4.1).</summary>
     private static CoreThreadSpec LiveThread(ScenarioThread st, ThreadImage t, int index)
     {
         var r = t.Registers;
-        var (wmesg, timed) = WaitMessage(t.SyscallNumber, t.SyscallArguments);
+        // A thread on a faulting load or in a call that does not sleep (thr_kill) has no wait message.
+        bool running = t.FaultAddress is not null || st.Model.Stop == "returned";
+        var (wmesg, timed) = running ? ("", false)
+            : KnownWait(t.SyscallNumber, t.SyscallArguments) ?? (st.Model.Wait is { } given ? (given, false) : WaitMessage(t.SyscallNumber, t.SyscallArguments));
         wmesg = st.Model.Wait ?? wmesg;
-        ulong tdFlags = TdFlags.InMem | (st.Model.Interruptible ? TdFlags.SIntr : 0) | (timed ? TdFlags.Timeout : 0);
+        ulong tdFlags = TdFlags.InMem | (st.Model.Interruptible && wmesg.Length > 0 ? TdFlags.SIntr : 0) | (timed ? TdFlags.Timeout : 0);
         return new CoreThreadSpec
         {
             Lwp = t.Lwp,
@@ -206,7 +238,10 @@ public static class ScenarioCore
             {
                 R15 = r.R15, R14 = r.R14, R13 = r.R13, R12 = r.R12, R11 = r.R11, R10 = r.R10, R9 = r.R9, R8 = r.R8,
                 Rdi = r.Rdi, Rsi = r.Rsi, Rbp = r.Rbp, Rbx = r.Rbx, Rdx = r.Rdx, Rcx = r.Rcx, Rax = r.Rax,
-                Err = 2,                       // tf_err: the length of the syscall instruction (spec §7.2)
+                // tf_err: the length of the syscall instruction (spec §7.2); for a page fault the hardware
+                // error code; tf_trapno T_PAGEFLT (a syscall leaves it 0).
+                Err = t.FaultAddress is null ? 2u : PgexU,
+                Trapno = t.FaultAddress is null ? 0u : TPageFault,
                 Rip = r.Rip, Rflags = r.Rflags, Rsp = r.Rsp,
             },
             FsBase = t.TcbAddress,             // %fs base = TCB (spec §9.2); written only in NT_X86_SEGBASES
@@ -219,14 +254,18 @@ public static class ScenarioCore
                 Pcb = KernelBase + 0x0d000000UL + (ulong)index * 0x4000 + 0x3cc0,
                 KStack = KernelBase + 0x0d000000UL + (ulong)index * 0x4000,
                 LastCpu = index % 4,
-                SlpTime = wmesg.Length == 0 ? 0u : 512,
+                SlpTime = st.Model.Slptime ?? (wmesg.Length == 0 ? 0u : 512),
                 Runtime = 1000UL + (ulong)index * 37,
             },
         };
     }
 
     /// <summary>The wait message of a thread asleep in <paramref name="syscall"/> (spec §8) and whether the sleep has a timeout.</summary>
-    public static (string WaitMessage, bool Timed) WaitMessage(int syscall, IReadOnlyList<ulong> args) => syscall switch
+    public static (string WaitMessage, bool Timed) WaitMessage(int syscall, IReadOnlyList<ulong> args) =>
+        KnownWait(syscall, args) ?? throw new InvalidDataException($"no wait message known for syscall {syscall}; give \"wait\"");
+
+    /// <summary><see cref="WaitMessage"/>, or null for a syscall whose sleep the writer does not know (pread's "biord" …: the scenario gives "wait").</summary>
+    private static (string WaitMessage, bool Timed)? KnownWait(int syscall, IReadOnlyList<ulong> args) => syscall switch
     {
         // open / openat on a FIFO (spec §8.1): the access mode decides the direction.
         5 or 499 => ((int)(syscall == 499 ? args[2] : args[1]) & OpenFlags.OAccMode) switch
@@ -243,7 +282,7 @@ public static class ScenarioCore
         363 or 560 => ("kqread", args[5] != 0),
         30 => ("accept", false),
         3 => ("sbwait", false),
-        _ => throw new InvalidDataException($"no wait message known for syscall {syscall}; give \"wait\""),
+        _ => null,
     };
 
     /// <summary>What aborting (or not) the sleep leaves in the registers and kinfo (spec §7.2, §7.3).</summary>
@@ -255,6 +294,13 @@ public static class ScenarioCore
                 return live;
             case ThreadStop.Restart:
                 return ProducerSemantics.RestartAtBoundary(live);
+            case ThreadStop.Returned:
+                // cpu_set_syscall_retval: rax = td_retval[0] = 0, CF cleared; rdx keeps td_retval[1].
+                return live with
+                {
+                    Registers = live.Registers with { Rax = 0, Rflags = live.Registers.Rflags & ~1UL },
+                    Kinfo = live.Kinfo with { WaitMessage = "", WaitChannel = 0, TdFlags = live.Kinfo.TdFlags & ~(TdFlags.SIntr | TdFlags.Timeout) },
+                };
             default:
                 // kern_poll/kern_select/kern_nanosleep turn ERESTART into EINTR: the call returns
                 // with rax = EINTR and CF set, rip stays after the instruction (spec §7.1, §7.2).

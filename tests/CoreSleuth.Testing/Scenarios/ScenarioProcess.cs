@@ -112,7 +112,14 @@ public sealed class ScenarioProcess
 
         var mysqldSpec = MysqldImage.Spec(v, s.OmitFramePointers);
         if (generalLog) mysqldSpec = WithGeneralLog(mysqldSpec);
-        var specs = new List<ElfImageSpec> { mysqldSpec, FreeBsdSystemImages.Rtld(v), FreeBsdSystemImages.Libthr(v, s.HideLibthrSymbols), FreeBsdSystemImages.Libc(v) };
+        var libcSpec = FreeBsdSystemImages.Libc(v);
+        if (MysqldCrashPaths.Needed(threads.SelectMany(t => t.Model.Chain ?? [])))
+        {
+            mysqldSpec = MysqldCrashPaths.WithMysqldPaths(mysqldSpec);
+            libcSpec = MysqldCrashPaths.WithLibcPaths(libcSpec);
+        }
+        mysqldSpec = WithFaultingLoads(mysqldSpec, threads);
+        var specs = new List<ElfImageSpec> { mysqldSpec, FreeBsdSystemImages.Rtld(v), FreeBsdSystemImages.Libthr(v, s.HideLibthrSymbols), libcSpec };
         specs.AddRange(MysqldImage.FillerLibraries(v));
         var unknown = s.Images.Keys.Where(k => !specs.Any(x => x.FileName == k)).ToList();
         if (unknown.Count > 0)
@@ -236,7 +243,11 @@ public sealed class ScenarioProcess
         ImageThreadSpec spec;
         if (m.Chain is { } chain)
         {
-            spec = new ImageThreadSpec(t.Lwp, chain) { SyscallArguments = ChainArguments(t, heap, out var frameData), FrameData = frameData };
+            spec = new ImageThreadSpec(t.Lwp, chain) { SyscallArguments = ChainArguments(t, heap, out var frameData), FrameData = frameData, FaultBaseValue = m.Fault?.Value };
+        }
+        else if (m.Fault is not null)
+        {
+            throw new InvalidDataException($"LWP {t.Lwp}: \"fault\" needs a \"chain\" ending in the faulting function");
         }
         else if (m.Role == GeneralLogRole)
         {
@@ -344,6 +355,31 @@ public sealed class ScenarioProcess
         var pointers = new List<(int, string)> { (MysqldProcessTemplate.ThdRealIdOffset, $"pthread:{lwp}") };
         if (session.Statement is not null) pointers.Add((MysqldProcessTemplate.ThdQueryOffset, $"statement:{lwp}"));
         return new HeapData($"thd:{lwp}", bytes) { Pointers = pointers };
+    }
+
+    /// <summary>mysqld with the faulting load of every thread's <c>fault</c> in the innermost function of its chain.</summary>
+    private static ElfImageSpec WithFaultingLoads(ElfImageSpec spec, IReadOnlyList<ScenarioThread> threads)
+    {
+        foreach (var t in threads.Where(t => t.Model.Fault is not null))
+        {
+            var fault = t.Model.Fault!;
+            string name = t.Model.Chain is [.., var last] ? last : throw new InvalidDataException($"LWP {t.Lwp}: \"fault\" needs a \"chain\"");
+            var register = fault.Register switch
+            {
+                "rbx" => CalleeSavedRegister.Rbx,
+                "rbp" => CalleeSavedRegister.Rbp,
+                "r12" => CalleeSavedRegister.R12,
+                "r13" => CalleeSavedRegister.R13,
+                "r14" => CalleeSavedRegister.R14,
+                "r15" => CalleeSavedRegister.R15,
+                _ => throw new InvalidDataException($"LWP {t.Lwp}: fault.register \"{fault.Register}\" is not rbx, rbp, r12, r13, r14 or r15"),
+            };
+            var load = new FaultingLoad(register, fault.Displacement);
+            if (!spec.Functions.Any(f => f.AllNames.Contains(name)))
+                throw new InvalidDataException($"LWP {t.Lwp}: the faulting function {name} is not in mysqld");
+            spec = spec with { Functions = [.. spec.Functions.Select(f => f.AllNames.Contains(name) ? f with { FaultingLoad = load } : f)] };
+        }
+        return spec;
     }
 
     /// <summary>The session chain of a general-log reopen, outermost first.</summary>

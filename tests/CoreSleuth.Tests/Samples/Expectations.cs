@@ -55,7 +55,9 @@ internal static class Expectations
     public static ThreadStop Stop(SampleBuild b, ScenarioThread t)
     {
         if (t.Model.Stop is { } forced)
-            return forced switch { "restart" => ThreadStop.Restart, "eintr" => ThreadStop.Eintr, _ => ThreadStop.Asleep };
+            return forced switch { "restart" => ThreadStop.Restart, "eintr" => ThreadStop.Eintr, "returned" => ThreadStop.Returned, _ => ThreadStop.Asleep };
+        // On a faulting load the thread was running, not asleep: nothing to abort (no wait message, no syscall).
+        if (Faulting(b, t)) return ThreadStop.Returned;
         bool aborted = t.Model.Interruptible && Producer(b) switch
         {
             // thread_single(SINGLE_NO_EXIT) aborts every interruptible sleep, the dumping thread's included.
@@ -66,6 +68,9 @@ internal static class Expectations
         if (!aborted) return ThreadStop.Asleep;
         return AbortsWithEintr(Image(b, t.Lwp).SyscallNumber) ? ThreadStop.Eintr : ThreadStop.Restart;
     }
+
+    /// <summary>Whether the thread stopped on a faulting load (the scenario's <c>fault</c>) rather than in a system call.</summary>
+    public static bool Faulting(SampleBuild b, ScenarioThread t) => t.Model.Fault is not null;
 
     /// <summary>The wait message of a thread asleep in its syscall (spec §8), or null when none is visible.</summary>
     public static string? WaitMessage(SampleBuild b, ScenarioThread t)

@@ -37,6 +37,11 @@ public class ReaderTests
         {
             var r = core.Threads.Single(c => c.Lwp == t.Lwp).Registers;
             var image = Expectations.Image(b, t.Lwp);
+            if (Expectations.Faulting(b, t))
+            {
+                AssertOnFaultingLoad(b, t, r);
+                continue;
+            }
             var stub = b.Process.Image.Symbolize(image.Registers.Rip)!.Value;
             ulong syscallInstruction = stub.Module.RuntimeAddress(stub.Function.SyscallInstructionAddress!.Value);
             string at = $"LWP {t.Lwp} ({Expectations.Stop(b, t)})";
@@ -55,6 +60,11 @@ public class ReaderTests
                     Assert.True(r.Rip == syscallInstruction + 2, $"{at}: rip 0x{r.Rip:x}");
                     Assert.True(r.Rax == 4 && (r.Rflags & 1) == 1, $"{at}: rax {r.Rax}, rflags 0x{r.Rflags:x}: not EINTR with CF set");
                     break;
+                case ThreadStop.Returned:
+                    // The call completed (thr_kill): cpu_set_syscall_retval put td_retval[0] = 0 in rax and cleared CF.
+                    Assert.True(r.Rip == syscallInstruction + 2, $"{at}: rip 0x{r.Rip:x}");
+                    Assert.True(r.Rax == 0 && (r.Rflags & 1) == 0, $"{at}: rax {r.Rax}, rflags 0x{r.Rflags:x}: not a successful return");
+                    break;
             }
             // The code bytes at the syscall are 0f 05 in the image (spec §7.1).
             var text = stub.Module.Image.TextSegment;
@@ -64,6 +74,49 @@ public class ReaderTests
             Assert.Equal((image.Registers.Rdi, image.Registers.Rsi, image.Registers.Rdx), (r.Rdi, r.Rsi, r.Rdx));
             Assert.Equal((image.Registers.Rbx, image.Registers.Rbp, image.Registers.R12, image.Registers.R13, image.Registers.R14, image.Registers.R15),
                 (r.Rbx, r.Rbp, r.R12, r.R13, r.R14, r.R15));
+        }
+    }
+
+    /// <summary>
+    /// A thread on a faulting load (spec §7: not in a system call): rip is the load instruction of the
+    /// scenario's function, which decodes as <c>mov rax, qword ptr [base+disp]</c> with base = the
+    /// fault's value; tf_trapno is T_PAGEFLT (12), tf_err PGEX_U (4, a user-mode read of a
+    /// non-present page), and the dumping thread's si_addr is base + disp.
+    /// </summary>
+    private static void AssertOnFaultingLoad(SampleBuild b, ScenarioThread t, CoreSleuth.FreeBsd.Registers r)
+    {
+        var fault = t.Model.Fault!;
+        var at = b.Process.Image.Symbolize(r.Rip)!.Value;
+        Assert.Equal(t.Model.Chain![^1], at.Function.Name);
+        Assert.Equal(at.Module.RuntimeAddress(at.Function.FaultInstructionAddress!.Value), r.Rip);
+        var text = at.Module.Image.TextSegment;
+        int offset = (int)(r.Rip - at.Module.Bias - text.VirtualAddress + text.FileOffset);
+        var decoder = Iced.Intel.Decoder.Create(64, new Iced.Intel.ByteArrayCodeReader(at.Module.Image.FileBytes, offset, 16));
+        decoder.IP = r.Rip;
+        var instruction = decoder.Decode();
+        Assert.Equal(Iced.Intel.Mnemonic.Mov, instruction.Mnemonic);
+        Assert.Equal(Iced.Intel.Register.RAX, instruction.Op0Register);
+        Assert.Equal(Iced.Intel.OpKind.Memory, instruction.Op1Kind);
+        ulong baseValue = instruction.MemoryBase switch
+        {
+            Iced.Intel.Register.RBX => r.Rbx,
+            Iced.Intel.Register.RBP => r.Rbp,
+            Iced.Intel.Register.R12 => r.R12,
+            Iced.Intel.Register.R13 => r.R13,
+            Iced.Intel.Register.R14 => r.R14,
+            Iced.Intel.Register.R15 => r.R15,
+            var other => throw new InvalidDataException($"LWP {t.Lwp}: unexpected base {other}"),
+        };
+        Assert.Equal(fault.Register, instruction.MemoryBase.ToString().ToLowerInvariant());
+        Assert.Equal(fault.Value, baseValue);
+        Assert.Equal((ulong)fault.Displacement, instruction.MemoryDisplacement64);
+        Assert.Equal(12u, r.TrapNo);
+        Assert.Equal(4u, r.Err);
+        if (b.Scenario.Signal?.Lwp == t.Lwp)
+        {
+            using var core = FreeBsdCore.Open(SampleSet.CorePath(b.Name));
+            var info = core.Threads.Single(c => c.Lwp == t.Lwp).LwpInfo!.SigInfo;
+            Assert.Equal(baseValue + (ulong)fault.Displacement, info.Address);
         }
     }
 
@@ -166,7 +219,12 @@ public class ReaderTests
             var k = c.Kinfo!;
             bool dumping = producer == Testing.Cores.CoreProducer.Kernel && t.Lwp == b.Scenario.Signal!.Lwp;
             Assert.Equal(dumping ? 2 : 4, k.State);
-            Assert.Equal(stop == ThreadStop.Asleep, (k.ThreadFlags & 0x8) != 0);                  // TDF_SINTR only while asleep
+            Assert.Equal(stop == ThreadStop.Asleep && t.Model.Interruptible, (k.ThreadFlags & 0x8) != 0);   // TDF_SINTR only in an interruptible sleep
+            // ki_slptime: a sleep thread_single() aborted was suspended (sched_sleep sets td_slptick = ticks): 0 at the dump.
+            if (producer == Testing.Cores.CoreProducer.Kernel && !dumping && stop is ThreadStop.Restart or ThreadStop.Eintr)
+                Assert.True(k.SleepTime == 0, $"LWP {t.Lwp}: ki_slptime {k.SleepTime} after an aborted sleep");
+            else if (stop == ThreadStop.Asleep && t.Model.Slptime is uint slept)
+                Assert.Equal(slept, k.SleepTime);
             Assert.Equal(stop != ThreadStop.Asleep && !dumping, (k.ThreadFlags & 0x400) != 0);   // TDF_BOUNDARY after an aborted sleep
             Assert.Equal(stop == ThreadStop.Asleep, k.WaitChannel != 0);
             Assert.Equal(b.Scenario.Process.Pid, k.Pid);
@@ -184,6 +242,18 @@ public class ReaderTests
             Assert.Equal(signal is null ? 0 : 1, li.Event);
             Assert.Equal(signal is not null, li.HasSigInfo);
             if (signal is int sig) Assert.Equal(sig, li.SigInfo.Signal);
+            if (dumping)
+            {
+                // spec §3.6: the siginfo the kernel queued — kill/thr_kill fill si_code, si_pid, si_uid; a trap si_code,
+                // si_addr and si_trapno (the first int of the reason union), the defaults the scenario format documents.
+                var s = b.Scenario.Signal!;
+                var fault = Expectations.Image(b, t.Lwp).FaultAddress;
+                Assert.Equal(s.Code, li.SigInfo.Code);
+                Assert.Equal(s.SenderPid, li.SigInfo.Pid);
+                Assert.Equal(s.SenderUid, li.SigInfo.Uid);
+                Assert.Equal(s.Address ?? fault ?? 0, li.SigInfo.Address);
+                Assert.Equal(s.Trapno ?? (fault is null ? 0 : 12), BitConverter.ToInt32(li.SigInfo.Reason, 0));
+            }
         }
         if (producer == Testing.Cores.CoreProducer.Kernel) Assert.Equal(b.Scenario.Signal!.Signo, core.Process.Signal);
     }
