@@ -156,6 +156,9 @@ public sealed class CoreAnalysis : IDisposable
     /// <summary>The roots others wait behind, most waiters first.</summary>
     public IReadOnlyList<BlockedBehind> Roots { get; private set; } = [];
 
+    /// <summary>InnoDB latch waits past InnoDB's own "long" threshold.</summary>
+    public IReadOnlyList<LongSemaphoreWait> SemaphoreWaits { get; private set; } = [];
+
     /// <summary>What the diagnosis could not look at (threads lost with the notes, memory a finding needed); empty when it saw everything.</summary>
     public IReadOnlyList<string> Incomplete { get; private set; } = [];
 
@@ -302,7 +305,8 @@ public sealed class CoreAnalysis : IDisposable
             threads[i] = threads[i] with { Description = ThreadDescriber.Describe(threads[i]), Sleep = ThreadDescriber.Sleep(threads[i], core.Producer) };
         using (timings.Measure("wait-for graph"))
         {
-            var graph = new WaitForGraph(WaitEdges.Build(threads, core, identity));
+            var semaphores = options.InnodbStatus is { } status ? InnodbSemaphores.Read(status) : [];
+            var graph = new WaitForGraph(WaitEdges.Build(threads, core, identity, semaphores));
             for (int i = 0; i < threads.Length; i++)
                 if (graph.WaitsFor(threads[i].Thread.Lwp) is { Count: > 0 } edges) threads[i] = threads[i] with { WaitsFor = edges };
             var byLwp = threads.GroupBy(t => t.Thread.Lwp).ToDictionary(g => g.Key, g => g.First());
@@ -310,6 +314,7 @@ public sealed class CoreAnalysis : IDisposable
             analysis.Graph = graph;
             analysis.Deadlocks = HangFindings.Deadlocks(graph, ThreadOf, core.Producer);
             analysis.Roots = HangFindings.Roots(graph, ThreadOf, core.Producer);
+            analysis.SemaphoreWaits = InnodbSemaphoreWaits.Findings(semaphores, graph.Edges, identity, ThreadOf, core.Producer);
         }
         analysis.Threads = threads;
         analysis.WalkedStacks = options.WalkStacksOf is not { Count: 0 };

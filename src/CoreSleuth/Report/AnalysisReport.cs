@@ -459,6 +459,22 @@ public sealed record ReportFinding(
                           (duration is { } sec ? $", for {Analysis.WaitGraph.Durations.Text(sec)}" : ""),
             });
         }
+        foreach (var w in analysis.SemaphoreWaits)
+        {
+            int lwp = w.Holder ?? w.Waiters.FirstOrDefault();
+            var t = Of(lwp);
+            findings.Add(new ReportFinding(Analysis.WaitGraph.LongSemaphoreWait.Kind, lwp, t?.Pthread is { } p ? new Hex(p) : null, null, null,
+                ConfidenceName(w.Confidence), ReportMySql.Build(t?.Session, t?.Join), w.Evidence)
+            {
+                ThreadName = t?.Thread.Name,
+                Waiters = w.Waiters,
+                Advice = w.Advice,
+                DurationSeconds = w.LongestSeconds, DurationSource = "innodb-semaphore",
+                SleepSeconds = t?.Sleep?.Seconds,
+                Summary = $"long InnoDB semaphore wait: {Plural.Of(w.Waiters.Count, "thread")} {(w.Waiters.Count == 1 ? "waits" : "wait")} for {w.Resource}, the longest for {Analysis.WaitGraph.Durations.Text(w.LongestSeconds)}" +
+                          (w.Holder is { } h ? $"; LWP {h}{(t?.Session is { } s ? $" (MySQL thread id {s.ThreadId})" : "")} holds it" : w.HolderHandle is { } hh ? $"; its holder {hh} is no thread of the core" : "; InnoDB does not name the holder"),
+            });
+        }
         foreach (var f in analysis.Findings)
         {
             var t = Of(f.Lwp);
@@ -480,6 +496,7 @@ public sealed record ReportFinding(
     private static (double?, string?) Duration(ThreadAnalysis? t)
     {
         if (t?.Session?.TimeSeconds is { } time) return (time, "processlist");
+        if (t?.Session?.TrxActiveSeconds is { } active) return (active, "innodb-transaction");
         if (t?.Sleep is { SinceStop: false } sleep) return (sleep.Seconds, "sleep-time");
         return (null, null);
     }

@@ -69,8 +69,8 @@ public static class ThreadDescriber
             _ => "waiting on a FIFO for its peer",
         }),
         WaitCategory.Pipe => (ThreadCategory.WaitingForPeer, "waiting on a pipe for the process at its other end"),
-        WaitCategory.DiskIo => (ThreadCategory.WaitingForIo, $"waiting for the disk ({t.Wait.Meaning})"),
-        WaitCategory.FilesystemLock => (ThreadCategory.WaitingForIo, $"waiting for a file system lock ({t.Wait.Meaning})"),
+        WaitCategory.DiskIo => (ThreadCategory.WaitingForIo, $"waiting for the disk (wait message \"{t.Thread.WaitMessage}\")"),
+        WaitCategory.FilesystemLock => (ThreadCategory.WaitingForIo, $"waiting for a file system lock (wait message \"{t.Thread.WaitMessage}\")"),
         _ => null,
     };
 
@@ -86,8 +86,8 @@ public static class ThreadDescriber
             {
                 WaitCategory.Sleep => (ThreadCategory.Sleeping, "sleeping for a fixed time"),
                 WaitCategory.Signal => (ThreadCategory.IdleByDesign, "waiting for a signal"),
-                WaitCategory.Socket => (ThreadCategory.WaitingForPeer, $"waiting on a socket ({w.Meaning})"),
-                WaitCategory.Lock => (ThreadCategory.WaitingForLock, $"waiting for a kernel lock ({w.Meaning})"),
+                WaitCategory.Socket => (ThreadCategory.WaitingForPeer, $"waiting on a socket (wait message \"{t.Thread.WaitMessage}\")"),
+                WaitCategory.Lock => (ThreadCategory.WaitingForLock, $"waiting for a kernel lock (wait message \"{t.Thread.WaitMessage}\")"),
                 WaitCategory.Child => (ThreadCategory.WaitingForPeer, "waiting for a child process"),
                 WaitCategory.Tty => (ThreadCategory.WaitingForPeer, "waiting on a terminal"),
                 _ => null,

@@ -70,7 +70,7 @@ public static class HangFindings
             string activity = t?.Description?.Sentence ?? "not in the core";
             var evidence = new List<string>
             {
-                $"LWP {root}{Session(t)} {(t is null ? "is not a thread of the core" : "waits for no thread the core names: it " + activity)}",
+                $"LWP {root}{Session(t)} {(t is null ? "is not a thread of the core" : "waits for no thread the core names: it is " + activity)}",
             };
             foreach (var e in graph.Edges.Where(e => e.Holder is { } h && (h == root || waiters.Contains(h))))
                 evidence.Add($"LWP {e.Waiter}{Session(thread(e.Waiter))} waits for LWP {e.Holder}: {e.Resource} [{(e.Confidence == Confidence.Certain ? "certain" : "likely")}]{(e.Seconds is { } secs ? $", for {Durations.Text(secs)}" : "")}");

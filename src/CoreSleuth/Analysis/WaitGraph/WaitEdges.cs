@@ -6,7 +6,8 @@ namespace CoreSleuth.Analysis.WaitGraph;
 /// <summary>Gathers every "waits for" edge the core and the DBA's inputs record.</summary>
 public static class WaitEdges
 {
-    public static IReadOnlyList<WaitEdge> Build(IReadOnlyList<ThreadAnalysis> threads, FreeBsdCore core, ThreadIdentity identity)
+    /// <param name="semaphores">The SEMAPHORES waits of the DBA's InnoDB status text (empty without it).</param>
+    public static IReadOnlyList<WaitEdge> Build(IReadOnlyList<ThreadAnalysis> threads, FreeBsdCore core, ThreadIdentity identity, IReadOnlyList<MySql.SemaphoreWait> semaphores)
     {
         var lwps = threads.Select(t => t.Thread.Lwp).ToHashSet();
         var byPthread = new Dictionary<ulong, int>();
@@ -17,6 +18,10 @@ public static class WaitEdges
         var edges = new List<WaitEdge>();
         foreach (var t in threads)
             if (PthreadLockOwners.Of(t, core.Memory, lwps, LwpOfPthread) is { } e) edges.Add(e);
-        return edges;
+        edges.AddRange(InnodbSemaphoreWaits.Edges(semaphores, identity));
+        edges.AddRange(MySqlLockWaits.Build(threads));
+        // In the order of the threads, each thread's edges in the order found: the same report every run.
+        var order = threads.Select((t, i) => (t.Thread.Lwp, i)).GroupBy(x => x.Lwp).ToDictionary(g => g.Key, g => g.First().i);
+        return edges.Select((e, i) => (e, i)).OrderBy(x => order.GetValueOrDefault(x.e.Waiter, int.MaxValue)).ThenBy(x => x.i).Select(x => x.e).ToList();
     }
 }
