@@ -53,9 +53,15 @@ function displayedText(parsedText, isNode) {
   return { text: div.textContent, notes };
 }
 
+// mermaid.render() draws "Maximum text size in diagram exceeded" instead of a longer diagram
+// (the default maxTextSize, which GitHub and GitLab keep); the parser does not check it.
+const maxTextSize = 50000;
+
 async function check(text) {
+  if (text.length > maxTextSize)
+    return { valid: false, error: `Maximum text size in diagram exceeded: ${text.length} characters, Mermaid renders at most ${maxTextSize}` };
   try {
-    await mermaid.parse(text); // throws on a syntax error or an unknown diagram type
+    await mermaid.parse(text); // throws on a syntax error, an unknown diagram type, or more than maxEdges (500) edges
     const diagram = await mermaid.mermaidAPI.getDiagramFromText(text);
     const result = { valid: true, type: diagram.type };
     if (typeof diagram.db.getVertices === 'function') {

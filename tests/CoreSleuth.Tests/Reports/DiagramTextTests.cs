@@ -105,10 +105,18 @@ public class DiagramTextTests
     [MermaidFact]
     public void The_Mermaid_referee_rejects_an_invalid_flowchart_and_names_the_line()
     {
-        var errors = DiagramValidators.MermaidErrors(["flowchart LR\n  a[x]] --> b\n", "flowchart LR\n  end --> b\n", "flowchart LR\n  a[\"ok\"] --> b\n"]);
+        var errors = DiagramValidators.MermaidErrors([
+            "flowchart LR\n  a[x]] --> b\n",
+            "flowchart LR\n  end --> b\n",
+            "flowchart LR\n  a[\"ok\"] --> b\n",
+            // Mermaid's limits: 500 edges (the parser's), 50,000 characters (the renderer's).
+            "flowchart LR\n" + string.Concat(Enumerable.Range(0, 501).Select(i => $"  a --> b{i}\n")),
+            "flowchart LR\n" + string.Concat(Enumerable.Range(0, 500).Select(i => $"  n{i}[\"{new string('x', 100)}\"]\n"))]);
         Assert.Contains("line 2", errors[0]);
         Assert.NotNull(errors[1]);
         Assert.Null(errors[2]);
+        Assert.Contains("Edge limit exceeded", errors[3]);
+        Assert.Contains("Maximum text size", errors[4]);
     }
 
     [MermaidFact]
