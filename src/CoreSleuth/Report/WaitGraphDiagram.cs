@@ -63,7 +63,7 @@ public static class WaitGraphDiagram
         foreach (var (holder, count) in p.Hidden)
             w.WriteLine($"    {MermaidText.NodeId($"more{holder}")}[{MermaidText.Label($"{count.ToString(CultureInfo.InvariantCulture)} more threads wait for LWP {holder.ToString(CultureInfo.InvariantCulture)}")}]");
         foreach (var e in p.Edges)
-            w.WriteLine($"    {MermaidText.NodeId($"lwp{e.From}")} {(e.Confidence == "likely" ? "-.->" : "-->")}|{MermaidText.Label(EdgeText(e))}| {MermaidText.NodeId($"lwp{e.To}")}");
+            w.WriteLine($"    {MermaidText.NodeId($"lwp{e.From}")} {(e.Confidence == "likely" ? "-.->" : "-->")}{MermaidText.EdgeLabel(EdgeText(e))} {MermaidText.NodeId($"lwp{e.To}")}");
         foreach (var (holder, _) in p.Hidden)
             w.WriteLine($"    {MermaidText.NodeId($"more{holder}")} -.-> {MermaidText.NodeId($"lwp{holder}")}");
         var roots = p.Nodes.Where(n => p.Roots.Contains(n.Lwp)).Select(n => MermaidText.NodeId($"lwp{n.Lwp}")).ToList();
