@@ -50,6 +50,27 @@ public class LockSampleTests
         }
     }
 
+    [Theory]
+    [InlineData("\"freebsd\": \"13.5\", \"mutexes\": [{ \"label\": \"M1\", \"at\": \"0x829e40100\", \"owner\": 100230 }]", "needs a fixed \"pthread\"")]
+    [InlineData("\"freebsd\": \"12.4\", \"mutexes\": [{ \"label\": \"M1\", \"at\": \"0x829e40100\", \"owner\": 100230 }]", "13.x/14.x only")]
+    [InlineData("\"freebsd\": \"13.5\", \"mutexes\": [{ \"label\": \"M1\", \"at\": \"0x829e40100\", \"owner\": 100299 }]", "owner 100299 is not a live thread")]
+    [InlineData("\"freebsd\": \"13.5\", \"processlist\": { \"format\": \"csv\" }", "not batch or table")]
+    public void Bad_mutexes_and_processlists_are_refused_with_the_reason(string members, string reason)
+    {
+        var temp = Directory.CreateTempSubdirectory("coresleuth-lock-scenario-");
+        try
+        {
+            string path = Path.Combine(temp.FullName, "bad.json");
+            File.WriteAllText(path, "{ " + members + """, "threads": [{ "lwp": 100201, "role": "main" }, { "lwp": 100230, "role": "session-idle", "session": { "id": 8 } }] }""");
+            var e = Assert.Throws<InvalidDataException>(() => SampleBuild.FromFile(path));
+            Assert.Contains(reason, e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            temp.Delete(recursive: true);
+        }
+    }
+
     [LldbTheory]
     [MemberData(nameof(WithMutexes))]
     public void Lldb_finds_each_mutex_owned_queued_in_its_owner_and_waited_for(string name)
