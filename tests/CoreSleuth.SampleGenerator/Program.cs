@@ -4,7 +4,7 @@ namespace CoreSleuth.SampleGenerator;
 
 /// <summary>
 /// <c>dotnet run --project tests/CoreSleuth.SampleGenerator -- [--check] (--all | SCENARIO.json…)</c>:
-/// writes each scenario's files (NAME.core, NAME.innodb.txt, sysroot-NAME/…) into the samples
+/// writes each scenario's files (NAME.core, NAME.innodb.txt, NAME.processlist.txt, sysroot-NAME/…) into the samples
 /// folder above its scenarios/ folder, or with --check compares them with what is there and
 /// exits 1 when any differs or is missing.
 /// </summary>

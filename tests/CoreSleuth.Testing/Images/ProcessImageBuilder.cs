@@ -1002,6 +1002,11 @@ public sealed class ProcessImageBuilder(FreeBsdVersion version, ProcessLayoutOpt
                         WriteBytes(text, [.. Encoding.UTF8.GetBytes(name), 0]);
                         Write64(p + (ulong)nameOffset, text);
                     }
+
+                    foreach (var (offset, value) in spec.PthreadWords)
+                    {
+                        Write64(p + (ulong)offset, value);
+                    }
                 }
             }
 

@@ -75,6 +75,10 @@ public sealed record ThreadSpec(int Lwp, IReadOnlyList<string> CallChain)
 
     public IReadOnlyList<FrameData> FrameData { get; init; } = [];
 
+    /// <summary>Extra 64-bit words of its struct pthread (offset, value) that libthr would have written,
+    /// e.g. the queues of the mutexes it owns.</summary>
+    public IReadOnlyList<(int Offset, ulong Value)> PthreadWords { get; init; } = [];
+
     /// <summary>Leave stale values in the top 16 bytes of every frame's locals that has room: a
     /// return address of an unrelated call site (plausible to a stack scanner, but not part of
     /// the chain) and a code address that follows no call (which validation must reject).</summary>

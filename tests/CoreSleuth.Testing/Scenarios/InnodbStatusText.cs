@@ -37,7 +37,9 @@ public static class InnodbStatusText
             sb.Append(CultureInfo.InvariantCulture, $"---TRANSACTION {s.TrxId}, {s.Trx}\n");
             foreach (var line in s.TrxLines) sb.Append(line).Append('\n');
             string h = hex ? $"0x{handle:x}" : handle.ToString(CultureInfo.InvariantCulture);
-            sb.Append(CultureInfo.InvariantCulture, $"MySQL thread id {s.Id}, OS thread handle {h}, query id {s.QueryId} {s.Host} {s.User}");
+            // thd_security_context prints the host (or IP) without the client's port, which the processlist's Host column has.
+            string host = s.Host.LastIndexOf(':') is int colon and > 0 && s.Host[(colon + 1)..].All(char.IsAsciiDigit) ? s.Host[..colon] : s.Host;
+            sb.Append(CultureInfo.InvariantCulture, $"MySQL thread id {s.Id}, OS thread handle {h}, query id {s.QueryId} {host} {s.User}");
             if (s.State is not null) sb.Append(' ').Append(s.State);
             sb.Append('\n');
             if (s.Statement is not null) sb.Append(s.Statement).Append('\n');

@@ -8,7 +8,7 @@ public sealed record SampleFile(string RelativePath, byte[] Bytes);
 
 /// <summary>
 /// Everything generated from one scenario file, in memory: the process image, the core's spec
-/// and bytes, the InnoDB status text and, for <c>"text": "sysroot"</c>, the ELF files of the
+/// and bytes, the InnoDB status text, the processlist and, for <c>"text": "sysroot"</c>, the ELF files of the
 /// sysroot. <see cref="Files"/> is what samples/ holds for it; the same scenario always gives the
 /// same bytes.
 /// </summary>
@@ -61,6 +61,8 @@ public sealed class SampleBuild
             innodb = InnodbStatusText.Build(process);
             files.Add(new SampleFile(name + ".innodb.txt", Encoding.UTF8.GetBytes(innodb)));
         }
+        if (scenario.Processlist is not null)
+            files.Add(new SampleFile(name + ".processlist.txt", Encoding.UTF8.GetBytes(ProcesslistText.Build(process))));
         if (scenario.Text == "sysroot")
         {
             // The binaries at the paths the core's VMMAP names, as --sysroot expects them.

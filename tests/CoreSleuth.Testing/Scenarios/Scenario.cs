@@ -47,6 +47,12 @@ public sealed record Scenario
     /// <summary>The InnoDB status text written beside the core (NAME.innodb.txt), from the threads' sessions.</summary>
     public InnodbModel? InnodbStatus { get; init; }
 
+    /// <summary>SHOW FULL PROCESSLIST as the DBA captured it beside the core (NAME.processlist.txt), from the threads' sessions.</summary>
+    public ProcesslistModel? Processlist { get; init; }
+
+    /// <summary>libthr mutexes (struct pthread_mutex) in the heap, each held by a thread (samples/README.md).</summary>
+    public IReadOnlyList<MutexModel> Mutexes { get; init; } = [];
+
     /// <summary>kernel producer: the thread that took the fatal signal and which signal.</summary>
     public SignalModel? Signal { get; init; }
 
@@ -175,6 +181,37 @@ public sealed record SessionModel
 
     /// <summary>Lines printed between the transaction line and the MySQL thread line.</summary>
     public IReadOnlyList<string> TrxLines { get; init; } = [];
+
+    /// <summary>The processlist's Command column ("Query", "Sleep", …).</summary>
+    public string Command { get; init; } = "Query";
+
+    /// <summary>The processlist's Time column: seconds in the current state.</summary>
+    public long Time { get; init; }
+
+    /// <summary>The processlist's db column (null: NULL).</summary>
+    public string? Db { get; init; }
+}
+
+public sealed record ProcesslistModel
+{
+    /// <summary>"batch" (mysql -e, tab-separated) or "table" (an interactive mysql&gt; session).</summary>
+    public string Format { get; init; } = "batch";
+}
+
+/// <summary>A struct pthread_mutex (lib/libthr/thread/thr_private.h) held by a thread.</summary>
+public sealed record MutexModel
+{
+    /// <summary>A name for the record ("M1"), not stored in memory.</summary>
+    public string Label { get; init; } = "";
+
+    /// <summary>Fixed address (what pthread_mutex_t points to), in a heap region.</summary>
+    public ulong At { get; init; }
+
+    /// <summary>LWP of the owning thread (it needs a fixed "pthread").</summary>
+    public int Owner { get; init; }
+
+    /// <summary>"errorcheck", "recursive", "normal" or "adaptive" (enum pthread_mutextype).</summary>
+    public string Type { get; init; } = "adaptive";
 }
 
 public sealed record ExitedThreadModel

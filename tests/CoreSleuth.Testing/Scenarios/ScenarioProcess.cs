@@ -112,6 +112,7 @@ public sealed class ScenarioProcess
 
         var mysqldSpec = MysqldImage.Spec(v, s.OmitFramePointers);
         if (generalLog) mysqldSpec = WithGeneralLog(mysqldSpec);
+<<<<<<< HEAD
         var libcSpec = FreeBsdSystemImages.Libc(v);
         if (MysqldCrashPaths.Needed(threads.SelectMany(t => t.Model.Chain ?? [])))
         {
@@ -120,6 +121,15 @@ public sealed class ScenarioProcess
         }
         mysqldSpec = WithFaultingLoads(mysqldSpec, threads);
         var specs = new List<ElfImageSpec> { mysqldSpec, FreeBsdSystemImages.Rtld(v), FreeBsdSystemImages.Libthr(v, s.HideLibthrSymbols), libcSpec };
+=======
+        var libthrSpec = FreeBsdSystemImages.Libthr(v, s.HideLibthrSymbols);
+        if (threads.Any(t => t.Model.Chain is { } c && MysqldLockPaths.UsedBy(c)))
+        {
+            mysqldSpec = MysqldLockPaths.WithLockPaths(mysqldSpec);
+            libthrSpec = MysqldLockPaths.WithMutexLockCommon(libthrSpec);
+        }
+        var specs = new List<ElfImageSpec> { mysqldSpec, FreeBsdSystemImages.Rtld(v), libthrSpec, FreeBsdSystemImages.Libc(v) };
+>>>>>>> samples1
         specs.AddRange(MysqldImage.FillerLibraries(v));
         var unknown = s.Images.Keys.Where(k => !specs.Any(x => x.FileName == k)).ToList();
         if (unknown.Count > 0)
@@ -159,6 +169,7 @@ public sealed class ScenarioProcess
         // Exited threads go where their former LWP puts them in creation order.
         var exited = s.ExitedThreads.OrderBy(e => e.FormerLwp).ToList();
         var heap = new List<HeapData>();
+        var mutexes = ScenarioMutexes.Build(s, v, threads);
         foreach (var t in threads)
         {
             while (exited.Count > 0 && exited[0].FormerLwp < t.Lwp && !t.IsMain)
@@ -166,8 +177,11 @@ public sealed class ScenarioProcess
                 builder.AddExitedThread(new ExitedThreadSpec { FormerLwp = exited[0].FormerLwp, PthreadAddress = exited[0].Pthread, InThreadList = false });
                 exited.RemoveAt(0);
             }
-            builder.AddThread(Thread(v, t, heap));
+            var spec = Thread(v, t, heap);
+            if (mutexes.PthreadWords.TryGetValue(t.Lwp, out var words)) spec = spec with { PthreadWords = words };
+            builder.AddThread(spec);
         }
+        heap.AddRange(mutexes.Heap);
         foreach (var e in exited)
             builder.AddExitedThread(new ExitedThreadSpec { FormerLwp = e.FormerLwp, PthreadAddress = e.Pthread, InThreadList = false });
         foreach (var d in heap) builder.PlaceData(d);
