@@ -72,16 +72,24 @@ public static class HangFindings
             {
                 $"LWP {root}{Session(t)} {(t is null ? "is not a thread of the core" : "waits for no thread the core names: it is " + activity)}",
             };
+            // Every edge in one line; the reasons of the first few in full (ten thousand waiters would drown the report).
+            const int Explained = 3;
+            int explained = 0;
             foreach (var e in graph.Edges.Where(e => e.Holder is { } h && (h == root || waiters.Contains(h))))
+            {
                 evidence.Add($"LWP {e.Waiter}{Session(thread(e.Waiter))} waits for LWP {e.Holder}: {e.Resource} [{(e.Confidence == Confidence.Certain ? "certain" : "likely")}]{(e.Seconds is { } secs ? $", for {Durations.Text(secs)}" : "")}");
+                if (explained++ < Explained) evidence.AddRange(e.Evidence.Select(x => "  " + x));
+            }
             var advice = new List<string>
             {
                 $"The {Plural(waiters.Count, "waiting thread")} {(waiters.Count == 1 ? "is a victim" : "are victims")}: ending {(waiters.Count == 1 ? "it" : "them")} does not help; what holds them is LWP {root}.",
             };
-            if (t?.Session is { } s)
-                advice.Add(producer == CoreProducer.Kernel
-                    ? $"The process is gone; MySQL thread id {s.ThreadId}'s statement is what the others waited for."
-                    : $"Release LWP {root} (MySQL thread id {s.ThreadId}): `KILL {s.ThreadId}` ends its statement when its wait is one MySQL can interrupt (not a sleep in open(), see its other finding).");
+            if (producer == CoreProducer.Kernel)
+                advice.Add($"The process is gone (the kernel wrote this core when a signal ended it){(t?.Session is { } gone ? $"; MySQL thread id {gone.ThreadId}'s statement is what the others waited for" : "")}.");
+            else if (t?.Wait?.Category == FreeBsd.WaitMessages.WaitCategory.Fifo)
+                advice.Add($"LWP {root} is blocked opening a FIFO: its blocked-fifo-open finding says how to release it; the threads behind it then go on.");
+            else if (t?.Session is { } s)
+                advice.Add($"Release LWP {root} (MySQL thread id {s.ThreadId}): `KILL {s.ThreadId}` ends its statement when its wait is one MySQL can interrupt; the threads behind it then go on.");
             found.Add(new BlockedBehind(root, activity, direct, waiters, graph.AllCertainBehind(root) ? Confidence.Certain : Confidence.Likely, evidence, advice));
         }
         return found.OrderByDescending(f => f.Waiters.Count).ThenBy(f => f.Root).ToList();
