@@ -1,3 +1,4 @@
+using CoreSleuth.Analysis.Crash;
 using CoreSleuth.Analysis.Diagnosis;
 using CoreSleuth.Analysis.Libthr;
 using CoreSleuth.Analysis.Modules;
@@ -135,6 +136,9 @@ public sealed class CoreAnalysis : IDisposable
     public IReadOnlyList<MySqlSession> Sessions { get; private set; } = [];
     public IReadOnlyList<ResolvedHandle> Handles { get; private set; } = [];
     public IReadOnlyList<BlockedFifoOpen> Findings { get; private set; } = [];
+
+    /// <summary>The fatal signal of a kernel core and the thread that took it; null for gcore and gdb cores.</summary>
+    public FatalSignal? Crash { get; private set; }
 
     /// <summary>What the diagnosis could not look at (threads lost with the notes, memory a finding needed); empty when it saw everything.</summary>
     public IReadOnlyList<string> Incomplete { get; private set; } = [];
@@ -279,6 +283,7 @@ public sealed class CoreAnalysis : IDisposable
                     catch (AggregateException) { }
         }
         analysis.Threads = threads;
+        analysis.Crash = FatalSignal.Find(core, modules, threads);
         analysis.WalkedStacks = options.WalkStacksOf is not { Count: 0 };
 
         var handles = new List<ResolvedHandle>();

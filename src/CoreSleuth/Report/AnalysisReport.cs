@@ -36,6 +36,9 @@ public sealed record AnalysisReport(
     /// <summary>Threads grouped by identical backtraces, most common first (as pt-pmp does).</summary>
     public IReadOnlyList<ReportStackGroup> Stacks { get; init; } = [];
 
+    /// <summary>The fatal signal of a kernel core and the thread that took it; null when the core records none (gcore, gdb).</summary>
+    public ReportCrash? Crash { get; init; }
+
     public static AnalysisReport Build(CoreAnalysis analysis, string coreFile)
     {
         var core = analysis.Core;
@@ -53,6 +56,7 @@ public sealed record AnalysisReport(
                 analysis.Identity.Notes),
             Stacks = ReportStackGroup.Group(threads),
             Incomplete = analysis.Incomplete,
+            Crash = ReportCrash.Build(analysis.Crash),
         };
     }
 
