@@ -83,10 +83,10 @@ public sealed record FatalSignal(
         {
             if (!hasSigInfo)
                 return $"LWP {s.Lwp} crashed with {name}{where}; the core has no siginfo for it (no NT_PTLWPINFO), so the si_code and the fault address are unknown.";
-            string trap = s.Trap.Name is { } tn ? $" ({tn}, {s.Trap.Meaning})" : s.TrapNo is { } t ? $" (trap {t})" : "";
+            string fault = s.Trap.Name is { } tn ? $"a {s.Trap.Meaning} ({tn})" : s.TrapNo is { } t ? $"trap {t}" : "a fault";
             string firstPage = s.Address < FaultingInstruction.FirstPageEnd && s.TrapNo == SignalCodes.PageFault
-                ? ", in the first page, which is never mapped: a null pointer was followed" : "";
-            string text = $"LWP {s.Lwp} crashed with {name} ({codeText}) at address 0x{s.Address:x}{trap}{where}{firstPage}.";
+                ? ", in the first page, which is never mapped (a null pointer was followed)" : "";
+            string text = $"LWP {s.Lwp} crashed with {name} ({codeText}){where}: {fault} at address 0x{s.Address:x}{firstPage}.";
             if (s.Instruction is { Text: { } ins } i)
                 text += i.Access is { } access ? $" The instruction {ins} made {access}." : $" The instruction was {ins}.";
             return text;
