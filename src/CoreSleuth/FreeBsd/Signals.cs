@@ -3,7 +3,7 @@ namespace CoreSleuth.FreeBsd;
 /// <summary>FreeBSD's signal numbers and names (sys/sys/signal.h): 1–33, and the realtime signals 65–126.</summary>
 public static class Signals
 {
-    public const int Sigill = 4, Sigtrap = 5, Sigabrt = 6, Sigfpe = 8, Sigkill = 9, Sigbus = 10, Sigsegv = 11, Sigstop = 17;
+    public const int Sigill = 4, Sigtrap = 5, Sigabrt = 6, Sigfpe = 8, Sigbus = 10, Sigsegv = 11;
 
     private static readonly (string Name, string Description)[] Table =
     [
