@@ -1,4 +1,5 @@
 using CoreSleuth.Analysis.Activity;
+using CoreSleuth.Analysis.Crash;
 using CoreSleuth.Analysis.Diagnosis;
 using CoreSleuth.Analysis.Libthr;
 using CoreSleuth.Analysis.Modules;
@@ -159,6 +160,9 @@ public sealed class CoreAnalysis : IDisposable
     /// <summary>InnoDB latch waits past InnoDB's own "long" threshold.</summary>
     public IReadOnlyList<LongSemaphoreWait> SemaphoreWaits { get; private set; } = [];
 
+    /// <summary>The fatal signal of a kernel core and the thread that took it; null for gcore and gdb cores.</summary>
+    public FatalSignal? Crash { get; private set; }
+
     /// <summary>What the diagnosis could not look at (threads lost with the notes, memory a finding needed); empty when it saw everything.</summary>
     public IReadOnlyList<string> Incomplete { get; private set; } = [];
 
@@ -317,6 +321,7 @@ public sealed class CoreAnalysis : IDisposable
             analysis.SemaphoreWaits = InnodbSemaphoreWaits.Findings(semaphores, graph.Edges, identity, ThreadOf, core.Producer);
         }
         analysis.Threads = threads;
+        analysis.Crash = FatalSignal.Find(core, modules, threads);
         analysis.WalkedStacks = options.WalkStacksOf is not { Count: 0 };
 
         var handles = new List<ResolvedHandle>();

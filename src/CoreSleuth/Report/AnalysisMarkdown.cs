@@ -23,6 +23,7 @@ public static class AnalysisMarkdown
 
         w.WriteLine("### Diagnosis");
         w.WriteLine();
+        if (r.Crash is { } crash) WriteCrash(r, crash, w);
         if (r.Incomplete.Count == 0)
         {
             w.WriteLine(MarkdownText.Message(AnalysisText.Verdict(r), 600));
@@ -136,6 +137,27 @@ public static class AnalysisMarkdown
             w.WriteLine($"### {TextReport.WarningsHeading(r.Warnings.Count)}");
             w.WriteLine();
             foreach (var warning in r.Warnings) w.WriteLine($"- {MarkdownText.Message(warning, TextReport.WarningBound)}");
+        }
+    }
+
+    /// <summary>The fatal signal, as the text report's crash block: a bold sentence, its facts, evidence, and the thread's top frames as an indented block.</summary>
+    private static void WriteCrash(AnalysisReport r, ReportCrash crash, TextWriter w)
+    {
+        w.WriteLine($"**Fatal signal: {MarkdownText.Message(crash.Summary, 600)}**");
+        w.WriteLine();
+        foreach (var (label, value) in crash.Facts()) w.WriteLine($"- {label}: {MarkdownText.Message(value, 300)}");
+        w.WriteLine();
+        w.WriteLine("Evidence:");
+        w.WriteLine();
+        foreach (var e in crash.Evidence) w.WriteLine($"- {MarkdownText.Message(e, 600)}");
+        w.WriteLine();
+        if (r.Threads.FirstOrDefault(t => t.Lwp == crash.Lwp) is { Frames.Count: > 0 } thread)
+        {
+            w.WriteLine($"Top frames of LWP {crash.Lwp}:");
+            w.WriteLine();
+            // An indented block, not a fence: no string from the core can close it.
+            for (int i = 0; i < Math.Min(thread.Frames.Count, ReportCrash.TopFrames); i++) FrameText.Write(w, "    ", i, thread.Frames[i], moduleBound: 200);
+            w.WriteLine();
         }
     }
 

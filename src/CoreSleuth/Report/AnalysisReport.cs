@@ -39,6 +39,9 @@ public sealed record AnalysisReport(
     /// <summary>Who waits for whom: the threads some edge joins, and the edges.</summary>
     public ReportGraph Graph { get; init; } = new([], []);
 
+    /// <summary>The fatal signal of a kernel core and the thread that took it; null when the core records none (gcore, gdb).</summary>
+    public ReportCrash? Crash { get; init; }
+
     public static AnalysisReport Build(CoreAnalysis analysis, string coreFile)
     {
         var core = analysis.Core;
@@ -57,6 +60,7 @@ public sealed record AnalysisReport(
             Stacks = ReportStackGroup.Group(threads),
             Incomplete = analysis.Incomplete,
             Graph = ReportGraph.Build(analysis),
+            Crash = ReportCrash.Build(analysis.Crash),
         };
     }
 

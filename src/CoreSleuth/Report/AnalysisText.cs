@@ -20,6 +20,7 @@ public static class AnalysisText
         w.WriteLine();
 
         w.WriteLine("DIAGNOSIS");
+        if (r.Crash is { } crash) WriteCrash(r, crash, w);
         w.WriteLine(Verdict(r));
         foreach (var limit in r.Incomplete) w.WriteLine($"  - {TextSanitizer.SanitizeMessage(limit, 600)}");
         var roots = RootLines(r);
@@ -120,6 +121,23 @@ public static class AnalysisText
             foreach (var note in id.Notes) w.WriteLine($"  - {TextSanitizer.SanitizeMessage(note, 400)}");
         }
         TextReport.WriteWarnings(r.Warnings, w);
+    }
+
+    /// <summary>The fatal signal of a kernel core: what it was, the thread that took it and its top frames; a blank line after.</summary>
+    private static void WriteCrash(AnalysisReport r, ReportCrash crash, TextWriter w)
+    {
+        w.WriteLine($"FATAL SIGNAL: {TextSanitizer.SanitizeMessage(crash.Summary, 600)}");
+        var facts = crash.Facts().ToList();
+        int width = facts.Max(f => f.Label.Length) + 1;
+        foreach (var (label, value) in facts) w.WriteLine($"  {(label + ":").PadRight(width)} {TextSanitizer.SanitizeMessage(value, 300)}");
+        w.WriteLine("  evidence:");
+        foreach (var e in crash.Evidence) w.WriteLine($"    - {TextSanitizer.SanitizeMessage(e, 600)}");
+        if (r.Threads.FirstOrDefault(t => t.Lwp == crash.Lwp) is { } thread)
+        {
+            w.WriteLine($"  top frames of LWP {crash.Lwp}:");
+            for (int i = 0; i < Math.Min(thread.Frames.Count, ReportCrash.TopFrames); i++) FrameText.Write(w, "    ", i, thread.Frames[i], moduleBound: Bound);
+        }
+        w.WriteLine();
     }
 
     /// <summary>

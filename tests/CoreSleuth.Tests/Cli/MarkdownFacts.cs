@@ -108,8 +108,11 @@ internal static partial class MarkdownFacts
 
     private static void CompareDiagnosis(string[] lines, List<Block> md)
     {
-        var text = Section(lines, "DIAGNOSIS");
         int mdAt = 0;
+        // A kernel core's fatal signal opens the diagnosis: its block ends at the first empty line.
+        string? crash = lines[Array.IndexOf(lines, "DIAGNOSIS") + 1] is var first && first.StartsWith("FATAL SIGNAL: ", StringComparison.Ordinal) ? first : null;
+        if (crash is not null) mdAt = CompareCrash(Section(lines, "DIAGNOSIS"), md);
+        var text = crash is null ? Section(lines, "DIAGNOSIS") : lines.SkipWhile(l => l != crash).SkipWhile(l => l.Length > 0).Skip(1).TakeWhile(l => l.Length > 0).ToList();
         if (text.Count > 1)
         {
             // INCOMPLETE: the verdict, then what the check could not look at.
@@ -163,6 +166,26 @@ internal static partial class MarkdownFacts
         }
         Assert.Equal(mdAt, md.Count);
         Assert.Equal(text[0].StartsWith("No thread", StringComparison.Ordinal), count == 0);
+    }
+
+    /// <summary>The crash block: its sentence, facts and evidence as in the text, and its top frames as an indented code block; returns the next Markdown block's index.</summary>
+    private static int CompareCrash(List<string> block, List<Block> md)
+    {
+        int at = 0;
+        Assert.Equal("Fatal signal: " + block[0]["FATAL SIGNAL: ".Length..], Plain(md[at++]));
+        var facts = block.Skip(1).TakeWhile(l => l != "  evidence:").Select(l => $"{l[2..l.IndexOf(':', StringComparison.Ordinal)]}: {l[(l.IndexOf(':', StringComparison.Ordinal) + 1)..].TrimStart()}");
+        Assert.Equal(facts, Items((ListBlock)md[at++]));
+        Assert.Equal("Evidence:", Plain(md[at++]));
+        var evidence = block.SkipWhile(l => l != "  evidence:").Skip(1).TakeWhile(l => l.StartsWith("    - ", StringComparison.Ordinal)).Select(l => l["    - ".Length..]);
+        Assert.Equal(evidence, Items((ListBlock)md[at++]));
+        var frames = block.SkipWhile(l => !l.StartsWith("  top frames of LWP ", StringComparison.Ordinal)).ToList();
+        if (frames.Count > 0)
+        {
+            Assert.Equal(frames[0][2..].TrimEnd(':').Replace("top", "Top", StringComparison.Ordinal) + ":", Plain(md[at++]));
+            var code = (CodeBlock)md[at++];
+            Assert.Equal(frames.Skip(1).Select(l => l[4..]), code.Lines.Lines.Take(code.Lines.Count).Select(l => l.ToString()));
+        }
+        return at;
     }
 
     /// <summary>Advice shows its command (between the first and the last backtick) as a code span: the backticks become the span's fence.</summary>
@@ -222,7 +245,9 @@ internal static partial class MarkdownFacts
     /// <summary>A blocked thread's backtrace, in its &lt;details&gt; code block, is the text report's line for line.</summary>
     private static void CompareBacktraces(string[] lines, MarkdownDocument doc)
     {
-        var blocks = doc.OfType<CodeBlock>().ToList();
+        // The crash's top frames, under Diagnosis, are compared with the crash block.
+        var crashFrames = After(doc, "Diagnosis").OfType<CodeBlock>().ToHashSet();
+        var blocks = doc.OfType<CodeBlock>().Where(b => !crashFrames.Contains(b)).ToList();
         var summaries = doc.OfType<HtmlBlock>().Select(h => DetailsSummary().Match(h.Lines.ToString())).Where(m => m.Success).ToList();
         Assert.Equal(summaries.Count, blocks.Count);
         for (int i = 0; i < blocks.Count; i++)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CoreSleuth.Analysis.Diagnosis;
+using CoreSleuth.FreeBsd;
 using CoreSleuth.FreeBsd.Syscalls;
 
 namespace CoreSleuth.Tests.Diagnosis;
@@ -22,6 +23,36 @@ public sealed class FifoAdviceTests
             string command = advice[start..end];
             string word = direction == OpenDirection.Read ? command[": > ".Length..] : command["cat ".Length..^" > /dev/null".Length];
             Assert.Equal(path, ShellUnquote(word));
+        }
+    }
+
+    [Theory]
+    [InlineData("/tmp/ghost.fifo")]
+    [InlineData("/tmp/a b;rm -rf x`$(id)`.fifo")]
+    public void On_a_kernel_core_the_command_that_checks_the_path_names_it_for_a_posix_shell(string path)
+    {
+        // The third piece of kernel advice: "Before restarting, check what is at the path: `ls -l WORD` …".
+        string advice = BlockedFifoOpen.Advise(path, OpenDirection.Read, CoreProducer.Kernel, 6)[2];
+        int start = advice.IndexOf("`ls -l ", StringComparison.Ordinal) + "`ls -l ".Length;
+        Assert.Equal(path, ShellUnquote(advice[start..advice.LastIndexOf('`')]));
+    }
+
+    [Theory]
+    [InlineData(OpenDirection.Read, "writer", "LOAD DATA INFILE")]
+    [InlineData(OpenDirection.Write, "reader", "general_log_file")]
+    public void A_kernel_core_gets_advice_for_the_restart_and_a_gcore_core_for_the_live_server(OpenDirection direction, string peer, string statement)
+    {
+        var kernel = BlockedFifoOpen.Advise("/tmp/x.fifo", direction, CoreProducer.Kernel, 6);
+        Assert.Contains(kernel, a => a.Contains("died (it was ended by SIGABRT)", StringComparison.Ordinal));
+        Assert.Contains(kernel, a => a.Contains(statement, StringComparison.Ordinal) && a.Contains($"needs a {peer}", StringComparison.Ordinal));
+        // Nothing is left to release or kill: the live-server advice must not appear.
+        Assert.DoesNotContain(kernel, a => a.Contains("SIGKILL", StringComparison.Ordinal) || a.Contains("releases the thread", StringComparison.Ordinal));
+
+        foreach (var live in new[] { CoreProducer.Gcore, CoreProducer.Gdb, CoreProducer.Unknown })
+        {
+            var advice = BlockedFifoOpen.Advise("/tmp/x.fifo", direction, live);
+            Assert.Contains(advice, a => a.Contains("releases the thread", StringComparison.Ordinal));
+            Assert.Contains(advice, a => a.Contains("only killing the server with SIGKILL ends it", StringComparison.Ordinal));
         }
     }
 

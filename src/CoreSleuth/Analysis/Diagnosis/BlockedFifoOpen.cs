@@ -100,7 +100,7 @@ public sealed record BlockedFifoOpen(
         if (thread.Session is { } session && thread.Join is { } join) evidence.Add(JoinEvidence(thread, session, join));
 
         return new BlockedFifoOpen(t.Lwp, thread.Pthread, t.Name, path, flags, direction, confidence, thread.Session, inOpenFiles,
-            statements, evidence, Advise(path, direction)) { PathAddress = pathAddress, Join = thread.Join };
+            statements, evidence, Advise(path, direction, core.Producer, core.Process.Signal)) { PathAddress = pathAddress, Join = thread.Join };
     }
 
     /// <summary>
@@ -134,21 +134,38 @@ public sealed record BlockedFifoOpen(
         _ => "code bytes unavailable; number from rax",
     };
 
-    /// <summary>What fifo_open's semantics (spec §8.1) leave a DBA to do.</summary>
-    internal static IReadOnlyList<string> Advise(string? path, OpenDirection direction)
+    /// <summary>
+    /// What fifo_open's semantics (spec §8.1) leave a DBA to do. A kernel core is written as the
+    /// process dies: the advice is then for the restart. gcore and gdb leave the process running
+    /// (spec §7.3), so the thread may still be waiting: the advice is for the live server.
+    /// </summary>
+    internal static IReadOnlyList<string> Advise(string? path, OpenDirection direction, CoreProducer producer = CoreProducer.Gcore, int signal = 0)
     {
         string p = path ?? "the FIFO";
         string other = direction == OpenDirection.Read ? "writing" : "reading";
+        string peer = direction == OpenDirection.Read ? "writer" : "reader";
         // A path from the core may hold a quote: the command must still name exactly that file.
         string quoted = ShellWord.Quote(p);
-        var advice = new List<string>
+        if (producer == CoreProducer.Kernel)
         {
+            string ended = signal == 0 ? "" : $" (it was ended by {Signals.Name(signal)})";
+            return
+            [
+                $"The kernel wrote this core as the server process died{ended}: no thread is waiting any more, and nothing needs to be released.",
+                $"Why it hung: this thread was opening {p} for {(direction == OpenDirection.Read ? "reading" : "writing")}, and fifo_open sleeps until some process opens the same FIFO for {other}; it has no timeout, and KILL QUERY cannot end it.",
+                $"Before restarting, check what is at the path: `ls -l {quoted}` (a FIFO shows as type p); a leftover FIFO that no process opens for {other} makes the next open of it hang the same way: remove it, or start its {peer} first.",
+                direction == OpenDirection.Read
+                    ? $"LOAD DATA INFILE from a FIFO needs a writer: start the process that writes into {p} before the statement, or load from a regular file."
+                    : $"A log written to a FIFO (general_log_file, slow_query_log_file) needs a reader: start the process that reads {p} first, or use a regular file.",
+            ];
+        }
+        return
+        [
             $"The thread sleeps in fifo_open until some process opens {p} for {other}; nothing else wakes it, and it has no timeout.",
             $"If {p} still exists, opening it for {other} releases the thread: " +
                 (direction == OpenDirection.Read ? $"e.g. `: > {quoted}` (the statement then reads end-of-file)." : $"e.g. `cat {quoted} > /dev/null`."),
-            $"If {p} was unlinked after the open began, a new FIFO created at the same path is a different file and will not wake the thread: no {(direction == OpenDirection.Read ? "writer" : "reader")} can ever come.",
+            $"If {p} was unlinked after the open began, a new FIFO created at the same path is a different file and will not wake the thread: no {peer} can ever come.",
             "The thread cannot be stopped cleanly (KILL QUERY / KILL CONNECTION do not end a sleep in open()); only killing the server with SIGKILL ends it.",
-        };
-        return advice;
+        ];
     }
 }
