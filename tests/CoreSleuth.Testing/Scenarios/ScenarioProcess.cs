@@ -112,7 +112,6 @@ public sealed class ScenarioProcess
 
         var mysqldSpec = MysqldImage.Spec(v, s.OmitFramePointers);
         if (generalLog) mysqldSpec = WithGeneralLog(mysqldSpec);
-<<<<<<< HEAD
         var libcSpec = FreeBsdSystemImages.Libc(v);
         if (MysqldCrashPaths.Needed(threads.SelectMany(t => t.Model.Chain ?? [])))
         {
@@ -120,16 +119,13 @@ public sealed class ScenarioProcess
             libcSpec = MysqldCrashPaths.WithLibcPaths(libcSpec);
         }
         mysqldSpec = WithFaultingLoads(mysqldSpec, threads);
-        var specs = new List<ElfImageSpec> { mysqldSpec, FreeBsdSystemImages.Rtld(v), FreeBsdSystemImages.Libthr(v, s.HideLibthrSymbols), libcSpec };
-=======
         var libthrSpec = FreeBsdSystemImages.Libthr(v, s.HideLibthrSymbols);
         if (threads.Any(t => t.Model.Chain is { } c && MysqldLockPaths.UsedBy(c)))
         {
             mysqldSpec = MysqldLockPaths.WithLockPaths(mysqldSpec);
             libthrSpec = MysqldLockPaths.WithMutexLockCommon(libthrSpec);
         }
-        var specs = new List<ElfImageSpec> { mysqldSpec, FreeBsdSystemImages.Rtld(v), libthrSpec, FreeBsdSystemImages.Libc(v) };
->>>>>>> samples1
+        var specs = new List<ElfImageSpec> { mysqldSpec, FreeBsdSystemImages.Rtld(v), libthrSpec, libcSpec };
         specs.AddRange(MysqldImage.FillerLibraries(v));
         var unknown = s.Images.Keys.Where(k => !specs.Any(x => x.FileName == k)).ToList();
         if (unknown.Count > 0)
