@@ -28,26 +28,34 @@ internal readonly record struct TransactionFacts(long? ActiveSeconds, int? Table
 /// in use N, locked M</c> and the lock counts before the <c>MySQL thread id</c> line, and
 /// lock_trx_print_wait_and_mvcc_state the lock wait after the statement.
 /// </summary>
-internal static partial class InnodbTransactions
+internal static class InnodbTransactions
 {
+    // NonBacktracking: linear time per line, whatever a hostile or damaged line holds.
+    private const RegexOptions Options = RegexOptions.NonBacktracking | RegexOptions.CultureInvariant;
+
     // "---TRANSACTION 1792, ACTIVE 512 sec", "---TRANSACTION 3EF8F1F3, ACTIVE 7 sec fetching rows" (5.5 hex ids),
     // "---TRANSACTION 0 1234, ACTIVE 12 sec, process no …" (5.0/5.1), "ACTIVE (PREPARED) 5 sec" (XA).
-    [GeneratedRegex(@"^\s*---TRANSACTION [^,]*, ACTIVE (?:\(PREPARED\) )?(?<sec>[0-9]{1,18}) sec")]
-    private static partial Regex TransactionHeader();
+    private static readonly Regex TransactionHeaderPattern = new(@"^\s*---TRANSACTION [^,]*, ACTIVE (?:\(PREPARED\) )?(?<sec>[0-9]{1,18}) sec", Options);
 
-    [GeneratedRegex(@"^\s*mysql tables in use (?<use>[0-9]{1,9}), locked (?<locked>[0-9]{1,9})")]
-    private static partial Regex TablesLine();
+    private static Regex TransactionHeader() => TransactionHeaderPattern;
 
-    [GeneratedRegex(@"TRX HAS BEEN WAITING (?<sec>[0-9]{1,18}) SEC FOR THIS LOCK TO BE GRANTED")]
-    private static partial Regex WaitingLine();
+    private static readonly Regex TablesLinePattern = new(@"^\s*mysql tables in use (?<use>[0-9]{1,9}), locked (?<locked>[0-9]{1,9})", Options);
+
+    private static Regex TablesLine() => TablesLinePattern;
+
+    private static readonly Regex WaitingLinePattern = new(@"TRX HAS BEEN WAITING (?<sec>[0-9]{1,18}) SEC FOR THIS LOCK TO BE GRANTED", Options);
+
+    private static Regex WaitingLine() => WaitingLinePattern;
 
     // lock_rec_print: "RECORD LOCKS space id 417 page no 2846 n bits 288 index `PRIMARY` of table `db`.`t` trx id 3EF8F1F3 lock_mode X …".
-    [GeneratedRegex(@"^\s*RECORD LOCKS space id [0-9]+ page no [0-9]+ n bits [0-9]+ index (?<index>.+?) of table (?<table>.+?) trx id .*?(?<mode>lock[ _]mode .*?)?\s*$")]
-    private static partial Regex RecordLockLine();
+    private static readonly Regex RecordLockLinePattern = new(@"^\s*RECORD LOCKS space id [0-9]+ page no [0-9]+ n bits [0-9]+ index (?<index>.+?) of table (?<table>.+?) trx id .*?(?<mode>lock[ _]mode .*?)?\s*$", Options);
+
+    private static Regex RecordLockLine() => RecordLockLinePattern;
 
     // lock_table_print: "TABLE LOCK table `test`.`t` trx id 1234 lock mode AUTO-INC waiting".
-    [GeneratedRegex(@"^\s*TABLE LOCK table (?<table>.+?) trx id .*?(?<mode>lock[ _]mode .*?)?\s*$")]
-    private static partial Regex TableLockLine();
+    private static readonly Regex TableLockLinePattern = new(@"^\s*TABLE LOCK table (?<table>.+?) trx id .*?(?<mode>lock[ _]mode .*?)?\s*$", Options);
+
+    private static Regex TableLockLine() => TableLockLinePattern;
 
     private const string SessionMarker = "MySQL thread id";
 

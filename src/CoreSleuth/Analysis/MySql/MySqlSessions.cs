@@ -16,7 +16,10 @@ public sealed record MySqlSession(
     SessionSource Source, long ThreadId, ulong? OsThreadHandle, long? QueryId, string? Host, string? Ip, string? User,
     string? State, string? Command, long? TimeSeconds, string? Database, string? Query, int LineNumber)
 {
-    /// <summary>How long its transaction has been active (<c>---TRANSACTION 1234, ACTIVE 12 sec</c>); null outside the TRANSACTIONS section.</summary>
+    /// <summary>
+    /// How long its transaction has been active (<c>---TRANSACTION 1234, ACTIVE 12 sec</c> before its line);
+    /// null for a transaction not started and for the sessions of LATEST DETECTED DEADLOCK, which are history.
+    /// </summary>
     public long? TrxActiveSeconds { get; init; }
 
     /// <summary><c>mysql tables in use N, locked M</c> of its transaction: N.</summary>

@@ -60,7 +60,8 @@ public static class StatementTables
             // ON DUPLICATE KEY UPDATE, SELECT … FOR UPDATE, SHARE/UPDATE of lock clauses: no table follows.
             if (word == "UPDATE" && before is "KEY" or "FOR") continue;
             if (word == "FROM" && openedBy.TryPeek(out var function) && FromFunctions.Contains(function)) continue;
-            if (word == "INTO" && (Is(tokens, i + 1, "OUTFILE") || Is(tokens, i + 1, "DUMPFILE"))) continue;
+            // INTO OUTFILE names a file; INTO TABLE (LOAD DATA) leaves the list to TABLE, each token starting one list at most.
+            if (word == "INTO" && (Is(tokens, i + 1, "OUTFILE") || Is(tokens, i + 1, "DUMPFILE") || Is(tokens, i + 1, "TABLE"))) continue;
             // INSERT/REPLACE/TRUNCATE without INTO/TABLE name the table at once; with it, that word reads the list.
             if (word is "INSERT" or "REPLACE" or "TRUNCATE" && (NextWordIs(tokens, i, "INTO") || NextWordIs(tokens, i, "TABLE"))) continue;
             if (word == "REPLACE" && i + 1 < tokens.Count && tokens[i + 1].Kind == Kind.Open) continue; // REPLACE(str, from, to)
@@ -137,7 +138,7 @@ public static class StatementTables
         {
             while (Is(tokens, i, "IF") || Is(tokens, i, "NOT") || Is(tokens, i, "EXISTS") || Is(tokens, i, "LOW_PRIORITY")
                    || Is(tokens, i, "IGNORE") || Is(tokens, i, "QUICK") || Is(tokens, i, "DELAYED") || Is(tokens, i, "HIGH_PRIORITY")
-                   || Is(tokens, i, "TABLE") || Is(tokens, i, "ONLY"))
+                   || Is(tokens, i, "ONLY"))
                 i++;
             if (ReadName(tokens, ref i) is not { } name) return; // a subquery, a keyword, the end
             names.Add(name);
