@@ -51,36 +51,24 @@ public static class InnodbSemaphores
     // "--Thread 139640719795968 has waited at btr0cur.cc line 976 for 0.00 seconds the semaphore:" (5.0–8.0.2x, MariaDB),
     // "--Thread 139932014196480 has waited at buf0flu.cc line 1357 for 784 seconds the semaphore:" (8.0 since std::thread::id),
     // whose id libc++ (FreeBSD) prints as a pointer, 0x…. Not anchored: error-log and container prefixes stay in front.
-    private static readonly Regex ThreadLinePattern = new(@"--Thread (?<handle>0x[0-9a-fA-F]{1,16}|[0-9]{1,20}) has waited at (?<file>.*?) *line (?<line>[0-9]{1,9}) for (?<sec>[0-9]{1,15}(?:\.[0-9]{1,9})?) seconds the semaphore", Options);
-
-    private static Regex ThreadLine() => ThreadLinePattern;
+    private static readonly Regex ThreadLine = new(@"--Thread (?<handle>0x[0-9a-fA-F]{1,16}|[0-9]{1,20}) has waited at (?<file>.*?) *line (?<line>[0-9]{1,9}) for (?<sec>[0-9]{1,15}(?:\.[0-9]{1,9})?) seconds the semaphore", Options);
 
     // 5.0–5.6: "Mutex at 0x7f… created file sync0sync.cc line 1234, lock var 1" (5.0/5.1: %lx, no 0x);
     // 5.7, 8.0, MariaDB 10.2+: "Mutex at 0x29468b8, Mutex BUF_POOL created buf0buf.cc:1731, lock var 1";
     // 8.0.2x: "…, Mutex LOCK_SYS created lock0lock.cc:461, locked by 140…" (or "locked by nobody").
     // Percona Server 5.5 (XtraDB) names it in quotes: "Mutex at 0xb1b7728 '&buf_pool->mutex', lock var 1".
-    private static readonly Regex MutexLinePattern = new(@"Mutex at (?<addr>(?:0x)?[0-9a-fA-F]{1,16})(?: '(?<name>[^']*)')?(?:,? (?:Mutex (?<name>\S+) )?created (?:file (?<file>.*?) line (?<line>[0-9]{1,9})|(?<file>.*?):(?<line>[0-9]{1,9})))?(?:, (?:lock var [0-9]+|locked by (?<holder>0x[0-9a-fA-F]{1,16}|[0-9]{1,20}|nobody)))?", Options);
-
-    private static Regex MutexLine() => MutexLinePattern;
+    private static readonly Regex MutexLine = new(@"Mutex at (?<addr>(?:0x)?[0-9a-fA-F]{1,16})(?: '(?<name>[^']*)')?(?:,? (?:Mutex (?<name>\S+) )?created (?:file (?<file>.*?) line (?<line>[0-9]{1,9})|(?<file>.*?):(?<line>[0-9]{1,9})))?(?:, (?:lock var [0-9]+|locked by (?<holder>0x[0-9a-fA-F]{1,16}|[0-9]{1,20}|nobody)))?", Options);
 
     // "X-lock on RW-latch at 0x7f… created in file dict0dict.cc line 2737", also "S-lock", "SX-lock", "X-lock (wait_ex)".
-    private static readonly Regex RwLockLinePattern = new(@"(?<kind>SX-lock|X-lock \(wait_ex\)|X-lock|S-lock) on RW-latch at (?<addr>(?:0x)?[0-9a-fA-F]{1,16})(?: created in file (?<file>.*?) *line (?<line>[0-9]{1,9}))?", Options);
-
-    private static Regex RwLockLine() => RwLockLinePattern;
+    private static readonly Regex RwLockLine = new(@"(?<kind>SX-lock|X-lock \(wait_ex\)|X-lock|S-lock) on RW-latch at (?<addr>(?:0x)?[0-9a-fA-F]{1,16})(?: created in file (?<file>.*?) *line (?<line>[0-9]{1,9}))?", Options);
 
     // "a writer (thread id 139640394835712) has reserved it in mode  exclusive" ("mode %s" with " exclusive" until 8.0.2x).
-    private static readonly Regex WriterLinePattern = new(@"a writer \(thread id (?<handle>0x[0-9a-fA-F]{1,16}|[0-9]{1,20})\) has reserved it in mode +(?<mode>wait exclusive|exclusive|SX)", Options);
-
-    private static Regex WriterLine() => WriterLinePattern;
+    private static readonly Regex WriterLine = new(@"a writer \(thread id (?<handle>0x[0-9a-fA-F]{1,16}|[0-9]{1,20})\) has reserved it in mode +(?<mode>wait exclusive|exclusive|SX)", Options);
 
     // "number of readers 1, waiters flag 1, lock_word: fffffff"; 8.0.2x: "number of readers 1 (thread id 140…), waiters flag 1, …".
-    private static readonly Regex ReadersLinePattern = new(@"number of readers (?<n>[0-9]{1,9})(?: \(thread id (?<handle>0x[0-9a-fA-F]{1,16}|[0-9]{1,20})\))?", Options);
+    private static readonly Regex ReadersLine = new(@"number of readers (?<n>[0-9]{1,9})(?: \(thread id (?<handle>0x[0-9a-fA-F]{1,16}|[0-9]{1,20})\))?", Options);
 
-    private static Regex ReadersLine() => ReadersLinePattern;
-
-    private static readonly Regex LastLockedLinePattern = new(@"Last time (?<which>read|write) locked in file (?<file>.*?) *line (?<line>[0-9]{1,9})", Options);
-
-    private static Regex LastLockedLine() => LastLockedLinePattern;
+    private static readonly Regex LastLockedLine = new(@"Last time (?<which>read|write) locked in file (?<file>.*?) *line (?<line>[0-9]{1,9})", Options);
 
     /// <summary>Lines that end a thread's block: the next block, the array's header, an error-log message or a section rule.</summary>
     private static bool EndsBlock(string line)
@@ -107,7 +95,7 @@ public static class InnodbSemaphores
         var waits = new List<SemaphoreWait>();
         for (int i = 0; i < lines.Count; i++)
         {
-            var head = ThreadLine().Match(lines[i].Text);
+            var head = ThreadLine.Match(lines[i].Text);
             if (!head.Success || Handle(head.Groups["handle"].Value) is not { } waiter
                 || !int.TryParse(head.Groups["line"].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out int waitedLine)
                 || !double.TryParse(head.Groups["sec"].ValueSpan, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double seconds))
@@ -115,7 +103,7 @@ public static class InnodbSemaphores
             var wait = new SemaphoreWait(lines[i].Number, waiter, head.Groups["file"].Value.Trim(), waitedLine, seconds, "unknown",
                 null, null, null, null, null, null, null, null, null);
             int k = i + 1;
-            for (; k < lines.Count && !ThreadLine().IsMatch(lines[k].Text) && !EndsBlock(lines[k].Text); k++)
+            for (; k < lines.Count && !ThreadLine.IsMatch(lines[k].Text) && !EndsBlock(lines[k].Text); k++)
                 wait = WithLine(wait, lines[k].Text);
             waits.Add(wait);
             i = k - 1;
@@ -127,14 +115,14 @@ public static class InnodbSemaphores
     private static SemaphoreWait WithLine(SemaphoreWait w, string line)
     {
         if (line.Contains("wait has ended", StringComparison.Ordinal)) return w with { WaitHasEnded = true };
-        if (MutexLine().Match(line) is { Success: true } m && w.Kind == "unknown")
+        if (MutexLine.Match(line) is { Success: true } m && w.Kind == "unknown")
             return w with
             {
                 Kind = "mutex", Address = Address(m.Groups["addr"].Value), MutexName = NonEmpty(m.Groups["name"]),
                 CreatedFile = NonEmpty(m.Groups["file"]), CreatedLine = Number(m.Groups["line"]),
                 HolderHandle = m.Groups["holder"] is { Success: true } h ? Handle(h.Value) : null,
             };
-        if (RwLockLine().Match(line) is { Success: true } rw && w.Kind == "unknown")
+        if (RwLockLine.Match(line) is { Success: true } rw && w.Kind == "unknown")
             return w with
             {
                 Kind = rw.Groups["kind"].Value switch
@@ -143,15 +131,15 @@ public static class InnodbSemaphores
                 },
                 Address = Address(rw.Groups["addr"].Value), CreatedFile = NonEmpty(rw.Groups["file"]), CreatedLine = Number(rw.Groups["line"]),
             };
-        if (WriterLine().Match(line) is { Success: true } wr)
+        if (WriterLine.Match(line) is { Success: true } wr)
             return w with { HolderHandle = Handle(wr.Groups["handle"].Value), HolderMode = wr.Groups["mode"].Value };
-        if (ReadersLine().Match(line) is { Success: true } rd)
+        if (ReadersLine.Match(line) is { Success: true } rd)
             return w with
             {
                 Readers = Number(rd.Groups["n"]),
                 ReaderHandle = rd.Groups["handle"] is { Success: true } rh ? Handle(rh.Value) : null,
             };
-        if (LastLockedLine().Match(line) is { Success: true } last)
+        if (LastLockedLine.Match(line) is { Success: true } last)
             return last.Groups["which"].Value == "read"
                 ? w with { LastReadLockedFile = NonEmpty(last.Groups["file"]), LastReadLockedLine = Number(last.Groups["line"]) }
                 : w with { LastWriteLockedFile = NonEmpty(last.Groups["file"]), LastWriteLockedLine = Number(last.Groups["line"]) };

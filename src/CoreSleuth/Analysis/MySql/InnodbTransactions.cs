@@ -35,27 +35,17 @@ internal static class InnodbTransactions
 
     // "---TRANSACTION 1792, ACTIVE 512 sec", "---TRANSACTION 3EF8F1F3, ACTIVE 7 sec fetching rows" (5.5 hex ids),
     // "---TRANSACTION 0 1234, ACTIVE 12 sec, process no …" (5.0/5.1), "ACTIVE (PREPARED) 5 sec" (XA).
-    private static readonly Regex TransactionHeaderPattern = new(@"^\s*---TRANSACTION [^,]*, ACTIVE (?:\(PREPARED\) )?(?<sec>[0-9]{1,18}) sec", Options);
+    private static readonly Regex TransactionHeader = new(@"^\s*---TRANSACTION [^,]*, ACTIVE (?:\(PREPARED\) )?(?<sec>[0-9]{1,18}) sec", Options);
 
-    private static Regex TransactionHeader() => TransactionHeaderPattern;
+    private static readonly Regex TablesLine = new(@"^\s*mysql tables in use (?<use>[0-9]{1,9}), locked (?<locked>[0-9]{1,9})", Options);
 
-    private static readonly Regex TablesLinePattern = new(@"^\s*mysql tables in use (?<use>[0-9]{1,9}), locked (?<locked>[0-9]{1,9})", Options);
-
-    private static Regex TablesLine() => TablesLinePattern;
-
-    private static readonly Regex WaitingLinePattern = new(@"TRX HAS BEEN WAITING (?<sec>[0-9]{1,18}) SEC FOR THIS LOCK TO BE GRANTED", Options);
-
-    private static Regex WaitingLine() => WaitingLinePattern;
+    private static readonly Regex WaitingLine = new(@"TRX HAS BEEN WAITING (?<sec>[0-9]{1,18}) SEC FOR THIS LOCK TO BE GRANTED", Options);
 
     // lock_rec_print: "RECORD LOCKS space id 417 page no 2846 n bits 288 index `PRIMARY` of table `db`.`t` trx id 3EF8F1F3 lock_mode X …".
-    private static readonly Regex RecordLockLinePattern = new(@"^\s*RECORD LOCKS space id [0-9]+ page no [0-9]+ n bits [0-9]+ index (?<index>.+?) of table (?<table>.+?) trx id .*?(?<mode>lock[ _]mode .*?)?\s*$", Options);
-
-    private static Regex RecordLockLine() => RecordLockLinePattern;
+    private static readonly Regex RecordLockLine = new(@"^\s*RECORD LOCKS space id [0-9]+ page no [0-9]+ n bits [0-9]+ index (?<index>.+?) of table (?<table>.+?) trx id .*?(?<mode>lock[ _]mode .*?)?\s*$", Options);
 
     // lock_table_print: "TABLE LOCK table `test`.`t` trx id 1234 lock mode AUTO-INC waiting".
-    private static readonly Regex TableLockLinePattern = new(@"^\s*TABLE LOCK table (?<table>.+?) trx id .*?(?<mode>lock[ _]mode .*?)?\s*$", Options);
-
-    private static Regex TableLockLine() => TableLockLinePattern;
+    private static readonly Regex TableLockLine = new(@"^\s*TABLE LOCK table (?<table>.+?) trx id .*?(?<mode>lock[ _]mode .*?)?\s*$", Options);
 
     private const string SessionMarker = "MySQL thread id";
 
@@ -99,12 +89,12 @@ internal static class InnodbTransactions
         {
             string text = lines[k].Text;
             if (text.Contains(SessionMarker, StringComparison.Ordinal)) break;
-            if (TablesLine().Match(text) is { Success: true } t)
+            if (TablesLine.Match(text) is { Success: true } t)
             {
                 inUse = int.Parse(t.Groups["use"].ValueSpan, CultureInfo.InvariantCulture);
                 locked = int.Parse(t.Groups["locked"].ValueSpan, CultureInfo.InvariantCulture);
             }
-            if (TransactionHeader().Match(text) is { Success: true } h)
+            if (TransactionHeader.Match(text) is { Success: true } h)
             {
                 active = long.Parse(h.Groups["sec"].ValueSpan, CultureInfo.InvariantCulture);
                 break;
@@ -122,15 +112,15 @@ internal static class InnodbTransactions
             string text = lines[k].Text;
             if (text.Contains(SessionMarker, StringComparison.Ordinal) || text.TrimStart().StartsWith("---TRANSACTION", StringComparison.Ordinal))
                 return null;
-            if (WaitingLine().Match(text) is not { Success: true } w) continue;
+            if (WaitingLine.Match(text) is not { Success: true } w) continue;
             // A number past long's range is no wait time InnoDB printed; the regex bounds it to 18 digits.
             long seconds = long.Parse(w.Groups["sec"].ValueSpan, CultureInfo.InvariantCulture);
             int next = k + 1;
             while (next < lines.Count && lines[next].Text.Trim().Length == 0) next++;
             string lockLine = next < lines.Count ? lines[next].Text : "";
-            if (RecordLockLine().Match(lockLine) is { Success: true } r)
+            if (RecordLockLine.Match(lockLine) is { Success: true } r)
                 return new InnodbLockWait(lines[k].Number, seconds, r.Groups["table"].Value, r.Groups["index"].Value.Trim('`'), ModeOf(r));
-            if (TableLockLine().Match(lockLine) is { Success: true } t)
+            if (TableLockLine.Match(lockLine) is { Success: true } t)
                 return new InnodbLockWait(lines[k].Number, seconds, t.Groups["table"].Value, null, ModeOf(t)) { TableLock = true };
             return new InnodbLockWait(lines[k].Number, seconds, null, null, null);
         }
