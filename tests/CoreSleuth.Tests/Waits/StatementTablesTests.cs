@@ -62,6 +62,7 @@ public class StatementTablesTests
     [InlineData("Shop.Customers", "shop.customers", null, true)]
     [InlineData("shop.customers", "`shop`.`customers` /* Partition `p0` */", null, true)]
     [InlineData("shop.customers", "shop.orders", null, false)]
+    [InlineData("`odd/`", "odd/", null, true)]                     // a quoted name that splits into nothing is whole
     [InlineData("", "t", null, false)]
     [InlineData(null, null, null, false)]
     public void Compares_table_names(string? a, string? b, string? db, bool same)

@@ -111,7 +111,8 @@ public static class StatementTables
         }
         parts.Add(current.ToString());
         string table = parts[^1].Trim();
-        if (table.Length == 0) return (null, null);
+        // A quoted name may hold any character: one that does not split into schema and table is a table name whole.
+        if (table.Length == 0) return (null, text);
         return (parts.Count > 1 ? NonEmpty(parts[^2]) : null, table);
     }
 
