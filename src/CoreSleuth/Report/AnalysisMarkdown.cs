@@ -103,6 +103,11 @@ public static class AnalysisMarkdown
                 Cell(t.Frames.Count > 0 ? t.Frames[0].Pc : null),
             }));
         w.WriteLine();
+        if (r.Threads.Any(t => t.SleepCountsFrom == "stop"))
+        {
+            w.WriteLine(MarkdownText.Message(AnalysisText.SinceStopNote, 600) + ".");
+            w.WriteLine();
+        }
 
         if (r.Stacks.Count > 0)
         {

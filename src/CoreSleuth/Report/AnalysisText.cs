@@ -70,7 +70,7 @@ public static class AnalysisText
                 Slept(th), WaitsFor(th), th.Syscall is { } sc ? S(sc.Display, 90) : "-", th.Frames.Count > 0 ? th.Frames[0].Pc.ToString() : "-");
         threads.Write(w);
         if (r.Threads.Any(t => t.SleepCountsFrom == "stop"))
-            w.WriteLine("  (≥ N s: ki_slptime restarted when gcore stopped the process, so the thread has slept at least that long)");
+            w.WriteLine($"  ({SinceStopNote})");
 
         if (r.Stacks.Count > 0)
         {
@@ -166,6 +166,9 @@ public static class AnalysisText
         r.Findings.Where(f => f.Kind is "deadlock" or "blocked-behind")
             .OrderByDescending(f => f.Waiters.Count + f.Cycle.Count).ThenBy(f => f.Kind == "deadlock" ? 0 : 1)
             .Select(f => f.Summary ?? "").ToList();
+
+    /// <summary>How to read "≥ N s" in the threads table.</summary>
+    internal const string SinceStopNote = "≥ N s: ki_slptime restarted when gcore stopped the process, so the thread has slept at least that long";
 
     internal static string Duration(double seconds) => Analysis.WaitGraph.Durations.Text(seconds);
 

@@ -47,7 +47,7 @@ public static class WaitGraphDiagram
         var parts = new List<string> { $"LWP {n.Lwp.ToString(CultureInfo.InvariantCulture)}" };
         if (n.MysqlThreadId is { } id) parts.Add($"MySQL thread id {id.ToString(CultureInfo.InvariantCulture)}");
         if (!string.IsNullOrEmpty(n.Name)) parts.Add(TextSanitizer.Sanitize(n.Name, 24));
-        if (n.Activity is not null) parts.Add(TextSanitizer.Sanitize(n.Activity, 80));
+        if (n.Activity is not null) parts.Add(TextSanitizer.Sanitize(n.Activity, 64));
         return string.Join(" · ", parts);
     }
 

@@ -73,10 +73,10 @@ public sealed class HostileContentTests : IDisposable
         // made of these strings (no link, HTML or emphasis in a cell) and every fact reads as in text.
         CoreSleuth.Tests.Cli.MarkdownFacts.AssertSameFacts(Analyze("text").Stdout, md);
         Assert.Contains("``/tmp/a|b`c`\\n\\u202eevil.fifo``", md);                // the path in the diagnosis, a code span
-        // In the threads table, each row keeps exactly the heading's 8 cell separators (7 columns).
+        // In the threads table, each row keeps exactly the heading's 11 cell separators (10 columns).
         var table = md.Split('\n').SkipWhile(l => l != "### Threads").Skip(2).TakeWhile(l => l.StartsWith('|')).ToList();
         Assert.Equal(4, table.Count); // heading, rule, 2 threads
-        Assert.All(table, row => Assert.Equal(8, UnescapedPipes(row)));
+        Assert.All(table, row => Assert.Equal(11, UnescapedPipes(row)));
     }
 
     /// <summary>Names and paths made of Markdown itself: code spans, emphasis, links, entities, HTML, table pipes.</summary>

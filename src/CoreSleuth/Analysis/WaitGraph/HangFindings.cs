@@ -73,7 +73,7 @@ public static class HangFindings
                 $"LWP {root}{Session(t)} {(t is null ? "is not a thread of the core" : "waits for no thread the core names: it is " + activity)}",
             };
             // Every edge in one line; the reasons of the first few in full (ten thousand waiters would drown the report).
-            const int Explained = 3;
+            const int Explained = 1;
             int explained = 0;
             foreach (var e in graph.Edges.Where(e => e.Holder is { } h && (h == root || waiters.Contains(h))))
             {
