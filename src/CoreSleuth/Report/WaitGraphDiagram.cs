@@ -52,7 +52,7 @@ public static class WaitGraphDiagram
     }
 
     private static string EdgeText(ReportGraphEdge e) =>
-        TextSanitizer.Sanitize(e.Resource, 60) + (e.Confidence == "likely" ? " (likely)" : "") +
+        TextSanitizer.Sanitize(e.Resource, 90) + (e.Confidence == "likely" ? " (likely)" : "") +
         (e.Seconds is { } s ? $", {AnalysisText.Duration(s)}" : "");
 
     public static void WriteMermaid(AnalysisReport r, TextWriter w)
