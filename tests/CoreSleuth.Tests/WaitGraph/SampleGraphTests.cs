@@ -101,6 +101,19 @@ public partial class SampleGraphTests
     }
 
     [Fact]
+    public void Each_deadlocked_mutex_is_also_listed_as_held_in_its_owners_struct_pthread()
+    {
+        // The scenario links M1 (0x829e40100) into LWP 100230's mq queues and M2 (0x829e40200) into LWP 100231's.
+        var r = Report("mysqld-mutex-deadlock");
+        foreach (var (waiter, holder, mutex) in new[] { (100230, 100231, "0x829e40200"), (100231, 100230, "0x829e40100") })
+        {
+            var edge = Assert.Single(r.Threads.Single(t => t.Lwp == waiter).WaitsFor);
+            Assert.Equal((holder, $"pthread mutex at {mutex}"), (edge.Lwp!.Value, edge.Resource));
+            Assert.Contains(edge.Evidence, e => e.StartsWith($"LWP {holder}'s struct pthread lists the mutex among those it holds", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public void Sleep_time_is_the_sleeps_own_only_where_the_producer_left_the_count_alone()
     {
         // gcore: every sleeper here sleeps interruptibly, and suspending it restarted the count.

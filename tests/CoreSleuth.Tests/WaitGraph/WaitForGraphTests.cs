@@ -70,3 +70,34 @@ public class WaitForGraphTests
     [InlineData(200_000, "2 d 7 h")]
     public void Durations_read_as_a_DBA_says_them(double seconds, string text) => Assert.Equal(text, Durations.Text(seconds));
 }
+
+/// <summary>An InnoDB row-lock wait from TRANSACTIONS: an edge whose holder InnoDB does not name.</summary>
+public class RowLockWaitTests
+{
+    [Fact]
+    public void A_transaction_waiting_for_a_row_lock_waits_for_an_unknown_holder_for_the_seconds_InnoDB_gives()
+    {
+        // Session 2 (LWP 100461, handle 0x801606400) of the sample, now waiting for a record lock,
+        // in the form MySQL 5.6 prints it (storage/innobase/lock/lock0lock.cc: lock_rec_print).
+        string innodb = File.ReadAllText(Path.Combine(Samples.SampleSet.Folder, "mysqld-ghost-fifo.innodb.txt")).Replace(
+            "---TRANSACTION 0, not started\nMySQL thread id 2, OS thread handle 0x801606400, query id 10 localhost root init\nSHOW ENGINE INNODB STATUS\n",
+            "---TRANSACTION 1795, ACTIVE 44 sec starting index read\nmysql tables in use 1, locked 1\nLOCK WAIT 2 lock struct(s), heap size 360, 1 row lock(s)\n" +
+            "MySQL thread id 2, OS thread handle 0x801606400, query id 10 localhost root updating\nUPDATE t SET a = 1 WHERE id = 7\n" +
+            "------- TRX HAS BEEN WAITING 44 SEC FOR THIS LOCK TO BE GRANTED:\n" +
+            "RECORD LOCKS space id 6 page no 3 n bits 72 index `PRIMARY` of table `test`.`t` trx id 1795 lock_mode X locks rec but not gap waiting\n" +
+            "------------------\n", StringComparison.Ordinal);
+        Assert.Contains("TRX HAS BEEN WAITING", innodb);
+        using var analysis = Analysis.CoreAnalysis.Run(Samples.SampleSet.CorePath("mysqld-ghost-fifo"), new Analysis.AnalysisOptions
+        {
+            InnodbStatus = innodb,
+            Sysroot = Samples.SampleSet.Sysroot("mysqld-ghost-fifo"),
+        });
+        var edge = Assert.Single(analysis.Graph.Edges);
+        Assert.Equal((100461, (int?)null, "innodb-row-lock", 44.0), (edge.Waiter, edge.Holder, edge.Kind, edge.Seconds));
+        Assert.Contains("`test`.`t`", edge.Resource);
+        Assert.Contains(edge.Evidence, e => e.Contains("does not name the holder", StringComparison.Ordinal));
+        // An edge without a holder joins no threads: no root, no node.
+        Assert.Empty(analysis.Roots);
+        Assert.Empty(analysis.Graph.Nodes);
+    }
+}

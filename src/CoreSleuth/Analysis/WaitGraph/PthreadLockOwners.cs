@@ -28,9 +28,38 @@ public static class PthreadLockOwners
     /// <summary>struct pthread_rwlock { struct urwlock lock; owner; }: the owner follows the 32-byte urwlock (thr_private.h).</summary>
     public const int RwlockOwnerOffset = 32;
 
+    /// <summary>
+    /// FreeBSD 13.x/14.x struct pthread: <c>struct mutex_queue mq[TMQ_NITEMS]</c> (6 TAILQ heads of 16 bytes) at
+    /// offset 424; a held mutex is linked through its <c>m_qe</c> (offset 56) in the even queues, its
+    /// <c>m_pqe</c> (72) in the odd, "private" ones (lib/libthr/thread/thr_private.h; thr_mutex.c: enqueue_mutex).
+    /// </summary>
+    public const int MutexQueuesOffset = 424, MutexQueueCount = 6, MutexQueueEntry = 56, MutexPrivateQueueEntry = 72;
+
+    /// <summary>At most this many mutexes are followed in one queue: a corrupt list must not loop.</summary>
+    public const int MaxHeldMutexes = 256;
+
+    /// <summary>Whether the layout of <see cref="MutexQueuesOffset"/> is known for this release (13.0 to 14.x).</summary>
+    public static bool KnowsHeldMutexes(int? osreldate) => osreldate is >= 1300000 and < 1500000;
+
+    /// <summary>The mutexes a thread's struct pthread lists as held (its mq queues); empty when unreadable.</summary>
+    public static IReadOnlySet<ulong> HeldMutexes(ulong pthread, AddressSpace memory)
+    {
+        var held = new HashSet<ulong>();
+        for (int q = 0; q < MutexQueueCount; q++)
+        {
+            ulong head = pthread + MutexQueuesOffset + (ulong)(16 * q);
+            if (!memory.TryReadPointer(head, out ulong m)) return held;
+            int link = q % 2 == 0 ? MutexQueueEntry : MutexPrivateQueueEntry;
+            for (int n = 0; m != 0 && n < MaxHeldMutexes && held.Add(m); n++)
+                if (!memory.TryReadPointer(m + (ulong)link, out m)) break;
+        }
+        return held;
+    }
+
     /// <summary>The edge of a thread blocked locking a pthread mutex or rwlock; null when it is in no such call.</summary>
     /// <param name="lwpOfPthread">The LWP whose struct pthread is at an address (10.x rwlocks record the owner's pthread_t).</param>
-    public static WaitEdge? Of(ThreadAnalysis t, AddressSpace memory, IReadOnlySet<int> lwps, Func<ulong, int?> lwpOfPthread)
+    /// <param name="holds">Whether a thread's struct pthread lists a mutex as held; null when the release's layout is unknown.</param>
+    public static WaitEdge? Of(ThreadAnalysis t, AddressSpace memory, IReadOnlySet<int> lwps, Func<ulong, int?> lwpOfPthread, Func<int, ulong, bool?>? holds = null)
     {
         if (t.Site is not { Number: SysUmtxOp } site || site.Arguments.Count < 2) return null;
         if (site.Position is SyscallPosition.NotInSyscall or SyscallPosition.ReturnedError) return null;
@@ -42,13 +71,13 @@ public static class PthreadLockOwners
         string how = wmesg is null ? $"it is about to restart _umtx_op(0x{obj:x}, {op}) (the producer aborted its sleep)" : $"it sleeps in _umtx_op(0x{obj:x}, {op}) with wait message \"{wmesg}\"";
         return op switch
         {
-            UmtxOpMutexWait or UmtxOpMutexLock => Mutex(t, obj, op, memory, lwps, confidence, how),
+            UmtxOpMutexWait or UmtxOpMutexLock => Mutex(t, obj, op, memory, lwps, confidence, how, holds),
             UmtxOpRwRdLock or UmtxOpRwWrLock => Rwlock(t, obj, op, memory, lwps, lwpOfPthread, confidence, how),
             _ => null,
         };
     }
 
-    private static WaitEdge Mutex(ThreadAnalysis t, ulong mutex, int op, AddressSpace memory, IReadOnlySet<int> lwps, Confidence confidence, string how)
+    private static WaitEdge Mutex(ThreadAnalysis t, ulong mutex, int op, AddressSpace memory, IReadOnlySet<int> lwps, Confidence confidence, string how, Func<int, ulong, bool?>? holds)
     {
         string resource = $"pthread mutex at 0x{mutex:x}";
         string opName = op == UmtxOpMutexWait ? "UMTX_OP_MUTEX_WAIT" : "UMTX_OP_MUTEX_LOCK";
@@ -69,6 +98,11 @@ public static class PthreadLockOwners
         {
             holder = (int)tid;
             evidence.Add($"{word}: the owner's thread id is {tid}, with UMUTEX_CONTESTED {((owner & UmutexContested) != 0 ? "set" : "clear")} (sys/sys/_umtx.h: struct umutex, m_owner; sys/sys/umtx.h)");
+            switch (holds?.Invoke(holder.Value, mutex))
+            {
+                case true: evidence.Add($"LWP {tid}'s struct pthread lists the mutex among those it holds (its mq queues; lib/libthr/thread/thr_mutex.c: enqueue_mutex)"); break;
+                case false: evidence.Add($"LWP {tid}'s struct pthread does not list the mutex among those it holds (its mq queues): a mutex shared between processes, or an inconsistent core"); break;
+            }
         }
         else
             evidence.Add($"{word}: thread id {tid} is not a thread of the core (it exited holding the mutex, or the word is not a mutex)");

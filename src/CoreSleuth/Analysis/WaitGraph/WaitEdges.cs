@@ -15,9 +15,18 @@ public static class WaitEdges
             if (t.Pthread is { } p) byPthread.TryAdd(p, t.Thread.Lwp);
         int? LwpOfPthread(ulong p) => byPthread.TryGetValue(p, out int l) ? l : null;
 
+        // The other direction, where the release's struct pthread layout is known: the mutexes each owner lists as held.
+        var pthreadOf = threads.Where(t => t.Pthread is not null).GroupBy(t => t.Thread.Lwp).ToDictionary(g => g.Key, g => g.First().Pthread!.Value);
+        var held = new Dictionary<int, IReadOnlySet<ulong>>();
+        Func<int, ulong, bool?>? holds = !PthreadLockOwners.KnowsHeldMutexes(core.Process.OsRelDate) ? null : (lwp, mutex) =>
+        {
+            if (!pthreadOf.TryGetValue(lwp, out ulong p)) return null;
+            if (!held.TryGetValue(lwp, out var set)) held[lwp] = set = PthreadLockOwners.HeldMutexes(p, core.Memory);
+            return set.Contains(mutex);
+        };
         var edges = new List<WaitEdge>();
         foreach (var t in threads)
-            if (PthreadLockOwners.Of(t, core.Memory, lwps, LwpOfPthread) is { } e) edges.Add(e);
+            if (PthreadLockOwners.Of(t, core.Memory, lwps, LwpOfPthread, holds) is { } e) edges.Add(e);
         edges.AddRange(InnodbSemaphoreWaits.Edges(semaphores, identity));
         edges.AddRange(MySqlLockWaits.Build(threads));
         // In the order of the threads, each thread's edges in the order found: the same report every run.
