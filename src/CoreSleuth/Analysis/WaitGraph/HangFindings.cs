@@ -41,7 +41,7 @@ public static class HangFindings
             var evidence = new List<string>();
             foreach (var e in edges)
             {
-                evidence.Add($"LWP {e.Waiter}{Session(thread(e.Waiter))} waits for LWP {e.Holder}: {e.Resource} [{(e.Confidence == Confidence.Certain ? "certain" : "likely")}]");
+                evidence.Add(EdgeLine(e, thread));
                 evidence.AddRange(e.Evidence.Select(x => "  " + x));
             }
             if (confidence == Confidence.Likely) evidence.Add("not certain: at least one edge of the cycle is inferred, not recorded by the core or InnoDB");
@@ -77,12 +77,12 @@ public static class HangFindings
             int explained = 0;
             foreach (var e in graph.Edges.Where(e => e.Holder is { } h && (h == root || waiters.Contains(h))))
             {
-                evidence.Add($"LWP {e.Waiter}{Session(thread(e.Waiter))} waits for LWP {e.Holder}: {e.Resource} [{(e.Confidence == Confidence.Certain ? "certain" : "likely")}]{(e.Seconds is { } secs ? $", for {Durations.Text(secs)}" : "")}");
+                evidence.Add(EdgeLine(e, thread));
                 if (explained++ < Explained) evidence.AddRange(e.Evidence.Select(x => "  " + x));
             }
             var advice = new List<string>
             {
-                $"The {Plural(waiters.Count, "waiting thread")} {(waiters.Count == 1 ? "is a victim" : "are victims")}: ending {(waiters.Count == 1 ? "it" : "them")} does not help; what holds them is LWP {root}.",
+                $"The {Plural.Of(waiters.Count, "waiting thread")} {(waiters.Count == 1 ? "is a victim" : "are victims")}: ending {(waiters.Count == 1 ? "it" : "them")} does not help; what holds them is LWP {root}.",
             };
             if (producer == CoreProducer.Kernel)
                 advice.Add($"The process is gone (the kernel wrote this core when a signal ended it){(t?.Session is { } gone ? $"; MySQL thread id {gone.ThreadId}'s statement is what the others waited for" : "")}.");
@@ -95,9 +95,13 @@ public static class HangFindings
         return found.OrderByDescending(f => f.Waiters.Count).ThenBy(f => f.Root).ToList();
     }
 
+    /// <summary>"LWP a (MySQL thread id n) waits for LWP b: what [how sure], for how long": one edge in a finding's evidence.</summary>
+    private static string EdgeLine(WaitEdge e, Func<int, ThreadAnalysis?> thread) =>
+        $"LWP {e.Waiter}{Session(thread(e.Waiter))} waits for LWP {e.Holder}: {e.Resource} [{(e.Confidence == Confidence.Certain ? "certain" : "likely")}]" +
+        (e.Seconds is { } secs ? $", for {Durations.Text(secs)}" : "");
+
     private static string Session(ThreadAnalysis? t) => t?.Session is { } s ? $" (MySQL thread id {s.ThreadId})" : "";
 
-    private static string Plural(int n, string noun) => n == 1 ? $"1 {noun}" : $"{n} {noun}s";
 }
 
 /// <summary>Durations in the words a DBA reads them: "1 h 42 min", "640 s".</summary>

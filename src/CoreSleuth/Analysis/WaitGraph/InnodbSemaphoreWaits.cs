@@ -66,10 +66,10 @@ public static class InnodbSemaphoreWaits
             int? holder = holderHandle is { } hh ? Lwp(identity, hh) : null;
             var evidence = new List<string>
             {
-                $"{Plural(latch.Count(), "thread")} {(latch.Count() == 1 ? "waits" : "wait")} for {latch.Key}, the longest for {Durations.Text(longest)}: InnoDB calls a wait past {LongWaitSeconds} s long (storage/innobase/sync/sync0arr.cc: sync_array_print_long_waits)",
+                $"{Plural.Of(latch.Count(), "thread")} {(latch.Count() == 1 ? "waits" : "wait")} for {latch.Key}, the longest for {Durations.Text(longest)}: InnoDB calls a wait past {LongWaitSeconds} s long (storage/innobase/sync/sync0arr.cc: sync_array_print_long_waits)",
             };
             int unresolved = latch.Count() - mine.Count;
-            if (unresolved > 0) evidence.Add($"{Plural(unresolved, "waiter")}'s handle is no thread of the core");
+            if (unresolved > 0) evidence.Add($"the handle of {Plural.Of(unresolved, "waiter")} is no thread of the core");
             var holderThread = holder is { } hl ? thread(hl) : null;
             if (holder is { } h)
                 evidence.Add($"the holder is LWP {h}{(holderThread?.Session is { } s ? $" (MySQL thread id {s.ThreadId})" : "")}, which is {holderThread?.Description?.Sentence ?? "not described"}" +
@@ -111,5 +111,4 @@ public static class InnodbSemaphoreWaits
     private static int? Lwp(ThreadIdentity identity, ulong handle) =>
         identity.ResolveHandle(handle) is { Status: HandleStatus.Live, Lwp: { } lwp } ? lwp : null;
 
-    private static string Plural(int n, string noun) => n == 1 ? $"1 {noun}" : $"{n} {noun}s";
 }
