@@ -305,8 +305,19 @@ public sealed class CoreAnalysis : IDisposable
                     try { search.Wait(); }
                     catch (AggregateException) { }
         }
+        // A thread diagnosed as blocked opening a FIFO is waiting for its peer, also where no wait message survived (kernel, gdb cores).
+        var fifoOpens = blocked.GroupBy(b => b.Thread.Thread.Lwp).ToDictionary(g => g.Key, g => g.First().Finding!);
         for (int i = 0; i < threads.Length; i++)
-            threads[i] = threads[i] with { Description = ThreadDescriber.Describe(threads[i]), Sleep = ThreadDescriber.Sleep(threads[i], core.Producer) };
+        {
+            var description = ThreadDescriber.Describe(threads[i]);
+            if (fifoOpens.TryGetValue(threads[i].Thread.Lwp, out var fifo) && description.Category != ThreadCategory.WaitingForPeer)
+                description = description with
+                {
+                    Category = ThreadCategory.WaitingForPeer, Basis = "system call",
+                    Sentence = fifo.Direction == OpenDirection.Write ? "blocked opening a FIFO for writing: waiting for a reader" : "blocked opening a FIFO for reading: waiting for a writer",
+                };
+            threads[i] = threads[i] with { Description = description, Sleep = ThreadDescriber.Sleep(threads[i], core.Producer) };
+        }
         using (timings.Measure("wait-for graph"))
         {
             var semaphores = options.InnodbStatus is { } status ? InnodbSemaphores.Read(status) : [];
