@@ -148,6 +148,11 @@ public sealed class CoreAnalysis : IDisposable
     public IReadOnlyList<ResolvedHandle> Handles { get; private set; } = [];
     public IReadOnlyList<BlockedFifoOpen> Findings { get; private set; } = [];
 
+    private Dictionary<int, ThreadAnalysis> byLwp = [];
+
+    /// <summary>The analysed thread with this LWP (the first, should a damaged core repeat one); null when none.</summary>
+    public ThreadAnalysis? ThreadOf(int lwp) => byLwp.GetValueOrDefault(lwp);
+
     /// <summary>Who waits for whom: threads as nodes, "waits for" edges.</summary>
     public WaitForGraph Graph { get; private set; } = new([]);
 
@@ -324,12 +329,11 @@ public sealed class CoreAnalysis : IDisposable
             var graph = new WaitForGraph(WaitEdges.Build(threads, core, identity, semaphores));
             for (int i = 0; i < threads.Length; i++)
                 if (graph.WaitsFor(threads[i].Thread.Lwp) is { Count: > 0 } edges) threads[i] = threads[i] with { WaitsFor = edges };
-            var byLwp = threads.GroupBy(t => t.Thread.Lwp).ToDictionary(g => g.Key, g => g.First());
-            ThreadAnalysis? ThreadOf(int lwp) => byLwp.GetValueOrDefault(lwp);
+            analysis.byLwp = threads.GroupBy(t => t.Thread.Lwp).ToDictionary(g => g.Key, g => g.First());
             analysis.Graph = graph;
-            analysis.Deadlocks = HangFindings.Deadlocks(graph, ThreadOf, core.Producer);
-            analysis.Roots = HangFindings.Roots(graph, ThreadOf, core.Producer);
-            analysis.SemaphoreWaits = InnodbSemaphoreWaits.Findings(semaphores, graph.Edges, identity, ThreadOf, core.Producer);
+            analysis.Deadlocks = HangFindings.Deadlocks(graph, analysis.ThreadOf, core.Producer);
+            analysis.Roots = HangFindings.Roots(graph, analysis.ThreadOf, core.Producer);
+            analysis.SemaphoreWaits = InnodbSemaphoreWaits.Findings(semaphores, graph.Edges, identity, analysis.ThreadOf, core.Producer);
         }
         analysis.Threads = threads;
         analysis.Crash = FatalSignal.Find(core, modules, threads);

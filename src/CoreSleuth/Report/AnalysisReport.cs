@@ -136,8 +136,7 @@ public sealed record ReportGraph(IReadOnlyList<ReportGraphNode> Nodes, IReadOnly
 {
     internal static ReportGraph Build(CoreAnalysis analysis)
     {
-        var byLwp = analysis.Threads.GroupBy(t => t.Thread.Lwp).ToDictionary(g => g.Key, g => g.First());
-        var nodes = analysis.Graph.Nodes.Select(lwp => byLwp.TryGetValue(lwp, out var t)
+        var nodes = analysis.Graph.Nodes.Select(lwp => analysis.ThreadOf(lwp) is { } t
             ? new ReportGraphNode(lwp, t.Thread.Name, t.Description is { } d ? CategoryName(d.Category) : null, t.Description?.Sentence, t.Session?.ThreadId)
             : new ReportGraphNode(lwp, null, null, null, null)).ToList();
         var edges = analysis.Graph.Edges.Where(e => e.Holder is not null)
@@ -430,8 +429,7 @@ public sealed record ReportFinding(
     /// <summary>The findings in the order the diagnosis gives them: deadlocks, then roots by how many threads wait behind them, then the blocked opens.</summary>
     internal static List<ReportFinding> BuildAll(CoreAnalysis analysis)
     {
-        var byLwp = analysis.Threads.GroupBy(t => t.Thread.Lwp).ToDictionary(g => g.Key, g => g.First());
-        ThreadAnalysis? Of(int lwp) => byLwp.GetValueOrDefault(lwp);
+        var Of = analysis.ThreadOf;
         var findings = new List<ReportFinding>();
         foreach (var d in analysis.Deadlocks)
         {

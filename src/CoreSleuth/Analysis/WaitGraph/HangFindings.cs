@@ -75,7 +75,9 @@ public static class HangFindings
             // Every edge in one line; the reasons of the first few in full (ten thousand waiters would drown the report).
             const int Explained = 1;
             int explained = 0;
-            foreach (var e in graph.Edges.Where(e => e.Holder is { } h && (h == root || waiters.Contains(h))))
+            var behind = waiters.Append(root).ToHashSet();
+            var chain = graph.Edges.Where(e => e.Holder is { } h && behind.Contains(h)).ToList();
+            foreach (var e in chain)
             {
                 evidence.Add(EdgeLine(e, thread));
                 if (explained++ < Explained) evidence.AddRange(e.Evidence.Select(x => "  " + x));
@@ -90,7 +92,7 @@ public static class HangFindings
                 advice.Add($"LWP {root} is blocked opening a FIFO: its blocked-fifo-open finding says how to release it; the threads behind it then go on.");
             else if (t?.Session is { } s)
                 advice.Add($"Release LWP {root} (MySQL thread id {s.ThreadId}): `KILL {s.ThreadId}` ends its statement when its wait is one MySQL can interrupt; the threads behind it then go on.");
-            found.Add(new BlockedBehind(root, activity, direct, waiters, graph.AllCertainBehind(root) ? Confidence.Certain : Confidence.Likely, evidence, advice));
+            found.Add(new BlockedBehind(root, activity, direct, waiters, chain.All(e => e.Confidence == Confidence.Certain) ? Confidence.Certain : Confidence.Likely, evidence, advice));
         }
         return found.OrderByDescending(f => f.Waiters.Count).ThenBy(f => f.Root).ToList();
     }

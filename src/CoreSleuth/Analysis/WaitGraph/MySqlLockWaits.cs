@@ -37,10 +37,14 @@ public static class MySqlLockWaits
 
     public static IEnumerable<WaitEdge> Build(IReadOnlyList<ThreadAnalysis> threads)
     {
-        foreach (var t in threads)
+        // What each session thread waits for and which tables its statement uses, worked out once:
+        // every waiter looks at every other session for its holder.
+        var sessions = threads.Where(t => t.Session is not null)
+            .Select(t => new SessionThread(t, FromFrames(t), StatementTables.Of(t.Session!.Query))).ToList();
+        foreach (var st in sessions)
         {
-            if (t.Session is not { } s) continue;
-            var frames = FromFrames(t);
+            var (t, frames, tables) = st;
+            var s = t.Session!;
             var state = ProcesslistStates.Classify(s.State);
             if (state is { Certain: false }) state = null; // "System lock" is mostly held, not waited for
             if (s.LockWait is { } row && frames?.Kind is null or "innodb-row")
@@ -54,7 +58,7 @@ public static class MySqlLockWaits
             if (frames is { } f) evidence.Add($"LWP {t.Thread.Lwp} is in {f.Function} (docs/thread-catalogue.md): it waits for a {Words(f.Kind)}");
             if (s.State is not null && state is not null)
                 evidence.Add($"MySQL thread id {s.ThreadId} is in state \"{s.State}\"{(s.TimeSeconds is { } time ? $" for {time} s" : "")}: it {state.Sentence} ({state.Source})");
-            yield return Holder(t, s, kind, threads, evidence);
+            yield return Holder(t, s, tables, kind, sessions, evidence);
         }
     }
 
@@ -75,9 +79,8 @@ public static class MySqlLockWaits
     /// statement uses the same table (or runs FLUSH TABLES WITH READ LOCK) and that is not itself
     /// waiting for such a lock; one that InnoDB shows with tables locked, or that started earlier, is preferred.
     /// </summary>
-    private static WaitEdge Holder(ThreadAnalysis t, MySqlSession s, string kind, IReadOnlyList<ThreadAnalysis> threads, List<string> evidence)
+    private static WaitEdge Holder(ThreadAnalysis t, MySqlSession s, IReadOnlyList<string> tables, string kind, List<SessionThread> sessions, List<string> evidence)
     {
-        var tables = StatementTables.Of(s.Query);
         string on = tables.Count == 0 ? "" : $" on table {tables[0]}";
         string resource = kind switch
         {
@@ -91,10 +94,11 @@ public static class MySqlLockWaits
 
         var candidates = new List<(ThreadAnalysis Thread, int Score, List<string> Why)>();
         if (kind is "table-level" or "metadata" or "global-read")
-            foreach (var u in threads)
+            foreach (var (u, uFrames, uTables) in sessions)
             {
-                if (u == t || u.Session is not { } us || us.ThreadId == s.ThreadId) continue;
-                if (FromFrames(u)?.Kind is "table-level" or "metadata" or "global-read") continue;
+                var us = u.Session!;
+                if (u == t || us.ThreadId == s.ThreadId) continue;
+                if (uFrames?.Kind is "table-level" or "metadata" or "global-read") continue;
                 if (ProcesslistStates.Classify(us.State) is { Certain: true, LockKind: "table-level" or "metadata" or "global-read" }) continue;
                 var why = new List<string>();
                 if (kind == "global-read")
@@ -104,7 +108,7 @@ public static class MySqlLockWaits
                 }
                 else
                 {
-                    var shared = tables.FirstOrDefault(a => StatementTables.Of(us.Query).Any(b => StatementTables.SameTable(a, b, s.Database)));
+                    var shared = tables.FirstOrDefault(a => uTables.Any(b => StatementTables.SameTable(a, b, s.Database)));
                     if (shared is null) continue;
                     why.Add($"its statement also uses table {shared}: {us.Query}");
                 }
@@ -134,6 +138,9 @@ public static class MySqlLockWaits
         evidence.Add("inferred, not read from the lock itself: MySQL's lock structures are not decoded");
         return new WaitEdge(t.Thread.Lwp, holder.Thread.Thread.Lwp, edgeKind, resource, Confidence.Likely, evidence) { Seconds = seconds };
     }
+
+    /// <summary>A thread with a session, the MySQL lock its stack waits for, and the tables its statement uses.</summary>
+    private sealed record SessionThread(ThreadAnalysis Thread, (string Kind, string Function)? Frames, IReadOnlyList<string> Tables);
 
     private static string Words(string kind) => kind switch
     {

@@ -46,13 +46,6 @@ public sealed class WaitForGraph
         return order;
     }
 
-    /// <summary>Whether every edge from the waiters behind <paramref name="lwp"/> towards it is certain.</summary>
-    public bool AllCertainBehind(int lwp)
-    {
-        var behind = WaitersBehind(lwp).Append(lwp).ToHashSet();
-        return Edges.Where(e => e.Holder is { } h && behind.Contains(h) && behind.Contains(e.Waiter)).All(e => e.Confidence == Confidence.Certain);
-    }
-
     /// <summary>
     /// The threads others wait for that wait for nobody the core names: the ends of the wait
     /// chains, where a hang starts. Members of cycles are not roots (the cycle is).
