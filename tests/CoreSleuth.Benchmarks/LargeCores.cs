@@ -1,36 +1,47 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using CoreSleuth.Testing.Cores;
 using CoreSleuth.Testing.Scenarios;
 
 namespace CoreSleuth.Benchmarks;
 
 /// <summary>
-/// One production-scale core: the 1,000-thread scenario plus an InnoDB buffer pool of
-/// <paramref name="BufferPoolGiB"/> GiB of anonymous memory.
+/// One production-scale core: the scale scenario resized to <paramref name="Threads"/> threads, plus an
+/// InnoDB buffer pool of <paramref name="BufferPoolGiB"/> GiB of anonymous memory.
 /// </summary>
 /// <param name="LibthrSymbols">false hides libthr's thread_db symbols, so pthread_t can only come from the signature scan (spec §9.4).</param>
 /// <param name="Dense">true writes pseudo-random bytes into the whole buffer pool (real disk blocks, no holes);
 /// false leaves it a sparse hole, which costs no disk.</param>
-public sealed record LargeCoreSpec(int BufferPoolGiB, bool LibthrSymbols, bool Dense = false)
+/// <param name="Threads">How many threads: the scenario's 21 server threads and 10 LOAD DATA sessions stay, the idle and
+/// cached connections fill the rest.</param>
+public sealed record LargeCoreSpec(int BufferPoolGiB, bool LibthrSymbols, bool Dense = false, int Threads = LargeCoreSpec.ScenarioThreads)
 {
-    public string Name => "mysqld-1000t-" + ShortName;
+    /// <summary>The threads of <c>scenarios/mysqld-1000-threads.json</c> as written.</summary>
+    public const int ScenarioThreads = 1000;
 
-    /// <summary>The name without its common prefix: 4g, 64g-nosym, 4g-nosym-dense.</summary>
+    /// <summary>The fewest threads a resized scenario can have: its server threads, sessions blocked on FIFOs, one idle and one cached connection.</summary>
+    public const int MinThreads = 33, MaxThreads = 100_000;
+
+    public string Name => $"mysqld-{Threads}t-" + ShortName;
+
+    /// <summary>The name without its threads: 4g, 64g-nosym, 4g-nosym-dense.</summary>
     public string ShortName => $"{BufferPoolGiB}g{(LibthrSymbols ? "" : "-nosym")}{(Dense ? "-dense" : "")}";
 
     public ulong BufferPoolBytes => (ulong)BufferPoolGiB << 30;
 
-    /// <summary>Parses a name as <see cref="Name"/> or <see cref="ShortName"/> writes it.</summary>
+    /// <summary>Parses a name as <see cref="Name"/> or <see cref="ShortName"/> writes it (1,000 threads when the name gives none).</summary>
     public static LargeCoreSpec? Parse(string name)
     {
-        if (!name.StartsWith("mysqld-1000t-", StringComparison.Ordinal)) name = "mysqld-1000t-" + name;
+        if (!name.StartsWith("mysqld-", StringComparison.Ordinal)) name = $"mysqld-{ScenarioThreads}t-" + name;
         var parts = name.Split('-');
-        if (parts.Length < 3 || parts[0] != "mysqld" || parts[1] != "1000t" || !parts[2].EndsWith('g')
+        if (parts.Length < 3 || parts[0] != "mysqld" || !parts[1].EndsWith('t') || !parts[2].EndsWith('g')
+            || !int.TryParse(parts[1][..^1], out int threads) || threads is < MinThreads or > MaxThreads
             || !int.TryParse(parts[2][..^1], out int gib) || gib is < 1 or > 1024) return null;
         var rest = parts[3..];
         if (rest.Any(p => p is not ("nosym" or "dense"))) return null;
-        return new LargeCoreSpec(gib, !rest.Contains("nosym"), rest.Contains("dense"));
+        return new LargeCoreSpec(gib, !rest.Contains("nosym"), rest.Contains("dense"), threads);
     }
 }
 
@@ -69,7 +80,7 @@ public static class LargeCores
         if (File.Exists(core) && File.Exists(stamp) && File.ReadAllText(stamp) == expected) return core;
 
         log?.Invoke($"writing {core} ({spec.BufferPoolGiB} GiB buffer pool{(spec.Dense ? ", filled" : ", sparse")})");
-        var scenario = ScenarioLoader.Load(Path.Combine(RepositoryRoot(), ScenarioFile)) with { HideLibthrSymbols = !spec.LibthrSymbols };
+        var scenario = Resize(ScenarioLoader.Load(Path.Combine(RepositoryRoot(), ScenarioFile)), spec.Threads) with { HideLibthrSymbols = !spec.LibthrSymbols };
         var process = ScenarioProcess.Build(scenario);
         var baseSpec = ScenarioCore.Build(process);
         var pool = MappingSpec.Anonymous(FreeAddress(baseSpec.Mappings, spec.BufferPoolBytes), spec.BufferPoolBytes);
@@ -95,6 +106,39 @@ public static class LargeCores
         }
         File.WriteAllText(stamp, expected);
         return core;
+    }
+
+    /// <summary>
+    /// The scenario with <paramref name="threads"/> threads: its server threads and FIFO sessions as written, the idle and
+    /// cached connections in the same proportion as written (600 : 369) filling the rest, and the FIFO sessions' LWPs after
+    /// theirs, as a server's newest connections have the highest thread ids.
+    /// </summary>
+    public static Scenario Resize(Scenario scenario, int threads)
+    {
+        if (threads == LargeCoreSpec.ScenarioThreads) return scenario;
+        var fixedThreads = scenario.Threads.Where(t => t.Role is not ("session-idle" or "session-cached" or "load-data")).ToList();
+        var fifo = scenario.Threads.Where(t => t.Role == "load-data").ToList();
+        int connections = threads - fixedThreads.Sum(Count) - fifo.Count;
+        if (connections < 2)
+            throw new ArgumentException($"cannot resize the scale scenario to {threads} threads (at least {LargeCoreSpec.MinThreads})");
+        int idle = Math.Max(1, (int)((long)connections * 600 / 969)), cached = connections - idle;
+        const int first = 100200;
+        var resized = new List<ThreadModel>(fixedThreads)
+        {
+            new() { Lwp = Range(first, first + idle - 1), Role = "session-idle" },
+            new() { Lwp = Range(first + idle, first + idle + cached - 1), Role = "session-cached" },
+        };
+        int next = first + connections + 32;
+        resized.AddRange(fifo.Select((t, i) => t with { Lwp = JsonSerializer.SerializeToElement(next + i) }));
+        // The heap holds a struct pthread, a THD-like record and (past rtld's own heap) a TLS block per thread.
+        ulong scale = (ulong)Math.Max(1, (threads + LargeCoreSpec.ScenarioThreads - 1) / LargeCoreSpec.ScenarioThreads);
+        var layout = scenario.Layout with { Heap = scenario.Layout.Heap * scale };
+        return scenario with { Threads = resized, Layout = layout };
+
+        static int Count(ThreadModel t) => t.Lwp.ValueKind == JsonValueKind.String && t.Lwp.GetString()!.Split('-') is [var a, var b]
+            ? int.Parse(b, CultureInfo.InvariantCulture) - int.Parse(a, CultureInfo.InvariantCulture) + 1 : 1;
+
+        static JsonElement Range(int from, int to) => JsonSerializer.SerializeToElement(from == to ? (object)from : $"{from}-{to}");
     }
 
     /// <summary>The lowest 1 GiB-aligned address from 64 GiB up where the pool overlaps no mapping.</summary>

@@ -127,7 +127,7 @@ public static class Program
     }
 
     private static LargeCoreSpec ParseName(string name) =>
-        LargeCoreSpec.Parse(name) ?? throw new ArgumentException($"unknown core '{name}': expected a name like {LargeCores.Standard[0].Name} or mysqld-1000t-4g-nosym-dense");
+        LargeCoreSpec.Parse(name) ?? throw new ArgumentException($"unknown core '{name}': expected a name like {LargeCores.Standard[0].Name}, mysqld-1000t-4g-nosym-dense or mysqld-10000t-4g (THREADSt: {LargeCoreSpec.MinThreads} to {LargeCoreSpec.MaxThreads})");
 
     /// <summary>VmHWM of /proc/self/status (peak resident set, file-backed pages of the memory map included).</summary>
     private static string PeakRss() =>

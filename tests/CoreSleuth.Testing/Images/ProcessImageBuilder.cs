@@ -452,12 +452,19 @@ public sealed class ProcessImageBuilder(FreeBsdVersion version, ProcessLayoutOpt
             return entries;
         }
 
+        /// <summary>
+        /// rtld's malloc: its heap between text and data while it lasts, then anonymous memory (rtld_malloc.c's morecore
+        /// maps pages anywhere), here the process heap; only processes of thousands of threads get that far.
+        /// </summary>
+        private ulong RtldMalloc(ulong size, ulong alignment) =>
+            _rtldHeap.TryAllocate(size, alignment, out var at) ? at : _heap.Allocate(size, alignment);
+
         private ulong AllocateTcb(ulong pthread)
         {
             // rtld allocate_tls (variant II): static TLS block, then the TCB; %fs points at the TCB (spec §9.2).
-            var block = _rtldHeap.Allocate((ulong)_o.StaticTlsSize + 32, 16);
+            var block = RtldMalloc((ulong)_o.StaticTlsSize + 32, 16);
             var tcb = block + (ulong)_o.StaticTlsSize;
-            var dtv = _rtldHeap.Allocate(24, 16);
+            var dtv = RtldMalloc(24, 16);
             Write64(dtv, 1);                 // generation
             Write64(dtv + 8, 1);             // highest module index
             Write64(dtv + 16, tcb - 0x40);   // libc's static TLS block
@@ -1165,7 +1172,10 @@ public sealed class ProcessImageBuilder(FreeBsdVersion version, ProcessLayoutOpt
             _used.Add((address, address + size));
         }
 
-        public ulong Allocate(ulong size, ulong alignment)
+        public ulong Allocate(ulong size, ulong alignment) =>
+            TryAllocate(size, alignment, out var at) ? at : throw new InvalidOperationException($"region 0x{Start:x}-0x{End:x} is full");
+
+        public bool TryAllocate(ulong size, ulong alignment, out ulong address)
         {
             var at = RoundUp(_next, alignment);
             while (_used.FirstOrDefault(u => u.Start < at + size && at < u.End) is { End: > 0 } clash)
@@ -1173,14 +1183,15 @@ public sealed class ProcessImageBuilder(FreeBsdVersion version, ProcessLayoutOpt
                 at = RoundUp(clash.End, alignment);
             }
 
+            address = at;
             if (at + size > End)
             {
-                throw new InvalidOperationException($"region 0x{Start:x}-0x{End:x} is full");
+                return false;
             }
 
             _used.Add((at, at + size));
             _next = at + size;
-            return at;
+            return true;
         }
     }
 
