@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Side by side: `coresleuth bt CORE` and `coresleuth analyze CORE` against
 # `lldb-16 -b -c CORE -o "thread list" -o "bt all"` on the same cores, runs alternating, medians of
-# wall time and peak resident memory, and the ratios.
+# wall time and peak resident memory, and the ratios; then what each added thread costs each tool.
 #
-#   tests/CoreSleuth.Benchmarks/compare.sh [--runs N] [--coresleuth CMD] [--sysroot] [--bt|--analyze] [CORE...]
+#   tests/CoreSleuth.Benchmarks/compare.sh [--runs N] [--coresleuth CMD] [--sysroot] [--bt|--analyze|--all] [--sizes] [CORE...]
 #
 # `bt` lists every thread and its backtrace: the work LLDB is asked for. `analyze` also decodes
-# system calls, searches memory for statements and diagnoses. --bt or --analyze times only one.
-# CORE defaults to the generated production-scale cores (written first if missing):
-# mysqld-1000t-{4,16,64}g. An X.innodb.txt beside a core is passed with --innodb-status.
+# system calls, searches memory for statements and diagnoses. --bt or --analyze times only one;
+# --all also times `threads` and `handle` (no stacks walked), which should stay near start-up time.
+# CORE defaults to the generated cores of 500, 4,000 and 10,000 threads (mysqld-{500,4000,10000}t-4g,
+# written first if missing); --sizes picks the 1,000-thread cores of 4, 16 and 64 GiB instead
+# (time independent of the core's size). An X.innodb.txt beside a core is passed with --innodb-status.
+# The cost per added thread is the slope between the cores of fewest and most threads.
 # --coresleuth picks the command to time (default: the native AOT binary artifacts/aot/coresleuth
 # when it exists, else the Release build run by dotnet). --sysroot gives both tools the binaries
 # of the generated cores (X.sysroot/): coresleuth as --sysroot, LLDB as the executable it then
@@ -20,6 +23,7 @@ root="$(cd "$here/../.." && pwd)"
 runs=5
 coresleuth=()
 use_sysroot=0
+sizes=0
 commands=(bt analyze)
 cores=()
 while [ $# -gt 0 ]; do
@@ -29,7 +33,9 @@ while [ $# -gt 0 ]; do
         --sysroot) use_sysroot=1; shift ;;
         --bt) commands=(bt); shift ;;
         --analyze) commands=(analyze); shift ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        --all) commands=(bt analyze threads handle); shift ;;
+        --sizes) sizes=1; shift ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
         -*) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
         *) cores+=("$1"); shift ;;
     esac
@@ -43,7 +49,9 @@ if [ ${#cores[@]} -eq 0 ] || [ ${#coresleuth[@]} -eq 0 ]; then
 fi
 if [ ${#cores[@]} -eq 0 ]; then
     folder="${CORESLEUTH_BENCH_CORES:-$here/.cores}"
-    for name in mysqld-1000t-4g mysqld-1000t-16g mysqld-1000t-64g; do
+    names=(mysqld-500t-4g mysqld-4000t-4g mysqld-10000t-4g)
+    [ "$sizes" = 1 ] && names=(mysqld-1000t-4g mysqld-1000t-16g mysqld-1000t-64g)
+    for name in "${names[@]}"; do
         "${bench[@]}" generate "$name" >/dev/null
         cores+=("$folder/$name.core")
     done
@@ -78,7 +86,8 @@ echo
 floor=$(for _ in $(seq "$runs"); do measure /bin/true; done | awk '{ print $1 }' | median)
 echo "floor:      $floor s to run /bin/true the same way (part of every time below)"
 echo
-printf '%-28s %9s %-8s %12s %11s %9s %9s %9s\n' core "size GiB" command "coresleuth s" "lldb s" "lldb/cs" "cs MB" "lldb MB"
+printf '%-28s %8s %9s %-8s %12s %11s %9s %9s %9s\n' core threads "size GiB" command "coresleuth s" "lldb s" "lldb/cs" "cs MB" "lldb MB"
+slopes=()
 for core in "${cores[@]}"; do
     [ -f "$core" ] || { echo "compare.sh: $core: no such file" >&2; exit 2; }
     cs_extra=()
@@ -94,13 +103,25 @@ for core in "${cores[@]}"; do
         [ -f "$sysroot$exe" ] || { echo "compare.sh: --sysroot: no executable $sysroot$exe" >&2; exit 2; }
         lldb_args=(-b "$sysroot$exe" -c "$core" -o "thread list" -o "bt all")
     fi
-    for command in "${commands[@]}"; do measure "${coresleuth[@]}" "$command" "$core" "${cs_extra[@]}" >/dev/null; done
+    nthreads=$("${coresleuth[@]}" threads "$core" --format json | grep -c '"lwp":' || true)
+    # `handle` resolves the first thread's pthread_t, as a DBA pastes one from InnoDB status.
+    handle=$("${coresleuth[@]}" threads "$core" --format json | sed -n 's/^ *"pthread": "\(0x[0-9a-f]*\)",\{0,1\}$/\1/p' | head -n 1)
+    args_for() {
+        case "$1" in
+            analyze) echo analyze "$core" "${cs_extra[@]}" ;;
+            threads) echo threads "$core" ;;
+            handle) echo handle "$core" "${handle:-0x1}" ;;
+            *) echo "$1" "$core" "${cs_extra[@]}" ;;
+        esac
+    }
+    for command in "${commands[@]}"; do read -r -a a <<<"$(args_for "$command")"; measure "${coresleuth[@]}" "${a[@]}" >/dev/null; done
     measure lldb-16 "${lldb_args[@]}" >/dev/null
     declare -A cs_t=() cs_m=()
     ll_t=(); ll_m=()
     for _ in $(seq "$runs"); do
         for command in "${commands[@]}"; do
-            read -r t m < <(measure "${coresleuth[@]}" "$command" "$core" "${cs_extra[@]}")
+            read -r -a a <<<"$(args_for "$command")"
+            read -r t m < <(measure "${coresleuth[@]}" "${a[@]}")
             cs_t[$command]+="$t "; cs_m[$command]+="$m "
         done
         read -r t m < <(measure lldb-16 "${lldb_args[@]}"); ll_t+=("$t"); ll_m+=("$m")
@@ -109,8 +130,24 @@ for core in "${cores[@]}"; do
     size=$(awk -v b="$(stat -c %s "$core")" 'BEGIN { printf "%.1f", b / 1073741824 }')
     for command in "${commands[@]}"; do
         cs=$(printf '%s\n' ${cs_t[$command]} | median); csm=$(printf '%s\n' ${cs_m[$command]} | median)
-        printf '%-28s %9s %-8s %12.3f %11.3f %8.1fx %9.0f %9.0f\n' "$(basename "$core")" "$size" "$command" "$cs" "$ll" \
+        slopes+=("$command $nthreads $cs $ll")
+        printf '%-28s %8s %9s %-8s %12.3f %11.3f %8.1fx %9.0f %9.0f\n' "$(basename "$core")" "$nthreads" "$size" "$command" "$cs" "$ll" \
             "$(awk -v a="$ll" -v b="$cs" 'BEGIN { print (b > 0 ? a / b : 0) }')" "$(awk -v k="$csm" 'BEGIN { print k / 1024 }')" "$(awk -v k="$llm" 'BEGIN { print k / 1024 }')"
     done
     unset cs_t cs_m
+done
+
+# What one more thread costs: the slope of the median times between the cores of fewest and most
+# threads (a regression shows as a larger number here before it shows anywhere else).
+echo
+for command in "${commands[@]}"; do
+    printf '%s\n' "${slopes[@]}" | awk -v c="$command" '$1 == c { n[++k] = $2; cs[k] = $3; ll[k] = $4 }
+        END {
+            if (k < 2) exit
+            lo = 1; hi = 1
+            for (i = 2; i <= k; i++) { if (n[i] < n[lo]) lo = i; if (n[i] > n[hi]) hi = i }
+            if (n[hi] == n[lo]) exit
+            d = n[hi] - n[lo]
+            printf "per added thread, %-8s coresleuth %6.1f us, lldb %6.1f us (from %d to %d threads)\n", c, (cs[hi] - cs[lo]) / d * 1e6, (ll[hi] - ll[lo]) / d * 1e6, n[lo], n[hi]
+        }'
 done

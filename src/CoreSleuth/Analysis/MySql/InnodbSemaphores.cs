@@ -44,31 +44,27 @@ public sealed record SemaphoreWait(
 /// <summary>Reads the semaphore waits of SHOW ENGINE INNODB STATUS text or of an error log.</summary>
 public static class InnodbSemaphores
 {
-    // NonBacktracking: each match takes time linear in the line, whatever a hostile or damaged line holds
-    // (several lazy groups in one pattern would otherwise backtrack polynomially).
-    private const RegexOptions Options = RegexOptions.NonBacktracking | RegexOptions.CultureInvariant;
-
     // "--Thread 139640719795968 has waited at btr0cur.cc line 976 for 0.00 seconds the semaphore:" (5.0–8.0.2x, MariaDB),
     // "--Thread 139932014196480 has waited at buf0flu.cc line 1357 for 784 seconds the semaphore:" (8.0 since std::thread::id),
     // whose id libc++ (FreeBSD) prints as a pointer, 0x…. Not anchored: error-log and container prefixes stay in front.
-    private static readonly Regex ThreadLine = new(@"--Thread (?<handle>0x[0-9a-fA-F]{1,16}|[0-9]{1,20}) has waited at (?<file>.*?) *line (?<line>[0-9]{1,9}) for (?<sec>[0-9]{1,15}(?:\.[0-9]{1,9})?) seconds the semaphore", Options);
+    private static readonly StatusLinePattern ThreadLine = new("--Thread ", @"--Thread (?<handle>0x[0-9a-fA-F]{1,16}|[0-9]{1,20}) has waited at (?<file>.*?) *line (?<line>[0-9]{1,9}) for (?<sec>[0-9]{1,15}(?:\.[0-9]{1,9})?) seconds the semaphore");
 
     // 5.0–5.6: "Mutex at 0x7f… created file sync0sync.cc line 1234, lock var 1" (5.0/5.1: %lx, no 0x);
     // 5.7, 8.0, MariaDB 10.2+: "Mutex at 0x29468b8, Mutex BUF_POOL created buf0buf.cc:1731, lock var 1";
     // 8.0.2x: "…, Mutex LOCK_SYS created lock0lock.cc:461, locked by 140…" (or "locked by nobody").
     // Percona Server 5.5 (XtraDB) names it in quotes: "Mutex at 0xb1b7728 '&buf_pool->mutex', lock var 1".
-    private static readonly Regex MutexLine = new(@"Mutex at (?<addr>(?:0x)?[0-9a-fA-F]{1,16})(?: '(?<name>[^']*)')?(?:,? (?:Mutex (?<name>\S+) )?created (?:file (?<file>.*?) line (?<line>[0-9]{1,9})|(?<file>.*?):(?<line>[0-9]{1,9})))?(?:, (?:lock var [0-9]+|locked by (?<holder>0x[0-9a-fA-F]{1,16}|[0-9]{1,20}|nobody)))?", Options);
+    private static readonly StatusLinePattern MutexLine = new("Mutex at ", @"Mutex at (?<addr>(?:0x)?[0-9a-fA-F]{1,16})(?: '(?<name>[^']*)')?(?:,? (?:Mutex (?<name>\S+) )?created (?:file (?<file>.*?) line (?<line>[0-9]{1,9})|(?<file>.*?):(?<line>[0-9]{1,9})))?(?:, (?:lock var [0-9]+|locked by (?<holder>0x[0-9a-fA-F]{1,16}|[0-9]{1,20}|nobody)))?");
 
     // "X-lock on RW-latch at 0x7f… created in file dict0dict.cc line 2737", also "S-lock", "SX-lock", "X-lock (wait_ex)".
-    private static readonly Regex RwLockLine = new(@"(?<kind>SX-lock|X-lock \(wait_ex\)|X-lock|S-lock) on RW-latch at (?<addr>(?:0x)?[0-9a-fA-F]{1,16})(?: created in file (?<file>.*?) *line (?<line>[0-9]{1,9}))?", Options);
+    private static readonly StatusLinePattern RwLockLine = new(" on RW-latch at ", @"(?<kind>SX-lock|X-lock \(wait_ex\)|X-lock|S-lock) on RW-latch at (?<addr>(?:0x)?[0-9a-fA-F]{1,16})(?: created in file (?<file>.*?) *line (?<line>[0-9]{1,9}))?");
 
     // "a writer (thread id 139640394835712) has reserved it in mode  exclusive" ("mode %s" with " exclusive" until 8.0.2x).
-    private static readonly Regex WriterLine = new(@"a writer \(thread id (?<handle>0x[0-9a-fA-F]{1,16}|[0-9]{1,20})\) has reserved it in mode +(?<mode>wait exclusive|exclusive|SX)", Options);
+    private static readonly StatusLinePattern WriterLine = new("a writer (thread id ", @"a writer \(thread id (?<handle>0x[0-9a-fA-F]{1,16}|[0-9]{1,20})\) has reserved it in mode +(?<mode>wait exclusive|exclusive|SX)");
 
     // "number of readers 1, waiters flag 1, lock_word: fffffff"; 8.0.2x: "number of readers 1 (thread id 140…), waiters flag 1, …".
-    private static readonly Regex ReadersLine = new(@"number of readers (?<n>[0-9]{1,9})(?: \(thread id (?<handle>0x[0-9a-fA-F]{1,16}|[0-9]{1,20})\))?", Options);
+    private static readonly StatusLinePattern ReadersLine = new("number of readers ", @"number of readers (?<n>[0-9]{1,9})(?: \(thread id (?<handle>0x[0-9a-fA-F]{1,16}|[0-9]{1,20})\))?");
 
-    private static readonly Regex LastLockedLine = new(@"Last time (?<which>read|write) locked in file (?<file>.*?) *line (?<line>[0-9]{1,9})", Options);
+    private static readonly StatusLinePattern LastLockedLine = new("Last time ", @"Last time (?<which>read|write) locked in file (?<file>.*?) *line (?<line>[0-9]{1,9})");
 
     /// <summary>Lines that end a thread's block: the next block, the array's header, an error-log message or a section rule.</summary>
     private static bool EndsBlock(string line)

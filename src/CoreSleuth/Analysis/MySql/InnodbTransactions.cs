@@ -30,22 +30,19 @@ internal readonly record struct TransactionFacts(long? ActiveSeconds, int? Table
 /// </summary>
 internal static class InnodbTransactions
 {
-    // NonBacktracking: linear time per line, whatever a hostile or damaged line holds.
-    private const RegexOptions Options = RegexOptions.NonBacktracking | RegexOptions.CultureInvariant;
-
     // "---TRANSACTION 1792, ACTIVE 512 sec", "---TRANSACTION 3EF8F1F3, ACTIVE 7 sec fetching rows" (5.5 hex ids),
     // "---TRANSACTION 0 1234, ACTIVE 12 sec, process no …" (5.0/5.1), "ACTIVE (PREPARED) 5 sec" (XA).
-    private static readonly Regex TransactionHeader = new(@"^\s*---TRANSACTION [^,]*, ACTIVE (?:\(PREPARED\) )?(?<sec>[0-9]{1,18}) sec", Options);
+    private static readonly StatusLinePattern TransactionHeader = new("---TRANSACTION ", @"^\s*---TRANSACTION [^,]*, ACTIVE (?:\(PREPARED\) )?(?<sec>[0-9]{1,18}) sec");
 
-    private static readonly Regex TablesLine = new(@"^\s*mysql tables in use (?<use>[0-9]{1,9}), locked (?<locked>[0-9]{1,9})", Options);
+    private static readonly StatusLinePattern TablesLine = new("mysql tables in use ", @"^\s*mysql tables in use (?<use>[0-9]{1,9}), locked (?<locked>[0-9]{1,9})");
 
-    private static readonly Regex WaitingLine = new(@"TRX HAS BEEN WAITING (?<sec>[0-9]{1,18}) SEC FOR THIS LOCK TO BE GRANTED", Options);
+    private static readonly StatusLinePattern WaitingLine = new("TRX HAS BEEN WAITING ", @"TRX HAS BEEN WAITING (?<sec>[0-9]{1,18}) SEC FOR THIS LOCK TO BE GRANTED");
 
     // lock_rec_print: "RECORD LOCKS space id 417 page no 2846 n bits 288 index `PRIMARY` of table `db`.`t` trx id 3EF8F1F3 lock_mode X …".
-    private static readonly Regex RecordLockLine = new(@"^\s*RECORD LOCKS space id [0-9]+ page no [0-9]+ n bits [0-9]+ index (?<index>.+?) of table (?<table>.+?) trx id .*?(?<mode>lock[ _]mode .*?)?\s*$", Options);
+    private static readonly StatusLinePattern RecordLockLine = new("RECORD LOCKS space id ", @"^\s*RECORD LOCKS space id [0-9]+ page no [0-9]+ n bits [0-9]+ index (?<index>.+?) of table (?<table>.+?) trx id .*?(?<mode>lock[ _]mode .*?)?\s*$");
 
     // lock_table_print: "TABLE LOCK table `test`.`t` trx id 1234 lock mode AUTO-INC waiting".
-    private static readonly Regex TableLockLine = new(@"^\s*TABLE LOCK table (?<table>.+?) trx id .*?(?<mode>lock[ _]mode .*?)?\s*$", Options);
+    private static readonly StatusLinePattern TableLockLine = new("TABLE LOCK table ", @"^\s*TABLE LOCK table (?<table>.+?) trx id .*?(?<mode>lock[ _]mode .*?)?\s*$");
 
     private const string SessionMarker = "MySQL thread id";
 
