@@ -105,7 +105,7 @@ for core in "${cores[@]}"; do
     fi
     nthreads=$("${coresleuth[@]}" threads "$core" --format json | grep -c '"lwp":' || true)
     # `handle` resolves the first thread's pthread_t, as a DBA pastes one from InnoDB status.
-    handle=$("${coresleuth[@]}" threads "$core" --format json | sed -n 's/^ *"pthread": "\(0x[0-9a-f]*\)",\{0,1\}$/\1/p' | head -n 1)
+    handle=$("${coresleuth[@]}" threads "$core" --format json | sed -n 's/^ *"pthread": "\(0x[0-9a-f]*\)",\{0,1\}$/\1/p' | head -n 1 || true)
     args_for() {
         case "$1" in
             analyze) echo analyze "$core" "${cs_extra[@]}" ;;
