@@ -161,7 +161,9 @@ internal static class LinuxCoreReader
                 flags = phdrs?.FirstOrDefault(p => p.IsLoad && (p.Offset & ~0xfffUL) <= f.FileOffset && f.FileOffset < p.Offset + Math.Max(p.FileSize, 1))?.Flags ?? PF_R;
             }
             int protection = ((flags & PF_R) != 0 ? KinfoVmEntry.ProtRead : 0) | ((flags & PF_W) != 0 ? KinfoVmEntry.ProtWrite : 0) | ((flags & PF_X) != 0 ? KinfoVmEntry.ProtExec : 0);
-            list.Add(new KinfoVmEntry(0, KinfoVmEntry.TypeVnode, f.Start, f.End, f.FileOffset, 0, 0, 0, 0, 0, protection, 0, 0, VReg, 0, 0, 0, 0, 0, 0, [], f.Path));
+            // anon_inode:[io_uring] and the like are no files: not the start of an image.
+            int type = f.Path.StartsWith('/') ? KinfoVmEntry.TypeVnode : KinfoVmEntry.TypeDefault;
+            list.Add(new KinfoVmEntry(0, type, f.Start, f.End, f.FileOffset, 0, 0, 0, 0, 0, protection, 0, 0, VReg, 0, 0, 0, 0, 0, 0, [], f.Path));
         }
         return list;
     }
