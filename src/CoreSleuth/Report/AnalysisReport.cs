@@ -66,7 +66,8 @@ public sealed record AnalysisReport(
 
     internal static string StrategyName(PthreadStrategy s) => s switch
     {
-        PthreadStrategy.DebuggerSymbols => "debugger-symbols", PthreadStrategy.SegmentBases => "segment-bases", _ => "signature-scan",
+        PthreadStrategy.DebuggerSymbols => "debugger-symbols", PthreadStrategy.SegmentBases => "segment-bases",
+        PthreadStrategy.GlibcThreadDb => "glibc-thread-db", PthreadStrategy.GlibcSignature => "glibc-signature", _ => "signature-scan",
     };
 }
 
