@@ -165,3 +165,12 @@ public sealed class RealMariaDbCoreTests(RealMariaDbCoreFixture fixture) : IClas
         return Symbolizer.SymbolsOf(image, m.DiskImage, m.DebugElf).Any(s => s.Value == start && s.Name == gdbName);
     }
 }
+
+/// <summary>A theory on the real Linux core; skipped, with the reason, when it is neither given nor can be made.</summary>
+public sealed class RealLinuxCoreTheoryAttribute : TheoryAttribute
+{
+    public RealLinuxCoreTheoryAttribute()
+    {
+        if (RealLinuxCore.Dir is null) Skip = RealLinuxCore.MissingReason;
+    }
+}
