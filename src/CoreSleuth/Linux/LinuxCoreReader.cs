@@ -127,7 +127,7 @@ internal static class LinuxCoreReader
             Pid = psinfo?.Pid, PidSource = psinfo is null ? null : "NT_PRPSINFO",
             ParentPid = psinfo?.ParentPid, Uid = psinfo?.Uid, RealGid = psinfo?.Gid,
             Command = psinfo?.FileName is { Length: > 0 } c ? c : null,
-            Arguments = psinfo?.Arguments, ArgumentsSource = psinfo is null ? null : "NT_PRPSINFO",
+            Arguments = psinfo?.CommandLine, ArgumentsSource = psinfo is null ? null : "NT_PRPSINFO",
             PsArgs = psinfo?.Arguments,
             Executable = exe,
             Signal = threads.Count > 0 ? threads[0].Status.CurrentSignal : 0,

@@ -27,12 +27,21 @@ public static class LinuxNoteType
     public const uint X86XState = 0x202;
     public const uint X86ShadowStack = 0x204;
 
+    /// <summary>NT_X86_XSAVE_LAYOUT: the offsets and sizes of the XSAVE components (Linux 6.11+).</summary>
+    public const uint X86XSaveLayout = 0x205;
+
     /// <summary>
-    /// Per-thread notes follow the thread's NT_PRSTATUS (fs/binfmt_elf.c fill_thread_core_info
-    /// writes NT_PRSTATUS, then the thread's other register sets, thread by thread).
+    /// Register-set notes that belong to a thread: the one whose NT_PRSTATUS came last. The
+    /// kernel (fs/binfmt_elf.c write_note_info) writes the dumping thread's NT_PRSTATUS, then
+    /// the process notes (NT_PRPSINFO, NT_SIGINFO, NT_AUXV, NT_FILE), then that thread's
+    /// other register sets, then each other thread's NT_PRSTATUS and register sets. gdb's
+    /// gcore (gdb/linux-tdep.c) writes NT_PRPSINFO first, then per thread NT_PRSTATUS, the
+    /// register sets and an NT_SIGINFO of that thread, then NT_AUXV and NT_FILE. So attach by
+    /// type, not by position; NT_SIGINFO is per thread in gdb cores (hence not listed here)
+    /// and once per process in kernel cores (seen on Linux 6.18 and gdb 13 cores).
     /// </summary>
     public static bool IsPerThread(uint type) =>
-        type is PrFpReg or PrXFpReg or X86Tls or X86IoPerm or X86XState or X86ShadowStack;
+        type is PrFpReg or PrXFpReg or X86Tls or X86IoPerm or X86XState or X86ShadowStack or X86XSaveLayout;
 
     public static string Name(uint type) => type switch
     {
@@ -48,6 +57,7 @@ public static class LinuxNoteType
         X86IoPerm => "NT_386_IOPERM",
         X86XState => "NT_X86_XSTATE",
         X86ShadowStack => "NT_X86_SHSTK",
+        X86XSaveLayout => "NT_X86_XSAVE_LAYOUT",
         _ => $"note type 0x{type:x}",
     };
 }

@@ -14,15 +14,19 @@ namespace CoreSleuth.Linux;
 /// 24 pr_pid, 28 pr_ppid, 32 pr_pgrp, 36 pr_sid
 /// 40 pr_fname[16], 56 pr_psargs[ELF_PRARGSZ = 80]
 /// </code>
-/// fs/binfmt_elf.c fill_psinfo replaces the NULs between arguments with spaces, so
-/// <see cref="Arguments"/> is the command line cut at 80 bytes. Both strings are raw bytes
-/// from the core decoded as UTF-8: sanitize before display.
+/// fs/binfmt_elf.c fill_psinfo replaces every NUL of the argument area with a space, the
+/// last one included, so a kernel core's <see cref="Arguments"/> is the command line cut at
+/// 80 bytes with a trailing space ("cat f "); <see cref="CommandLine"/> drops it. Both
+/// strings are raw bytes from the core decoded as UTF-8: sanitize before display.
 /// </summary>
 public sealed record LinuxPrPsInfo(
     byte State, char StateLetter, bool Zombie, sbyte Nice, ulong Flags, uint Uid, uint Gid,
     int Pid, int ParentPid, int ProcessGroup, int Session, string FileName, string Arguments)
 {
     public const int Size = 136;
+
+    /// <summary>pr_psargs without the trailing spaces the kernel leaves for the final NUL.</summary>
+    public string CommandLine => Arguments.TrimEnd(' ');
 
     public static LinuxPrPsInfo Parse(ReadOnlySpan<byte> d, long descriptorFileOffset = 0)
     {
@@ -45,6 +49,8 @@ public sealed record LinuxMappedFile(ulong Start, ulong End, ulong FileOffset, s
 /// count × { long start, long end, long file_ofs (in pages) },
 /// then count file names, each NUL-terminated: "FILE1" NUL "FILE2" NUL …
 /// </code>
+/// The kernel writes PAGE_SIZE (4096) and offsets in pages; gdb's gcore writes a page size
+/// of 1 and offsets in bytes (gdb/linux-tdep.c), which the same arithmetic reads correctly.
 /// Paths are raw bytes from the core decoded as UTF-8: sanitize before display. A deleted
 /// file's path ends with " (deleted)", as d_path writes it.
 /// </summary>

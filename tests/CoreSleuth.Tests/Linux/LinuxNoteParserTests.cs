@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using CoreSleuth.Elf;
 using CoreSleuth.Linux;
+using CsCheck;
 
 namespace CoreSleuth.Tests.Linux;
 
@@ -232,5 +233,48 @@ public class LinuxNoteParserTests
         Assert.Equal("note type 0x5", LinuxNoteType.Name(5));
         Assert.True(LinuxNoteType.IsPerThread(2));
         Assert.False(LinuxNoteType.IsPerThread(1));
+    }
+}
+
+/// <summary>Any bytes at all: every Linux note parser returns a record or a <see cref="CoreFormatException"/>, nothing else.</summary>
+public class LinuxNoteParserHostileTests
+{
+    private static void OnlyFormatErrors(Action parse)
+    {
+        try { parse(); }
+        catch (CoreFormatException) { }
+    }
+
+    [Fact]
+    public void RandomDescriptorsGiveRecordsOrFormatErrors()
+    {
+        Gen.Byte.Array[0, 400].Sample(bytes =>
+        {
+            OnlyFormatErrors(() => LinuxPrStatus.Parse(bytes));
+            OnlyFormatErrors(() => LinuxPrPsInfo.Parse(bytes));
+            OnlyFormatErrors(() => LinuxSigInfo.Parse(bytes));
+            OnlyFormatErrors(() => LinuxAuxvEntry.ParseVector(bytes));
+            OnlyFormatErrors(() => LinuxFileNote.Parse(bytes));
+        }, iter: 2000);
+    }
+
+    [Fact]
+    public void RandomFileNotesWithPlausibleHeadersGiveRecordsOrFormatErrors()
+    {
+        // Small counts and a page size of 1 or 4096, so the entry and name checks are reached.
+        Gen.Select(Gen.ULong[0, 8], Gen.OneOf(Gen.Const(1UL), Gen.Const(4096UL)), Gen.Byte.Array[0, 300])
+            .Sample((count, pageSize, rest) =>
+            {
+                var b = new byte[16 + rest.Length];
+                BinaryPrimitives.WriteUInt64LittleEndian(b, count);
+                BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(8), pageSize);
+                rest.CopyTo(b, 16);
+                OnlyFormatErrors(() =>
+                {
+                    var n = LinuxFileNote.Parse(b);
+                    Assert.Equal((int)count, n.Files.Count);
+                    Assert.All(n.Files, f => Assert.True(f.End >= f.Start));
+                });
+            }, iter: 2000);
     }
 }

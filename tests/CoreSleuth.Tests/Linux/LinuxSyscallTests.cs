@@ -185,8 +185,11 @@ public class LinuxSyscallTests
     [Fact]
     public void OtherRaxValues()
     {
-        Assert.Equal(LinuxSyscallPhase.NotInSyscall, LinuxSyscallState.Classify(Minus1, Neg(512)).Phase);
-        Assert.Null(LinuxSyscallState.Classify(Minus1, 0).Number);
+        var running = LinuxSyscallState.Classify(Minus1, Neg(512));
+        Assert.Equal((LinuxSyscallPhase.NotInSyscall, (long?)null, (long?)null, false), (running.Phase, running.Number, running.Errno, running.MayBeBlocked));
+        Assert.True(LinuxSyscallState.Classify(257, Neg(512)).MayBeBlocked);
+        Assert.True(LinuxSyscallState.Classify(232, Neg(4)).MayBeBlocked);
+        Assert.False(LinuxSyscallState.Classify(257, Neg(2)).MayBeBlocked);
         var read = LinuxSyscallState.Classify(0, 17);
         Assert.Equal((LinuxSyscallPhase.Returned, 17L, (long?)null), (read.Phase, read.Result, read.Errno));
         var mmap = LinuxSyscallState.Classify(9, 0xffff_f000_0000_0000); // a high address, not an errno
@@ -231,6 +234,8 @@ public class LinuxSyscallTests
         Assert.Equal("openat(AT_FDCWD, 0x1000 (string unavailable: no memory source), O_WRONLY|O_CREAT|O_TRUNC, 0644)",
             LinuxSyscallDecoder.Describe(257, [Neg(100), 0x1000, 0x241, 420, 0, 0], null).FormatCall());
         Assert.Equal("#400(0x1, 0x2, 0x3, 0x4, 0x5, 0x6)", LinuxSyscallDecoder.Describe(400, [1, 2, 3, 4, 5, 6], null).FormatCall());
+        Assert.Equal("tgkill(4242, 4243, SIGABRT)", LinuxSyscallDecoder.Describe(234, [4242, 4243, 6], null).FormatCall()); // abort()
+        Assert.Equal("kill(1, SIGRTMIN+2)", LinuxSyscallDecoder.Describe(62, [1, 34], null).FormatCall());
         Assert.Equal("pause()", LinuxSyscallDecoder.Describe(34, [1, 2, 3, 4, 5, 6], null).FormatCall());
     }
 }

@@ -51,8 +51,8 @@ public enum LinuxSyscallPhase
 /// </summary>
 public sealed record LinuxSyscallState(LinuxSyscallPhase Phase, long? Number, long Result)
 {
-    /// <summary>The errno (positive) when rax holds −1..−4095; else null.</summary>
-    public long? Errno => Result is < 0 and >= -LinuxErrno.MaxErrno ? -Result : null;
+    /// <summary>The errno (positive) when the thread is in a call and rax holds −1..−4095; else null.</summary>
+    public long? Errno => Phase != LinuxSyscallPhase.NotInSyscall && Result is < 0 and >= -LinuxErrno.MaxErrno ? -Result : null;
 
     /// <summary>True when the thread was asleep inside <see cref="Number"/> (certainly, or possibly for EINTR).</summary>
     public bool MayBeBlocked => Phase is LinuxSyscallPhase.BlockedWillRestart or LinuxSyscallPhase.Interrupted;
