@@ -157,4 +157,45 @@ public sealed class LinuxAnalysisTests
         Assert.False(site.Indirect);
         Assert.Equal("read", analysis.ThreadOf(4243)!.Syscall!.Name);
     }
+
+    /// <summary>A kernel core of one thread: pr_cursig and the NT_SIGINFO after its NT_PRSTATUS (fs/binfmt_elf.c), no "GDB" note.</summary>
+    private static CoreAnalysis KernelCore(int signal, int code, ulong word16, uint word20 = 0)
+    {
+        var status = PrStatus(4242, Heap);
+        BinaryPrimitives.WriteInt16LittleEndian(status.AsSpan(12), (short)signal);
+        var siginfo = new byte[128];
+        BinaryPrimitives.WriteInt32LittleEndian(siginfo, signal);
+        BinaryPrimitives.WriteInt32LittleEndian(siginfo.AsSpan(8), code);
+        BinaryPrimitives.WriteUInt64LittleEndian(siginfo.AsSpan(16), word16);
+        if (word20 != 0) BinaryPrimitives.WriteUInt32LittleEndian(siginfo.AsSpan(20), word20);
+        var psinfo = new byte[136];
+        BinaryPrimitives.WriteInt32LittleEndian(psinfo.AsSpan(24), 4242);
+        var image = new CoreImage { OsAbi = 0 }.Note(1, status, name: "CORE").Note(3, psinfo, name: "CORE").Note(0x53494749, siginfo, name: "CORE")
+            .Load(new CoreImage.Segment(Heap, new byte[0x1000]));
+        return CoreAnalysis.Run(FreeBsdCore.Load(ByteSource.FromBytes(image.Build(), "kernel.core")), new AnalysisOptions());
+    }
+
+    [Fact]
+    public void ALinuxSegfaultIsReadFromNtSigInfoWithLinuxNumbers()
+    {
+        using var analysis = KernelCore(signal: 11, code: 1, word16: 0x8);
+        Assert.Equal(CoreProducer.Kernel, analysis.Core.Producer);
+        var crash = analysis.Crash!;
+        Assert.Equal("SIGSEGV", crash.SignalName);
+        Assert.Equal("SEGV_MAPERR", crash.CodeName.Name);
+        Assert.Equal(0x8UL, crash.Address);
+        Assert.Contains("first page", crash.Summary);
+    }
+
+    [Fact]
+    public void ASignalSentByAnotherProcessIsNoCrash()
+    {
+        // si_code 0 is SI_USER: a process sent it, its pid at 16.
+        using var analysis = KernelCore(signal: 6, code: 0, word16: 999);
+        var crash = analysis.Crash!;
+        Assert.Equal("SIGABRT", crash.SignalName);
+        Assert.Equal(999, crash.SenderPid);
+        Assert.Contains("did not crash", crash.Summary);
+        Assert.Null(crash.Address);
+    }
 }
