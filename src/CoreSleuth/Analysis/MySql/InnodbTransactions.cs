@@ -39,7 +39,8 @@ internal static class InnodbTransactions
 
     private static readonly Regex TablesLine = new(@"^\s*mysql tables in use (?<use>[0-9]{1,9}), locked (?<locked>[0-9]{1,9})", Options);
 
-    private static readonly Regex WaitingLine = new(@"TRX HAS BEEN WAITING (?<sec>[0-9]{1,18}) SEC FOR THIS LOCK TO BE GRANTED", Options);
+    // MariaDB 10.6+ prints microseconds: "TRX HAS BEEN WAITING 2060372 us FOR THIS LOCK TO BE GRANTED".
+    private static readonly Regex WaitingLine = new(@"TRX HAS BEEN WAITING (?<sec>[0-9]{1,18}) (?<unit>SEC|us) FOR THIS LOCK TO BE GRANTED", Options);
 
     // lock_rec_print: "RECORD LOCKS space id 417 page no 2846 n bits 288 index `PRIMARY` of table `db`.`t` trx id 3EF8F1F3 lock_mode X …".
     private static readonly Regex RecordLockLine = new(@"^\s*RECORD LOCKS space id [0-9]+ page no [0-9]+ n bits [0-9]+ index (?<index>.+?) of table (?<table>.+?) trx id .*?(?<mode>lock[ _]mode .*?)?\s*$", Options);
@@ -115,6 +116,7 @@ internal static class InnodbTransactions
             if (WaitingLine.Match(text) is not { Success: true } w) continue;
             // A number past long's range is no wait time InnoDB printed; the regex bounds it to 18 digits.
             long seconds = long.Parse(w.Groups["sec"].ValueSpan, CultureInfo.InvariantCulture);
+            if (w.Groups["unit"].Value == "us") seconds /= 1_000_000;
             int next = k + 1;
             while (next < lines.Count && lines[next].Text.Trim().Length == 0) next++;
             string lockLine = next < lines.Count ? lines[next].Text : "";
