@@ -13,7 +13,7 @@ internal sealed class AnalysisInputs : IDisposable
     private const long MaxInputBytes = 64L << 20;
 
     private Option<string[]>? handles;
-    private Option<string?>? innodb, processlist;
+    private Option<string?>? innodb, processlist, wchan;
     private Option<string?> sysroot = null!, executable = null!;
     private Option<string[]> binaries = null!;
 
@@ -41,8 +41,14 @@ internal sealed class AnalysisInputs : IDisposable
         }
         inputs.innodb = new Option<string?>("--innodb-status") { Description = "SHOW ENGINE INNODB STATUS output (raw, \\G, table or mysql -e/-B/-N batch form): its 'MySQL thread id N, OS thread handle H' lines are resolved and joined to threads.", HelpName = "FILE" };
         inputs.processlist = new Option<string?>("--processlist") { Description = "SHOW FULL PROCESSLIST output (table, \\G or mysql -e/-B/-N batch form): command, time, state and statement per MySQL thread id.", HelpName = "FILE" };
+        inputs.wchan = new Option<string?>("--wchan")
+        {
+            Description = "Linux: the threads' wait channels from the live host, as 'grep -H . /proc/PID/task/*/wchan' prints them; shown as each thread's wait, and wait_for_partner makes a blocked FIFO open certain.",
+            HelpName = "FILE",
+        };
         command.Add(inputs.innodb);
         command.Add(inputs.processlist);
+        command.Add(inputs.wchan);
         inputs.AddBinaryOptions(command);
         return inputs;
     }
@@ -79,6 +85,7 @@ internal sealed class AnalysisInputs : IDisposable
     {
         if (innodb is not null && r.GetValue(innodb) is { } i) yield return ("--innodb-status", i);
         if (processlist is not null && r.GetValue(processlist) is { } p) yield return ("--processlist", p);
+        if (wchan is not null && r.GetValue(wchan) is { } w) yield return ("--wchan", w);
         foreach (string b in r.GetValue(binaries) ?? []) yield return ("--binary", b);
         if (r.GetValue(executable) is { } e) yield return ("--exe", e);
         if (r.GetValue(sysroot) is { } s && File.Exists(s)) yield return ("--sysroot", s);
@@ -95,6 +102,8 @@ internal sealed class AnalysisInputs : IDisposable
         string? innodbPath = innodb is null ? null : r.GetValue(innodb), processlistPath = processlist is null ? null : r.GetValue(processlist);
         if (innodbPath is not null && !TryReadText(innodbPath, "--innodb-status", out innodbText, out error)) return null;
         if (processlistPath is not null && !TryReadText(processlistPath, "--processlist", out processlistText, out error)) return null;
+        string? wchanText = null, wchanPath = wchan is null ? null : r.GetValue(wchan);
+        if (wchanPath is not null && !TryReadText(wchanPath, "--wchan", out wchanText, out error)) return null;
         string[] files = r.GetValue(binaries) ?? [];
         if (files.FirstOrDefault(f => !File.Exists(f)) is { } missing)
         {
@@ -136,6 +145,7 @@ internal sealed class AnalysisInputs : IDisposable
         {
             Handles = values, InnodbStatus = innodbText, Processlist = processlistText, Sysroot = root, SysrootName = shownAs, Binaries = files, Executable = exe,
             InnodbStatusName = innodbPath ?? "", ProcesslistName = processlistPath ?? "",
+            WaitChannels = wchanText is null ? null : CoreSleuth.Analysis.Diagnosis.WaitChannels.Parse(wchanText), WaitChannelsName = wchanPath ?? "",
         };
     }
 

@@ -31,7 +31,7 @@ public static partial class Program
     /// <summary>Bad command line: unknown option, bad address or count, unknown LWP, unwritable --output.</summary>
     public const int ExitUsage = 2;
 
-    /// <summary>The core is missing, unreadable, malformed or not a FreeBSD amd64 core.</summary>
+    /// <summary>The core is missing, unreadable, malformed or neither a FreeBSD amd64 nor a Linux x86-64 core.</summary>
     public const int ExitUnreadableCore = 3;
 
     /// <summary><c>analyze --fail-on</c>: the report has a finding of a kind asked for.</summary>
@@ -181,7 +181,7 @@ public static partial class Program
             this.stderrIsTerminal = stderrIsTerminal;
             // A plain command named "coresleuth" rather than RootCommand, whose name would be the
             // host's file name ("CoreSleuth.Cli", or "testhost" under a test runner) in --help.
-            Root = new Command("coresleuth", "Post-mortem analysis of FreeBSD amd64 process cores: process, threads, registers, memory.")
+            Root = new Command("coresleuth", "Post-mortem analysis of FreeBSD amd64 and Linux x86-64 process cores: process, threads, registers, memory.")
             {
                 new VersionOption(), Analyze(), Info(), Threads(), Backtrace(), Regs(), Mem(), Handle(), Check(), Files(),
             };
@@ -418,7 +418,7 @@ public static partial class Program
 
         private (Command, CommonOptions) CoreCommand(string name, string description, string[] formats, string[] example)
         {
-            var core = new Argument<string>("CORE") { Description = "The core file (FreeBSD amd64 ELF core from gcore, the kernel or gdb)." };
+            var core = new Argument<string>("CORE") { Description = "The core file: a FreeBSD amd64 ELF core from gcore, the kernel or gdb, or a Linux x86-64 core from gdb's gcore or the kernel (systemd-coredump's after decompression)." };
             var format = new Option<string>("--format", "-f")
             {
                 Description = "Report format.",

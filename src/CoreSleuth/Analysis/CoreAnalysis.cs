@@ -28,6 +28,12 @@ public sealed record AnalysisOptions
     /// <summary>How warnings name the InnoDB status input (its file); "text" when not given.</summary>
     public string InnodbStatusName { get; init; } = "text";
 
+    /// <summary>Linux: the threads' wait channels read on the live host (--wchan), joined by LWP.</summary>
+    public WaitChannelText? WaitChannels { get; init; }
+
+    /// <summary>How warnings name the wait-channel input (its file).</summary>
+    public string WaitChannelsName { get; init; } = "text";
+
     /// <summary>How warnings name the processlist input (its file); "text" when not given.</summary>
     public string ProcesslistName { get; init; } = "text";
     public string? Sysroot { get; init; }
@@ -111,6 +117,9 @@ public sealed record ThreadAnalysis(
 
     /// <summary>What it waits for and who holds it: its edges of the wait-for graph.</summary>
     public IReadOnlyList<WaitEdge> WaitsFor { get; init; } = [];
+
+    /// <summary>Linux: the kernel function the thread sleeps in, from --wchan (the core has none); null without.</summary>
+    public string? WaitChannel { get; init; }
 }
 
 /// <summary>A frame of a backtrace with its function name (return addresses are looked up at pc−1, inside the call).</summary>
@@ -195,6 +204,25 @@ public sealed class CoreAnalysis : IDisposable
         catch { core.Dispose(); throw; }
     }
 
+    /// <summary>What does not fit in the --wchan input: another process, lines not read, no thread of the core, a FreeBSD core.</summary>
+    private static IEnumerable<string> WaitChannelWarnings(FreeBsdCore core, WaitChannelText wchans, string name)
+    {
+        if (core.Os != CoreOs.Linux)
+        {
+            yield return $"--wchan {name}: wait channels from /proc are for Linux cores; this FreeBSD core has its own wait messages, so it is not used";
+            yield break;
+        }
+        if (wchans.UnreadLines.Count > 0)
+            yield return $"--wchan {name}: {Count(wchans.UnreadLines.Count, "line")} not of the form /proc/PID/task/TID/wchan:NAME (grep -H . /proc/PID/task/*/wchan), from line {wchans.UnreadLines[0]}";
+        if (core.Process.Pid is { } pid && wchans.Pids.Count > 0 && !wchans.Pids.Contains(pid))
+            yield return $"--wchan {name}: the lines are of process {string.Join(", ", wchans.Pids)}, the core of process {pid}";
+        int matched = core.Threads.Count(t => wchans.ByLwp.ContainsKey(t.Lwp));
+        if (wchans.ByLwp.Count > 0 && matched == 0)
+            yield return $"--wchan {name}: none of its {wchans.ByLwp.Count} threads is a thread of the core";
+        else if (wchans.ByLwp.Count == 0 && wchans.UnreadLines.Count == 0)
+            yield return $"--wchan {name}: no wait channel in it";
+    }
+
     /// <summary>Analyses an opened core; the caller keeps owning <paramref name="core"/>.</summary>
     /// <param name="timings">Where to add the time of each stage (--timings), or null.</param>
     public static CoreAnalysis Run(FreeBsdCore core, AnalysisOptions options, StageTimings? timings = null)
@@ -227,6 +255,7 @@ public sealed class CoreAnalysis : IDisposable
                 "no row with an Id found; is it the output of SHOW FULL PROCESSLIST?",
                 n => $"{Count(n, "row")} without a usable Id could not be read"));
         }
+        if (options.WaitChannels is { } wchans) inputWarnings.AddRange(WaitChannelWarnings(core, wchans, options.WaitChannelsName));
         analysis.Sessions = sessions;
         analysis.InputWarnings = inputWarnings;
 
@@ -250,7 +279,11 @@ public sealed class CoreAnalysis : IDisposable
             }
             var session = SessionOf(pthread, sessions);
             threads[i] = new ThreadAnalysis(t, pthread, state, t.WaitMessage is { } w ? WaitMessageCatalogue.Lookup(w) : null,
-                site, syscall, session) { Join = session is null ? null : new SessionJoin(SessionJoinKind.OsThreadHandle) };
+                site, syscall, session)
+            {
+                Join = session is null ? null : new SessionJoin(SessionJoinKind.OsThreadHandle),
+                WaitChannel = core.Os == CoreOs.Linux ? options.WaitChannels?.ByLwp.GetValueOrDefault(t.Lwp) : null,
+            };
         }
         JoinByStatementPath(threads, sessions);
 

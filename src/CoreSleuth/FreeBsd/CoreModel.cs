@@ -56,6 +56,9 @@ public sealed record CoreThread
     /// <summary>This thread's record of NT_PROCSTAT_PROC (matched by ki_tid), when the producer wrote one.</summary>
     public KinfoProc? Kinfo { get; init; }
 
+    /// <summary>What only a Linux core says of the thread (orig_rax, fs_base, siginfo); null for FreeBSD.</summary>
+    public Linux.LinuxThreadState? Linux { get; init; }
+
     /// <summary>ki_wmesg, or null when the thread is not sleeping or the core has no kinfo_proc (gdb cores).</summary>
     public string? WaitMessage => Kinfo is { WaitMessage.Length: > 0 } k ? k.WaitMessage : null;
 }
@@ -63,6 +66,12 @@ public sealed record CoreThread
 /// <summary>The dumped process as a whole: identity, files, mappings, limits, auxv and its threads.</summary>
 public sealed record CoreProcess
 {
+    /// <summary>The system the process ran on: which notes, system calls and thread library apply.</summary>
+    public CoreOs Os { get; init; } = CoreOs.FreeBsd;
+
+    /// <summary>What only a Linux core says of the process (NT_PRPSINFO, NT_FILE, NT_SIGINFO); null for FreeBSD.</summary>
+    public Linux.LinuxProcessState? Linux { get; init; }
+
     /// <summary>Process id: pr_pid of NT_PRPSINFO, or ki_pid when pr_pid is 0 (spec §3.4; corpus bsi-08c8232b).</summary>
     public int? Pid { get; init; }
 

@@ -21,14 +21,15 @@ public sealed class FreeBsdCore : IDisposable
     {
         Source = source;
         Elf = ElfFile.Parse(source);
-        Refuse(Elf);
+        Os = Refuse(Elf);
         warnings.AddRange(Elf.Warnings);
         Memory = new AddressSpace(source, Elf.ProgramHeaders);
         ReportMissingMemory();
-        (Process, Threads) = Decode();
+        if (Os == CoreOs.Linux) (Process, Threads, unusableStatusNotes) = Linux.LinuxCoreReader.Decode(Elf, Memory, Warn);
+        else (Process, Threads) = Decode();
         RefuseWithoutThreads();
         Completeness = MeasureCompleteness();
-        (Producer, ProducerEvidence) = DetectProducer();
+        (Producer, ProducerEvidence) = Os == CoreOs.Linux ? Linux.LinuxCoreReader.DetectProducer(Elf, Threads) : DetectProducer();
     }
 
     /// <summary>What the file lacks of what it declares: lost threads, memory past the end of the file.</summary>
@@ -39,6 +40,9 @@ public sealed class FreeBsdCore : IDisposable
 
     public ByteSource Source { get; }
     public ElfFile Elf { get; }
+
+    /// <summary>The system of the dumped process, told from the notes (<see cref="CoreOsDetection"/>).</summary>
+    public CoreOs Os { get; }
     public AddressSpace Memory { get; }
     public CoreProcess Process { get; }
     public IReadOnlyList<CoreThread> Threads { get; }
@@ -69,19 +73,20 @@ public sealed class FreeBsdCore : IDisposable
 
     private void Warn(string message) => warnings.Add(message);
 
-    /// <summary>Spec §1.1: ET_CORE, EM_X86_64, OS/ABI FreeBSD (or FreeBSD notes). One sentence says what the file is instead.</summary>
-    private static void Refuse(ElfFile elf)
+    /// <summary>Spec §1.1: ET_CORE, EM_X86_64, OS/ABI FreeBSD (or FreeBSD notes), or a Linux core. One sentence says what the file is instead.</summary>
+    private static CoreOs Refuse(ElfFile elf)
     {
         var h = elf.Header;
         string name = elf.Source.Name;
-        const string reads = "CoreSleuth reads FreeBSD amd64 (x86-64) core files written by gcore, by the kernel or by gdb";
+        const string reads = "CoreSleuth reads FreeBSD amd64 (x86-64) core files written by gcore, by the kernel or by gdb, and Linux x86-64 core files";
         bool freebsdNotes = elf.Notes.Any(n => n.Name == "FreeBSD");
+        var detected = CoreOsDetection.Detect(elf, out _);
         string os = h.OsAbi == ELFOSABI_FREEBSD || freebsdNotes ? "FreeBSD" : OsAbiQualifier(h.OsAbi);
         if (h.Type != ET_CORE)
             throw new UnsupportedCoreException($"{name} is {DescribeType(h.Type, os)} for {DescribeMachine(h.Machine)}, not a core file; {reads}.");
         if (h.Machine != EM_X86_64)
             throw new UnsupportedCoreException($"{name} is {DescribeType(h.Type, os)} for {DescribeMachine(h.Machine)}; {reads}.");
-        if (h.OsAbi != ELFOSABI_FREEBSD && !freebsdNotes)
+        if (detected is { } readable) return readable;
         {
             // Say what it is: EI_OSABI by name, and the owners of its notes (from the file: quoted, bounded).
             var owners = elf.Notes.Select(n => n.Name).Distinct(StringComparer.Ordinal).ToList();

@@ -3,11 +3,16 @@ namespace CoreSleuth.FreeBsd;
 /// <summary>One <c>Elf64_Auxinfo</c> of NT_PROCSTAT_AUXV (spec §2.2).</summary>
 public sealed record AuxvEntry(long Type, ulong Value)
 {
-    public string Name => Names.TryGetValue(Type, out var n) ? n.Name : $"AT_{Type}";
-    public string Description => Names.TryGetValue(Type, out var n) ? n.Description : "unknown auxiliary vector entry";
+    /// <summary>A Linux NT_AUXV entry: its types are named by Linux's AT_* (they differ from FreeBSD's past AT_FLAGS).</summary>
+    public bool LinuxNames { get; init; }
+
+    private Linux.LinuxAuxvEntry AsLinux => new(unchecked((ulong)Type), Value);
+
+    public string Name => LinuxNames ? AsLinux.Name : Names.TryGetValue(Type, out var n) ? n.Name : $"AT_{Type}";
+    public string Description => LinuxNames ? AsLinux.Description : Names.TryGetValue(Type, out var n) ? n.Description : "unknown auxiliary vector entry";
 
     /// <summary>True when the value points at a NUL-terminated string in the process (gdb prints it).</summary>
-    public bool IsStringPointer => Type == AT_EXECPATH;
+    public bool IsStringPointer => LinuxNames ? AsLinux.IsStringPointer : Type == AT_EXECPATH;
 
     public const long AT_NULL = 0, AT_BASE = 7, AT_ENTRY = 9, AT_EXECPATH = 15, AT_OSRELDATE = 18, AT_PS_STRINGS = 32;
 

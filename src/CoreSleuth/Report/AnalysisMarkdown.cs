@@ -17,7 +17,7 @@ public static class AnalysisMarkdown
         w.WriteLine($"## CoreSleuth: {V(p.Command, 200)} (pid {(p.Pid is { } pid ? N(pid) : "-")})");
         w.WriteLine();
         w.WriteLine($"- core: {V(r.Core.File, 200)}, written by **{r.Core.Producer}**");
-        w.WriteLine($"- FreeBSD {MarkdownText.Prose(r.Core.Release ?? "?", atLineStart: false)} (osreldate {N(r.Core.Osreldate)}), {Plural.Of(p.ThreadCount, "thread")}{(p.Signal is null ? "" : $", ended by {p.Signal}")}");
+        w.WriteLine($"- {(r.Core.Os == "linux" ? "Linux" : $"FreeBSD {MarkdownText.Prose(r.Core.Release ?? "?", atLineStart: false)} (osreldate {N(r.Core.Osreldate)})")}, {Plural.Of(p.ThreadCount, "thread")}{(p.Signal is null ? "" : $", ended by {p.Signal}")}");
         if (p.Arguments is not null) w.WriteLine($"- command line: {V(p.Arguments, 400)}");
         w.WriteLine();
 

@@ -66,7 +66,8 @@ public sealed record AnalysisReport(
 
     internal static string StrategyName(PthreadStrategy s) => s switch
     {
-        PthreadStrategy.DebuggerSymbols => "debugger-symbols", PthreadStrategy.SegmentBases => "segment-bases", _ => "signature-scan",
+        PthreadStrategy.DebuggerSymbols => "debugger-symbols", PthreadStrategy.SegmentBases => "segment-bases",
+        PthreadStrategy.GlibcThreadDb => "glibc-thread-db", PthreadStrategy.GlibcSignature => "glibc-signature", _ => "signature-scan",
     };
 }
 
@@ -108,11 +109,11 @@ public sealed record ReportThread(
     internal static ReportThread Build(ThreadAnalysis t)
     {
         var th = t.Thread;
-        return new ReportThread(th.Index, th.Lwp, th.Name, t.Pthread is { } p ? new Hex(p) : null, th.WaitMessage,
+        return new ReportThread(th.Index, th.Lwp, th.Name, t.Pthread is { } p ? new Hex(p) : null, th.WaitMessage ?? t.WaitChannel,
             th.Kinfo is null ? null : t.State.Text, new GeneralRegisterView(th.Registers.General), ReportSyscall.Build(t), ReportFrame.BuildAll(t))
         {
             UnwindStop = t.UnwindStop,
-            WaitMeaning = t.Wait?.Meaning,
+            WaitMeaning = t.Wait?.Meaning ?? (t.WaitChannel is { } wchan ? Analysis.Diagnosis.WaitChannels.Meaning(wchan) : null),
             Mysql = ReportMySql.Build(t.Session, t.Join),
             Category = t.Description is { } d ? ReportGraph.CategoryName(d.Category) : null,
             Activity = t.Description?.Sentence,
@@ -513,7 +514,7 @@ public sealed record ReportFinding(
             f.Evidence)
         {
             ThreadName = f.ThreadName,
-            Flags = OpenFlagDecoder.Format(f.Flags),
+            Flags = f.FlagsText,
             PathInOpenFiles = f.PathInOpenFiles,
             StatementsInMemory = f.StatementsInMemory.Select(h => new ReportMemoryText(h.StringStart, h.Text, h.Truncated)).ToList(),
             Advice = f.Advice,

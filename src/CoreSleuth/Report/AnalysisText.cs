@@ -15,7 +15,7 @@ public static class AnalysisText
     {
         var p = r.Process;
         w.WriteLine($"CoreSleuth analysis of {S(r.Core.File)}");
-        w.WriteLine($"{(S(p.Command) is { Length: > 0 } command ? command : "-")} (pid {N(p.Pid)}), FreeBSD {r.Core.Release ?? "?"} (osreldate {N(r.Core.Osreldate)}), core written by {r.Core.Producer}, {Plural.Of(p.ThreadCount, "thread")}{(p.Signal is null ? "" : $", ended by {p.Signal}")}");
+        w.WriteLine($"{(S(p.Command) is { Length: > 0 } command ? command : "-")} (pid {N(p.Pid)}), {r.Core.SystemText}, core written by {r.Core.Producer}, {Plural.Of(p.ThreadCount, "thread")}{(p.Signal is null ? "" : $", ended by {p.Signal}")}");
         if (p.Arguments is not null) w.WriteLine($"command line: {S(p.Arguments, 400)}");
         w.WriteLine();
 

@@ -27,7 +27,7 @@ public sealed record FilesReport(
     IReadOnlyList<string> NotPackable,
     IReadOnlyList<string> Warnings)
 {
-    public const string SourceCore = "core", SourceSysroot = "sysroot", SourceBinary = "binary", SourceExe = "exe", SourceMissing = "missing";
+    public const string SourceCore = "core", SourceSysroot = "sysroot", SourceBinary = "binary", SourceExe = "exe", SourceMissing = "missing", SourceLocal = "local";
 
     public static FilesReport Build(FreeBsdCore core, string corePath, AnalysisOptions options)
     {
@@ -59,6 +59,7 @@ public sealed record FilesReport(
         ModuleFileSource.Sysroot => SourceSysroot,
         ModuleFileSource.Binary => SourceBinary,
         ModuleFileSource.Executable => SourceExe,
+        ModuleFileSource.Local => SourceLocal,
         _ => m.CodeInCore ? SourceCore : SourceMissing,
     };
 

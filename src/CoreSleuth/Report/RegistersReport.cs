@@ -39,6 +39,9 @@ public sealed record ThreadRegisters(int Index, int Lwp, string? Name, [property
         var r = t.Registers;
         foreach (var (name, value) in r.General)
             rows.Add(RegisterRow.General(name, value));
+        // Linux: the number of the system call the thread is in (−1 outside one), as gdb shows it among the general registers.
+        if (t.Linux is { } linux)
+            rows.Add(new RegisterRow("orig_rax", RegisterGroup.General, new Hex(linux.Registers.OrigRax).ToString(), Signed(linux.Registers.OrigRax)));
         if (t.SegmentBases is { } sb)
         {
             // gdb types fs_base/gs_base as signed 64-bit integers: the natural column is decimal.
@@ -47,7 +50,8 @@ public sealed record ThreadRegisters(int Index, int Lwp, string? Name, [property
         }
         if (all)
         {
-            foreach (var (name, value) in r.Trap)
+            // trapno and err are FreeBSD's trapframe: a Linux thread has none.
+            foreach (var (name, value) in t.Linux is null ? r.Trap : [])
                 rows.Add(new RegisterRow(name, RegisterGroup.Trap, new Hex(value).ToString(), FreeBsdNames.Decimal(value)));
             if (t.FpState is { } fp) AddFloatingPoint(rows, fp, t.XState, missing);
             else missing.Add("no NT_FPREGSET note: x87, SSE and AVX registers are unknown");

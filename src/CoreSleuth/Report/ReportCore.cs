@@ -21,8 +21,17 @@ public sealed record ReportCore(
         var p = core.Process;
         int? prOsRel = core.Threads.Count > 0 && core.Threads[0].Status.OsRelDate != 0 ? core.Threads[0].Status.OsRelDate : null;
         return new ReportCore(path, ProducerName(core.Producer), "amd64", p.OsRelDate, p.OsRelDateSource,
-            FreeBsdRelease.FromOsRelDate(p.OsRelDate)?.ToString(), prOsRel, FreeBsdRelease.FromOsRelDate(prOsRel)?.ToString(), core.ProducerEvidence);
+            FreeBsdRelease.FromOsRelDate(p.OsRelDate)?.ToString(), prOsRel, FreeBsdRelease.FromOsRelDate(prOsRel)?.ToString(), core.ProducerEvidence)
+        {
+            Os = CoreOsDetection.JsonName(core.Os),
+        };
     }
+
+    /// <summary>The system of the dumped process: "freebsd" or "linux" (osreldate and releases are FreeBSD's, null for Linux).</summary>
+    public string Os { get; init; } = "freebsd";
+
+    /// <summary>How the text reports name the system: "FreeBSD 14.1-RELEASE (osreldate 1401000)" or "Linux".</summary>
+    internal string SystemText => Os == "linux" ? "Linux" : $"FreeBSD {Release ?? "?"} (osreldate {(Osreldate is { } v ? v.ToString(CultureInfo.InvariantCulture) : "-")})";
 
     internal static string ProducerName(CoreProducer producer) => producer switch
     {
@@ -47,8 +56,8 @@ public sealed record ReportProcess(
         int? signal = p.Signal == 0 ? null : p.Signal;
         return new ReportProcess(p.Pid, p.ParentPid, p.Uid, p.Command, p.Arguments, p.ArgumentVector, p.ArgumentsSource,
             core.Threads.Count,
-            signal is { } s ? FreeBsdNames.SignalName(s) ?? s.ToString(CultureInfo.InvariantCulture) : null, signal,
-            FreeBsdNames.SignalDescription(p.Signal),
+            signal is { } s ? (p.Os == CoreOs.Linux ? CoreSleuth.Linux.LinuxSignals.Name(s) : FreeBsdNames.SignalName(s)) ?? s.ToString(CultureInfo.InvariantCulture) : null, signal,
+            p.Os == CoreOs.Linux ? null : FreeBsdNames.SignalDescription(p.Signal),
             p.StartTime?.UtcDateTime, p.Emulation, p.WorkingDirectory, p.Executable);
     }
 }

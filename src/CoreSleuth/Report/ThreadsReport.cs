@@ -33,7 +33,7 @@ public sealed record ThreadRow(
     internal static ThreadRow Build(Analysis.ThreadAnalysis a)
     {
         var t = a.Thread;
-        return new(t.Index, t.Lwp, t.Name, a.Pthread is { } p ? new Hex(p) : null, t.WaitMessage,
+        return new(t.Index, t.Lwp, t.Name, a.Pthread is { } p ? new Hex(p) : null, t.WaitMessage ?? a.WaitChannel,
             t.Kinfo is null ? null : a.State.Text,
             t.Kinfo is { } k ? KinfoProc.StateName(k.State) : null,
             new GeneralRegisterView([("rip", t.Registers.Rip), ("rsp", t.Registers.Rsp)]),

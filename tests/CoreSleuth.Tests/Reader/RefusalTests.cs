@@ -63,10 +63,11 @@ public sealed class RefusalTests : IDisposable
     }
 
     [Fact]
-    public void LinuxCoreIsRefusedAsLinux()
+    public void CoreNotesOfTheWrongSizeWithoutOtherLinuxNotesAreRefusedAsLinux()
     {
-        // ELF64 ET_CORE, OS/ABI 0, a "CORE" NT_PRSTATUS (Linux's elf_prstatus is 336 bytes on x86-64).
-        var image = new CoreImage { OsAbi = 0 }.Note(1, new byte[336], name: "CORE").Note(3, new byte[136], name: "CORE").Build();
+        // ELF64 ET_CORE, OS/ABI 0, "CORE" notes that fit neither system: a 224-byte NT_PRSTATUS is
+        // FreeBSD's size, but nothing says FreeBSD, and nothing only Linux writes is there.
+        var image = new CoreImage { OsAbi = 0 }.Note(1, new byte[224], name: "CORE").Note(3, new byte[136], name: "CORE").Build();
         string path = Write("linux.core", image);
         var e = Assert.Throws<UnsupportedCoreException>(() => FreeBsdCore.Open(path));
         AssertOneSentence(e.Message, path, "Linux core file");

@@ -90,6 +90,33 @@ public class JsonContractTests
         Assert.Empty(Errors(command, json).Take(20));
     }
 
+    /// <summary>The real Linux core (docs/linux.md): every command's JSON keeps the same contract, and says the system.</summary>
+    [Linux.RealLinuxCoreTheory]
+    [InlineData("analyze")]
+    [InlineData("info")]
+    [InlineData("threads")]
+    [InlineData("bt")]
+    [InlineData("regs")]
+    [InlineData("mem")]
+    [InlineData("handle")]
+    [InlineData("files")]
+    public void Every_command_on_the_real_Linux_core_validates_against_its_published_schema(string command)
+    {
+        var args = new List<string> { command, Linux.RealLinuxCore.File(Linux.RealLinuxCore.CoreName) };
+        args.AddRange(command switch
+        {
+            "regs" => ["--all"],
+            "mem" => [Linux.RealLinuxCore.Facts["blocked_fs_base"], "-n", "4"],
+            "handle" => [Linux.RealLinuxCore.Facts["blocked_innodb_os_thread_handle"]],
+            _ => [],
+        });
+        if (command is "analyze" or "threads" or "bt" or "handle") args.AddRange(["--innodb-status", Linux.RealLinuxCore.File("mariadbd.innodb.txt")]);
+        if (command is "analyze" or "threads" or "bt") args.AddRange(["--wchan", Linux.RealLinuxCore.File("mariadbd.wchan.txt")]);
+        var json = Run([.. args, "--format", "json"]);
+        Assert.Empty(Errors(command, json).Take(20));
+        Assert.Equal("linux", json.GetProperty("core").GetProperty("os").GetString());
+    }
+
     private static bool Valid(string command, JsonNode node) => !Errors(command, JsonDocument.Parse(node.ToJsonString()).RootElement).Any();
 
     [Fact]

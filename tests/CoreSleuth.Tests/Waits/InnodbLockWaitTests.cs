@@ -162,4 +162,28 @@ public class InnodbLockWaitTests
             Gen.String);
         line.Array[0, 40].Sample(lines => { _ = MySqlSessions.ReadInnodbStatus(string.Join('\n', lines)); });
     }
+
+    // MariaDB 10.11.19 (Debian 12), from the real core's status (tests/linux/make-mariadb-core.sh):
+    // "MariaDB thread id", a decimal handle, and the wait in microseconds.
+    private const string MariaDb1011 = """
+        ------------
+        TRANSACTIONS
+        ------------
+        ---TRANSACTION 24, ACTIVE 2 sec starting index read
+        mysql tables in use 1, locked 1
+        LOCK WAIT 2 lock struct(s), heap size 1128, 1 row lock(s)
+        MariaDB thread id 7, OS thread handle 140377785947840, query id 13 localhost root Updating
+        UPDATE ghost.t SET b = 10 WHERE a = 1
+        ------- TRX HAS BEEN WAITING 2060372 us FOR THIS LOCK TO BE GRANTED:
+        RECORD LOCKS space id 5 page no 3 n bits 320 index PRIMARY of table `ghost`.`t` trx id 24 lock_mode X locks rec but not gap waiting
+        """;
+
+    [Fact]
+    public void Reads_the_session_and_the_microsecond_wait_of_mariadb_1011()
+    {
+        var s = Assert.Single(MySqlSessions.ReadInnodbStatus(MariaDb1011).Sessions);
+        Assert.Equal((7L, 140377785947840UL, 13L), (s.ThreadId, s.OsThreadHandle!.Value, s.QueryId!.Value));
+        var wait = s.LockWait!;
+        Assert.Equal((2L, "`ghost`.`t`", "PRIMARY"), (wait.Seconds, wait.Table, wait.Index));
+    }
 }

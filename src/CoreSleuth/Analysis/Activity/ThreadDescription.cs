@@ -99,7 +99,9 @@ public static class ThreadDescriber
     private static (ThreadCategory Category, string Sentence)? SyscallMeaning(ThreadAnalysis t) => t.Syscall?.Name switch
     {
         "nanosleep" or "clock_nanosleep" => (ThreadCategory.Sleeping, "sleeping for a fixed time"),
-        "sigwait" or "sigtimedwait" or "sigwaitinfo" => (ThreadCategory.IdleByDesign, "waiting for a signal"),
+        "sigwait" or "sigtimedwait" or "sigwaitinfo" or "rt_sigtimedwait" => (ThreadCategory.IdleByDesign, "waiting for a signal"),
+        // Linux's asynchronous I/O: InnoDB's completion threads wait here (io_uring, or libaio's io_getevents).
+        "io_uring_enter" or "io_getevents" => (ThreadCategory.WaitingForIo, "waiting for asynchronous I/O completions"),
         _ => null,
     };
 

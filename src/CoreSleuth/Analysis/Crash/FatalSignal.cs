@@ -12,18 +12,22 @@ namespace CoreSleuth.Analysis.Crash;
 /// <param name="Address">si_addr, for a fault (SIGSEGV, SIGBUS, SIGILL, SIGFPE raised by the CPU): the faulting address, or the instruction's for non-page faults.</param>
 /// <param name="TrapNo">The CPU trap of a fault (si_trapno); null otherwise.</param>
 /// <param name="SenderPid">si_pid of a signal a process sent (kill, sigqueue, thr_kill).</param>
-public sealed record FatalSignal(
+public sealed partial record FatalSignal(
     int Lwp, int ThreadIndex, int Signal, int? Code, ulong? Address, int? TrapNo, int? SenderPid,
     DecodedInstruction? Instruction, string Summary, IReadOnlyList<string> Evidence)
 {
-    public string SignalName => Signals.Name(Signal) ?? "signal 0";
-    public CodeName CodeName => Code is { } c ? SignalCodes.Code(Signal, c) : new(null, null);
+    /// <summary>Whose signal numbers and si_code values these are.</summary>
+    public CoreOs Os { get; init; } = CoreOs.FreeBsd;
+
+    public string SignalName => (Os == CoreOs.Linux ? CoreSleuth.Linux.LinuxSignals.Name(Signal) : Signals.Name(Signal)) ?? "signal 0";
+    public CodeName CodeName => Code is not { } c ? new(null, null) : Os == CoreOs.Linux ? LinuxCodeName(Signal, c) : SignalCodes.Code(Signal, c);
     public CodeName Trap => TrapNo is { } t ? SignalCodes.Trap(t) : new(null, null);
 
     /// <summary>The fatal signal of a kernel core, or null (other producers, no signal recorded).</summary>
     public static FatalSignal? Find(FreeBsdCore core, ModuleMap? modules, IReadOnlyList<ThreadAnalysis> threads)
     {
         if (core.Producer != CoreProducer.Kernel || threads.Count == 0) return null;
+        if (core.Os == CoreOs.Linux) return FindLinux(core, modules, threads);
         int signal = threads.Select(t => t.Thread.Status.CurrentSignal).FirstOrDefault(s => s != 0);
         if (signal == 0) return null;
 

@@ -11,7 +11,7 @@ public enum Confidence { Certain, Likely }
 /// A thread blocked in <c>open()</c> of a FIFO with no peer (spec §8.1): it sleeps in
 /// <c>fifo_open</c> until another process opens the same FIFO for the other direction.
 /// </summary>
-public sealed record BlockedFifoOpen(
+public sealed partial record BlockedFifoOpen(
     int Lwp,
     ulong? Pthread,
     string? ThreadName,
@@ -30,6 +30,12 @@ public sealed record BlockedFifoOpen(
     /// <summary>How <see cref="Session"/> was joined to the thread; null without a session.</summary>
     public SessionJoin? Join { get; init; }
 
+    /// <summary>Whose open flags <see cref="Flags"/> are.</summary>
+    public CoreOs Os { get; init; } = CoreOs.FreeBsd;
+
+    /// <summary><see cref="Flags"/> by name, with the constants of <see cref="Os"/>.</summary>
+    public string FlagsText => Os == CoreOs.Linux ? Linux.Syscalls.LinuxOpenFlags.Format(Flags) : OpenFlagDecoder.Format(Flags);
+
     /// <summary>Where the path argument of the open points (the path may be unavailable there).</summary>
     public ulong PathAddress { get; init; }
     public const int SysOpen = 5, SysOpenAt = 499;
@@ -43,6 +49,7 @@ public sealed record BlockedFifoOpen(
     public static BlockedFifoOpen? Diagnose(ThreadAnalysis thread, FreeBsdCore core, MemoryTextSearch memoryText)
     {
         var t = thread.Thread;
+        if (core.Os == CoreOs.Linux) return DiagnoseLinux(thread, core, memoryText);
         string? wmesg = t.WaitMessage;
         bool fifoWait = wmesg is "fifoor" or "fifoow";
         if (wmesg is not null && !fifoWait) return null; // asleep on something else
@@ -84,6 +91,16 @@ public sealed record BlockedFifoOpen(
                 _ => "the thread has no wait message (it may be the thread that took gcore's SIGSTOP, whose sleep was aborted); the open would block on a FIFO with these flags, but the core cannot show that the file is a FIFO",
             }));
 
+        var statements = StatementEvidence(path, memoryText, evidence);
+        if (thread.Session is { } session && thread.Join is { } join) evidence.Add(JoinEvidence(thread, session, join));
+
+        return new BlockedFifoOpen(t.Lwp, thread.Pthread, t.Name, path, flags, direction, confidence, thread.Session, inOpenFiles,
+            statements, evidence, Advise(path, direction, core.Producer, core.Process.Signal)) { PathAddress = pathAddress, Join = thread.Join };
+    }
+
+    /// <summary>What the search of memory found of statements mentioning <paramref name="path"/>, added to <paramref name="evidence"/>.</summary>
+    private static IReadOnlyList<MemoryTextHit> StatementEvidence(string? path, MemoryTextSearch memoryText, List<string> evidence)
+    {
         var statements = path is null ? [] : memoryText.Mentioning(path);
         foreach (var s in statements.Take(3))
             evidence.Add($"memory at 0x{s.StringStart:x} mentions the path: {s.Text}");
@@ -97,23 +114,21 @@ public sealed record BlockedFifoOpen(
             else if (statements.Count == 0)
                 evidence.Add("nothing in the writable memory mentions the path");
         }
-        if (thread.Session is { } session && thread.Join is { } join) evidence.Add(JoinEvidence(thread, session, join));
-
-        return new BlockedFifoOpen(t.Lwp, thread.Pthread, t.Name, path, flags, direction, confidence, thread.Session, inOpenFiles,
-            statements, evidence, Advise(path, direction, core.Producer, core.Process.Signal)) { PathAddress = pathAddress, Join = thread.Join };
+        return statements;
     }
 
     /// <summary>
     /// How the session was joined, naming only what an input or the core gave: the handle
     /// comes from InnoDB status; the processlist has none, and the pthread_t is the core's.
     /// </summary>
-    private static string JoinEvidence(ThreadAnalysis thread, MySqlSession session, SessionJoin join)
+    private static string JoinEvidence(ThreadAnalysis thread, MySqlSession session, SessionJoin join,
+        string structPthread = "lib/libthr/thread/thr_private.h: struct pthread")
     {
         string running = session.Query is null ? "" : $", running: {session.Query}";
         string lwp = $"LWP {thread.Thread.Lwp}";
         return join.Kind == SessionJoinKind.OsThreadHandle
             ? $"SHOW ENGINE INNODB STATUS (line {session.LineNumber}) gives MySQL thread id {session.ThreadId} OS thread handle 0x{session.OsThreadHandle:x}, " +
-              $"which is this thread's pthread_t: the struct pthread in the core whose tid is {lwp} (lib/libthr/thread/thr_private.h: struct pthread){running}"
+              $"which is this thread's pthread_t: the struct pthread in the core whose tid is {lwp} ({structPthread}){running}"
             : $"SHOW FULL PROCESSLIST (line {session.LineNumber}): MySQL thread id {session.ThreadId} is the only row whose statement mentions \"{join.Path}\", " +
               $"the path {lwp} is opening; no input gives the session's OS thread handle" +
               (thread.Pthread is { } p ? $" (0x{p:x} is this thread's pthread_t, found in the core's memory)" : "") + running;

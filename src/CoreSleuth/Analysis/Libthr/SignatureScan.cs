@@ -28,6 +28,10 @@ public static class SignatureScan
     public static IReadOnlyList<(ulong Start, ulong End)> Regions(FreeBsdCore core)
     {
         var maps = core.Process.Mappings;
+        // NT_FILE lists only the file mappings: the anonymous memory is every writable PT_LOAD no file maps.
+        if (core.Os == CoreOs.Linux)
+            return core.Memory.Segments.Where(s => (s.Flags & Elf.ElfConstants.PF_W) != 0 && !maps.Any(m => m.Type == KinfoVmEntry.TypeVnode && m.Start <= s.Start && s.Start < m.End))
+                       .Select(s => (s.Start, s.End)).ToList();
         if (maps.Count > 0)
             return maps.Where(m => m.Type is KinfoVmEntry.TypeDefault or KinfoVmEntry.TypeSwap && (m.Protection & KinfoVmEntry.ProtWrite) != 0)
                        .Select(m => (m.Start, m.End)).ToList();

@@ -14,6 +14,10 @@ public enum PthreadStrategy
     SegmentBases,
     /// <summary>No symbols: TCB self-pointer, TCB→pthread, tid and pthread→TCB back-pointer found by scanning memory.</summary>
     SignatureScan,
+    /// <summary>glibc (Linux): fs_base is the pthread_t; the tid's offset from libc's <c>_thread_db_pthread_tid</c>.</summary>
+    GlibcThreadDb,
+    /// <summary>glibc (Linux) without that symbol: fs_base is the pthread_t; header.self at +16 points to it, and one offset holds every thread's LWP.</summary>
+    GlibcSignature,
 }
 
 /// <summary>The libthr <c>struct pthread</c> offsets in use, and where they came from.</summary>
@@ -38,7 +42,7 @@ public sealed record IdentityOptions(bool UseDebuggerSymbols = true, bool UseSeg
 /// the core, by the first strategy that works (spec §9), and resolves handles in both directions.
 /// Every walk is guarded against cycles and unavailable memory.
 /// </summary>
-public sealed class ThreadIdentity
+public sealed partial class ThreadIdentity
 {
     /// <summary>TID_TERMINATED: the kernel writes 1 into pthread->tid when the thread exits (spec §9.1).</summary>
     public const long TidTerminated = 1;
@@ -65,7 +69,8 @@ public sealed class ThreadIdentity
     {
         options ??= IdentityOptions.Default;
         var identity = new ThreadIdentity(core);
-        if (options.UseDebuggerSymbols) identity.FromDebuggerSymbols(modules);
+        if (core.Os == CoreOs.Linux) identity.FromGlibc(modules, options);
+        else if (options.UseDebuggerSymbols) identity.FromDebuggerSymbols(modules);
         if (options.UseSegmentBases && identity.Missing.Any()) identity.FromSegmentBases();
         if (options.UseSignatureScan && identity.Missing.Any()) identity.FromSignatureScan(progress);
         int missing = identity.Missing.Count();
@@ -193,6 +198,7 @@ public sealed class ThreadIdentity
     {
         if (byPthread.TryGetValue(handle, out var known))
             return new HandleResolution(handle, HandleStatus.Live, known.Lwp, core.Threads.First(t => t.Lwp == known.Lwp), null);
+        if (core.Os == CoreOs.Linux) return ResolveGlibcHandle(handle);
         if (handle == 0 || handle % 8 != 0)
             return new HandleResolution(handle, HandleStatus.Invalid, null, null, $"0x{handle:x} is not an aligned pointer, so it cannot be a struct pthread");
         if (!Memory.TryReadUInt64(handle, out ulong tid))

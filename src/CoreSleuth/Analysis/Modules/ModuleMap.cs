@@ -5,7 +5,7 @@ using CoreSleuth.Memory;
 namespace CoreSleuth.Analysis.Modules;
 
 /// <summary>Where a module's file on disk came from.</summary>
-public enum ModuleFileSource { None, Sysroot, Binary, Executable }
+public enum ModuleFileSource { None, Sysroot, Binary, Executable, Local }
 
 /// <summary>
 /// An ELF image mapped into the process. <see cref="Image"/> is read from the core's memory when
@@ -36,6 +36,12 @@ public sealed record LoadedModule(string Path, ulong Start, ulong End, ulong Loa
 
     /// <summary>The GNU build-id of the image (from the core or the file), lowercase hex; null when neither has one.</summary>
     public string? BuildId { get; init; }
+
+    /// <summary>The image's separate debug file (<see cref="SeparateDebugFile"/>), whose <c>.symtab</c> names what <c>.dynsym</c> does not; null without one.</summary>
+    public ElfFile? DebugElf { get; init; }
+
+    /// <summary>Where <see cref="DebugElf"/> was found.</summary>
+    public string? DebugFile { get; init; }
 
     /// <summary>The process address of <paramref name="symbol"/>.</summary>
     public ulong AddressOf(ElfSymbol symbol) => symbol.Value + LoadBias;
@@ -75,6 +81,9 @@ public sealed class ModuleMap : IDisposable
     public static ModuleMap Discover(FreeBsdCore core, Sysroot? sysroot, IReadOnlyList<string>? binaries = null, string? executable = null)
     {
         var map = new ModuleMap();
+        // gdb's gcore and the Linux kernel leave file-backed code out of the core: without a sysroot
+        // the files the process mapped are read where they are, if they are still the same build.
+        if (sysroot is null && core.Os == CoreOs.Linux) sysroot = new Sysroot("/") { IsLocalSystem = true };
         var spans = Spans(core);
         var inCore = spans.Select(s => (image: ElfImage.FromCoreMemory(core.Memory, s.Start, out string? problem), problem)).ToList();
         var chosen = new (string File, ElfFile Elf, ModuleFileSource Source)?[spans.Count];
@@ -116,19 +125,27 @@ public sealed class ModuleMap : IDisposable
         for (int i = 0; i < spans.Count; i++)
         {
             string diskProblem = sysroot is null ? "no --sysroot or --binary was given" : "";
+            string where = sysroot is { IsLocalSystem: true } ? "on this machine" : "in the sysroot";
             string? notThere = null;
             if (chosen[i] is null && sysroot is not null && sysroot.Resolve(spans[i].Path, out notThere) is { } found
                 && sysroot.Display(found) is var file && map.OpenElf(found, "--sysroot", file) is { } elf)
             {
                 if (ModuleIdentity.Check(spans[i], elf, inCore[i].image, core) is { Same: false } verdict)
                 {
-                    diskProblem = $"{file} in the sysroot is not the image that ran: {verdict.How}";
+                    diskProblem = $"{file} {where} is not the image that ran: {verdict.How}";
                     map.warnings.Add($"{spans[i].Path}: {diskProblem}; not used");
                 }
-                else chosen[i] = (file, elf, ModuleFileSource.Sysroot);
+                else
+                {
+                    chosen[i] = (file, elf, sysroot.IsLocalSystem ? ModuleFileSource.Local : ModuleFileSource.Sysroot);
+                    if (sysroot.IsLocalSystem && ModuleIdentity.BuildId(elf) is null)
+                        map.warnings.Add($"{spans[i].Path}: the file on this machine has no build-id, so it was matched by its headers or load layout only; if it was updated since the dump, symbols and stacks from it are wrong");
+                }
             }
             else if (chosen[i] is null && sysroot is not null) diskProblem = notThere ?? $"{spans[i].Path} is unreadable in the sysroot";
-            map.modules.Add(map.Load(core, spans[i], inCore[i].image, $"{inCore[i].problem}; {diskProblem}", chosen[i]));
+            var module = map.Load(core, spans[i], inCore[i].image, $"{inCore[i].problem}; {diskProblem}", chosen[i]);
+            if (core.Os == CoreOs.Linux && sysroot is not null) module = map.WithDebugFile(module, sysroot, chosen[i]?.Elf);
+            map.modules.Add(module);
         }
         var missing = map.modules.Where(m => m.CodeMissing).ToList();
         if (missing.Count > 0)
@@ -136,6 +153,26 @@ public sealed class ModuleMap : IDisposable
                               $"({string.Join(", ", missing.Take(4).Select(m => m.FileName))}{(missing.Count > 4 ? ", …" : "")}): their frames show as module+0x… " +
                               "and unwinding through them is guesswork; run `coresleuth files CORE` to see which files to copy from the server";
         return map;
+    }
+
+    /// <summary>
+    /// Adds the module's separate debug file, when one is found whose build-id is the module's
+    /// (a debug file of another build names the wrong functions: said so and not used).
+    /// </summary>
+    private LoadedModule WithDebugFile(LoadedModule module, Sysroot root, ElfFile? file)
+    {
+        foreach (string candidate in SeparateDebugFile.Candidates(root, module.Path, module.BuildId, file))
+        {
+            if (OpenElf(candidate, "debug file", root.Display(candidate)) is not { } debug) continue;
+            string? id = ModuleIdentity.BuildId(debug);
+            if (module.BuildId is not null && id is not null && id != module.BuildId)
+            {
+                warnings.Add($"{module.Path}: the debug file {root.Display(candidate)} has build-id {id}, the image {module.BuildId}; not used");
+                continue;
+            }
+            return module with { DebugElf = debug, DebugFile = root.Display(candidate) };
+        }
+        return module;
     }
 
     /// <summary>The images the core maps: every file-backed mapping at offset 0 with its following mappings of the same file.</summary>

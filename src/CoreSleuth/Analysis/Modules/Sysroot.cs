@@ -11,6 +11,9 @@ public sealed class Sysroot(string root)
 
     public string Root { get; } = Path.GetFullPath(root);
 
+    /// <summary>The root is this machine's own /: the files of a Linux core read where the process had them.</summary>
+    public bool IsLocalSystem { get; init; }
+
     /// <summary>What reports call the sysroot's root (the archive a temporary folder was unpacked from); null for <see cref="Root"/> itself.</summary>
     public string? DisplayRoot { get; init; }
 
@@ -46,10 +49,11 @@ public sealed class Sysroot(string root)
             resolved.Add(part);
         }
         string full = Path.Combine([Root, .. resolved]);
-        if (!File.Exists(full)) { problem = $"{corePath} is not in the sysroot {Root}"; return null; }
+        string place = IsLocalSystem ? "on this machine" : $"in the sysroot {Root}";
+        if (!File.Exists(full)) { problem = $"{corePath} is not {place}"; return null; }
         // Only a file with contents: FIFOs, sockets and devices have size 0, and opening a FIFO
         // for reading would wait for a writer forever.
-        if (new FileInfo(full).Length == 0) { problem = $"{corePath} is empty or not a regular file in the sysroot {Root}"; return null; }
+        if (new FileInfo(full).Length == 0) { problem = $"{corePath} is empty or not a regular file {place}"; return null; }
         problem = null;
         return full;
     }

@@ -36,7 +36,8 @@ internal static class InnodbTransactions
 
     private static readonly StatusLinePattern TablesLine = new("mysql tables in use ", @"^\s*mysql tables in use (?<use>[0-9]{1,9}), locked (?<locked>[0-9]{1,9})");
 
-    private static readonly StatusLinePattern WaitingLine = new("TRX HAS BEEN WAITING ", @"TRX HAS BEEN WAITING (?<sec>[0-9]{1,18}) SEC FOR THIS LOCK TO BE GRANTED");
+    // MySQL prints seconds; MariaDB microseconds: "TRX HAS BEEN WAITING 2060372 us FOR THIS LOCK TO BE GRANTED" (seen in 10.11.19).
+    private static readonly StatusLinePattern WaitingLine = new("TRX HAS BEEN WAITING ", @"TRX HAS BEEN WAITING (?<sec>[0-9]{1,18}) (?<unit>SEC|us) FOR THIS LOCK TO BE GRANTED");
 
     // lock_rec_print: "RECORD LOCKS space id 417 page no 2846 n bits 288 index `PRIMARY` of table `db`.`t` trx id 3EF8F1F3 lock_mode X …".
     private static readonly StatusLinePattern RecordLockLine = new("RECORD LOCKS space id ", @"^\s*RECORD LOCKS space id [0-9]+ page no [0-9]+ n bits [0-9]+ index (?<index>.+?) of table (?<table>.+?) trx id .*?(?<mode>lock[ _]mode .*?)?\s*$");
@@ -44,7 +45,9 @@ internal static class InnodbTransactions
     // lock_table_print: "TABLE LOCK table `test`.`t` trx id 1234 lock mode AUTO-INC waiting".
     private static readonly StatusLinePattern TableLockLine = new("TABLE LOCK table ", @"^\s*TABLE LOCK table (?<table>.+?) trx id .*?(?<mode>lock[ _]mode .*?)?\s*$");
 
-    private const string SessionMarker = "MySQL thread id";
+    /// <summary>A session line: "MySQL thread id N, …", or "MariaDB thread id N, …" as MariaDB names itself.</summary>
+    private static bool IsSessionLine(string text) =>
+        text.Contains("MySQL thread id", StringComparison.Ordinal) || text.Contains("MariaDB thread id", StringComparison.Ordinal);
 
     /// <summary>Sections whose transactions are history, not what the server is doing now.</summary>
     private static readonly string[] PastSections = ["LATEST DETECTED DEADLOCK", "LATEST FOREIGN KEY ERROR"];
@@ -85,7 +88,7 @@ internal static class InnodbTransactions
         for (int k = session - 1; k >= 0 && k >= session - 20 && sections[k] == section; k--)
         {
             string text = lines[k].Text;
-            if (text.Contains(SessionMarker, StringComparison.Ordinal)) break;
+            if (IsSessionLine(text)) break;
             if (TablesLine.Match(text) is { Success: true } t)
             {
                 inUse = int.Parse(t.Groups["use"].ValueSpan, CultureInfo.InvariantCulture);
@@ -107,11 +110,12 @@ internal static class InnodbTransactions
         for (int k = session + 1; k < lines.Count && sections[k] == sections[session]; k++)
         {
             string text = lines[k].Text;
-            if (text.Contains(SessionMarker, StringComparison.Ordinal) || text.TrimStart().StartsWith("---TRANSACTION", StringComparison.Ordinal))
+            if (IsSessionLine(text) || text.TrimStart().StartsWith("---TRANSACTION", StringComparison.Ordinal))
                 return null;
             if (WaitingLine.Match(text) is not { Success: true } w) continue;
             // A number past long's range is no wait time InnoDB printed; the regex bounds it to 18 digits.
             long seconds = long.Parse(w.Groups["sec"].ValueSpan, CultureInfo.InvariantCulture);
+            if (w.Groups["unit"].Value == "us") seconds /= 1_000_000;
             int next = k + 1;
             while (next < lines.Count && lines[next].Text.Trim().Length == 0) next++;
             string lockLine = next < lines.Count ? lines[next].Text : "";

@@ -23,7 +23,7 @@ public static class MyOpenArguments
         if (!IsMyOpen(frame.Symbol.Symbol, frame.Symbol.DisplayName)) return null;
         // Everything between the syscall and my_open must be open() wrappers (libc's, libthr's interposer).
         if (thread.Frames.Take(frameIndex).Any(f => f.Symbol.Symbol is { } n && !IsOpenWrapper(n))) return null;
-        if (thread.Syscall is not { } call || thread.Site is not { Number: 5 or 499 } site) return null;
+        if (thread.Syscall is not { } call || thread.Site is not { OpenArguments: not null } site) return null;
 
         var path = call.Arguments.FirstOrDefault(a => a.Kind == SyscallArgKind.Path);
         var flags = call.Arguments.FirstOrDefault(a => a.Kind == SyscallArgKind.OpenFlags);

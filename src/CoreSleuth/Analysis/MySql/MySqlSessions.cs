@@ -56,7 +56,8 @@ public static partial class MySqlSessions
 {
     // MySQL 5.5/5.6 and MariaDB ≤10.1 print the handle in hex (0x…); 5.7/8.0 in decimal (spec §10).
     // [0-9], not \d: \d also matches the digits of other scripts, which long.Parse rejects.
-    [GeneratedRegex(@"MySQL thread id (?<id>[0-9]+), OS thread handle (?<handle>0x[0-9a-fA-F]+|[0-9]+), query id (?<query>[0-9]+)(?<rest>[^\r\n]*)")]
+    // MariaDB names itself: "MariaDB thread id N, OS thread handle H (decimal), query id Q" (sql/sql_class.cc: thd_get_error_context_description).
+    [GeneratedRegex(@"(?:MySQL|MariaDB) thread id (?<id>[0-9]+), OS thread handle (?<handle>0x[0-9a-fA-F]+|[0-9]+), query id (?<query>[0-9]+)(?<rest>[^\r\n]*)")]
     private static partial Regex InnodbHeader();
 
     [GeneratedRegex(@"^(\d{1,3}\.){3}\d{1,3}$|^[0-9a-fA-F:]*:[0-9a-fA-F:.]*$")]
@@ -70,7 +71,7 @@ public static partial class MySqlSessions
     [GeneratedRegex(@"^[0-9]+ rows? in set")]
     private static partial Regex RowsInSet();
 
-    private const string ThreadLineMarker = "MySQL thread id";
+    private const string ThreadLineMarker = "MySQL thread id", MariaDbThreadLineMarker = "MariaDB thread id";
 
     /// <summary>
     /// Every <c>MySQL thread id N, OS thread handle H, query id Q [host] [ip] [user] [state]</c>
@@ -90,7 +91,7 @@ public static partial class MySqlSessions
             // A thread id past long's range is no MySQL id: the line is not a session header.
             if (!m.Success || !long.TryParse(m.Groups["id"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out long threadId))
             {
-                if (line.Contains(ThreadLineMarker, StringComparison.Ordinal)) unread.Add(lines[i].Number);
+                if (line.Contains(ThreadLineMarker, StringComparison.Ordinal) || line.Contains(MariaDbThreadLineMarker, StringComparison.Ordinal)) unread.Add(lines[i].Number);
                 continue;
             }
             string h = m.Groups["handle"].Value;

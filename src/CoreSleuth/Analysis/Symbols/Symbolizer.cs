@@ -28,7 +28,7 @@ public sealed class Symbolizer(ModuleMap modules)
     {
         var module = modules.FindByAddress(address);
         if (module?.Image is null) return new SymbolizedAddress(address, module, null, null, 0);
-        var table = tables.GetOrAdd(module, static m => new Lazy<FunctionTable>(() => FunctionTable.Build(m.Image!, m.DiskImage))).Value;
+        var table = tables.GetOrAdd(module, static m => new Lazy<FunctionTable>(() => FunctionTable.Build(m.Image!, m.DiskImage, m.DebugElf))).Value;
         ulong linkAddress = address - module.LoadBias;
         if (table.Find(linkAddress) is not { } f) return new SymbolizedAddress(address, module, null, null, 0);
         return new SymbolizedAddress(address, module, f.Name, Demangle(f.Name), linkAddress - f.Start);
@@ -52,10 +52,10 @@ public sealed class Symbolizer(ModuleMap modules)
     /// <summary>Function symbols of one image, sorted by address, for binary search.</summary>
     private sealed class FunctionTable(Function[] functions)
     {
-        public static FunctionTable Build(ElfImage image, ElfImage? disk)
+        public static FunctionTable Build(ElfImage image, ElfImage? disk, ElfFile? debug)
         {
             var list = new List<Function>();
-            foreach (var s in SymbolsOf(image, disk))
+            foreach (var s in SymbolsOf(image, disk, debug))
                 if (s.IsDefined && s.IsFunction && s.Value != 0)
                     list.Add(new Function(s.Value, s.Size, s.Name));
             list.AddRange(PltEntries(image));
@@ -84,10 +84,11 @@ public sealed class Symbolizer(ModuleMap modules)
         }
     }
 
-    /// <summary>The image's full symbol table (.symtab) when its file has one, else its dynamic symbols.</summary>
-    internal static IReadOnlyList<ElfSymbol> SymbolsOf(ElfImage image, ElfImage? disk)
+    /// <summary>The image's full symbol table (.symtab) of its separate debug file or its file, when one has it, else its dynamic symbols.</summary>
+    internal static IReadOnlyList<ElfSymbol> SymbolsOf(ElfImage image, ElfImage? disk, ElfFile? debug = null)
     {
-        var symtab = (disk ?? image).View is FileImageView file ? ReadSymtab(file.File) : [];
+        var symtab = debug is not null ? ReadSymtab(debug) : [];
+        if (symtab.Count == 0) symtab = (disk ?? image).View is FileImageView file ? ReadSymtab(file.File) : [];
         return symtab.Count > 0 ? symtab : image.Symbols;
     }
 

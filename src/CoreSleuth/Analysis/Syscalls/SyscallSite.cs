@@ -28,10 +28,24 @@ public sealed record SyscallSite(SyscallPosition Position, long RawNumber, IRead
     /// <summary>The errno a call that returned with an error left in rax, else null.</summary>
     public long? Errno { get; init; }
 
+    /// <summary>Whose system call numbers, arguments and errno these are.</summary>
+    public CoreOs Os { get; init; } = CoreOs.FreeBsd;
+
     public const int Syscall = 0, IndirectSyscall = 198;
 
-    /// <summary>syscall(2)/__syscall(2): the real number is the first argument and the rest shift by one (spec §7.1).</summary>
-    public bool Indirect => RawNumber is Syscall or IndirectSyscall;
+    /// <summary>syscall(2)/__syscall(2): the real number is the first argument and the rest shift by one (spec §7.1). FreeBSD only: Linux's 0 is read.</summary>
+    public bool Indirect => Os == CoreOs.FreeBsd && RawNumber is Syscall or IndirectSyscall;
+
+    /// <summary>
+    /// For open and openat, the positions of the path and flags arguments (FreeBSD open 5, openat 499;
+    /// Linux open 2, openat 257); null for other calls.
+    /// </summary>
+    public (int Path, int Flags)? OpenArguments => (Os, Number) switch
+    {
+        (CoreOs.FreeBsd, 5) or (CoreOs.Linux, 2) => (0, 1),
+        (CoreOs.FreeBsd, 499) or (CoreOs.Linux, 257) => (1, 2),
+        _ => null,
+    };
 
     /// <summary>The real syscall number (-1 when the call already returned with an error and rax holds errno).</summary>
     public long Number => Indirect ? (long)RegisterArguments[0] : RawNumber;
@@ -41,7 +55,9 @@ public sealed record SyscallSite(SyscallPosition Position, long RawNumber, IRead
 
     /// <summary>Names, decoded flags and path strings (read from the core) of the call.</summary>
     public SyscallDescription? Describe(IStringSource strings) =>
-        RawNumber < 0 ? null : SyscallDecoder.Describe(RawNumber, RegisterArguments.ToArray(), strings);
+        RawNumber < 0 ? null
+        : Os == CoreOs.Linux ? LinuxSyscallSite.Describe(RawNumber, RegisterArguments.ToArray(), strings)
+        : SyscallDecoder.Describe(RawNumber, RegisterArguments.ToArray(), strings);
 
     /// <summary>
     /// Decides from the saved registers and the code bytes at rip−2/rip. Code comes from the
@@ -49,6 +65,7 @@ public sealed record SyscallSite(SyscallPosition Position, long RawNumber, IRead
     /// </summary>
     public static SyscallSite? Locate(CoreThread thread, FreeBsdCore core, ModuleMap? modules)
     {
+        if (thread.Linux is { } linux) return LinuxSyscallSite.Locate(linux);
         var r = thread.Registers;
         var evidence = new List<string>();
         bool? before = IsSyscallInstruction(r.Rip - 2, core, modules, out string? beforeSource);

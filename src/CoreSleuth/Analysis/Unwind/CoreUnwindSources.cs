@@ -85,7 +85,7 @@ public sealed class ModuleMapCfiProvider : ICfiProvider
             // The file's .symtab bounds more functions than .dynsym (static ones, assembly stubs):
             // instruction analysis needs a function's start.
             var file = (m.DiskImage ?? image).View as FileImageView;
-            modules.Add(new CodeModule(m.Path, m.LoadBias, view, image.ProgramHeaders, Symbolizer.SymbolsOf(image, m.DiskImage), file?.File.SectionHeaders));
+            modules.Add(new CodeModule(m.Path, m.LoadBias, view, image.ProgramHeaders, Symbolizer.SymbolsOf(image, m.DiskImage, m.DebugElf), file?.File.SectionHeaders));
         }
         SignalTrampoline = FindSharedPage(process);
         executable = process.Mappings.Where(e => (e.Protection & KinfoVmEntry.ProtExec) != 0)

@@ -61,7 +61,7 @@ public static class PthreadLockOwners
     /// <param name="holds">Whether a thread's struct pthread lists a mutex as held; null when the release's layout is unknown.</param>
     public static WaitEdge? Of(ThreadAnalysis t, AddressSpace memory, IReadOnlySet<int> lwps, Func<ulong, int?> lwpOfPthread, Func<int, ulong, bool?>? holds = null)
     {
-        if (t.Site is not { Number: SysUmtxOp } site || site.Arguments.Count < 2) return null;
+        if (t.Site is not { Os: CoreOs.FreeBsd, Number: SysUmtxOp } site || site.Arguments.Count < 2) return null;
         if (site.Position is SyscallPosition.NotInSyscall or SyscallPosition.ReturnedError) return null;
         ulong obj = site.Arguments[0];
         int op = (int)site.Arguments[1];
