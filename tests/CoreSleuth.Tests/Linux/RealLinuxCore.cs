@@ -6,14 +6,14 @@ namespace CoreSleuth.Tests.Linux;
 
 /// <summary>
 /// The real gcore of a hung MariaDB that tests/linux/make-mariadb-core.sh makes, with the facts it
-/// read from /proc and gdb's view of the same core: $CORESLEUTH_LINUX_CORE_DIR, else
-/// /work/linux-core when it holds one, else made once by the script into a temporary folder (on
-/// Linux only; its exit code 77, "cannot install the packages", skips the tests with its reason).
+/// read from /proc and gdb's view of the same core: $CORESLEUTH_LINUX_CORE_DIR (.ci/run makes it
+/// there), else made once by the script into a temporary folder, deleted when the test run ends
+/// (about 1.3 GB; on Linux only; its exit code 77, "cannot install the packages", skips the tests
+/// with its reason).
 /// </summary>
 public static partial class RealLinuxCore
 {
     public const string CoreName = "mariadbd.core";
-    private const string DefaultDir = "/work/linux-core";
 
     private static readonly Lazy<(string? Dir, string? Missing)> found = new(Find);
 
@@ -34,7 +34,6 @@ public static partial class RealLinuxCore
     {
         if (Environment.GetEnvironmentVariable("CORESLEUTH_LINUX_CORE_DIR") is { Length: > 0 } given)
             return Has(given) ? (given, null) : (null, $"CORESLEUTH_LINUX_CORE_DIR={given} holds no {CoreName} and mariadbd.facts");
-        if (Has(DefaultDir)) return (DefaultDir, null);
         if (!OperatingSystem.IsLinux()) return (null, "the real Linux core is made on Linux only (tests/linux/make-mariadb-core.sh)");
         string? root = AppContext.BaseDirectory;
         while (root is not null && !System.IO.File.Exists(Path.Combine(root, "CoreSleuth.sln"))) root = Path.GetDirectoryName(root);
@@ -42,6 +41,7 @@ public static partial class RealLinuxCore
         if (script is null || !System.IO.File.Exists(script)) return (null, "tests/linux/make-mariadb-core.sh not found");
         string dir = Path.Combine(Path.GetTempPath(), $"coresleuth-linux-core-{Environment.ProcessId}");
         Directory.CreateDirectory(dir);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { Directory.Delete(dir, recursive: true); } catch (IOException) { } };
         var start = new ProcessStartInfo("bash", [script, dir]) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
