@@ -22,15 +22,7 @@ public sealed class FifoCatCore : IDisposable
         CatPid = cat.Id;
         try
         {
-            // Wait until cat sleeps in openat (/proc/PID/syscall starts with the number, proc(5)).
-            var deadline = DateTime.UtcNow.AddSeconds(10);
-            while (!ReadProc("syscall").StartsWith("257 ", StringComparison.Ordinal))
-            {
-                if (DateTime.UtcNow > deadline)
-                    throw new InvalidOperationException($"cat is not asleep in openat after 10 s: /proc/{CatPid}/syscall = {ReadProc("syscall")}");
-                Thread.Sleep(50);
-            }
-            LiveSyscall = ReadProc("syscall").Trim();
+            LiveSyscall = WaitUntilInOpenat(CatPid);
             Executable = File.ResolveLinkTarget($"/proc/{CatPid}/exe", returnFinalTarget: true)?.FullName ?? "/usr/bin/cat";
             CorePath = Path.Combine(directory, "core");
             // ulimit -f bounds the core (bash counts 1024-byte blocks): a tiny process needs about 1 MB.
@@ -54,10 +46,27 @@ public sealed class FifoCatCore : IDisposable
     public string CorePath { get; } = "";
     public string GdbView { get; } = "";
 
-    private string ReadProc(string file)
+    /// <summary>/proc/PID/FILE, or "" once the process is gone.</summary>
+    internal static string ReadProc(int pid, string file)
     {
-        try { return File.ReadAllText($"/proc/{CatPid}/{file}"); }
+        try { return File.ReadAllText($"/proc/{pid}/{file}"); }
         catch (IOException) { return ""; }
+    }
+
+    /// <summary>
+    /// Waits until the process sleeps in openat (/proc/PID/syscall starts with its number 257, proc(5)), at most
+    /// 10 s; returns that line.
+    /// </summary>
+    internal static string WaitUntilInOpenat(int pid)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!ReadProc(pid, "syscall").StartsWith("257 ", StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new InvalidOperationException($"cat is not asleep in openat after 10 s: /proc/{pid}/syscall = {ReadProc(pid, "syscall")}");
+            Thread.Sleep(50);
+        }
+        return ReadProc(pid, "syscall").Trim();
     }
 
     private string Run(string tool, TimeSpan timeout, params string[] args)

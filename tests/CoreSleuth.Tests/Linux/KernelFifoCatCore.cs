@@ -31,15 +31,8 @@ public sealed partial class KernelFifoCatCore : IDisposable
         CatPid = cat.Id;
         try
         {
-            var deadline = DateTime.UtcNow.AddSeconds(10);
-            while (!ReadProc("syscall").StartsWith("257 ", StringComparison.Ordinal))
-            {
-                if (DateTime.UtcNow > deadline)
-                    throw new InvalidOperationException($"cat is not asleep in openat after 10 s: /proc/{CatPid}/syscall = {ReadProc("syscall")}");
-                Thread.Sleep(50);
-            }
-            LiveSyscall = ReadProc("syscall").Trim();
-            LiveMaps = ReadProc("maps");
+            LiveSyscall = FifoCatCore.WaitUntilInOpenat(CatPid);
+            LiveMaps = FifoCatCore.ReadProc(CatPid, "maps");
             if (kill(CatPid, SIGQUIT) != 0) throw new InvalidOperationException($"kill(SIGQUIT) failed: errno {Marshal.GetLastPInvokeError()}");
             if (!cat.WaitForExit(30_000)) throw new InvalidOperationException("cat did not exit after SIGQUIT within 30 s");
         }
@@ -59,12 +52,6 @@ public sealed partial class KernelFifoCatCore : IDisposable
     public string LiveSyscall { get; } = "";
     public string LiveMaps { get; } = "";
     public string CorePath { get; }
-
-    private string ReadProc(string file)
-    {
-        try { return File.ReadAllText($"/proc/{CatPid}/{file}"); }
-        catch (IOException) { return ""; }
-    }
 
     public void Dispose()
     {
