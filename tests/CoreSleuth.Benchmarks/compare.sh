@@ -103,9 +103,10 @@ for core in "${cores[@]}"; do
         [ -f "$sysroot$exe" ] || { echo "compare.sh: --sysroot: no executable $sysroot$exe" >&2; exit 2; }
         lldb_args=(-b "$sysroot$exe" -c "$core" -o "thread list" -o "bt all")
     fi
-    nthreads=$("${coresleuth[@]}" threads "$core" --format json | grep -c '"lwp":' || true)
+    threads_json=$("${coresleuth[@]}" threads "$core" --format json)
+    nthreads=$(grep -c '"lwp":' <<<"$threads_json" || true)
     # `handle` resolves the first thread's pthread_t, as a DBA pastes one from InnoDB status.
-    handle=$("${coresleuth[@]}" threads "$core" --format json | sed -n 's/^ *"pthread": "\(0x[0-9a-f]*\)",\{0,1\}$/\1/p' | head -n 1 || true)
+    handle=$(sed -n 's/^ *"pthread": "\(0x[0-9a-f]*\)",\{0,1\}$/\1/p' <<<"$threads_json" | head -n 1 || true)
     args_for() {
         case "$1" in
             analyze) echo analyze "$core" "${cs_extra[@]}" ;;

@@ -178,7 +178,7 @@ public sealed class ElfFile
                 Warn(offset, $"{EndOfFile}, inside the program header table: {i} of {count} program headers are readable");
                 break;
             }
-            var ph = new ProgramHeader(i, U32(p, 0), U32(p, 4), U64(p, 8), U64(p, 16), U64(p, 24), U64(p, 32), U64(p, 40), U64(p, 48));
+            var ph = ProgramHeader.Parse(i, p);
             list.Add(ph);
 
             // A producer never lets segment data overlap the header table; when the count says it

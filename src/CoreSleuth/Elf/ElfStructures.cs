@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace CoreSleuth.Elf;
 
 /// <summary>The 64-byte Elf64_Ehdr (spec §1.1). <see cref="ProgramHeaderCount"/> is the real count, after PN_XNUM.</summary>
@@ -40,6 +42,13 @@ public sealed record ProgramHeader(
     public bool Writable => (Flags & ElfConstants.PF_W) != 0;
     public bool Executable => (Flags & ElfConstants.PF_X) != 0;
     public ulong EndAddress => VirtualAddress + MemorySize;
+
+    /// <summary>Entry <paramref name="index"/> of a program header table: <paramref name="e"/> holds its <see cref="ElfConstants.PhdrSize"/> bytes.</summary>
+    public static ProgramHeader Parse(int index, ReadOnlySpan<byte> e) => new(index,
+        BinaryPrimitives.ReadUInt32LittleEndian(e), BinaryPrimitives.ReadUInt32LittleEndian(e[4..]),
+        BinaryPrimitives.ReadUInt64LittleEndian(e[8..]), BinaryPrimitives.ReadUInt64LittleEndian(e[16..]),
+        BinaryPrimitives.ReadUInt64LittleEndian(e[24..]), BinaryPrimitives.ReadUInt64LittleEndian(e[32..]),
+        BinaryPrimitives.ReadUInt64LittleEndian(e[40..]), BinaryPrimitives.ReadUInt64LittleEndian(e[48..]));
 }
 
 /// <summary>One Elf64_Shdr. Cores rarely have sections (gdb's do; PN_XNUM uses entry 0).</summary>

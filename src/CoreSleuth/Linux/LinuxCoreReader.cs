@@ -168,9 +168,6 @@ internal static class LinuxCoreReader
         return list;
     }
 
-    private static uint U32(ReadOnlySpan<byte> s, int o) => BinaryPrimitives.ReadUInt32LittleEndian(s[o..]);
-    private static ulong U64(ReadOnlySpan<byte> s, int o) => BinaryPrimitives.ReadUInt64LittleEndian(s[o..]);
-
     /// <summary>vnode type VREG, as kinfo_vmentry records a regular file.</summary>
     private const int VReg = 1;
 
@@ -186,11 +183,7 @@ internal static class LinuxCoreReader
         var table = new byte[count * PhdrSize];
         if (!memory.TryRead(start + phoff, table)) return null;
         var list = new List<ProgramHeader>(count);
-        for (int i = 0; i < count; i++)
-        {
-            var e = table.AsSpan(i * PhdrSize, PhdrSize);
-            list.Add(new ProgramHeader(i, U32(e, 0), U32(e, 4), U64(e, 8), U64(e, 16), U64(e, 24), U64(e, 32), U64(e, 40), U64(e, 48)));
-        }
+        for (int i = 0; i < count; i++) list.Add(ProgramHeader.Parse(i, table.AsSpan(i * PhdrSize, PhdrSize)));
         return list;
     }
 

@@ -31,9 +31,8 @@ public sealed partial record FatalSignal
         DecodedInstruction? instruction = null;
         if (fault)
         {
-            byte[] bytes = FaultingInstruction.ReadCode(t.Registers.Rip, core, modules, out string? source);
-            instruction = FaultingInstruction.Decode(bytes, t.Registers.Rip, t.Registers, info!.FaultAddress) is { } d ? d with { Source = source } : null;
-            if (instruction?.Text is { } text) evidence.Add($"the instruction at rip 0x{t.Registers.Rip:x} (from {source}) is {text}");
+            instruction = FaultingInstruction.At(t.Registers, core, modules, info!.FaultAddress);
+            if (instruction?.Text is { } text) evidence.Add($"the instruction at rip 0x{t.Registers.Rip:x} (from {instruction.Source}) is {text}");
         }
         var signalled = new FatalSignal(t.Lwp, t.Index, signal, code, info?.FaultAddress, null, info?.SenderPid, instruction, "", evidence) { Os = CoreOs.Linux };
         string where = Where(thread);

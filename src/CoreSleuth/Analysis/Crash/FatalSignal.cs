@@ -60,8 +60,8 @@ public sealed partial record FatalSignal(
         DecodedInstruction? instruction = null;
         if (fault)
         {
-            byte[] bytes = FaultingInstruction.ReadCode(t.Registers.Rip, core, modules, out string? source);
-            instruction = FaultingInstruction.Decode(bytes, t.Registers.Rip, t.Registers, address) is { } d ? d with { Source = source } : null;
+            instruction = FaultingInstruction.At(t.Registers, core, modules, address);
+            string? source = instruction?.Source;
             evidence.Add(instruction is null
                 ? $"the code at rip 0x{t.Registers.Rip:x} is neither in the core nor in a file given (--sysroot, --binary): the faulting instruction is unknown"
                 : instruction.Text is null

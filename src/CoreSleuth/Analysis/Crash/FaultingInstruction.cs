@@ -53,6 +53,10 @@ public static class FaultingInstruction
         return buffer[..got];
     }
 
+    /// <summary>The instruction at the thread's rip, its bytes read by <see cref="ReadCode"/> (whose source it records), decoded.</summary>
+    public static DecodedInstruction? At(Registers registers, FreeBsdCore core, ModuleMap? modules, ulong? faultAddress) =>
+        Decode(ReadCode(registers.Rip, core, modules, out string? source), registers.Rip, registers, faultAddress) is { } d ? d with { Source = source } : null;
+
     /// <summary>Decodes the first instruction of <paramref name="code"/> (at <paramref name="rip"/>); null when there are no bytes.</summary>
     public static DecodedInstruction? Decode(ReadOnlySpan<byte> code, ulong rip, Registers registers, ulong? faultAddress)
     {

@@ -74,7 +74,7 @@ public sealed class ElfImage
         for (int i = 0; i < phnum; i++)
         {
             var p = raw.AsSpan(i * ElfConstants.PhdrSize);
-            phdrs.Add(new ProgramHeader(i, U32(p, 0), U32(p, 4), U64(p, 8), U64(p, 16), U64(p, 24), U64(p, 32), U64(p, 40), U64(p, 48)));
+            phdrs.Add(ProgramHeader.Parse(i, p));
         }
         var firstLoad = phdrs.Where(p => p.IsLoad).OrderBy(p => p.VirtualAddress).FirstOrDefault();
         if (firstLoad is null) { problem = "the image has no PT_LOAD"; return null; }
