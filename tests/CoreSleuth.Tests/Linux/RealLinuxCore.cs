@@ -39,6 +39,10 @@ public static partial class RealLinuxCore
         while (root is not null && !System.IO.File.Exists(Path.Combine(root, "CoreSleuth.sln"))) root = Path.GetDirectoryName(root);
         string? script = root is null ? null : Path.Combine(root, "tests", "linux", "make-mariadb-core.sh");
         if (script is null || !System.IO.File.Exists(script)) return (null, "tests/linux/make-mariadb-core.sh not found");
+        // The test host may be ended before its exit handler has deleted all of an earlier run's folder: gone now.
+        foreach (string stale in Directory.EnumerateDirectories(Path.GetTempPath(), "coresleuth-linux-core-*"))
+            if (int.TryParse(Path.GetFileName(stale)["coresleuth-linux-core-".Length..], CultureInfo.InvariantCulture, out int pid) && !Directory.Exists($"/proc/{pid}"))
+                try { Directory.Delete(stale, recursive: true); } catch (IOException) { }
         string dir = Path.Combine(Path.GetTempPath(), $"coresleuth-linux-core-{Environment.ProcessId}");
         Directory.CreateDirectory(dir);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { Directory.Delete(dir, recursive: true); } catch (IOException) { } };

@@ -47,7 +47,9 @@ public static class SignatureScan
         // Read, not mapped: the resident set stays at one buffer however large the core is.
         var buffer = GC.AllocateUninitializedArray<byte>(ChunkSize);
         var regions = Regions(core);
-        long total = regions.Sum(r => (long)(r.End - r.Start)), passed = 0;
+        // For the progress line only; claimed sizes (p_memsz) may add up past long's range, so the total saturates.
+        ulong claimed = regions.Aggregate(0UL, (sum, r) => sum + Math.Min(r.End - r.Start, ulong.MaxValue - sum));
+        long total = (long)Math.Min(claimed, long.MaxValue), passed = 0;
         foreach (var (start, end) in regions)
         {
             for (ulong at = start; at < end;)
