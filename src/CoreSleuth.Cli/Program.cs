@@ -251,8 +251,7 @@ public static partial class Program
                 CustomParser = ParseSize,
             };
             command.Add(searchLimit);
-            var timingsOption = new Option<bool>("--timings") { Description = "Print the time of each stage (open, modules, pthread_t, syscalls, unwind, …) and the peak memory on standard error." };
-            command.Add(timingsOption);
+            var timingsOption = AddTimings(command);
             command.SetAction(r =>
             {
                 var timings = r.GetValue(timingsOption) ? new StageTimings() : null;
@@ -281,6 +280,14 @@ public static partial class Program
             return command;
         }
 
+        /// <summary>--timings: the time and allocation of each stage and the peak memory, on standard error (docs/performance.md).</summary>
+        private static Option<bool> AddTimings(Command command)
+        {
+            var option = new Option<bool>("--timings") { Description = "Print the time of each stage (open, modules, pthread_t, syscalls, unwind, …) and the peak memory on standard error." };
+            command.Add(option);
+            return option;
+        }
+
         private Command Check()
         {
             var check = new CheckCommand();
@@ -301,16 +308,25 @@ public static partial class Program
             var lwp = new Option<int?>("--lwp") { Description = "Only the thread with this LWP (kernel thread id): decimal, or hex with 0x.", HelpName = "N", CustomParser = ParseLwp };
             command.Add(lwp);
             var inputs = AnalysisInputs.AddTo(command, handles: false);
-            command.SetAction(r => Execute(r, common, inputs, (core, path) =>
+            var timingsOption = AddTimings(command);
+            command.SetAction(r =>
             {
-                if (inputs.Read(r, out var error) is not { } options) return Outcome.Failure(ExitUsage, error!);
-                if (r.GetValue(lwp) is { } wanted && core.Threads.All(t => t.Lwp != wanted))
-                    return Outcome.Failure(ExitUsage, $"no thread with LWP {wanted}; its LWPs are {string.Join(", ", core.Threads.Select(t => t.Lwp))}");
-                // Backtraces show no findings, so memory is not searched for statements; with --lwp, one stack is walked.
-                int? only = r.GetValue(lwp);
-                using var analysis = CoreAnalysis.Run(core, options with { WalkStacksOf = only is { } n ? new HashSet<int> { n } : null, SearchStatements = false, Progress = progress });
-                return Outcome.Of(BacktraceReport.Build(analysis, path, only), BacktraceReport.WriteText, BacktraceReport.WriteJson);
-            }));
+                var timings = r.GetValue(timingsOption) ? new StageTimings() : null;
+                int exit = Execute(r, common, inputs, (core, path) =>
+                {
+                    if (inputs.Read(r, out var error) is not { } options) return Outcome.Failure(ExitUsage, error!);
+                    if (r.GetValue(lwp) is { } wanted && core.Threads.All(t => t.Lwp != wanted))
+                        return Outcome.Failure(ExitUsage, $"no thread with LWP {wanted}; its LWPs are {string.Join(", ", core.Threads.Select(t => t.Lwp))}");
+                    // Backtraces show no findings, so threads are not diagnosed nor memory searched for statements; with --lwp, one stack is walked.
+                    int? only = r.GetValue(lwp);
+                    using var analysis = CoreAnalysis.Run(core, options with { WalkStacksOf = only is { } n ? new HashSet<int> { n } : null, SearchStatements = false, Diagnose = false, Progress = progress }, timings);
+                    BacktraceReport report;
+                    using (timings.Measure("report")) report = BacktraceReport.Build(analysis, path, only);
+                    return Outcome.Of(report, BacktraceReport.WriteText, BacktraceReport.WriteJson);
+                }, timings);
+                if (timings is not null) TimingsText.Write(timings, r.GetValue(common.Core)!, sinceStart.Elapsed, stderr);
+                return exit;
+            });
             return command;
         }
 
