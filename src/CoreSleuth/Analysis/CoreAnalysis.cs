@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using CoreSleuth.Analysis.Activity;
 using CoreSleuth.Analysis.Crash;
 using CoreSleuth.Analysis.Diagnosis;
@@ -56,6 +57,17 @@ public sealed record AnalysisOptions
     /// findings' evidence. Reports that show no findings (a thread list, backtraces) skip it.
     /// </summary>
     public bool SearchStatements { get; init; } = true;
+
+    /// <summary>
+    /// Whether the threads are diagnosed: what each is doing, blocked opens, the wait-for graph,
+    /// the crash. Backtraces show none of it and skip it (a tenth of a 10,000-thread run); each
+    /// thread's system call is still located (a syscall stub's frame 0) and an open() described
+    /// (my_open's arguments in its frame).
+    /// </summary>
+    public bool Diagnose { get; init; } = true;
+
+    /// <summary>Whether many stacks may be walked on two cores at once; the frames are the same either way.</summary>
+    public bool ParallelWalks { get; init; } = true;
 
     /// <summary>
     /// The LWPs whose stacks are walked and named; null for every thread. A thread list needs
@@ -141,6 +153,9 @@ public sealed class CoreAnalysis : IDisposable
 
     /// <summary>Fewer stacks than this are walked on one thread: starting a second costs more than it saves.</summary>
     public const int ParallelWalkMinimum = 64;
+
+    /// <summary>How many threads' stacks a core takes at a time when both walk.</summary>
+    private const int WalkBlock = 32;
 
     private CoreAnalysis(FreeBsdCore core, ModuleMap modules, ThreadIdentity identity)
     {
@@ -236,6 +251,7 @@ public sealed class CoreAnalysis : IDisposable
         var cfi = new ModuleMapCfiProvider(modules, core.Process);
         var unwinder = new Unwinder(new AddressSpaceStackMemory(core.Memory), cfi);
         var symbolizer = new Symbolizer(modules);
+        var names = new ConcurrentDictionary<(ulong Pc, bool Exact), SymbolizedAddress>();
 
         var sessions = new List<MySqlSession>();
         var inputWarnings = new List<string>();
@@ -275,7 +291,7 @@ public sealed class CoreAnalysis : IDisposable
             using (timings.Measure("syscalls"))
             {
                 site = SyscallSite.Locate(t, core, modules);
-                syscall = site?.Describe(strings);
+                syscall = options.Diagnose || site?.OpenArguments is not null ? site?.Describe(strings) : null;
             }
             var session = SessionOf(pthread, sessions);
             threads[i] = new ThreadAnalysis(t, pthread, state, t.WaitMessage is { } w ? WaitMessageCatalogue.Lookup(w) : null,
@@ -290,36 +306,38 @@ public sealed class CoreAnalysis : IDisposable
         // Diagnosed once without the search to learn the paths; only the blocked threads again with it.
         // The search reads up to options.MemorySearchLimit bytes of the file, one pass for the first
         // MaxPathSearches paths, on another core while this one walks the stacks: it only reads the core.
-        var blocked = threads
+        var blocked = !options.Diagnose ? [] : threads
             .Select(t => (Thread: t, Finding: BlockedFifoOpen.Diagnose(t, core, MemoryTextSearch.Empty)))
             .Where(b => b.Finding is not null).ToList();
         var paths = blocked.Select(b => b.Finding!.Path).OfType<string>().Distinct(StringComparer.Ordinal).Take(MaxPathSearches).ToList();
         var statements = paths.Count == 0 || !options.SearchStatements ? null : MemoryText.Start(core, paths, options.MemorySearchLimit, options.Progress);
+        var walked = Enumerable.Range(0, threads.Length)
+            .Where(i => options.WalkStacksOf is not { } only || only.Contains(threads[i].Thread.Lwp)).ToArray();
+        // Many stacks are walked on both cores, in blocks taken by whichever is free: this one, and
+        // the other when there is no search or once the search is done. The walks are independent,
+        // and what they share (CFI rows, symbol tables, names) is kept in thread-safe caches.
+        bool share = options.ParallelWalks && Environment.ProcessorCount > 1 && walked.Length >= ParallelWalkMinimum;
+        int nextBlock = 0;
         var search = statements is null ? null : Task.Run(() =>
         {
             var searchTimings = timings is null ? null : new StageTimings();
             MemoryTextSearch found;
             using (searchTimings.Measure("statement search")) found = statements.Run();
+            if (share) WalkBlocks(new Unwinder(new AddressSpaceStackMemory(core.Memory), cfi), searchTimings, " (after the search, on its thread)");
             return (found, searchTimings);
         });
 
         try
         {
-            var walked = Enumerable.Range(0, threads.Length)
-                .Where(i => options.WalkStacksOf is not { } only || only.Contains(threads[i].Thread.Lwp)).ToArray();
-            // With no search on the second core, the stacks are walked on both: the walks are
-            // independent, and what they share (CFI rows, symbol tables) is kept in thread-safe caches.
-            if (search is null && Environment.ProcessorCount > 1 && walked.Length >= ParallelWalkMinimum)
+            if (search is null && share)
             {
-                int half = walked.Length / 2;
                 var other = Task.Run(() =>
                 {
                     var otherTimings = timings is null ? null : new StageTimings();
-                    var otherUnwinder = new Unwinder(new AddressSpaceStackMemory(core.Memory), cfi);
-                    Walk(walked.AsSpan(half), otherUnwinder, otherTimings, " (second half, on another thread)");
+                    WalkBlocks(new Unwinder(new AddressSpaceStackMemory(core.Memory), cfi), otherTimings, " (on another thread)");
                     return otherTimings;
                 });
-                try { Walk(walked.AsSpan(0, half), unwinder, timings, ""); }
+                try { WalkBlocks(unwinder, timings, ""); }
                 finally
                 {
                     try { other.Wait(); }
@@ -327,6 +345,7 @@ public sealed class CoreAnalysis : IDisposable
                 }
                 if (other.GetAwaiter().GetResult() is { } measured) timings!.AddConcurrent(measured);
             }
+            else if (share) WalkBlocks(unwinder, timings, "");
             else Walk(walked, unwinder, timings, "");
             // Done with the stacks, this core reads the far end of the search's memory meanwhile
             // (nothing, when the search has finished: measured all the same, so --timings always
@@ -343,33 +362,37 @@ public sealed class CoreAnalysis : IDisposable
                     try { search.Wait(); }
                     catch (AggregateException) { }
         }
-        // A thread diagnosed as blocked opening a FIFO is waiting for its peer, also where no wait message survived (kernel, gdb cores).
-        var fifoOpens = blocked.GroupBy(b => b.Thread.Thread.Lwp).ToDictionary(g => g.Key, g => g.First().Finding!);
-        for (int i = 0; i < threads.Length; i++)
+        if (options.Diagnose)
         {
-            var description = ThreadDescriber.Describe(threads[i]);
-            if (fifoOpens.TryGetValue(threads[i].Thread.Lwp, out var fifo) && description.Category != ThreadCategory.WaitingForPeer)
-                description = description with
-                {
-                    Category = ThreadCategory.WaitingForPeer, Basis = "system call",
-                    Sentence = fifo.Direction == OpenDirection.Write ? "blocked opening a FIFO for writing: waiting for a reader" : "blocked opening a FIFO for reading: waiting for a writer",
-                };
-            threads[i] = threads[i] with { Description = description, Sleep = ThreadDescriber.Sleep(threads[i], core.Producer) };
-        }
-        using (timings.Measure("wait-for graph"))
-        {
-            var semaphores = options.InnodbStatus is { } status ? InnodbSemaphores.Read(status) : [];
-            var graph = new WaitForGraph(WaitEdges.Build(threads, core, identity, semaphores));
+            // A thread diagnosed as blocked opening a FIFO is waiting for its peer, also where no wait message survived (kernel, gdb cores).
+            var fifoOpens = blocked.GroupBy(b => b.Thread.Thread.Lwp).ToDictionary(g => g.Key, g => g.First().Finding!);
             for (int i = 0; i < threads.Length; i++)
-                if (graph.WaitsFor(threads[i].Thread.Lwp) is { Count: > 0 } edges) threads[i] = threads[i] with { WaitsFor = edges };
-            analysis.byLwp = threads.GroupBy(t => t.Thread.Lwp).ToDictionary(g => g.Key, g => g.First());
-            analysis.Graph = graph;
-            analysis.Deadlocks = HangFindings.Deadlocks(graph, analysis.ThreadOf, core.Producer);
-            analysis.Roots = HangFindings.Roots(graph, analysis.ThreadOf, core.Producer);
-            analysis.SemaphoreWaits = InnodbSemaphoreWaits.Findings(semaphores, graph.Edges, identity, analysis.ThreadOf, core.Producer);
+            {
+                var description = ThreadDescriber.Describe(threads[i]);
+                if (fifoOpens.TryGetValue(threads[i].Thread.Lwp, out var fifo) && description.Category != ThreadCategory.WaitingForPeer)
+                    description = description with
+                    {
+                        Category = ThreadCategory.WaitingForPeer, Basis = "system call",
+                        Sentence = fifo.Direction == OpenDirection.Write ? "blocked opening a FIFO for writing: waiting for a reader" : "blocked opening a FIFO for reading: waiting for a writer",
+                    };
+                threads[i] = threads[i] with { Description = description, Sleep = ThreadDescriber.Sleep(threads[i], core.Producer) };
+            }
+            using (timings.Measure("wait-for graph"))
+            {
+                var semaphores = options.InnodbStatus is { } status ? InnodbSemaphores.Read(status) : [];
+                var graph = new WaitForGraph(WaitEdges.Build(threads, core, identity, semaphores));
+                for (int i = 0; i < threads.Length; i++)
+                    if (graph.WaitsFor(threads[i].Thread.Lwp) is { Count: > 0 } edges) threads[i] = threads[i] with { WaitsFor = edges };
+                analysis.byLwp = threads.GroupBy(t => t.Thread.Lwp).ToDictionary(g => g.Key, g => g.First());
+                analysis.Graph = graph;
+                analysis.Deadlocks = HangFindings.Deadlocks(graph, analysis.ThreadOf, core.Producer);
+                analysis.Roots = HangFindings.Roots(graph, analysis.ThreadOf, core.Producer);
+                analysis.SemaphoreWaits = InnodbSemaphoreWaits.Findings(semaphores, graph.Edges, identity, analysis.ThreadOf, core.Producer);
+            }
         }
+        else analysis.byLwp = threads.GroupBy(t => t.Thread.Lwp).ToDictionary(g => g.Key, g => g.First());
         analysis.Threads = threads;
-        analysis.Crash = FatalSignal.Find(core, modules, threads);
+        if (options.Diagnose) analysis.Crash = FatalSignal.Find(core, modules, threads);
         analysis.WalkedStacks = options.WalkStacksOf is not { Count: 0 };
 
         var handles = new List<ResolvedHandle>();
@@ -393,6 +416,13 @@ public sealed class CoreAnalysis : IDisposable
         analysis.Incomplete = VerdictLimits.Of(core, analysis.Findings);
         return analysis;
 
+        // The next blocks of the walked threads not yet taken, until none is left.
+        void WalkBlocks(Unwinder unwinder, StageTimings? timings, string stage)
+        {
+            for (int start; (start = Interlocked.Add(ref nextBlock, WalkBlock) - WalkBlock) < walked.Length;)
+                Walk(walked.AsSpan(start, Math.Min(WalkBlock, walked.Length - start)), unwinder, timings, stage);
+        }
+
         // Each thread's stack, names and my_open arguments; writes only the threads it was given.
         void Walk(ReadOnlySpan<int> indexes, Unwinder unwinder, StageTimings? timings, string stage)
         {
@@ -402,7 +432,11 @@ public sealed class CoreAnalysis : IDisposable
                 StackWalk walk;
                 using (timings.Measure("unwind" + stage)) walk = unwinder.Walk(thread.Thread.Registers, atSyscall: thread.Site is not null);
                 List<NamedFrame> frames;
-                using (timings.Measure("symbols" + stage)) frames = walk.Frames.Select(f => new NamedFrame(f, Name(f, symbolizer))).ToList();
+                using (timings.Measure("symbols" + stage))
+                {
+                    frames = new List<NamedFrame>(walk.Frames.Count);
+                    foreach (var f in walk.Frames) frames.Add(new NamedFrame(f, Name(f, symbolizer, names)));
+                }
                 thread = thread with { Frames = frames, UnwindStop = walk.StopReason };
                 var arguments = new Dictionary<int, IReadOnlyList<FrameArgument>>();
                 using (timings.Measure("my_open arguments" + stage))
@@ -418,11 +452,18 @@ public sealed class CoreAnalysis : IDisposable
     /// ends it: look it up at pc−1 and report the offset of pc itself. Exact pcs (the thread's own,
     /// or restored from a signal context) are looked up as they are.
     /// </summary>
-    private static SymbolizedAddress Name(StackFrame frame, Symbolizer symbolizer)
+    /// <remarks>
+    /// Each (pc, exact) is named once, in <paramref name="named"/>: ten thousand idle threads share
+    /// a few dozen return addresses, and a lookup and two records per frame were a tenth of the run's
+    /// allocation.
+    /// </remarks>
+    private static SymbolizedAddress Name(StackFrame frame, Symbolizer symbolizer, ConcurrentDictionary<(ulong Pc, bool Exact), SymbolizedAddress> named)
     {
         bool exact = frame.Index == 0 || frame.Trust == FrameTrust.SignalContext;
+        if (named.TryGetValue((frame.Pc, exact), out var known)) return known;
         var found = symbolizer.Lookup(exact ? frame.Pc : frame.Pc - 1);
-        return exact || found.Symbol is null ? found with { Address = frame.Pc } : found with { Address = frame.Pc, Offset = found.Offset + 1 };
+        return named.GetOrAdd((frame.Pc, exact),
+            exact || found.Symbol is null ? found with { Address = frame.Pc } : found with { Address = frame.Pc, Offset = found.Offset + 1 });
     }
 
     /// <summary>ki_oncpu_old is NOCPU (255) when the thread is on no CPU; it exists in 10.x and is kept up to date later (spec §4).</summary>

@@ -7,8 +7,8 @@ using CoreSleuth.Testing.Scenarios;
 namespace CoreSleuth.Tests.Samples;
 
 /// <summary>
-/// Stacks walked on two threads (when no statement search runs) come out as one thread walks
-/// them: the benchmarks' 1,000-thread scenario, walked both ways.
+/// Stacks walked on two threads (beside the statement search, or without one) come out as one
+/// thread walks them: the benchmarks' 1,000-thread scenario, walked every way.
 /// </summary>
 public sealed class ParallelWalkTests
 {
@@ -23,19 +23,24 @@ public sealed class ParallelWalkTests
     {
         using var core = FreeBsdCore.Load(ByteSource.FromBytes(Core.Value, "mysqld-1000-threads.core"));
         Assert.True(core.Threads.Count >= 2 * CoreAnalysis.ParallelWalkMinimum);
-        // With the statement search on the second core, the stacks are walked on this one alone.
-        using var one = CoreAnalysis.Run(core, new AnalysisOptions());
+        using var one = CoreAnalysis.Run(core, new AnalysisOptions { ParallelWalks = false });
         Assert.NotEmpty(one.Findings);
+        // Both cores walk; with the search, the second once the search is done.
         using var two = CoreAnalysis.Run(core, new AnalysisOptions { SearchStatements = false });
+        using var beside = CoreAnalysis.Run(core, new AnalysisOptions());
+        Assert.NotEmpty(beside.Findings);
 
-        Assert.Equal(one.Threads.Select(t => t.Thread.Lwp), two.Threads.Select(t => t.Thread.Lwp));
-        for (int i = 0; i < one.Threads.Count; i++)
+        foreach (var other in new[] { two, beside })
         {
-            var (a, b) = (one.Threads[i], two.Threads[i]);
-            Assert.NotEmpty(b.Frames);
-            Assert.Equal(Frames(a), Frames(b));
-            Assert.Equal(a.UnwindStop, b.UnwindStop);
-            Assert.Equal(a.FrameArguments.Keys.Order(), b.FrameArguments.Keys.Order());
+            Assert.Equal(one.Threads.Select(t => t.Thread.Lwp), other.Threads.Select(t => t.Thread.Lwp));
+            for (int i = 0; i < one.Threads.Count; i++)
+            {
+                var (a, b) = (one.Threads[i], other.Threads[i]);
+                Assert.NotEmpty(b.Frames);
+                Assert.Equal(Frames(a), Frames(b));
+                Assert.Equal(a.UnwindStop, b.UnwindStop);
+                Assert.Equal(a.FrameArguments.Keys.Order(), b.FrameArguments.Keys.Order());
+            }
         }
     }
 
