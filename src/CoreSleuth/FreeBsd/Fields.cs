@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Text;
 
 namespace CoreSleuth.FreeBsd;
@@ -15,12 +16,29 @@ internal static class Fields
     public static byte[] Bytes(ReadOnlySpan<byte> s, int o, int n) => s.Slice(o, n).ToArray();
 
     /// <summary>A fixed-size <c>char[]</c> field: the text up to the first NUL (or the whole field).</summary>
+    /// <remarks>
+    /// Short texts are made once: every kinfo_proc of a process repeats its command, login, login
+    /// class and emulation, and ten thousand threads share a few names and wait messages.
+    /// </remarks>
     public static string Text(ReadOnlySpan<byte> s, int o, int n)
     {
         var field = s.Slice(o, Math.Min(n, s.Length - o));
         int nul = field.IndexOf((byte)0);
-        return Encoding.UTF8.GetString(nul < 0 ? field : field[..nul]);
+        if (nul >= 0) field = field[..nul];
+        if (field.IsEmpty) return "";
+        if (field.Length > MaxSharedText) return Encoding.UTF8.GetString(field);
+        Span<char> chars = stackalloc char[MaxSharedText];
+        var text = chars[..Encoding.UTF8.GetChars(field, chars)];
+        if (SharedTexts.TryGetValue(text, out var known)) return known;
+        string made = new(text);
+        // Bounded: a hostile core's every record may hold a different text.
+        if (Shared.Count < MaxSharedTexts) Shared.TryAdd(made, made);
+        return made;
     }
+
+    private const int MaxSharedText = 32, MaxSharedTexts = 4096;
+    private static readonly ConcurrentDictionary<string, string> Shared = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> SharedTexts = Shared.GetAlternateLookup<ReadOnlySpan<char>>();
 
     /// <summary>A sigset_t (4 × uint32, bit sig-1).</summary>
     public static SignalSet Sigset(ReadOnlySpan<byte> s, int o) =>

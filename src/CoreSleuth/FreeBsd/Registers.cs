@@ -21,14 +21,23 @@ public sealed record Registers(
         BinaryPrimitives.ReadUInt32LittleEndian(r[128..]), U16(r, 132), U16(r, 134),
         U64(r, 136), U64(r, 144), U64(r, 152), U64(r, 160), U64(r, 168));
 
-    /// <summary>The general registers in gdb's <c>info registers</c> order, with gdb's names.</summary>
-    public IReadOnlyList<(string Name, ulong Value)> General =>
+    /// <summary>gdb's names of the general registers, in its <c>info registers</c> order (<see cref="General"/>).</summary>
+    public static IReadOnlyList<string> GeneralNames { get; } =
     [
-        ("rax", Rax), ("rbx", Rbx), ("rcx", Rcx), ("rdx", Rdx), ("rsi", Rsi), ("rdi", Rdi),
-        ("rbp", Rbp), ("rsp", Rsp), ("r8", R8), ("r9", R9), ("r10", R10), ("r11", R11),
-        ("r12", R12), ("r13", R13), ("r14", R14), ("r15", R15), ("rip", Rip), ("rflags", Rflags),
-        ("cs", Cs), ("ss", Ss), ("ds", Ds), ("es", Es), ("fs", Fs), ("gs", Gs),
+        "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11",
+        "r12", "r13", "r14", "r15", "rip", "rflags", "cs", "ss", "ds", "es", "fs", "gs",
     ];
+
+    /// <summary>The value of the general register <see cref="GeneralNames"/>[<paramref name="index"/>]: read without listing them all (a report of ten thousand threads shows each thread's).</summary>
+    public ulong GeneralValue(int index) => index switch
+    {
+        0 => Rax, 1 => Rbx, 2 => Rcx, 3 => Rdx, 4 => Rsi, 5 => Rdi, 6 => Rbp, 7 => Rsp, 8 => R8, 9 => R9, 10 => R10, 11 => R11,
+        12 => R12, 13 => R13, 14 => R14, 15 => R15, 16 => Rip, 17 => Rflags, 18 => Cs, 19 => Ss, 20 => Ds, 21 => Es, 22 => Fs, 23 => Gs,
+        _ => throw new ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    /// <summary>The general registers in gdb's <c>info registers</c> order, with gdb's names.</summary>
+    public IReadOnlyList<(string Name, ulong Value)> General => [.. GeneralNames.Select((name, i) => (name, GeneralValue(i)))];
 
     /// <summary>The trapframe fields that are not registers: trap number and error code (2 after a syscall entry, spec §7.2).</summary>
     public IReadOnlyList<(string Name, ulong Value)> Trap => [("trapno", TrapNo), ("err", Err)];

@@ -46,7 +46,7 @@ public sealed record AnalysisReport(
     {
         var core = analysis.Core;
         var p = core.Process;
-        var threads = analysis.Threads.Select(ReportThread.Build).ToList();
+        var threads = InParallel.Map(analysis.Threads, ReportThread.Build);
         var findings = ReportFinding.BuildAll(analysis);
         var handles = analysis.Handles.Select(ReportHandle.Build).ToList();
         return new AnalysisReport(
@@ -110,7 +110,7 @@ public sealed record ReportThread(
     {
         var th = t.Thread;
         return new ReportThread(th.Index, th.Lwp, th.Name, t.Pthread is { } p ? new Hex(p) : null, th.WaitMessage ?? t.WaitChannel,
-            th.Kinfo is null ? null : t.State.Text, new GeneralRegisterView(th.Registers.General), ReportSyscall.Build(t), ReportFrame.BuildAll(t))
+            th.Kinfo is null ? null : t.State.Text, new GeneralRegisterView(th.Registers), ReportSyscall.Build(t), ReportFrame.BuildAll(t))
         {
             UnwindStop = t.UnwindStop,
             WaitMeaning = t.Wait?.Meaning ?? (t.WaitChannel is { } wchan ? Analysis.Diagnosis.WaitChannels.Meaning(wchan) : null),
@@ -220,10 +220,19 @@ public sealed record ReportFrame(Hex Pc, string? Module, string? Symbol, Hex? Of
     public string? MangledSymbol { get; init; }
 
     /// <summary>Callee-saved registers the unwind recovered in this frame: name → value, the shape of a thread's registers.</summary>
-    public IReadOnlyDictionary<string, Hex> Registers { get; init; } = ReadOnlyDictionary<string, Hex>.Empty;
+    public IReadOnlyDictionary<string, Hex> Registers =>
+        Recovered.Count == 0 ? ReadOnlyDictionary<string, Hex>.Empty : new RecoveredRegisterView<Hex>(Recovered, static (value, _) => new Hex(value));
 
     /// <summary>Where each of <see cref="Registers"/> came from ("context", "saved at 0x… (CFA-16)"), by the same names.</summary>
-    public IReadOnlyDictionary<string, string> RegisterSources { get; init; } = ReadOnlyDictionary<string, string>.Empty;
+    public IReadOnlyDictionary<string, string> RegisterSources =>
+        Recovered.Count == 0 ? ReadOnlyDictionary<string, string>.Empty : new RecoveredRegisterView<string>(Recovered, static (_, origin) => origin.ToString());
+
+    /// <summary>
+    /// The frame's own recovered registers, which <see cref="Registers"/> and <see cref="RegisterSources"/>
+    /// show when read: the JSON report reads them once, the text reports never, and two views per frame
+    /// were a quarter of a backtrace report's allocation.
+    /// </summary>
+    internal RecoveredRegisters Recovered { get; init; } = RecoveredRegisters.Empty;
 
     public string? Note { get; init; }
 
@@ -247,9 +256,8 @@ public sealed record ReportFrame(Hex Pc, string? Module, string? Symbol, Hex? Of
             Sp = f.Frame.Sp,
             ModuleOffset = f.Symbol.Module is { } m ? new Hex(f.Frame.Pc - m.Start) : null,
             MangledSymbol = f.Symbol.Demangled is null ? null : f.Symbol.Symbol,
-            Registers = f.Frame.Registers.Count == 0 ? ReadOnlyDictionary<string, Hex>.Empty : new RecoveredRegisterView<Hex>(f.Frame.Registers, static (value, _) => new Hex(value)),
             // Described when read: the JSON report lists the sources, the text and Markdown reports do not.
-            RegisterSources = f.Frame.Registers.Count == 0 ? ReadOnlyDictionary<string, string>.Empty : new RecoveredRegisterView<string>(f.Frame.Registers, static (_, origin) => origin.ToString()),
+            Recovered = f.Frame.Registers,
             Note = f.Frame.Note,
             Arguments = arguments ?? [],
         };
@@ -292,32 +300,47 @@ internal sealed class RecoveredRegisterView<T>(RecoveredRegisters registers, Fun
 }
 
 /// <summary>
-/// A thread's general registers by name, over their list in gdb's order: a dictionary built per
-/// thread was about 0.8 MiB of a thousand threads' report. Lookups search the two dozen names.
+/// A thread's general registers by name, read from its trapframe in gdb's order: a dictionary built
+/// per thread was about 0.8 MiB of a thousand threads' report, and their list 0.4 MiB. Lookups
+/// search the two dozen names.
 /// </summary>
-internal sealed class GeneralRegisterView(IReadOnlyList<(string Name, ulong Value)> registers) : IReadOnlyDictionary<string, Hex>
+internal sealed class GeneralRegisterView(Registers registers, IReadOnlyList<int> indexes) : IReadOnlyDictionary<string, Hex>
 {
+    /// <summary>Every general register, in gdb's order.</summary>
+    public GeneralRegisterView(Registers registers) : this(registers, All) { }
+
+    private static readonly int[] All = [.. Enumerable.Range(0, Registers.GeneralNames.Count)];
+
+    /// <summary>rip and rsp, the registers of the thread list.</summary>
+    public static GeneralRegisterView PcAndSp(Registers registers) => new(registers, PcSp);
+
+    private static readonly int[] PcSp = [IndexOf("rip"), IndexOf("rsp")];
+
+    private static int IndexOf(string name) => Registers.GeneralNames.Select((n, i) => (n, i)).First(r => r.n == name).i;
+
+    private static string Name(int index) => Registers.GeneralNames[index];
+
     public Hex this[string key] => TryGetValue(key, out var value) ? value : throw new KeyNotFoundException($"no register named '{key}'");
 
-    public IEnumerable<string> Keys => registers.Select(r => r.Name);
+    public IEnumerable<string> Keys => indexes.Select(Name);
 
-    public IEnumerable<Hex> Values => registers.Select(r => new Hex(r.Value));
+    public IEnumerable<Hex> Values => indexes.Select(i => new Hex(registers.GeneralValue(i)));
 
-    public int Count => registers.Count;
+    public int Count => indexes.Count;
 
     public bool ContainsKey(string key) => TryGetValue(key, out _);
 
     public bool TryGetValue(string key, out Hex value)
     {
-        foreach (var (name, v) in registers)
-            if (name == key) { value = v; return true; }
+        foreach (int i in indexes)
+            if (Name(i) == key) { value = registers.GeneralValue(i); return true; }
         value = default;
         return false;
     }
 
     public IEnumerator<KeyValuePair<string, Hex>> GetEnumerator()
     {
-        foreach (var (name, value) in registers) yield return new(name, value);
+        foreach (int i in indexes) yield return new(Name(i), registers.GeneralValue(i));
     }
 
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();

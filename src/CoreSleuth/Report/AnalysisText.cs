@@ -85,34 +85,7 @@ public static class AnalysisText
 
         w.WriteLine();
         w.WriteLine("THREAD DETAILS");
-        foreach (var th in r.Threads)
-        {
-            w.WriteLine();
-            w.WriteLine($"Thread {th.Index} (LWP {th.Lwp}{(th.Pthread is { } pt ? $", pthread_t {pt}" : "")}{(th.Name is null ? "" : $", \"{S(th.Name)}\"")})");
-            if (th.State is not null) w.WriteLine($"  state:    {th.State}");
-            if (th.Role is not null) w.WriteLine($"  role:     {th.Role}");
-            if (th.Activity is not null) w.WriteLine($"  doing:    {th.Activity} [{th.Category}]");
-            if (th.SleepSeconds is not null) w.WriteLine($"  asleep:   {Slept(th)}{(th.SleepCountsFrom == "stop" ? " (ki_slptime counts from gcore's stop)" : "")}");
-            foreach (var e in th.WaitsFor)
-                w.WriteLine($"  waits for: {(e.Lwp is { } h ? $"LWP {h}" : "an unknown holder")}: {TextSanitizer.SanitizeMessage(e.Resource, 300)} [{e.Confidence}]{(e.Seconds is { } sec ? $", for {Duration(sec)}" : "")}");
-            if (th.Wait is not null) w.WriteLine($"  wait:     {S(th.Wait)}{(th.WaitMeaning is null ? "" : $" — {th.WaitMeaning}")}");
-            if (th.Syscall is { } sc) w.WriteLine($"  syscall:  {S(sc.Display, 400)} [{sc.State}]");
-            if (th.Mysql is { } m) w.WriteLine($"  mysql:    thread id {m.ThreadId}{(m.Query is null ? "" : $": {S(m.Query, 200)}")}");
-            // Written piece by piece: a thousand threads have tens of thousands of these lines.
-            int column = 0;
-            foreach (var (name, value) in th.Registers)
-            {
-                w.Write("  ");
-                w.Write(name);
-                for (int pad = Math.Min(name.Length, 6); pad < 7; pad++) w.Write(' ');
-                FrameText.WriteHex(w, value.Value, sixteenDigits: true);
-                if (++column == 4) { w.WriteLine(); column = 0; }
-            }
-            if (column != 0) w.WriteLine();
-            w.WriteLine("  backtrace:");
-            for (int i = 0; i < th.Frames.Count; i++) FrameText.Write(w, "    ", i, th.Frames[i], moduleBound: Bound);
-            if (th.UnwindStop is not null) w.WriteLine($"    (walk stopped: {TextSanitizer.SanitizeMessage(th.UnwindStop, 300)})");
-        }
+        InParallel.Write(w, r.Threads, WriteThreadDetails);
 
         if (r.Identity is { } id)
         {
@@ -121,6 +94,36 @@ public static class AnalysisText
             foreach (var note in id.Notes) w.WriteLine($"  - {TextSanitizer.SanitizeMessage(note, 400)}");
         }
         TextReport.WriteWarnings(r.Warnings, w);
+    }
+
+    /// <summary>A thread's details: state, activity, waits, system call, registers and backtrace, after a blank line.</summary>
+    private static void WriteThreadDetails(TextWriter w, ReportThread th, int index)
+    {
+        w.WriteLine();
+        w.WriteLine($"Thread {th.Index} (LWP {th.Lwp}{(th.Pthread is { } pt ? $", pthread_t {pt}" : "")}{(th.Name is null ? "" : $", \"{S(th.Name)}\"")})");
+        if (th.State is not null) w.WriteLine($"  state:    {th.State}");
+        if (th.Role is not null) w.WriteLine($"  role:     {th.Role}");
+        if (th.Activity is not null) w.WriteLine($"  doing:    {th.Activity} [{th.Category}]");
+        if (th.SleepSeconds is not null) w.WriteLine($"  asleep:   {Slept(th)}{(th.SleepCountsFrom == "stop" ? " (ki_slptime counts from gcore's stop)" : "")}");
+        foreach (var e in th.WaitsFor)
+            w.WriteLine($"  waits for: {(e.Lwp is { } h ? $"LWP {h}" : "an unknown holder")}: {TextSanitizer.SanitizeMessage(e.Resource, 300)} [{e.Confidence}]{(e.Seconds is { } sec ? $", for {Duration(sec)}" : "")}");
+        if (th.Wait is not null) w.WriteLine($"  wait:     {S(th.Wait)}{(th.WaitMeaning is null ? "" : $" — {th.WaitMeaning}")}");
+        if (th.Syscall is { } sc) w.WriteLine($"  syscall:  {S(sc.Display, 400)} [{sc.State}]");
+        if (th.Mysql is { } m) w.WriteLine($"  mysql:    thread id {m.ThreadId}{(m.Query is null ? "" : $": {S(m.Query, 200)}")}");
+        // Written piece by piece: a thousand threads have tens of thousands of these lines.
+        int column = 0;
+        foreach (var (name, value) in th.Registers)
+        {
+            w.Write("  ");
+            w.Write(name);
+            for (int pad = Math.Min(name.Length, 6); pad < 7; pad++) w.Write(' ');
+            FrameText.WriteHex(w, value.Value, sixteenDigits: true);
+            if (++column == 4) { w.WriteLine(); column = 0; }
+        }
+        if (column != 0) w.WriteLine();
+        w.WriteLine("  backtrace:");
+        for (int i = 0; i < th.Frames.Count; i++) FrameText.Write(w, "    ", i, th.Frames[i], moduleBound: Bound);
+        if (th.UnwindStop is not null) w.WriteLine($"    (walk stopped: {TextSanitizer.SanitizeMessage(th.UnwindStop, 300)})");
     }
 
     /// <summary>The fatal signal of a kernel core: what it was, the thread that took it and its top frames; a blank line after.</summary>

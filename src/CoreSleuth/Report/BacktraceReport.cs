@@ -9,32 +9,31 @@ public sealed record BacktraceReport(string Schema, ReportCore Core, ReportProce
     public static BacktraceReport Build(CoreAnalysis analysis, string path, int? lwp)
     {
         // Only the frames: a thread's registers and system call are not part of a backtrace.
-        var threads = analysis.Threads.Where(t => lwp is null || t.Thread.Lwp == lwp)
-            .Select(t => new BacktraceThread(t.Thread.Index, t.Thread.Lwp, t.Thread.Name, t.Pthread is { } p ? new Hex(p) : null, ReportFrame.BuildAll(t), t.UnwindStop))
-            .ToList();
+        var threads = InParallel.Map(analysis.Threads.Where(t => lwp is null || t.Thread.Lwp == lwp).ToList(),
+            t => new BacktraceThread(t.Thread.Index, t.Thread.Lwp, t.Thread.Name, t.Pthread is { } p ? new Hex(p) : null, ReportFrame.BuildAll(t), t.UnwindStop));
         return new BacktraceReport(ReportSchemas.Backtrace, ReportCore.Build(analysis.Core, path), ReportProcess.Build(analysis.Core), threads, ReportStackGroup.Group(threads), [.. analysis.Warnings]);
     }
 
     public static void WriteText(BacktraceReport r, TextWriter w)
     {
-        bool first = true;
-        foreach (var t in r.Threads)
-        {
-            if (!first) w.WriteLine();
-            first = false;
-            w.Write("Thread ");
-            FrameText.WriteNumber(w, t.Index);
-            w.Write(" (LWP ");
-            FrameText.WriteNumber(w, t.Lwp);
-            if (t.Pthread is { } p) { w.Write(", pthread_t "); FrameText.WriteHex(w, p.Value); }
-            if (t.Name is not null) { w.Write(", \""); w.Write(TextSanitizer.Sanitize(t.Name, 40)); w.Write('"'); }
-            w.WriteLine("):");
-            for (int i = 0; i < t.Frames.Count; i++) FrameText.Write(w, "", i, t.Frames[i], moduleBound: 100);
-            // Whole: why a walk stopped is what the reader needs to judge the frames above (sanitized, never cut).
-            if (t.UnwindStop is not null) w.WriteLine($"     (walk stopped: {TextSanitizer.SanitizeMessage(t.UnwindStop, int.MaxValue)})");
-        }
+        InParallel.Write(w, r.Threads, WriteThread);
         WriteSharedStacks(r, w);
         TextReport.WriteWarnings(r.Warnings, w);
+    }
+
+    private static void WriteThread(TextWriter w, BacktraceThread t, int index)
+    {
+        if (index > 0) w.WriteLine();
+        w.Write("Thread ");
+        FrameText.WriteNumber(w, t.Index);
+        w.Write(" (LWP ");
+        FrameText.WriteNumber(w, t.Lwp);
+        if (t.Pthread is { } p) { w.Write(", pthread_t "); FrameText.WriteHex(w, p.Value); }
+        if (t.Name is not null) { w.Write(", \""); w.Write(TextSanitizer.Sanitize(t.Name, 40)); w.Write('"'); }
+        w.WriteLine("):");
+        for (int i = 0; i < t.Frames.Count; i++) FrameText.Write(w, "", i, t.Frames[i], moduleBound: 100);
+        // Whole: why a walk stopped is what the reader needs to judge the frames above (sanitized, never cut).
+        if (t.UnwindStop is not null) w.WriteLine($"     (walk stopped: {TextSanitizer.SanitizeMessage(t.UnwindStop, int.MaxValue)})");
     }
 
     /// <summary>

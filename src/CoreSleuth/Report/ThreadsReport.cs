@@ -36,7 +36,7 @@ public sealed record ThreadRow(
         return new(t.Index, t.Lwp, t.Name, a.Pthread is { } p ? new Hex(p) : null, t.WaitMessage ?? a.WaitChannel,
             t.Kinfo is null ? null : a.State.Text,
             t.Kinfo is { } k ? KinfoProc.StateName(k.State) : null,
-            new GeneralRegisterView([("rip", t.Registers.Rip), ("rsp", t.Registers.Rsp)]),
+            GeneralRegisterView.PcAndSp(t.Registers),
             ReportMySql.Build(a.Session, a.Join));
     }
 }
