@@ -257,7 +257,7 @@ public sealed class FreeBsdCore : IDisposable
                     break;
                 case NoteType.ProcStatProc:
                     present.Add(NoteType.Name(note.Type));
-                    DecodeKinfoProcs(d, note, kinfos);
+                    DecodeKinfoProcs(note.Descriptor, note, kinfos);
                     break;
                 case NoteType.ProcStatFiles:
                     present.Add(NoteType.Name(note.Type));
@@ -386,8 +386,9 @@ public sealed class FreeBsdCore : IDisposable
         thread.LwpInfo = LwpInfo.Parse(d);
     }
 
-    private void DecodeKinfoProcs(ReadOnlySpan<byte> d, ElfNote note, List<KinfoProc> into)
+    private void DecodeKinfoProcs(ReadOnlyMemory<byte> descriptor, ElfNote note, List<KinfoProc> into)
     {
+        var d = descriptor.Span;
         if (d.Length < 4) { Warn($"NT_PROCSTAT_PROC at file offset 0x{note.FileOffset:x} is too short for its structsize"); return; }
         int size = I32(d, 0);
         if (size != KinfoProc.Size)
@@ -398,7 +399,7 @@ public sealed class FreeBsdCore : IDisposable
         int count = (d.Length - 4) / size;
         if ((d.Length - 4) % size != 0)
             Warn($"NT_PROCSTAT_PROC at file offset 0x{note.FileOffset:x} holds {d.Length - 4} bytes, not a whole number of {size}-byte records; the partial record is ignored");
-        for (int i = 0; i < count; i++) into.Add(KinfoProc.Parse(d.Slice(4 + i * size, size)));
+        for (int i = 0; i < count; i++) into.Add(KinfoProc.Parse(descriptor.Slice(4 + i * size, size)));
     }
 
     /// <summary>

@@ -7,106 +7,112 @@ namespace CoreSleuth.FreeBsd;
 /// fields repeat in every record; the thread's own ones are LWP, names, wait message, wchan,
 /// state, priority, CPUs, signals and TDF flags. Every field of the spec's table is kept.
 /// </summary>
-public sealed record KinfoProc
+public sealed class KinfoProc
 {
     public const int Size = 1088;
 
-    public int StructSize { get; init; }
-    public int Layout { get; init; }
-    public ulong ArgsAddress { get; init; }
-    public ulong ProcAddress { get; init; }
-    public ulong UserAddress { get; init; }
-    public ulong TraceVnode { get; init; }
-    public ulong TextVnode { get; init; }
-    public ulong FileDescriptors { get; init; }
-    public ulong VmSpace { get; init; }
+    private readonly ReadOnlyMemory<byte> raw;
+
+    private KinfoProc(ReadOnlyMemory<byte> raw) => this.raw = raw;
+
+    private ReadOnlySpan<byte> D => raw.Span;
+
+    public int StructSize => I32(D, 0);
+    public int Layout => I32(D, 4);
+    public ulong ArgsAddress => U64(D, 8);
+    public ulong ProcAddress => U64(D, 16);
+    public ulong UserAddress => U64(D, 24);
+    public ulong TraceVnode => U64(D, 32);
+    public ulong TextVnode => U64(D, 40);
+    public ulong FileDescriptors => U64(D, 48);
+    public ulong VmSpace => U64(D, 56);
     /// <summary>ki_wchan: kernel address the thread sleeps on (0 if not sleeping).</summary>
-    public ulong WaitChannel { get; init; }
-    public int Pid { get; init; }
-    public int ParentPid { get; init; }
-    public int ProcessGroup { get; init; }
-    public int TtyProcessGroup { get; init; }
-    public int SessionId { get; init; }
-    public int TtySessionId { get; init; }
-    public short JobControlCount { get; init; }
-    public short SpareShort1 { get; init; }
-    public uint TtyDevice32 { get; init; }
-    public SignalSet PendingSignals { get; init; }
-    public SignalSet SignalMask { get; init; }
-    public SignalSet IgnoredSignals { get; init; }
-    public SignalSet CaughtSignals { get; init; }
-    public uint Uid { get; init; }
-    public uint RealUid { get; init; }
-    public uint SavedUid { get; init; }
-    public uint RealGid { get; init; }
-    public uint SavedGid { get; init; }
-    public short GroupCount { get; init; }
-    public short SpareShort2 { get; init; }
-    public IReadOnlyList<uint> Groups { get; init; } = [];
-    public ulong VirtualSize { get; init; }
-    public ulong ResidentPages { get; init; }
-    public ulong SwapResidentPages { get; init; }
-    public ulong TextPages { get; init; }
-    public ulong DataPages { get; init; }
-    public ulong StackPages { get; init; }
-    public ushort ExitStatus { get; init; }
-    public ushort AccountingFlags { get; init; }
-    public uint PercentCpu { get; init; }
-    public uint EstimatedCpu { get; init; }
+    public ulong WaitChannel => U64(D, 64);
+    public int Pid => I32(D, 72);
+    public int ParentPid => I32(D, 76);
+    public int ProcessGroup => I32(D, 80);
+    public int TtyProcessGroup => I32(D, 84);
+    public int SessionId => I32(D, 88);
+    public int TtySessionId => I32(D, 92);
+    public short JobControlCount => I16(D, 96);
+    public short SpareShort1 => I16(D, 98);
+    public uint TtyDevice32 => U32(D, 100);
+    public SignalSet PendingSignals => Sigset(D, 104);
+    public SignalSet SignalMask => Sigset(D, 120);
+    public SignalSet IgnoredSignals => Sigset(D, 136);
+    public SignalSet CaughtSignals => Sigset(D, 152);
+    public uint Uid => U32(D, 168);
+    public uint RealUid => U32(D, 172);
+    public uint SavedUid => U32(D, 176);
+    public uint RealGid => U32(D, 180);
+    public uint SavedGid => U32(D, 184);
+    public short GroupCount => I16(D, 188);
+    public short SpareShort2 => I16(D, 190);
+    public IReadOnlyList<uint> Groups => Groups16(D[192..]);
+    public ulong VirtualSize => U64(D, 256);
+    public ulong ResidentPages => U64(D, 264);
+    public ulong SwapResidentPages => U64(D, 272);
+    public ulong TextPages => U64(D, 280);
+    public ulong DataPages => U64(D, 288);
+    public ulong StackPages => U64(D, 296);
+    public ushort ExitStatus => U16(D, 304);
+    public ushort AccountingFlags => U16(D, 306);
+    public uint PercentCpu => U32(D, 308);
+    public uint EstimatedCpu => U32(D, 312);
     /// <summary>ki_slptime: seconds since the thread went to sleep.</summary>
-    public uint SleepTime { get; init; }
-    public uint SwapTime { get; init; }
-    public uint CopyOnWriteFaults { get; init; }
-    public ulong RuntimeMicroseconds { get; init; }
-    public TimeValue Start { get; init; }
-    public TimeValue ChildTime { get; init; }
+    public uint SleepTime => U32(D, 316);
+    public uint SwapTime => U32(D, 320);
+    public uint CopyOnWriteFaults => U32(D, 324);
+    public ulong RuntimeMicroseconds => U64(D, 328);
+    public TimeValue Start => new TimeValue(I64(D, 336), I64(D, 344));
+    public TimeValue ChildTime => new TimeValue(I64(D, 352), I64(D, 360));
     /// <summary>ki_flag: P_* process flags.</summary>
-    public long ProcessFlags { get; init; }
-    public long KiFlags { get; init; }
-    public int TraceFlags { get; init; }
+    public long ProcessFlags => I64(D, 368);
+    public long KiFlags => I64(D, 376);
+    public int TraceFlags => I32(D, 384);
     /// <summary>ki_stat: SIDL 1, SRUN 2, SSLEEP 3, SSTOP 4, SZOMB 5, SWAIT 6, SLOCK 7.</summary>
-    public byte State { get; init; }
-    public sbyte Nice { get; init; }
-    public byte Lock { get; init; }
-    public byte RunQueueIndex { get; init; }
-    public byte OnCpuOld { get; init; }
-    public byte LastCpuOld { get; init; }
-    public string ThreadName { get; init; } = "";
+    public byte State => D[388];
+    public sbyte Nice => (sbyte)D[389];
+    public byte Lock => D[390];
+    public byte RunQueueIndex => D[391];
+    public byte OnCpuOld => D[392];
+    public byte LastCpuOld => D[393];
+    public string ThreadName => Text(D, 394, 17);
     /// <summary>ki_wmesg: wait message, at most 8 characters; empty when not sleeping.</summary>
-    public string WaitMessage { get; init; } = "";
-    public string Login { get; init; } = "";
-    public string LockName { get; init; } = "";
-    public string Command { get; init; } = "";
-    public string Emulation { get; init; } = "";
-    public string LoginClass { get; init; } = "";
-    public string MoreThreadName { get; init; } = "";
-    public byte[] SpareStrings { get; init; } = [];
-    public byte[] SpareInts { get; init; } = [];
-    public ulong TtyDevice { get; init; }
-    public int OnCpu { get; init; }
-    public int LastCpu { get; init; }
-    public int Tracer { get; init; }
-    public int Flags2 { get; init; }
-    public int Fib { get; init; }
-    public uint CredentialFlags { get; init; }
-    public int JailId { get; init; }
-    public int ThreadCount { get; init; }
+    public string WaitMessage => Text(D, 411, 9);
+    public string Login => Text(D, 420, 18);
+    public string LockName => Text(D, 438, 9);
+    public string Command => Text(D, 447, 20);
+    public string Emulation => Text(D, 467, 17);
+    public string LoginClass => Text(D, 484, 18);
+    public string MoreThreadName => Text(D, 502, 4);
+    public byte[] SpareStrings => Bytes(D, 506, 46);
+    public byte[] SpareInts => Bytes(D, 552, 8);
+    public ulong TtyDevice => U64(D, 560);
+    public int OnCpu => I32(D, 568);
+    public int LastCpu => I32(D, 572);
+    public int Tracer => I32(D, 576);
+    public int Flags2 => I32(D, 580);
+    public int Fib => I32(D, 584);
+    public uint CredentialFlags => U32(D, 588);
+    public int JailId => I32(D, 592);
+    public int ThreadCount => I32(D, 596);
     /// <summary>ki_tid: the LWP this record describes.</summary>
-    public int Lwp { get; init; }
+    public int Lwp => I32(D, 600);
     /// <summary>ki_pri: class, level, native, user.</summary>
-    public byte[] Priority { get; init; } = [];
-    public byte[] Rusage { get; init; } = [];
-    public byte[] ChildRusage { get; init; } = [];
-    public ulong Pcb { get; init; }
-    public ulong KernelStack { get; init; }
-    public ulong UserData { get; init; }
-    public ulong ThreadAddress { get; init; }
-    public ulong ProcessDescriptor { get; init; }
-    public byte[] SparePointers { get; init; } = [];
-    public byte[] SpareLongs { get; init; } = [];
-    public long SFlags { get; init; }
+    public byte[] Priority => Bytes(D, 604, 4);
+    public byte[] Rusage => Bytes(D, 608, 144);
+    public byte[] ChildRusage => Bytes(D, 752, 144);
+    public ulong Pcb => U64(D, 896);
+    public ulong KernelStack => U64(D, 904);
+    public ulong UserData => U64(D, 912);
+    public ulong ThreadAddress => U64(D, 920);
+    public ulong ProcessDescriptor => U64(D, 928);
+    public byte[] SparePointers => Bytes(D, 936, 40);
+    public byte[] SpareLongs => Bytes(D, 976, 96);
+    public long SFlags => I64(D, 1072);
     /// <summary>ki_tdflags: TDF_* thread flags (TDF_SINTR 0x8, TDF_TIMEOUT 0x10, TDF_BOUNDARY 0x400).</summary>
-    public long ThreadFlags { get; init; }
+    public long ThreadFlags => I64(D, 1080);
 
     /// <summary>
     /// Thread name in full: ki_tdname + ki_moretdname (spec §4). The kernel fills ki_moretdname
@@ -115,40 +121,22 @@ public sealed record KinfoProc
     public string FullThreadName => ThreadNameFillsField ? ThreadName + MoreThreadName : ThreadName;
 
     /// <summary>ki_tdname holds 16 bytes before its NUL: the name may continue in ki_moretdname.</summary>
-    public bool ThreadNameFillsField { get; init; }
+    public bool ThreadNameFillsField => D.Slice(394, 16).IndexOf((byte)0) < 0;
 
     public const long P_TRACED = 0x800, P_WEXIT = 0x2000, P_STOPPED_SIG = 0x20000, P_STOPPED_TRACE = 0x40000, P_STOPPED_SINGLE = 0x80000;
     public const long TDF_SINTR = 0x8, TDF_TIMEOUT = 0x10, TDF_BOUNDARY = 0x400;
 
-    public static KinfoProc Parse(ReadOnlySpan<byte> d) => new()
-    {
-        StructSize = I32(d, 0), Layout = I32(d, 4),
-        ArgsAddress = U64(d, 8), ProcAddress = U64(d, 16), UserAddress = U64(d, 24), TraceVnode = U64(d, 32),
-        TextVnode = U64(d, 40), FileDescriptors = U64(d, 48), VmSpace = U64(d, 56), WaitChannel = U64(d, 64),
-        Pid = I32(d, 72), ParentPid = I32(d, 76), ProcessGroup = I32(d, 80), TtyProcessGroup = I32(d, 84),
-        SessionId = I32(d, 88), TtySessionId = I32(d, 92), JobControlCount = I16(d, 96), SpareShort1 = I16(d, 98),
-        TtyDevice32 = U32(d, 100),
-        PendingSignals = Sigset(d, 104), SignalMask = Sigset(d, 120), IgnoredSignals = Sigset(d, 136), CaughtSignals = Sigset(d, 152),
-        Uid = U32(d, 168), RealUid = U32(d, 172), SavedUid = U32(d, 176), RealGid = U32(d, 180), SavedGid = U32(d, 184),
-        GroupCount = I16(d, 188), SpareShort2 = I16(d, 190),
-        Groups = Groups16(d[192..]),
-        VirtualSize = U64(d, 256), ResidentPages = U64(d, 264), SwapResidentPages = U64(d, 272),
-        TextPages = U64(d, 280), DataPages = U64(d, 288), StackPages = U64(d, 296),
-        ExitStatus = U16(d, 304), AccountingFlags = U16(d, 306), PercentCpu = U32(d, 308), EstimatedCpu = U32(d, 312),
-        SleepTime = U32(d, 316), SwapTime = U32(d, 320), CopyOnWriteFaults = U32(d, 324), RuntimeMicroseconds = U64(d, 328),
-        Start = new TimeValue(I64(d, 336), I64(d, 344)), ChildTime = new TimeValue(I64(d, 352), I64(d, 360)),
-        ProcessFlags = I64(d, 368), KiFlags = I64(d, 376), TraceFlags = I32(d, 384),
-        State = d[388], Nice = (sbyte)d[389], Lock = d[390], RunQueueIndex = d[391], OnCpuOld = d[392], LastCpuOld = d[393],
-        ThreadName = Text(d, 394, 17), ThreadNameFillsField = d.Slice(394, 16).IndexOf((byte)0) < 0, WaitMessage = Text(d, 411, 9), Login = Text(d, 420, 18), LockName = Text(d, 438, 9),
-        Command = Text(d, 447, 20), Emulation = Text(d, 467, 17), LoginClass = Text(d, 484, 18), MoreThreadName = Text(d, 502, 4),
-        SpareStrings = Bytes(d, 506, 46), SpareInts = Bytes(d, 552, 8), TtyDevice = U64(d, 560),
-        OnCpu = I32(d, 568), LastCpu = I32(d, 572), Tracer = I32(d, 576), Flags2 = I32(d, 580), Fib = I32(d, 584),
-        CredentialFlags = U32(d, 588), JailId = I32(d, 592), ThreadCount = I32(d, 596), Lwp = I32(d, 600),
-        Priority = Bytes(d, 604, 4), Rusage = Bytes(d, 608, 144), ChildRusage = Bytes(d, 752, 144),
-        Pcb = U64(d, 896), KernelStack = U64(d, 904), UserData = U64(d, 912), ThreadAddress = U64(d, 920),
-        ProcessDescriptor = U64(d, 928), SparePointers = Bytes(d, 936, 40), SpareLongs = Bytes(d, 976, 96),
-        SFlags = I64(d, 1072), ThreadFlags = I64(d, 1080),
-    };
+    /// <summary>A record read from <paramref name="record"/>, a copy of the bytes (tests, hostile input).</summary>
+    public static KinfoProc Parse(ReadOnlySpan<byte> record) => Parse(record.ToArray());
+
+    /// <summary>
+    /// The record in <paramref name="record"/> (at least <see cref="Size"/> bytes), read where it lies:
+    /// fields are decoded when asked for. A process of ten thousand threads has ten thousand records,
+    /// of which a report reads a dozen fields; decoded in full, they were a tenth of its allocation.
+    /// The memory must stay readable while the record is used (the core's mapping: until it is disposed).
+    /// </summary>
+    public static KinfoProc Parse(ReadOnlyMemory<byte> record) =>
+        record.Length >= Size ? new(record[..Size]) : throw new ArgumentException($"a kinfo_proc record is {Size} bytes, not {record.Length}", nameof(record));
 
     private static uint[] Groups16(ReadOnlySpan<byte> d)
     {
