@@ -54,9 +54,10 @@ public sealed record RecoveredRegister(int Register, ulong Value, RegisterOrigin
 }
 
 /// <summary>
-/// The callee-saved registers known in one frame, held in one object: a walk of a thousand
-/// threads keeps tens of thousands of frames, and an object per register would be most of them.
-/// A <see cref="RecoveredRegister"/> is made when one is read.
+/// The callee-saved registers known in one frame, held in one object: a walk of ten thousand
+/// threads keeps over a hundred thousand frames, and an object per register would be most of them.
+/// A <see cref="RecoveredRegister"/> is made when one is read. A register restored from its slot
+/// at CFA+n keeps only n: every such slot of a frame is relative to the same CFA, kept once.
 /// </summary>
 public sealed class RecoveredRegisters : IReadOnlyList<RecoveredRegister>
 {
@@ -64,23 +65,48 @@ public sealed class RecoveredRegisters : IReadOnlyList<RecoveredRegister>
 
     private Entries entries;
     private int count;
+    // The CFA the frame's saved-at-CFA slots are relative to, once the first is added.
+    private ulong slotBase;
+    private bool hasSlotBase;
+
+    // 24 bytes, against 40 with the origin whole: the slot's address is slotBase + Offset.
+    private readonly record struct Saved(ulong Value, string? Text, int Offset, byte Register, RegisterOrigin.Kind Kind);
 
     [System.Runtime.CompilerServices.InlineArray(Capacity)]
-    private struct Entries { private (int Register, ulong Value, RegisterOrigin Origin) first; }
+    private struct Entries { private Saved first; }
 
     public static readonly RecoveredRegisters Empty = new();
 
     internal void Add(int register, ulong value, RegisterOrigin origin)
     {
         if (count == Capacity) throw new InvalidOperationException($"at most {Capacity} registers");
-        entries[count++] = (register, value, origin);
+        var (kind, text, address, offset) = origin.Parts;
+        if (kind == RegisterOrigin.Kind.SavedAtCfa)
+        {
+            ulong slotCfa = unchecked(address - (ulong)(long)offset);
+            if (!hasSlotBase) (slotBase, hasSlotBase) = (slotCfa, true);
+            // Another CFA in the same frame (never, from the unwinder): kept as its text.
+            else if (slotCfa != slotBase) (kind, text) = (RegisterOrigin.Kind.Text, origin.ToString());
+        }
+        entries[count++] = new Saved(value, text, offset, (byte)register, kind);
     }
 
     public int Count => count;
 
     /// <summary>The register at <paramref name="index"/> as parts, without making a <see cref="RecoveredRegister"/>.</summary>
-    public (int Register, ulong Value, RegisterOrigin Origin) Entry(int index) =>
-        (uint)index < (uint)count ? entries[index] : throw new ArgumentOutOfRangeException(nameof(index));
+    public (int Register, ulong Value, RegisterOrigin Origin) Entry(int index)
+    {
+        if ((uint)index >= (uint)count) throw new ArgumentOutOfRangeException(nameof(index));
+        var e = entries[index];
+        var origin = e.Kind switch
+        {
+            RegisterOrigin.Kind.SavedAtCfa => RegisterOrigin.SavedAtCfa(unchecked(slotBase + (ulong)(long)e.Offset), e.Offset),
+            RegisterOrigin.Kind.CfaPlus => RegisterOrigin.CfaPlus(e.Offset),
+            RegisterOrigin.Kind.Text => (RegisterOrigin)(e.Text ?? ""),
+            _ => default,
+        };
+        return (e.Register, e.Value, origin);
+    }
 
     public RecoveredRegister this[int index]
     {
@@ -106,7 +132,10 @@ public sealed class RecoveredRegisters : IReadOnlyList<RecoveredRegister>
 /// </summary>
 public readonly record struct RegisterOrigin
 {
-    private enum Kind : byte { None, Text, SavedAtCfa, CfaPlus }
+    internal enum Kind : byte { None, Text, SavedAtCfa, CfaPlus }
+
+    /// <summary>What the origin is made of, for <see cref="RecoveredRegisters"/> to keep it compactly.</summary>
+    internal (Kind Kind, string? Text, ulong Address, int Offset) Parts => (kind, text, address, offset);
 
     // 24 bytes: one of these per register per frame.
     private readonly string? text;

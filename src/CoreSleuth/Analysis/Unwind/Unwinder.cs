@@ -52,7 +52,9 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
 
         ulong pc = regs[DwarfRegisters.ReturnAddress], sp = regs[DwarfRegisters.Rsp];
         var stack = memory.RegionOf(sp);
-        var frames = new List<StackFrame> { MakeFrame(0, pc, sp, FrameTrust.Context, regs, exactPc: true, null) };
+        var frames = walking;
+        frames.Clear();
+        frames.Add(MakeFrame(0, pc, sp, FrameTrust.Context, regs, exactPc: true, null));
         bool exact = true;
         string stop;
         while (true)
@@ -68,8 +70,12 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
             if (step.MarkSignalFrame) frames[^2] = frames[^2] with { IsSignalFrame = true };
         }
         Return(regs);
-        return new StackWalk(frames, stop);
+        return new StackWalk(frames.ToArray(), stop);
     }
+
+    // The frames of the walk under way, copied out whole when it ends: a list grown frame by frame
+    // per thread left three discarded arrays behind each of ten thousand walks.
+    private readonly List<StackFrame> walking = [];
 
     private StackFrame MakeFrame(int index, ulong pc, ulong sp, FrameTrust trust, RegisterSet regs, bool exactPc, string? note)
     {
