@@ -28,6 +28,7 @@ public sealed class FreeBsdCore : IDisposable
         if (Os == CoreOs.Linux) (Process, Threads, unusableStatusNotes) = Linux.LinuxCoreReader.Decode(Elf, Memory, Warn);
         else (Process, Threads) = Decode();
         RefuseWithoutThreads();
+        ReleaseNotes();
         Completeness = MeasureCompleteness();
         (Producer, ProducerEvidence) = Os == CoreOs.Linux ? Linux.LinuxCoreReader.DetectProducer(Elf, Threads) : DetectProducer();
     }
@@ -98,6 +99,16 @@ public sealed class FreeBsdCore : IDisposable
                           $"(EI_OSABI {DescribeOsAbi(h.OsAbi)}; {ownersText}; none owned by \"FreeBSD\")";
             throw new UnsupportedCoreException($"{name} is {what}; {reads}.");
         }
+    }
+
+    /// <summary>
+    /// The notes are decoded: their pages leave the resident set (a 10,000-thread core has 32 MB of
+    /// notes; the few fields read later, kinfo_proc's and the FPU state's, come back from the page cache).
+    /// </summary>
+    private void ReleaseNotes()
+    {
+        foreach (var ph in Elf.ProgramHeaders.Where(p => p.IsNote && p.FileSize > 0 && p.Offset <= long.MaxValue))
+            Source.Release((long)ph.Offset, (long)Math.Min(ph.FileSize, long.MaxValue));
     }
 
     private void ReportMissingMemory()
