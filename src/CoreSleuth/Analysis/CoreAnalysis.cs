@@ -12,6 +12,7 @@ using CoreSleuth.Diagnostics;
 using CoreSleuth.FreeBsd;
 using CoreSleuth.FreeBsd.Syscalls;
 using CoreSleuth.FreeBsd.WaitMessages;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Analysis;
 
@@ -142,14 +143,14 @@ public sealed class CoreAnalysis : IDisposable
     /// <summary>Fewer stacks than this are walked on one thread: starting a second costs more than it saves.</summary>
     public const int ParallelWalkMinimum = 64;
 
-    private CoreAnalysis(FreeBsdCore core, ModuleMap modules, ThreadIdentity identity)
+    private CoreAnalysis(CoreFile core, ModuleMap modules, ThreadIdentity identity)
     {
         Core = core;
         Modules = modules;
         Identity = identity;
     }
 
-    public FreeBsdCore Core { get; }
+    public CoreFile Core { get; }
     public ModuleMap Modules { get; }
     public ThreadIdentity Identity { get; }
     public IReadOnlyList<ThreadAnalysis> Threads { get; private set; } = [];
@@ -193,8 +194,8 @@ public sealed class CoreAnalysis : IDisposable
     /// <exception cref="Elf.UnsupportedCoreException">Not a FreeBSD amd64 core.</exception>
     public static CoreAnalysis Run(string corePath, AnalysisOptions options, StageTimings? timings = null)
     {
-        FreeBsdCore core;
-        using (timings.Measure("open and notes")) core = FreeBsdCore.Open(corePath, options.Progress);
+        CoreFile core;
+        using (timings.Measure("open and notes")) core = CoreFile.Open(corePath, options.Progress);
         try
         {
             var analysis = Run(core, options, timings);
@@ -205,7 +206,7 @@ public sealed class CoreAnalysis : IDisposable
     }
 
     /// <summary>What does not fit in the --wchan input: another process, lines not read, no thread of the core, a FreeBSD core.</summary>
-    private static IEnumerable<string> WaitChannelWarnings(FreeBsdCore core, WaitChannelText wchans, string name)
+    private static IEnumerable<string> WaitChannelWarnings(CoreFile core, WaitChannelText wchans, string name)
     {
         if (core.Os != CoreOs.Linux)
         {
@@ -225,7 +226,7 @@ public sealed class CoreAnalysis : IDisposable
 
     /// <summary>Analyses an opened core; the caller keeps owning <paramref name="core"/>.</summary>
     /// <param name="timings">Where to add the time of each stage (--timings), or null.</param>
-    public static CoreAnalysis Run(FreeBsdCore core, AnalysisOptions options, StageTimings? timings = null)
+    public static CoreAnalysis Run(CoreFile core, AnalysisOptions options, StageTimings? timings = null)
     {
         var sysroot = options.Sysroot is null ? null : new Sysroot(options.Sysroot) { DisplayRoot = options.SysrootName };
         ModuleMap modules;

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using CoreSleuth.Elf;
 using CoreSleuth.FreeBsd;
 using CoreSleuth.Memory;
+using CoreSleuth.Model;
 using static CoreSleuth.Elf.ElfConstants;
 
 namespace CoreSleuth.Linux;

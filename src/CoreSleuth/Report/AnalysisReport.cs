@@ -4,7 +4,6 @@ using CoreSleuth.Analysis;
 using CoreSleuth.Analysis.Diagnosis;
 using CoreSleuth.Analysis.Libthr;
 using CoreSleuth.Analysis.Unwind;
-using CoreSleuth.FreeBsd;
 using CoreSleuth.FreeBsd.Syscalls;
 
 namespace CoreSleuth.Report;

@@ -1,4 +1,5 @@
 using CoreSleuth.Analysis.Crash;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Report;
 

@@ -1,6 +1,6 @@
 using CoreSleuth.Analysis.Modules;
-using CoreSleuth.FreeBsd;
 using CoreSleuth.Linux;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Analysis.Crash;
 
@@ -12,7 +12,7 @@ public sealed partial record FatalSignal
     /// si_code ≤ 0 (SI_USER, SI_TKILL, SI_QUEUE…) means a process sent it, with its pid; above 0
     /// the kernel raised it, for a fault with si_addr.
     /// </summary>
-    private static FatalSignal? FindLinux(FreeBsdCore core, ModuleMap? modules, IReadOnlyList<ThreadAnalysis> threads)
+    private static FatalSignal? FindLinux(CoreFile core, ModuleMap? modules, IReadOnlyList<ThreadAnalysis> threads)
     {
         int signal = threads.Select(t => (int)(t.Thread.Linux?.Status.CurrentSignal ?? 0)).FirstOrDefault(s => s != 0);
         if (signal == 0) return null;

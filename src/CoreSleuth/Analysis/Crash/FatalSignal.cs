@@ -1,5 +1,6 @@
 using CoreSleuth.Analysis.Modules;
 using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Analysis.Crash;
 
@@ -24,7 +25,7 @@ public sealed partial record FatalSignal(
     public CodeName Trap => TrapNo is { } t ? SignalCodes.Trap(t) : new(null, null);
 
     /// <summary>The fatal signal of a kernel core, or null (other producers, no signal recorded).</summary>
-    public static FatalSignal? Find(FreeBsdCore core, ModuleMap? modules, IReadOnlyList<ThreadAnalysis> threads)
+    public static FatalSignal? Find(CoreFile core, ModuleMap? modules, IReadOnlyList<ThreadAnalysis> threads)
     {
         if (core.Producer != CoreProducer.Kernel || threads.Count == 0) return null;
         if (core.Os == CoreOs.Linux) return FindLinux(core, modules, threads);

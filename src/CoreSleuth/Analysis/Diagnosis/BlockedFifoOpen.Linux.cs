@@ -1,8 +1,8 @@
 using CoreSleuth.Analysis.MySql;
 using CoreSleuth.Analysis.Syscalls;
-using CoreSleuth.FreeBsd;
 using CoreSleuth.FreeBsd.Syscalls;
 using CoreSleuth.Linux.Syscalls;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Analysis.Diagnosis;
 
@@ -17,7 +17,7 @@ public sealed partial record BlockedFifoOpen
     /// wait channel read on the live host (<c>--wchan</c>) makes it certain when it is
     /// wait_for_partner or fifo_open, and rules it out when it is anything else.
     /// </summary>
-    private static BlockedFifoOpen? DiagnoseLinux(ThreadAnalysis thread, FreeBsdCore core, MemoryTextSearch memoryText)
+    private static BlockedFifoOpen? DiagnoseLinux(ThreadAnalysis thread, CoreFile core, MemoryTextSearch memoryText)
     {
         var t = thread.Thread;
         if (thread.Site is not { Os: CoreOs.Linux, OpenArguments: { } at } site) return null;

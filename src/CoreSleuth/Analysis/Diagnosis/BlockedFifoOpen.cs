@@ -2,6 +2,7 @@ using CoreSleuth.Analysis.MySql;
 using CoreSleuth.Analysis.Syscalls;
 using CoreSleuth.FreeBsd;
 using CoreSleuth.FreeBsd.Syscalls;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Analysis.Diagnosis;
 
@@ -46,7 +47,7 @@ public sealed partial record BlockedFifoOpen(
     /// or gcore's SIGSTOP thread) but it is in or restarting an open that would block on a FIFO
     /// and the path is not among the open files.
     /// </summary>
-    public static BlockedFifoOpen? Diagnose(ThreadAnalysis thread, FreeBsdCore core, MemoryTextSearch memoryText)
+    public static BlockedFifoOpen? Diagnose(ThreadAnalysis thread, CoreFile core, MemoryTextSearch memoryText)
     {
         var t = thread.Thread;
         if (core.Os == CoreOs.Linux) return DiagnoseLinux(thread, core, memoryText);

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using CoreSleuth.Analysis.Modules;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Analysis.Libthr;
 
@@ -90,7 +91,7 @@ public sealed partial class ThreadIdentity
     }
 
     /// <summary>The one tid offset at which every thread's struct pthread holds its LWP; null when none or several.</summary>
-    private int? GlibcSignatureOffset(IReadOnlyList<FreeBsd.CoreThread> threads)
+    private int? GlibcSignatureOffset(IReadOnlyList<CoreThread> threads)
     {
         var page = new byte[GlibcMaxTidOffset];
         HashSet<int>? candidates = null;

@@ -1,7 +1,7 @@
 using CoreSleuth.Analysis.Modules;
 using CoreSleuth.Diagnostics;
-using CoreSleuth.FreeBsd;
 using CoreSleuth.Memory;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Analysis.Libthr;
 
@@ -48,12 +48,12 @@ public sealed partial class ThreadIdentity
     public const long TidTerminated = 1;
     private const int MaxListLength = 1_000_000;
 
-    private readonly FreeBsdCore core;
+    private readonly CoreFile core;
     private readonly Dictionary<int, ThreadPthread> byLwp = [];
     private readonly Dictionary<ulong, ThreadPthread> byPthread = [];
     private readonly List<string> notes = [];
 
-    private ThreadIdentity(FreeBsdCore core) => this.core = core;
+    private ThreadIdentity(CoreFile core) => this.core = core;
 
     public IReadOnlyDictionary<int, ThreadPthread> ByLwp => byLwp;
     public LibthrLayout? Layout { get; private set; }
@@ -65,7 +65,7 @@ public sealed partial class ThreadIdentity
     public IReadOnlyList<PthreadStrategy> StrategiesUsed => byLwp.Values.Select(p => p.Strategy).Distinct().Order().ToList();
 
     /// <param name="progress">Told how far the signature scan has come, when it runs.</param>
-    public static ThreadIdentity Resolve(FreeBsdCore core, ModuleMap modules, IdentityOptions? options = null, IProgress<WorkProgress>? progress = null)
+    public static ThreadIdentity Resolve(CoreFile core, ModuleMap modules, IdentityOptions? options = null, IProgress<WorkProgress>? progress = null)
     {
         options ??= IdentityOptions.Default;
         var identity = new ThreadIdentity(core);

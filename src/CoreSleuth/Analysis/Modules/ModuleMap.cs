@@ -1,6 +1,7 @@
 using CoreSleuth.Elf;
 using CoreSleuth.FreeBsd;
 using CoreSleuth.Memory;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Analysis.Modules;
 
@@ -78,7 +79,7 @@ public sealed class ModuleMap : IDisposable
 
     /// <param name="binaries">Files to use for the modules they are the image of (e.g. the mysqld that ran, under any name).</param>
     /// <param name="executable">The executable that ran (--exe), like gdb's first argument.</param>
-    public static ModuleMap Discover(FreeBsdCore core, Sysroot? sysroot, IReadOnlyList<string>? binaries = null, string? executable = null)
+    public static ModuleMap Discover(CoreFile core, Sysroot? sysroot, IReadOnlyList<string>? binaries = null, string? executable = null)
     {
         var map = new ModuleMap();
         // gdb's gcore and the Linux kernel leave file-backed code out of the core: without a sysroot
@@ -176,7 +177,7 @@ public sealed class ModuleMap : IDisposable
     }
 
     /// <summary>The images the core maps: every file-backed mapping at offset 0 with its following mappings of the same file.</summary>
-    public static List<ModuleSpan> Spans(FreeBsdCore core)
+    public static List<ModuleSpan> Spans(CoreFile core)
     {
         var entries = core.Process.Mappings;
         var found = new List<(string Path, ulong Start, ulong End, List<KinfoVmEntry> Mappings)>();
@@ -217,7 +218,7 @@ public sealed class ModuleMap : IDisposable
         }
     }
 
-    private LoadedModule Load(FreeBsdCore core, ModuleSpan span, ElfImage? inCore, string problem,
+    private LoadedModule Load(CoreFile core, ModuleSpan span, ElfImage? inCore, string problem,
         (string File, ElfFile Elf, ModuleFileSource Source)? chosen)
     {
         string path = span.Path;

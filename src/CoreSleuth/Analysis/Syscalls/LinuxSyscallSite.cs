@@ -1,6 +1,7 @@
 using CoreSleuth.FreeBsd.Syscalls;
 using CoreSleuth.Linux;
 using CoreSleuth.Linux.Syscalls;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Analysis.Syscalls;
 

@@ -1,6 +1,6 @@
 using CoreSleuth.Analysis.Modules;
-using CoreSleuth.FreeBsd;
 using CoreSleuth.FreeBsd.Syscalls;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Analysis.Syscalls;
 
@@ -63,7 +63,7 @@ public sealed record SyscallSite(SyscallPosition Position, long RawNumber, IRead
     /// Decides from the saved registers and the code bytes at rip−2/rip. Code comes from the
     /// core's memory, else from the module's file (kernel cores lack read-only text, spec §1.3).
     /// </summary>
-    public static SyscallSite? Locate(CoreThread thread, FreeBsdCore core, ModuleMap? modules)
+    public static SyscallSite? Locate(CoreThread thread, CoreFile core, ModuleMap? modules)
     {
         if (thread.Linux is { } linux) return LinuxSyscallSite.Locate(linux);
         var r = thread.Registers;
@@ -130,7 +130,7 @@ public sealed record SyscallSite(SyscallPosition Position, long RawNumber, IRead
     }
 
     /// <summary>The N of <c>mov eax, N (b8 imm32); mov r10, rcx (49 89 ca)</c> just before the syscall at <paramref name="syscallAt"/>.</summary>
-    private static long? StubNumber(ulong syscallAt, FreeBsdCore core, ModuleMap? modules)
+    private static long? StubNumber(ulong syscallAt, CoreFile core, ModuleMap? modules)
     {
         Span<byte> b = stackalloc byte[8];
         ulong at = syscallAt - 8;
@@ -140,7 +140,7 @@ public sealed record SyscallSite(SyscallPosition Position, long RawNumber, IRead
         return BitConverter.ToUInt32(b[1..5]);
     }
 
-    private static bool? IsSyscallInstruction(ulong address, FreeBsdCore core, ModuleMap? modules, out string? source)
+    private static bool? IsSyscallInstruction(ulong address, CoreFile core, ModuleMap? modules, out string? source)
     {
         Span<byte> b = stackalloc byte[2];
         if (core.Memory.TryRead(address, b)) { source = "core memory"; return b[0] == 0x0F && b[1] == 0x05; }

@@ -1,6 +1,7 @@
 using CoreSleuth.Analysis.Diagnosis;
 using CoreSleuth.Analysis.Syscalls;
 using CoreSleuth.Memory;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Analysis.WaitGraph;
 

@@ -1,23 +1,24 @@
 using CoreSleuth.Elf;
+using CoreSleuth.FreeBsd;
 using CoreSleuth.Input;
 using CoreSleuth.Memory;
 using static CoreSleuth.Elf.ElfConstants;
 using static CoreSleuth.FreeBsd.Fields;
 
-namespace CoreSleuth.FreeBsd;
+namespace CoreSleuth.Model;
 
 /// <summary>
 /// A FreeBSD amd64 core opened for analysis: the ELF layer, the address space and the process
 /// model decoded from the notes. Damage yields warnings and whatever is still readable; only
 /// a file that is not a FreeBSD amd64 core at all is refused.
 /// </summary>
-public sealed class FreeBsdCore : IDisposable
+public sealed class CoreFile : IDisposable
 {
     private const int MaxArguments = 4096, MaxArgumentBytes = 64 * 1024;
 
     private readonly List<string> warnings = [];
 
-    private FreeBsdCore(ByteSource source)
+    private CoreFile(ByteSource source)
     {
         Source = source;
         Elf = ElfFile.Parse(source);
@@ -58,16 +59,16 @@ public sealed class FreeBsdCore : IDisposable
     /// <exception cref="UnsupportedCoreException">Not a FreeBSD amd64 core.</exception>
     /// <exception cref="CompressedCoreException">A compressed core is corrupt or truncated, or too large for the temporary folder.</exception>
     /// <param name="progress">Told how far the decompression of a compressed core has come (nothing for a plain core).</param>
-    public static FreeBsdCore Open(string path, IProgress<Diagnostics.WorkProgress>? progress = null)
+    public static CoreFile Open(string path, IProgress<Diagnostics.WorkProgress>? progress = null)
     {
         var compression = CompressedCore.Detect(path);
         var source = compression == CoreCompression.None ? ByteSource.OpenFile(path) : CompressedCore.Open(path, compression, progress);
-        try { return new FreeBsdCore(source); }
+        try { return new CoreFile(source); }
         catch { source.Dispose(); throw; }
     }
 
     /// <summary>Decodes a core from <paramref name="source"/>, which the core then owns.</summary>
-    public static FreeBsdCore Load(ByteSource source) => new(source);
+    public static CoreFile Load(ByteSource source) => new(source);
 
     public void Dispose() => Source.Dispose();
 

@@ -1,4 +1,6 @@
-namespace CoreSleuth.FreeBsd;
+using CoreSleuth.FreeBsd;
+
+namespace CoreSleuth.Model;
 
 /// <summary>A thread of the dumped process: its NT_PRSTATUS and the per-thread notes that followed it (spec §2.3).</summary>
 public sealed record CoreThread
