@@ -265,6 +265,7 @@ public sealed class CoreAnalysis : IDisposable
         var strings = new CoreStringSource(core.Memory);
         // An array: each stack walk writes only its own thread's slot, so two threads can fill it at once.
         var threads = new ThreadAnalysis[core.Threads.Count];
+        var system = SystemConventions.Of(core);
         for (int i = 0; i < threads.Length; i++)
         {
             var t = core.Threads[i];
@@ -275,7 +276,7 @@ public sealed class CoreAnalysis : IDisposable
             SyscallDescription? syscall;
             using (timings.Measure("syscalls"))
             {
-                site = SyscallSite.Locate(t, core, modules);
+                site = system.Syscalls.Locate(t, core, modules);
                 syscall = site?.Describe(strings);
             }
             var session = SessionOf(pthread, sessions);

@@ -20,7 +20,7 @@ public sealed partial record BlockedFifoOpen
     private static BlockedFifoOpen? DiagnoseLinux(ThreadAnalysis thread, CoreFile core, MemoryTextSearch memoryText)
     {
         var t = thread.Thread;
-        if (thread.Site is not { Os: CoreOs.Linux, OpenArguments: { } at } site) return null;
+        if (thread.Site is not { OpenArguments: { } at } site) return null;
         if (site.Position is not SyscallPosition.InKernel) return null;
         string? wchan = thread.WaitChannel;
         bool fifoWait = wchan is not null && WaitChannels.IsFifoOpen(wchan);
@@ -66,6 +66,6 @@ public sealed partial record BlockedFifoOpen
         }
         advice.AddRange(Advise(path, direction, core.Producer, core.Process.Signal));
         return new BlockedFifoOpen(t.Lwp, thread.Pthread, t.Name, path, flags, direction, confidence, thread.Session, false,
-            statements, evidence, advice) { PathAddress = pathAddress, Join = thread.Join, Os = CoreOs.Linux };
+            statements, evidence, advice) { PathAddress = pathAddress, Join = thread.Join, Abi = site.Abi };
     }
 }

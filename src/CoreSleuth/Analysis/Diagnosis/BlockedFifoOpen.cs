@@ -32,14 +32,13 @@ public sealed partial record BlockedFifoOpen(
     public SessionJoin? Join { get; init; }
 
     /// <summary>Whose open flags <see cref="Flags"/> are.</summary>
-    public CoreOs Os { get; init; } = CoreOs.FreeBsd;
+    public required ISystemCallAbi Abi { get; init; }
 
-    /// <summary><see cref="Flags"/> by name, with the constants of <see cref="Os"/>.</summary>
-    public string FlagsText => Os == CoreOs.Linux ? Linux.Syscalls.LinuxOpenFlags.Format(Flags) : OpenFlagDecoder.Format(Flags);
+    /// <summary><see cref="Flags"/> by name, with the constants of <see cref="Abi"/>.</summary>
+    public string FlagsText => Abi.FormatOpenFlags(Flags);
 
     /// <summary>Where the path argument of the open points (the path may be unavailable there).</summary>
     public ulong PathAddress { get; init; }
-    public const int SysOpen = 5, SysOpenAt = 499;
 
     /// <summary>
     /// Decides whether <paramref name="thread"/> is blocked opening a FIFO. Certain when it
@@ -54,13 +53,12 @@ public sealed partial record BlockedFifoOpen(
         string? wmesg = t.WaitMessage;
         bool fifoWait = wmesg is "fifoor" or "fifoow";
         if (wmesg is not null && !fifoWait) return null; // asleep on something else
-        if (thread.Site is not { } site || site.Number is not (SysOpen or SysOpenAt)) return null;
+        if (thread.Site is not { OpenArguments: { } at } site) return null;
         if (site.Position is SyscallPosition.NotInSyscall or SyscallPosition.ReturnedError) return null;
 
         var args = site.Arguments;
-        bool openat = site.Number == SysOpenAt;
-        ulong pathAddress = openat ? args[1] : args[0];
-        uint flags = (uint)(openat ? args[2] : args[1]);
+        ulong pathAddress = args[at.Path];
+        uint flags = (uint)args[at.Flags];
         string? blocksWith = OpenFlagDecoder.FifoWaitMessage(flags);
         if (!fifoWait && blocksWith is null) return null; // O_NONBLOCK / O_RDWR opens never sleep in fifo_open
 
@@ -96,7 +94,7 @@ public sealed partial record BlockedFifoOpen(
         if (thread.Session is { } session && thread.Join is { } join) evidence.Add(JoinEvidence(thread, session, join));
 
         return new BlockedFifoOpen(t.Lwp, thread.Pthread, t.Name, path, flags, direction, confidence, thread.Session, inOpenFiles,
-            statements, evidence, Advise(path, direction, core.Producer, core.Process.Signal)) { PathAddress = pathAddress, Join = thread.Join };
+            statements, evidence, Advise(path, direction, core.Producer, core.Process.Signal)) { PathAddress = pathAddress, Join = thread.Join, Abi = site.Abi };
     }
 
     /// <summary>What the search of memory found of statements mentioning <paramref name="path"/>, added to <paramref name="evidence"/>.</summary>

@@ -1,0 +1,23 @@
+using CoreSleuth.Analysis.Syscalls;
+using CoreSleuth.Model;
+
+namespace CoreSleuth.Analysis;
+
+/// <summary>
+/// What the analysis reads differently for the system a core comes from, chosen once from the
+/// system told from the notes (<see cref="CoreFile.Os"/>): the analysis asks these instead of
+/// comparing systems. A new system is one more set of implementations and one more case here.
+/// </summary>
+public sealed record SystemConventions(ISystemCallAbi Syscalls)
+{
+    private static readonly SystemConventions FreeBsdConventions = new(FreeBsdSystemCallAbi.Instance);
+    private static readonly SystemConventions LinuxConventions = new(LinuxSystemCallAbi.Instance);
+
+    public static SystemConventions For(CoreOs os) => os switch
+    {
+        CoreOs.Linux => LinuxConventions,
+        _ => FreeBsdConventions,
+    };
+
+    public static SystemConventions Of(CoreFile core) => For(core.Os);
+}
