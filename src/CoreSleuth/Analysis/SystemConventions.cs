@@ -1,3 +1,4 @@
+using CoreSleuth.Analysis.Crash;
 using CoreSleuth.Analysis.Syscalls;
 using CoreSleuth.Model;
 
@@ -8,10 +9,10 @@ namespace CoreSleuth.Analysis;
 /// system told from the notes (<see cref="CoreFile.Os"/>): the analysis asks these instead of
 /// comparing systems. A new system is one more set of implementations and one more case here.
 /// </summary>
-public sealed record SystemConventions(ISystemCallAbi Syscalls)
+public sealed record SystemConventions(ISystemCallAbi Syscalls, ISignalCatalogue Signals)
 {
-    private static readonly SystemConventions FreeBsdConventions = new(FreeBsdSystemCallAbi.Instance);
-    private static readonly SystemConventions LinuxConventions = new(LinuxSystemCallAbi.Instance);
+    private static readonly SystemConventions FreeBsdConventions = new(FreeBsdSystemCallAbi.Instance, FreeBsdSignalCatalogue.Instance);
+    private static readonly SystemConventions LinuxConventions = new(LinuxSystemCallAbi.Instance, LinuxSignalCatalogue.Instance);
 
     public static SystemConventions For(CoreOs os) => os switch
     {

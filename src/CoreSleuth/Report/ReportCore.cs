@@ -54,11 +54,12 @@ public sealed record ReportProcess(
     public static ReportProcess Build(CoreFile core)
     {
         var p = core.Process;
+        var signals = SystemConventions.Of(core).Signals;
         int? signal = p.Signal == 0 ? null : p.Signal;
         return new ReportProcess(p.Pid, p.ParentPid, p.Uid, p.Command, p.Arguments, p.ArgumentVector, p.ArgumentsSource,
             core.Threads.Count,
-            signal is { } s ? (p.Os == CoreOs.Linux ? CoreSleuth.Linux.LinuxSignals.Name(s) : FreeBsdNames.SignalName(s)) ?? s.ToString(CultureInfo.InvariantCulture) : null, signal,
-            p.Os == CoreOs.Linux ? null : FreeBsdNames.SignalDescription(p.Signal),
+            signal is { } s ? signals.Name(s) ?? s.ToString(CultureInfo.InvariantCulture) : null, signal,
+            signals.Description(p.Signal),
             p.StartTime?.UtcDateTime, p.Emulation, p.WorkingDirectory, p.Executable);
     }
 }
