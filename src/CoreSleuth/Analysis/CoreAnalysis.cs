@@ -208,9 +208,9 @@ public sealed class CoreAnalysis : IDisposable
     /// <summary>What does not fit in the --wchan input: another process, lines not read, no thread of the core, a FreeBSD core.</summary>
     private static IEnumerable<string> WaitChannelWarnings(CoreFile core, WaitChannelText wchans, string name)
     {
-        if (core.Os != CoreOs.Linux)
+        if (SystemConventions.Of(core).Waits.WaitChannelsUnused is { } unused)
         {
-            yield return $"--wchan {name}: wait channels from /proc are for Linux cores; this FreeBSD core has its own wait messages, so it is not used";
+            yield return $"--wchan {name}: {unused}";
             yield break;
         }
         if (wchans.UnreadLines.Count > 0)
@@ -280,11 +280,11 @@ public sealed class CoreAnalysis : IDisposable
                 syscall = site?.Describe(strings);
             }
             var session = SessionOf(pthread, sessions);
-            threads[i] = new ThreadAnalysis(t, pthread, state, t.WaitMessage is { } w ? WaitMessageCatalogue.Lookup(w) : null,
+            threads[i] = new ThreadAnalysis(t, pthread, state, system.Waits.Lookup(t),
                 site, syscall, session)
             {
                 Join = session is null ? null : new SessionJoin(SessionJoinKind.OsThreadHandle),
-                WaitChannel = core.Os == CoreOs.Linux ? options.WaitChannels?.ByLwp.GetValueOrDefault(t.Lwp) : null,
+                WaitChannel = system.Waits.WaitChannelsUnused is null ? options.WaitChannels?.ByLwp.GetValueOrDefault(t.Lwp) : null,
             };
         }
         JoinByStatementPath(threads, sessions);
