@@ -1,5 +1,6 @@
 using CoreSleuth.Analysis.Crash;
 using CoreSleuth.Analysis.Diagnosis;
+using CoreSleuth.Analysis.Libthr;
 using CoreSleuth.Analysis.Syscalls;
 using CoreSleuth.Model;
 
@@ -10,10 +11,10 @@ namespace CoreSleuth.Analysis;
 /// system told from the notes (<see cref="CoreFile.Os"/>): the analysis asks these instead of
 /// comparing systems. A new system is one more set of implementations and one more case here.
 /// </summary>
-public sealed record SystemConventions(ISystemCallAbi Syscalls, ISignalCatalogue Signals, IWaitCatalogue Waits)
+public sealed record SystemConventions(ISystemCallAbi Syscalls, ISignalCatalogue Signals, IWaitCatalogue Waits, IThreadLibrary ThreadLibrary)
 {
-    private static readonly SystemConventions FreeBsdConventions = new(FreeBsdSystemCallAbi.Instance, FreeBsdSignalCatalogue.Instance, FreeBsdWaitCatalogue.Instance);
-    private static readonly SystemConventions LinuxConventions = new(LinuxSystemCallAbi.Instance, LinuxSignalCatalogue.Instance, LinuxWaitCatalogue.Instance);
+    private static readonly SystemConventions FreeBsdConventions = new(FreeBsdSystemCallAbi.Instance, FreeBsdSignalCatalogue.Instance, FreeBsdWaitCatalogue.Instance, LibthrThreadLibrary.Instance);
+    private static readonly SystemConventions LinuxConventions = new(LinuxSystemCallAbi.Instance, LinuxSignalCatalogue.Instance, LinuxWaitCatalogue.Instance, GlibcThreadLibrary.Instance);
 
     public static SystemConventions For(CoreOs os) => os switch
     {

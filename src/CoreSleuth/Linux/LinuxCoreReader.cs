@@ -140,7 +140,7 @@ internal static class LinuxCoreReader
             PsArgs = psinfo?.Arguments,
             Executable = exe,
             Signal = threads.Count > 0 ? threads[0].Status.CurrentSignal : 0,
-            Mappings = mappings, Auxv = aux, NotesPresent = present,
+            Mappings = mappings, MappingsAreFilesOnly = true, Auxv = aux, NotesPresent = present,
             Linux = new LinuxProcessState(psinfo, files, firstSigInfo),
         };
         return (process, built, unusable);

@@ -131,6 +131,12 @@ public sealed record CoreProcess
     public IReadOnlyList<KinfoVmEntry> Mappings { get; init; } = [];
 
     /// <summary>
+    /// Whether <see cref="Mappings"/> lists only the file-backed mappings (Linux's NT_FILE), so the
+    /// anonymous memory is every writable PT_LOAD none of them covers; false when it lists them all.
+    /// </summary>
+    public bool MappingsAreFilesOnly { get; init; }
+
+    /// <summary>
     /// Zero bytes after the last kinfo_file record of NT_PROCSTAT_FILES: the kernel sizes the note
     /// in a first pass and pads what the second pass did not fill (spec §5). Kept so the note's
     /// length is known; 0 when the records fill the note.

@@ -30,7 +30,7 @@ public static class SignatureScan
     {
         var maps = core.Process.Mappings;
         // NT_FILE lists only the file mappings: the anonymous memory is every writable PT_LOAD no file maps.
-        if (core.Os == CoreOs.Linux)
+        if (core.Process.MappingsAreFilesOnly)
             return core.Memory.Segments.Where(s => (s.Flags & Elf.ElfConstants.PF_W) != 0 && !maps.Any(m => m.Type == KinfoVmEntry.TypeVnode && m.Start <= s.Start && s.Start < m.End))
                        .Select(s => (s.Start, s.End)).ToList();
         if (maps.Count > 0)
