@@ -84,7 +84,8 @@ public sealed class ModuleMap : IDisposable
         var map = new ModuleMap();
         // gdb's gcore and the Linux kernel leave file-backed code out of the core: without a sysroot
         // the files the process mapped are read where they are, if they are still the same build.
-        if (sysroot is null && core.Os == CoreOs.Linux) sysroot = new Sysroot("/") { IsLocalSystem = true };
+        var system = SystemConventions.Of(core);
+        if (sysroot is null && system.LocalFilesWithoutSysroot) sysroot = new Sysroot("/") { IsLocalSystem = true };
         var spans = Spans(core);
         var inCore = spans.Select(s => (image: ElfImage.FromCoreMemory(core.Memory, s.Start, out string? problem), problem)).ToList();
         var chosen = new (string File, ElfFile Elf, ModuleFileSource Source)?[spans.Count];
@@ -145,7 +146,7 @@ public sealed class ModuleMap : IDisposable
             }
             else if (chosen[i] is null && sysroot is not null) diskProblem = notThere ?? $"{spans[i].Path} is unreadable in the sysroot";
             var module = map.Load(core, spans[i], inCore[i].image, $"{inCore[i].problem}; {diskProblem}", chosen[i]);
-            if (core.Os == CoreOs.Linux && sysroot is not null) module = map.WithDebugFile(module, sysroot, chosen[i]?.Elf);
+            if (system.SeparateDebugFiles && sysroot is not null) module = map.WithDebugFile(module, sysroot, chosen[i]?.Elf);
             map.modules.Add(module);
         }
         var missing = map.modules.Where(m => m.CodeMissing).ToList();
