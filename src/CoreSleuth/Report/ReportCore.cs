@@ -1,6 +1,5 @@
 using System.Globalization;
 using CoreSleuth.Analysis;
-using CoreSleuth.FreeBsd;
 using CoreSleuth.Model;
 
 namespace CoreSleuth.Report;

@@ -1,5 +1,4 @@
 using CoreSleuth.Analysis.Crash;
-using CoreSleuth.Model;
 
 namespace CoreSleuth.Report;
 

@@ -1,5 +1,4 @@
 using CoreSleuth.Analysis.Modules;
-using CoreSleuth.FreeBsd;
 using CoreSleuth.Model;
 
 namespace CoreSleuth.Analysis.Crash;

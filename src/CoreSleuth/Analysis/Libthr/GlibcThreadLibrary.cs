@@ -66,7 +66,7 @@ public sealed class GlibcThreadLibrary : IThreadLibrary
             else mismatched++;
         }
         identity.Note($"glibc: pthread_t = fs_base, tid at offset {tid} ({source}): {Plural.Of(found, "thread")} confirmed (header.self = pthread_t, tid = LWP)" +
-                  (mismatched > 0 ? $", {mismatched} not" : ""));
+                      (mismatched > 0 ? $", {mismatched} not" : ""));
     }
 
     /// <summary>The offset of <c>_thread_db_pthread_tid</c>'s descriptor in libc's file (the core lacks .rodata); null with why in <paramref name="note"/>.</summary>

@@ -1,6 +1,5 @@
 using CoreSleuth.Analysis.Modules;
 using CoreSleuth.Memory;
-using CoreSleuth.Model;
 
 namespace CoreSleuth.Analysis.Libthr;
 
@@ -76,7 +75,7 @@ public sealed class LibthrThreadLibrary : IThreadLibrary
             p = n;
         }
         identity.Note($"debugger symbols: walked _thread_list of {libthr.Path} (offsets tid {tid}, next {next}, tcb {tcb}{(state is null ? "" : $", state {state}")}): {Plural.Of(found, "thread")} matched LWPs" +
-                  (exited > 0 ? $", {exited} exited" : "") + (unknown > 0 ? $", {unknown} with a tid that is no LWP of the core" : ""));
+                      (exited > 0 ? $", {exited} exited" : "") + (unknown > 0 ? $", {unknown} with a tid that is no LWP of the core" : ""));
     }
 
     /// <summary>

@@ -1,7 +1,6 @@
 using CoreSleuth.Analysis.Diagnosis;
 using CoreSleuth.Analysis.Syscalls;
 using CoreSleuth.Memory;
-using CoreSleuth.Model;
 
 namespace CoreSleuth.Analysis.WaitGraph;
 
