@@ -10,8 +10,8 @@ using CoreSleuth.Analysis;
 using CoreSleuth.Analysis.MySql;
 using CoreSleuth.Diagnostics;
 using CoreSleuth.Elf;
-using CoreSleuth.FreeBsd;
 using CoreSleuth.Input;
+using CoreSleuth.Model;
 using CoreSleuth.Report;
 
 namespace CoreSleuth.Cli;
@@ -456,7 +456,7 @@ public static partial class Program
         /// Opens the core, builds and renders the report, writes it where --output says; maps every failure to an exit code and one line on stderr.
         /// Meanwhile a progress line may show on a terminal (decompression, signature scan, statement search); it is gone when this returns.
         /// </summary>
-        private int Execute(ParseResult r, CommonOptions common, AnalysisInputs? inputs, Func<FreeBsdCore, string, Outcome> produce, StageTimings? timings = null)
+        private int Execute(ParseResult r, CommonOptions common, AnalysisInputs? inputs, Func<CoreFile, string, Outcome> produce, StageTimings? timings = null)
         {
             progress = ProgressLine.For(stderr, stderrIsTerminal);
             try { return ExecuteWithProgress(r, common, inputs, produce, timings); }
@@ -467,7 +467,7 @@ public static partial class Program
             }
         }
 
-        private int ExecuteWithProgress(ParseResult r, CommonOptions common, AnalysisInputs? inputs, Func<FreeBsdCore, string, Outcome> produce, StageTimings? timings)
+        private int ExecuteWithProgress(ParseResult r, CommonOptions common, AnalysisInputs? inputs, Func<CoreFile, string, Outcome> produce, StageTimings? timings)
         {
             string path = r.GetValue(common.Core)!;
             string format = r.GetValue(common.Format) ?? "text";
@@ -493,8 +493,8 @@ public static partial class Program
             try
             {
                 if (Directory.Exists(path)) return Fail(ExitUnreadableCore, path, "is a directory, not a core file");
-                FreeBsdCore core;
-                using (timings.Measure("open and notes")) core = FreeBsdCore.Open(path, progress);
+                CoreFile core;
+                using (timings.Measure("open and notes")) core = CoreFile.Open(path, progress);
                 using (core)
                 {
                     outcome = produce(core, path);

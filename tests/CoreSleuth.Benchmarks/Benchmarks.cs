@@ -6,6 +6,7 @@ using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using CoreSleuth.Analysis.Libthr;
 using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Benchmarks;
 
@@ -64,14 +65,14 @@ public class SignatureScanBenchmarks
     [Params("4g-nosym-dense")]
     public string Core { get; set; } = "";
 
-    private FreeBsdCore? core;
+    private CoreFile? core;
     private HashSet<int> lwps = [];
     private readonly byte[] buffer = new byte[1 << 20];
 
     [GlobalSetup]
     public void Setup()
     {
-        core = FreeBsdCore.Open(LargeCores.Ensure(LargeCoreSpec.Parse(Core) ?? throw new ArgumentException($"unknown core {Core}")));
+        core = CoreFile.Open(LargeCores.Ensure(LargeCoreSpec.Parse(Core) ?? throw new ArgumentException($"unknown core {Core}")));
         lwps = [.. core.Threads.Select(t => t.Lwp)];
     }
 
@@ -142,7 +143,7 @@ public sealed class ThroughputColumn : IColumn
         if (report?.ResultStatistics is not { } stats) return "-";
         string name = (string)benchmarkCase.Parameters["Core"];
         if (LargeCoreSpec.Parse(name) is not { LibthrSymbols: false } spec) return "-";
-        using var core = FreeBsdCore.Open(LargeCores.CorePath(spec));
+        using var core = CoreFile.Open(LargeCores.CorePath(spec));
         long bytes = SignatureScan.Regions(core).Sum(r => (long)(r.End - r.Start));
         return (bytes / (stats.Median / 1e9) / 1e9).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture);
     }

@@ -3,6 +3,7 @@ using System.Globalization;
 using BenchmarkDotNet.Running;
 using CoreSleuth.Analysis.Libthr;
 using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Benchmarks;
 
@@ -60,7 +61,7 @@ public static class Program
         int runs = Runs(args, 7);
         string path = File.Exists(target) ? target : LargeCores.Ensure(ParseName(target), Console.WriteLine);
 
-        using var core = FreeBsdCore.Open(path);
+        using var core = CoreFile.Open(path);
         HashSet<int> lwps = [.. core.Threads.Select(t => t.Lwp)];
         var times = new List<double>();
         SignatureScan.Result? last = null;

@@ -13,6 +13,7 @@ using CoreSleuth.Diagnostics;
 using CoreSleuth.FreeBsd;
 using CoreSleuth.FreeBsd.Syscalls;
 using CoreSleuth.FreeBsd.WaitMessages;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Analysis;
 
@@ -157,14 +158,14 @@ public sealed class CoreAnalysis : IDisposable
     /// <summary>How many threads' stacks a core takes at a time when both walk.</summary>
     private const int WalkBlock = 32;
 
-    private CoreAnalysis(FreeBsdCore core, ModuleMap modules, ThreadIdentity identity)
+    private CoreAnalysis(CoreFile core, ModuleMap modules, ThreadIdentity identity)
     {
         Core = core;
         Modules = modules;
         Identity = identity;
     }
 
-    public FreeBsdCore Core { get; }
+    public CoreFile Core { get; }
     public ModuleMap Modules { get; }
     public ThreadIdentity Identity { get; }
     public IReadOnlyList<ThreadAnalysis> Threads { get; private set; } = [];
@@ -208,8 +209,8 @@ public sealed class CoreAnalysis : IDisposable
     /// <exception cref="Elf.UnsupportedCoreException">Not a FreeBSD amd64 core.</exception>
     public static CoreAnalysis Run(string corePath, AnalysisOptions options, StageTimings? timings = null)
     {
-        FreeBsdCore core;
-        using (timings.Measure("open and notes")) core = FreeBsdCore.Open(corePath, options.Progress);
+        CoreFile core;
+        using (timings.Measure("open and notes")) core = CoreFile.Open(corePath, options.Progress);
         try
         {
             var analysis = Run(core, options, timings);
@@ -220,11 +221,11 @@ public sealed class CoreAnalysis : IDisposable
     }
 
     /// <summary>What does not fit in the --wchan input: another process, lines not read, no thread of the core, a FreeBSD core.</summary>
-    private static IEnumerable<string> WaitChannelWarnings(FreeBsdCore core, WaitChannelText wchans, string name)
+    private static IEnumerable<string> WaitChannelWarnings(CoreFile core, WaitChannelText wchans, string name)
     {
-        if (core.Os != CoreOs.Linux)
+        if (SystemConventions.Of(core).Waits.WaitChannelsUnused is { } unused)
         {
-            yield return $"--wchan {name}: wait channels from /proc are for Linux cores; this FreeBSD core has its own wait messages, so it is not used";
+            yield return $"--wchan {name}: {unused}";
             yield break;
         }
         if (wchans.UnreadLines.Count > 0)
@@ -240,7 +241,7 @@ public sealed class CoreAnalysis : IDisposable
 
     /// <summary>Analyses an opened core; the caller keeps owning <paramref name="core"/>.</summary>
     /// <param name="timings">Where to add the time of each stage (--timings), or null.</param>
-    public static CoreAnalysis Run(FreeBsdCore core, AnalysisOptions options, StageTimings? timings = null)
+    public static CoreAnalysis Run(CoreFile core, AnalysisOptions options, StageTimings? timings = null)
     {
         var sysroot = options.Sysroot is null ? null : new Sysroot(options.Sysroot) { DisplayRoot = options.SysrootName };
         ModuleMap modules;
@@ -280,6 +281,7 @@ public sealed class CoreAnalysis : IDisposable
         var strings = new CoreStringSource(core.Memory);
         // An array: each stack walk writes only its own thread's slot, so two threads can fill it at once.
         var threads = new ThreadAnalysis[core.Threads.Count];
+        var system = SystemConventions.Of(core);
         for (int i = 0; i < threads.Length; i++)
         {
             var t = core.Threads[i];
@@ -290,15 +292,15 @@ public sealed class CoreAnalysis : IDisposable
             SyscallDescription? syscall;
             using (timings.Measure("syscalls"))
             {
-                site = SyscallSite.Locate(t, core, modules);
+                site = system.Syscalls.Locate(t, core, modules);
                 syscall = options.Diagnose || site?.OpenArguments is not null ? site?.Describe(strings) : null;
             }
             var session = SessionOf(pthread, sessions);
-            threads[i] = new ThreadAnalysis(t, pthread, state, t.WaitMessage is { } w ? WaitMessageCatalogue.Lookup(w) : null,
+            threads[i] = new ThreadAnalysis(t, pthread, state, system.Waits.Lookup(t),
                 site, syscall, session)
             {
                 Join = session is null ? null : new SessionJoin(SessionJoinKind.OsThreadHandle),
-                WaitChannel = core.Os == CoreOs.Linux ? options.WaitChannels?.ByLwp.GetValueOrDefault(t.Lwp) : null,
+                WaitChannel = system.Waits.WaitChannelsUnused is null ? options.WaitChannels?.ByLwp.GetValueOrDefault(t.Lwp) : null,
             };
         }
         JoinByStatementPath(threads, sessions);

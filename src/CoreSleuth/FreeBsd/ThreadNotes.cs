@@ -1,3 +1,4 @@
+using CoreSleuth.Model;
 using static CoreSleuth.FreeBsd.Fields;
 
 namespace CoreSleuth.FreeBsd;

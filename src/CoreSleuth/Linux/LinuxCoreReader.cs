@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using CoreSleuth.Elf;
 using CoreSleuth.FreeBsd;
 using CoreSleuth.Memory;
+using CoreSleuth.Model;
 using static CoreSleuth.Elf.ElfConstants;
 
 namespace CoreSleuth.Linux;
@@ -29,7 +30,15 @@ internal static class LinuxCoreReader
 {
     private const int FxSaveSize = 512;
 
-    public static (CoreProcess Process, IReadOnlyList<CoreThread> Threads, int UnusableStatusNotes) Decode(ElfFile elf, AddressSpace memory, Action<string> warn)
+    /// <summary>The process, its threads, the NT_PRSTATUS notes that could not be read, and the producer with its evidence.</summary>
+    public static CoreNotes Read(ElfFile elf, AddressSpace memory, Action<string> warn)
+    {
+        var (process, threads, unusable) = Decode(elf, memory, warn);
+        var (producer, evidence) = DetectProducer(elf, threads);
+        return new CoreNotes(process, threads, unusable, producer, evidence);
+    }
+
+    private static (CoreProcess Process, IReadOnlyList<CoreThread> Threads, int UnusableStatusNotes) Decode(ElfFile elf, AddressSpace memory, Action<string> warn)
     {
         var threads = new List<Builder>();
         Builder? current = null;
@@ -131,7 +140,7 @@ internal static class LinuxCoreReader
             PsArgs = psinfo?.Arguments,
             Executable = exe,
             Signal = threads.Count > 0 ? threads[0].Status.CurrentSignal : 0,
-            Mappings = mappings, Auxv = aux, NotesPresent = present,
+            Mappings = mappings, MappingsAreFilesOnly = true, Auxv = aux, NotesPresent = present,
             Linux = new LinuxProcessState(psinfo, files, firstSigInfo),
         };
         return (process, built, unusable);
@@ -192,7 +201,7 @@ internal static class LinuxCoreReader
     /// "CORE" notes with the SIGSTOP of its attach), else the kernel (a fatal signal in pr_cursig
     /// and NT_SIGINFO; fs/binfmt_elf.c).
     /// </summary>
-    public static (CoreProducer, IReadOnlyList<string>) DetectProducer(ElfFile elf, IReadOnlyList<CoreThread> threads)
+    private static (CoreProducer, IReadOnlyList<string>) DetectProducer(ElfFile elf, IReadOnlyList<CoreThread> threads)
     {
         if (elf.Notes.Any(n => n.Name == "GDB"))
             return (CoreProducer.Gdb, ["a \"GDB\" note is present (gdb's target description; gdb/linux-tdep.c: linux_make_corefile_notes): gdb's gcore wrote the core of a live process"]);

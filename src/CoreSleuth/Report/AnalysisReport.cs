@@ -4,8 +4,8 @@ using CoreSleuth.Analysis;
 using CoreSleuth.Analysis.Diagnosis;
 using CoreSleuth.Analysis.Libthr;
 using CoreSleuth.Analysis.Unwind;
-using CoreSleuth.FreeBsd;
 using CoreSleuth.FreeBsd.Syscalls;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Report;
 

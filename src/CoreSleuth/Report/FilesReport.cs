@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using CoreSleuth.Analysis;
 using CoreSleuth.Analysis.Modules;
 using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Report;
 
@@ -29,7 +30,7 @@ public sealed record FilesReport(
 {
     public const string SourceCore = "core", SourceSysroot = "sysroot", SourceBinary = "binary", SourceExe = "exe", SourceMissing = "missing", SourceLocal = "local";
 
-    public static FilesReport Build(FreeBsdCore core, string corePath, AnalysisOptions options)
+    public static FilesReport Build(CoreFile core, string corePath, AnalysisOptions options)
     {
         var sysroot = options.Sysroot is null ? null : new Sysroot(options.Sysroot) { DisplayRoot = options.SysrootName };
         using var modules = ModuleMap.Discover(core, sysroot, options.Binaries, options.Executable);

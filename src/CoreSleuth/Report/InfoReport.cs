@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using CoreSleuth.FreeBsd;
 using CoreSleuth.Memory;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Report;
 
@@ -18,7 +19,7 @@ public sealed record InfoReport(
     IReadOnlyList<string> Warnings)
 {
     /// <summary>Builds the report of <paramref name="core"/>, opened from <paramref name="path"/>.</summary>
-    public static InfoReport Build(FreeBsdCore core, string path)
+    public static InfoReport Build(CoreFile core, string path)
     {
         var p = core.Process;
         var files = p.OpenFiles.Select(f => new OpenFileRow(
@@ -67,7 +68,7 @@ public sealed record MappingCoverage([property: JsonIgnore] string State, ulong 
     public const string InCore = "in core", NotDumped = "not dumped", PastEof = "past EOF", Partial = "partial";
 
     /// <summary>Measures [start, end) against the core's PT_LOAD segments and the file's length.</summary>
-    public static MappingCoverage Of(FreeBsdCore core, ulong start, ulong end)
+    public static MappingCoverage Of(CoreFile core, ulong start, ulong end)
     {
         if (end <= start) return new MappingCoverage(NotDumped, 0, 0, 0);
         ulong total = end - start, inCore = 0, pastEof = 0;

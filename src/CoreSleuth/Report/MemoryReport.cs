@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using CoreSleuth.FreeBsd;
 using CoreSleuth.Memory;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Report;
 
@@ -26,7 +27,7 @@ public sealed record MemoryReport(
         Words?.Any(w => w.Value is not null) == true || Strings?.Any(s => s.Status != CoreStringStatus.Unavailable) == true;
 
     /// <summary><paramref name="count"/> consecutive 8-byte little-endian words from <paramref name="address"/>.</summary>
-    public static MemoryReport ReadWords(FreeBsdCore core, string path, ulong address, int count)
+    public static MemoryReport ReadWords(CoreFile core, string path, ulong address, int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, MaxWords);
@@ -48,7 +49,7 @@ public sealed record MemoryReport(
     /// <paramref name="count"/> consecutive NUL-terminated strings from <paramref name="address"/>; each
     /// next one starts after the previous one's NUL. Stops at the first string that is not complete.
     /// </summary>
-    public static MemoryReport ReadStrings(FreeBsdCore core, string path, ulong address, int count)
+    public static MemoryReport ReadStrings(CoreFile core, string path, ulong address, int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, MaxStrings);
@@ -72,7 +73,7 @@ public sealed record MemoryReport(
     /// no mapping was not mapped at all; one in a mapping that was not dumped says which mapping,
     /// and where its bytes are when it maps a file read-only. Null when the byte is available.
     /// </summary>
-    public static string? Explain(FreeBsdCore core, ulong address)
+    public static string? Explain(CoreFile core, ulong address)
     {
         var why = core.Memory.Check(address);
         // Bytes past the end of the file are a truncated core whatever the mapping: said as the segment says it.

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text.Json.Serialization;
-using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Report;
 
@@ -10,7 +10,7 @@ public sealed record RegistersReport(string Schema, ReportCore Core, ReportProce
 {
     /// <param name="threads">The threads to show, in the order to show them.</param>
     /// <param name="all">Also the x87, SSE and AVX state and the trap fields (gdb's <c>info all-registers</c>).</param>
-    public static RegistersReport Build(FreeBsdCore core, string path, IEnumerable<CoreThread> threads, bool all) =>
+    public static RegistersReport Build(CoreFile core, string path, IEnumerable<CoreThread> threads, bool all) =>
         new(ReportSchemas.Registers, ReportCore.Build(core, path), ReportProcess.Build(core), threads.Select(t => ThreadRegisters.Build(t, all)).ToList(), core.Warnings.ToList());
 }
 

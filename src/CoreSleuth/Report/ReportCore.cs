@@ -1,6 +1,6 @@
 using System.Globalization;
 using CoreSleuth.Analysis;
-using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Report;
 
@@ -16,7 +16,7 @@ public sealed record ReportCore(
     string File, string Producer, string Arch, int? Osreldate, string? OsreldateSource, string? Release,
     int? ProducerOsreldate, string? ProducerRelease, IReadOnlyList<string> ProducerEvidence)
 {
-    public static ReportCore Build(FreeBsdCore core, string path)
+    public static ReportCore Build(CoreFile core, string path)
     {
         var p = core.Process;
         int? prOsRel = core.Threads.Count > 0 && core.Threads[0].Status.OsRelDate != 0 ? core.Threads[0].Status.OsRelDate : null;
@@ -50,14 +50,15 @@ public sealed record ReportProcess(
     int ThreadCount, string? Signal, int? SignalNumber, string? SignalDescription,
     DateTime? StartTime, string? Emulation, string? WorkingDirectory, string? Executable)
 {
-    public static ReportProcess Build(FreeBsdCore core)
+    public static ReportProcess Build(CoreFile core)
     {
         var p = core.Process;
+        var signals = SystemConventions.Of(core).Signals;
         int? signal = p.Signal == 0 ? null : p.Signal;
         return new ReportProcess(p.Pid, p.ParentPid, p.Uid, p.Command, p.Arguments, p.ArgumentVector, p.ArgumentsSource,
             core.Threads.Count,
-            signal is { } s ? (p.Os == CoreOs.Linux ? CoreSleuth.Linux.LinuxSignals.Name(s) : FreeBsdNames.SignalName(s)) ?? s.ToString(CultureInfo.InvariantCulture) : null, signal,
-            p.Os == CoreOs.Linux ? null : FreeBsdNames.SignalDescription(p.Signal),
+            signal is { } s ? signals.Name(s) ?? s.ToString(CultureInfo.InvariantCulture) : null, signal,
+            signals.Description(p.Signal),
             p.StartTime?.UtcDateTime, p.Emulation, p.WorkingDirectory, p.Executable);
     }
 }

@@ -20,9 +20,9 @@ public sealed record ReportCrash(
     /// <summary>si_pid of a signal sent by a process (SI_USER, SI_QUEUE, SI_LWP); null otherwise.</summary>
     public int? SenderPid { get; init; }
 
-    /// <summary>Whose signal numbers these are (the signal's description is FreeBSD's only).</summary>
+    /// <summary>The signal's description as the system words it (FreeBSD's; Linux has none to show).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    internal CoreOs Os { get; init; }
+    internal string? SignalDescription { get; init; }
 
     /// <summary>How many of the thread's frames the text and Markdown reports show under the crash.</summary>
     internal const int TopFrames = 8;
@@ -30,7 +30,7 @@ public sealed record ReportCrash(
     /// <summary>The crash's facts, label and value, as the text and Markdown reports list them (the same words in both).</summary>
     internal IEnumerable<(string Label, string Value)> Facts()
     {
-        yield return ("signal", $"{Signal} ({SignalName}{(Os != CoreOs.Linux && FreeBsdNames.SignalDescription(Signal) is { } d ? $", {d}" : "")})");
+        yield return ("signal", $"{Signal} ({SignalName}{(SignalDescription is { } d ? $", {d}" : "")})");
         yield return ("code", Code is not { } c ? "unknown (the core has no siginfo for this thread)"
             : CodeName is null ? $"0x{c:x} (not a known si_code of {SignalName})" : $"{(c >= 0x10000 ? $"0x{c:x}" : c.ToString(System.Globalization.CultureInfo.InvariantCulture))} {CodeName} ({CodeMeaning})");
         if (SenderPid is { } pid) yield return ("sender", $"pid {pid}");
@@ -45,6 +45,6 @@ public sealed record ReportCrash(
         {
             CodeMeaning = s.CodeName.Meaning,
             SenderPid = s.SenderPid,
-            Os = s.Os,
+            SignalDescription = s.Signals.Description(s.Signal),
         };
 }

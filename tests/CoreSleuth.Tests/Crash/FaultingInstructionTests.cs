@@ -1,5 +1,5 @@
 using CoreSleuth.Analysis.Crash;
-using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Tests.Crash;
 

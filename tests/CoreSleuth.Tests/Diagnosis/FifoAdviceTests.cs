@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using CoreSleuth.Analysis.Diagnosis;
-using CoreSleuth.FreeBsd;
 using CoreSleuth.FreeBsd.Syscalls;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Tests.Diagnosis;
 

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using CoreSleuth.Elf;
-using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 using CoreSleuth.Tests.Reader;
 
 namespace CoreSleuth.Tests.Linux;
@@ -8,7 +8,7 @@ namespace CoreSleuth.Tests.Linux;
 /// <summary>The system of a core is told from its notes and EI_OSABI; a Linux core is read into the same model.</summary>
 public sealed class CoreOsDetectionTests
 {
-    private static FreeBsdCore Load(CoreImage image) => FreeBsdCore.Load(ByteSource.FromBytes(image.Build(), "test.core"));
+    private static CoreFile Load(CoreImage image) => CoreFile.Load(ByteSource.FromBytes(image.Build(), "test.core"));
 
     /// <summary>A 336-byte x86-64 elf_prstatus with pr_pid at 32 and pr_reg at 112 (rip at 112+128, orig_rax at 112+120, fs_base at 112+168).</summary>
     internal static byte[] PrStatus(int lwp, ulong rip = 0x401000, ulong origRax = ulong.MaxValue, ulong fsBase = 0, short cursig = 0)

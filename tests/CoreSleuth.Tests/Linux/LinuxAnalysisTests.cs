@@ -5,7 +5,7 @@ using CoreSleuth.Analysis.Diagnosis;
 using CoreSleuth.Analysis.Libthr;
 using CoreSleuth.Analysis.Modules;
 using CoreSleuth.Elf;
-using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 using CoreSleuth.Tests.Reader;
 
 namespace CoreSleuth.Tests.Linux;
@@ -51,7 +51,7 @@ public sealed class LinuxAnalysisTests
             .Load(new CoreImage.Segment(Heap, memory));
     }
 
-    private static FreeBsdCore Open(CoreImage image) => FreeBsdCore.Load(ByteSource.FromBytes(image.Build(), "linux.core"));
+    private static CoreFile Open(CoreImage image) => CoreFile.Load(ByteSource.FromBytes(image.Build(), "linux.core"));
 
     [Fact]
     public void WithoutLibcTheSignatureFindsTheOneTidOffsetOfEveryThread()
@@ -172,7 +172,7 @@ public sealed class LinuxAnalysisTests
         BinaryPrimitives.WriteInt32LittleEndian(psinfo.AsSpan(24), 4242);
         var image = new CoreImage { OsAbi = 0 }.Note(1, status, name: "CORE").Note(3, psinfo, name: "CORE").Note(0x53494749, siginfo, name: "CORE")
             .Load(new CoreImage.Segment(Heap, new byte[0x1000]));
-        return CoreAnalysis.Run(FreeBsdCore.Load(ByteSource.FromBytes(image.Build(), "kernel.core")), new AnalysisOptions());
+        return CoreAnalysis.Run(CoreFile.Load(ByteSource.FromBytes(image.Build(), "kernel.core")), new AnalysisOptions());
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using CoreSleuth.Analysis;
 using CoreSleuth.Analysis.Diagnosis;
 using CoreSleuth.Analysis.Symbols;
 using CoreSleuth.FreeBsd.Syscalls;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Tests.Linux;
 

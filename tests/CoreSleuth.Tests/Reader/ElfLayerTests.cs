@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using CoreSleuth.Elf;
-using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Tests.Reader;
 
@@ -24,7 +24,7 @@ public sealed class ElfLayerTests
         Assert.Empty(elf.Warnings);
 
         // The PN_XNUM section header is no BFD section table: the producer is still the kernel.
-        using var core = FreeBsdCore.Load(ByteSource.FromBytes(image.Build()));
+        using var core = CoreFile.Load(ByteSource.FromBytes(image.Build()));
         Assert.Equal(CoreProducer.Kernel, core.Producer);
     }
 
@@ -134,7 +134,7 @@ public sealed class ElfLayerTests
     {
         // gcore writes NT_X86_XSTATE with an empty descriptor on CPUs without XSAVE (spec §2.1).
         var image = new CoreImage().Note(1, CoreImage.PrStatus(5)).Note(0x202, []).Note(7, CoreImage.ThrMisc("t"));
-        using var core = FreeBsdCore.Load(ByteSource.FromBytes(image.Build()));
+        using var core = CoreFile.Load(ByteSource.FromBytes(image.Build()));
         var t = Assert.Single(core.Threads);
         Assert.NotNull(t.XState);
         Assert.Equal(0, t.XState!.Length);
@@ -158,7 +158,7 @@ public sealed class ElfLayerTests
         Assert.Contains(elf.Warnings, w => w.Contains($"0x{third:x}", StringComparison.Ordinal) && w.Contains("4096-byte descriptor", StringComparison.Ordinal));
         Assert.False(elf.NotesTruncated);
 
-        using var core = FreeBsdCore.Load(ByteSource.FromBytes(padded));
+        using var core = CoreFile.Load(ByteSource.FromBytes(padded));
         Assert.Single(core.Threads);
         Assert.Null(core.Threads[0].Name);
     }
@@ -213,7 +213,7 @@ public sealed class ElfLayerTests
         var elf = Parse(file);
         Assert.Equal(["", ".shstrtab", "note0"], elf.SectionHeaders.Select(s => s.Name));
 
-        using var core = FreeBsdCore.Load(ByteSource.FromBytes(file));
+        using var core = CoreFile.Load(ByteSource.FromBytes(file));
         Assert.Equal(CoreProducer.Gdb, core.Producer);
         Assert.Contains(core.ProducerEvidence, e => e.Contains("section header table", StringComparison.Ordinal));
     }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using CoreSleuth.FreeBsd;
 using CoreSleuth.Memory;
+using CoreSleuth.Model;
 using CoreSleuth.Tests.Support;
 
 namespace CoreSleuth.Tests.Reader;
@@ -29,7 +29,7 @@ public sealed partial class LldbOracleTests
 
     private static Session Start(string name)
     {
-        using var core = FreeBsdCore.Open(Corpus.Core(name));
+        using var core = CoreFile.Open(Corpus.Core(name));
         var commands = new List<string> { "thread list" };
         // One more thread than the reader found: LLDB must refuse it, or the counts differ.
         for (int i = 1; i <= core.Threads.Count + 1; i++) { commands.Add($"thread select {i}"); commands.Add("register read --all"); }
@@ -51,7 +51,7 @@ public sealed partial class LldbOracleTests
     public void ThreadsNamesAndRegistersMatchLldb(string coreName)
     {
         var session = For(coreName);
-        using var core = FreeBsdCore.Open(Corpus.Core(coreName));
+        using var core = CoreFile.Open(Corpus.Core(coreName));
         var lldb = LldbReference.Parse(session.Output);
 
         Assert.NotEmpty(lldb.Threads);
@@ -69,7 +69,7 @@ public sealed partial class LldbOracleTests
     public void MemoryBytesMatchLldb(string coreName)
     {
         var session = For(coreName);
-        using var core = FreeBsdCore.Open(Corpus.Core(coreName));
+        using var core = CoreFile.Open(Corpus.Core(coreName));
         var words = new Dictionary<ulong, ulong>();
         foreach (var line in session.Output)
             if (MemoryLine().Match(line) is { Success: true } m)
@@ -110,7 +110,7 @@ public sealed partial class LldbOracleTests
     public void ArgumentVectorMatchesLldbReadingPsStrings(string coreName)
     {
         var session = For(coreName);
-        using var core = FreeBsdCore.Open(Corpus.Core(coreName));
+        using var core = CoreFile.Open(Corpus.Core(coreName));
         Assert.NotNull(core.Process.PsStrings);
         var argc = session.Output.Select(l => Regex.Match(l, $"^0x{core.Process.PsStrings + 8:x}: (\\d+)$")).FirstOrDefault(m => m.Success);
         if (argc is null)

@@ -1,4 +1,4 @@
-using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Tests.Reader;
 

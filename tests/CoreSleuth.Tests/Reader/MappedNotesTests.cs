@@ -1,5 +1,5 @@
 using CoreSleuth.Elf;
-using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Tests.Reader;
 
@@ -25,7 +25,7 @@ public sealed class MappedNotesTests
     public void ReadingADescriptorAfterTheCoreIsClosedThrowsInsteadOfTouchingTheUnmappedFile()
     {
         using var file = new TempFile(CoreImage.Sample().Build());
-        var core = FreeBsdCore.Open(file.Path);
+        var core = CoreFile.Open(file.Path);
         var thread = core.Threads[0];
         var note = core.Elf.Notes[0];
         core.Dispose();

@@ -1,13 +1,14 @@
 using System.Buffers.Binary;
 using CoreSleuth.Elf;
 using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 using CoreSleuth.Tests.Support;
 using CsCheck;
 
 namespace CoreSleuth.Tests.Reader;
 
 /// <summary>
-/// Random damage to valid cores: whatever the bytes, <see cref="FreeBsdCore.Load"/> either
+/// Random damage to valid cores: whatever the bytes, <see cref="CoreFile.Load"/> either
 /// decodes something or refuses with <see cref="CoreFormatException"/> /
 /// <see cref="UnsupportedCoreException"/>, and nothing it returns throws when used.
 /// </summary>
@@ -43,10 +44,10 @@ public sealed class MutationPropertyTests
 
     private static void LoadAndUse(byte[] bytes)
     {
-        FreeBsdCore core;
+        CoreFile core;
         try
         {
-            core = FreeBsdCore.Load(ByteSource.FromBytes(bytes, "mutated.core"));
+            core = CoreFile.Load(ByteSource.FromBytes(bytes, "mutated.core"));
         }
         catch (CoreFormatException e)
         {

@@ -1,13 +1,14 @@
 using System.Buffers.Binary;
 using CoreSleuth.Elf;
 using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Tests.Reader;
 
 /// <summary>The FreeBSD process model decoded from hand-built notes (spec §2–§6).</summary>
 public sealed class NoteDecodingTests
 {
-    private static FreeBsdCore Load(CoreImage image) => FreeBsdCore.Load(ByteSource.FromBytes(image.Build(), "test.core"));
+    private static CoreFile Load(CoreImage image) => CoreFile.Load(ByteSource.FromBytes(image.Build(), "test.core"));
 
     private static Dictionary<string, ulong> Regs(params (string, ulong)[] r) => r.ToDictionary(x => x.Item1, x => x.Item2);
 
@@ -299,7 +300,7 @@ public sealed class NoteDecodingTests
 
         // A gdb core cut short before its "GDB" note: the "CORE" note names still tell.
         var cutGdb = gdb.Build(out var layout)[..(layout.NoteOffsets[3] + 2)];
-        using (var core = FreeBsdCore.Load(ByteSource.FromBytes(cutGdb)))
+        using (var core = CoreFile.Load(ByteSource.FromBytes(cutGdb)))
         {
             Assert.Equal(CoreProducer.Gdb, core.Producer);
             Assert.Contains(core.ProducerEvidence, e => e.Contains("\"CORE\"", StringComparison.Ordinal));

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using CoreSleuth.FreeBsd;
 using CoreSleuth.Memory;
+using CoreSleuth.Model;
 using CoreSleuth.Tests.Support;
 
 namespace CoreSleuth.Tests.Reader;
@@ -36,7 +37,7 @@ public sealed partial class ReadmeFactsTests
         string facts = Paragraph(FactsSection(), "lldb-x86-64-freebsd13.core");
         var header = Regex.Match(facts, @"^(\S+\.core), LWP (\d+)");
         Assert.True(header.Success);
-        using var core = FreeBsdCore.Open(Corpus.Core(header.Groups[1].Value));
+        using var core = CoreFile.Open(Corpus.Core(header.Groups[1].Value));
 
         var thread = Assert.Single(core.Threads);
         Assert.Equal(int.Parse(header.Groups[2].Value, CultureInfo.InvariantCulture), thread.Lwp);
@@ -76,7 +77,7 @@ public sealed partial class ReadmeFactsTests
         // which fills the whole ymmN with bytes N…N+31; LLDB 16 does not show ymm for FreeBSD
         // cores, so the upper halves are checked against the continuation of that pattern and
         // the XSAVE header against the XCR0 the kernel stored at byte 464 (spec §3.8).
-        using var core = FreeBsdCore.Open(Corpus.Core("lldb-x86-64-freebsd13.core"));
+        using var core = CoreFile.Open(Corpus.Core("lldb-x86-64-freebsd13.core"));
         var thread = Assert.Single(core.Threads);
         Assert.NotNull(thread.XState);
         Assert.Equal(0x7UL, thread.XState!.Xcr0 & 0x7); // x87 | SSE | AVX
@@ -90,7 +91,7 @@ public sealed partial class ReadmeFactsTests
     {
         string facts = Paragraph(FactsSection(), "lldb-x86-64-freebsd14-multithread.core");
         var name = Regex.Match(facts, @"^(\S+\.core)");
-        using var core = FreeBsdCore.Open(Corpus.Core(name.Groups[1].Value));
+        using var core = CoreFile.Open(Corpus.Core(name.Groups[1].Value));
 
         var rows = facts.Split('\n').Where(l => l.StartsWith('|')).Select(l => l.Trim('|').Split('|').Select(c => c.Trim()).ToArray()).ToList();
         var columns = rows[0];
@@ -145,7 +146,7 @@ public sealed partial class ReadmeFactsTests
     public void CoreTableRowHolds(string coreName)
     {
         var row = CoreTableRow(coreName);
-        using var core = FreeBsdCore.Open(Corpus.Core(coreName));
+        using var core = CoreFile.Open(Corpus.Core(coreName));
         string madeBy = row["made by"], freebsd = row["FreeBSD"], threads = row["threads"], memory = row["memory in file"], notes = row["notes"];
 
         var producer = Regex.Match(madeBy, @"^(kernel|gcore|gdb)(?: \((SIG\w+)\))?");

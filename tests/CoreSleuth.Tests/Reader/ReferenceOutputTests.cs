@@ -3,6 +3,7 @@ using System.Globalization;
 using CoreSleuth.Elf;
 using CoreSleuth.FreeBsd;
 using CoreSleuth.Memory;
+using CoreSleuth.Model;
 using CoreSleuth.Tests.Support;
 
 namespace CoreSleuth.Tests.Reader;
@@ -23,7 +24,7 @@ public sealed class ReferenceOutputTests
     public void ThreadsAndRegistersMatchGdb(string coreName)
     {
         var gdb = GdbReference.Load(Corpus.Reference(Stem(coreName) + ".gdb.txt"));
-        using var core = FreeBsdCore.Open(Corpus.Core(coreName));
+        using var core = CoreFile.Open(Corpus.Core(coreName));
 
         Assert.NotEmpty(gdb.Lwps);
         Assert.Equal(gdb.Lwps, core.Threads.Select(t => t.Lwp));
@@ -48,7 +49,7 @@ public sealed class ReferenceOutputTests
     public void ProcessIdentityMatchesGdb(string coreName)
     {
         var gdb = GdbReference.Load(Corpus.Reference(Stem(coreName) + ".gdb.txt"));
-        using var core = FreeBsdCore.Open(Corpus.Core(coreName));
+        using var core = CoreFile.Open(Corpus.Core(coreName));
         var p = core.Process;
 
         // gdb shows pr_psargs; the reader prefers argv from ps_strings in memory, which the
@@ -74,7 +75,7 @@ public sealed class ReferenceOutputTests
     public void KinfoProcFieldsMatchGdb(string coreName)
     {
         var gdb = GdbReference.Load(Corpus.Reference(Stem(coreName) + ".gdb.txt"));
-        using var core = FreeBsdCore.Open(Corpus.Core(coreName));
+        using var core = CoreFile.Open(Corpus.Core(coreName));
         var lines = gdb.ProcessLines;
         Assert.Equal(core.Threads.Count, core.Process.KinfoProcs.Count);
         foreach (var k in core.Process.KinfoProcs)
@@ -118,7 +119,7 @@ public sealed class ReferenceOutputTests
     public void OpenFilesMatchGdb(string coreName)
     {
         var gdb = GdbReference.Load(Corpus.Reference(Stem(coreName) + ".gdb.txt"));
-        using var core = FreeBsdCore.Open(Corpus.Core(coreName));
+        using var core = CoreFile.Open(Corpus.Core(coreName));
         var files = core.Process.OpenFiles;
         Assert.NotEmpty(gdb.Files);
         Assert.Equal(gdb.Files.Count, files.Count);
@@ -152,7 +153,7 @@ public sealed class ReferenceOutputTests
     public void MappingsMatchGdb(string coreName)
     {
         var gdb = GdbReference.Load(Corpus.Reference(Stem(coreName) + ".gdb.txt"));
-        using var core = FreeBsdCore.Open(Corpus.Core(coreName));
+        using var core = CoreFile.Open(Corpus.Core(coreName));
         var maps = core.Process.Mappings;
         Assert.NotEmpty(gdb.Mappings);
         Assert.Equal(gdb.Mappings.Count, maps.Count);
@@ -182,7 +183,7 @@ public sealed class ReferenceOutputTests
     public void AuxvMatchesGdb(string coreName)
     {
         var gdb = GdbReference.Load(Corpus.Reference(Stem(coreName) + ".gdb.txt"));
-        using var core = FreeBsdCore.Open(Corpus.Core(coreName));
+        using var core = CoreFile.Open(Corpus.Core(coreName));
         var auxv = core.Process.Auxv;
         Assert.NotEmpty(gdb.Auxv);
         Assert.Equal(gdb.Auxv.Count, auxv.Count);
@@ -215,11 +216,11 @@ public sealed class ReferenceOutputTests
     public void ThreadsAndAllRegistersMatchLldbReference(string coreName)
     {
         var lldb = LldbReference.Parse(File.ReadAllLines(Corpus.Reference(Stem(coreName) + ".lldb.txt")));
-        using var core = FreeBsdCore.Open(Corpus.Core(coreName));
+        using var core = CoreFile.Open(Corpus.Core(coreName));
         CompareWithLldb(core, lldb);
     }
 
-    internal static void CompareWithLldb(FreeBsdCore core, LldbReference lldb)
+    internal static void CompareWithLldb(CoreFile core, LldbReference lldb)
     {
         Assert.Equal(lldb.Threads.Count, core.Threads.Count);
         foreach (var t in lldb.Threads)
@@ -246,7 +247,7 @@ public sealed class ReferenceOutputTests
     public void HeaderSegmentsAndNotesMatchReadelf(string coreName)
     {
         var readelf = ReadelfReference.Load(Corpus.Reference(Stem(coreName) + ".readelf-notes.txt"));
-        using var core = FreeBsdCore.Open(Corpus.Core(coreName));
+        using var core = CoreFile.Open(Corpus.Core(coreName));
         var elf = core.Elf;
 
         Assert.StartsWith("CORE", readelf.Header["Type"]);
@@ -299,7 +300,7 @@ public sealed class ReferenceOutputTests
         // README: "PRPSINFO comes first; then, per thread, PRSTATUS, FPREGSET, THRMISC, [PTLWPINFO],
         // [X86_XSTATE]; then the PROCSTAT notes" — the order readelf lists them in.
         var readelf = ReadelfReference.Load(Corpus.Reference(Stem(coreName) + ".readelf-notes.txt"));
-        using var core = FreeBsdCore.Open(Corpus.Core(coreName));
+        using var core = CoreFile.Open(Corpus.Core(coreName));
         var names = readelf.Notes.Select(n => n.TypeName).ToList();
         Assert.Equal("NT_PRPSINFO", names[0]);
         int statusAt = names.IndexOf("NT_PRSTATUS"), procAt = names.IndexOf("NT_PROCSTAT_PROC");

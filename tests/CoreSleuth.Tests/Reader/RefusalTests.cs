@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 using CoreSleuth.Elf;
-using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 using CoreSleuth.Tests.Support;
 
 namespace CoreSleuth.Tests.Reader;
@@ -34,7 +34,7 @@ public sealed class RefusalTests : IDisposable
     public void I386CoreIsRefusedAsThirtyTwoBit()
     {
         string path = Corpus.Core("lldb-i386-freebsd13.core");
-        var e = Assert.Throws<UnsupportedCoreException>(() => FreeBsdCore.Open(path));
+        var e = Assert.Throws<UnsupportedCoreException>(() => CoreFile.Open(path));
         AssertOneSentence(e.Message, path, "core file", "i386", "32-bit", "amd64");
     }
 
@@ -42,7 +42,7 @@ public sealed class RefusalTests : IDisposable
     public void Arm64CoreIsRefusedForItsMachine()
     {
         string path = Corpus.Core("lldb-aarch64-freebsd14-multithread.core");
-        var e = Assert.Throws<UnsupportedCoreException>(() => FreeBsdCore.Open(path));
+        var e = Assert.Throws<UnsupportedCoreException>(() => CoreFile.Open(path));
         AssertOneSentence(e.Message, path, "FreeBSD core file", "arm64", "amd64");
     }
 
@@ -50,7 +50,7 @@ public sealed class RefusalTests : IDisposable
     public void SharedLibraryIsNotACoreFile()
     {
         string path = Corpus.Binary("freebsd13.5/libc.so.7");
-        var e = Assert.Throws<UnsupportedCoreException>(() => FreeBsdCore.Open(path));
+        var e = Assert.Throws<UnsupportedCoreException>(() => CoreFile.Open(path));
         AssertOneSentence(e.Message, path, "not a core file", "shared object", "x86-64");
     }
 
@@ -58,7 +58,7 @@ public sealed class RefusalTests : IDisposable
     public void ExecutableWithoutSectionHeadersIsNotACoreFile()
     {
         string path = Corpus.Binary("other/freebsd9.2-no-section-headers");
-        var e = Assert.Throws<UnsupportedCoreException>(() => FreeBsdCore.Open(path));
+        var e = Assert.Throws<UnsupportedCoreException>(() => CoreFile.Open(path));
         AssertOneSentence(e.Message, path, "not a core file", "executable");
     }
 
@@ -69,7 +69,7 @@ public sealed class RefusalTests : IDisposable
         // FreeBSD's size, but nothing says FreeBSD, and nothing only Linux writes is there.
         var image = new CoreImage { OsAbi = 0 }.Note(1, new byte[224], name: "CORE").Note(3, new byte[136], name: "CORE").Build();
         string path = Write("linux.core", image);
-        var e = Assert.Throws<UnsupportedCoreException>(() => FreeBsdCore.Open(path));
+        var e = Assert.Throws<UnsupportedCoreException>(() => CoreFile.Open(path));
         AssertOneSentence(e.Message, path, "Linux core file");
     }
 
@@ -77,7 +77,7 @@ public sealed class RefusalTests : IDisposable
     public void CoreOfAnotherSystemWithoutFreeBsdNotesIsRefused()
     {
         var image = new CoreImage { OsAbi = 6 }.Note(1, new byte[224], name: "Solaris").Build();
-        var e = Assert.Throws<UnsupportedCoreException>(() => FreeBsdCore.Load(ByteSource.FromBytes(image, "other.core")));
+        var e = Assert.Throws<UnsupportedCoreException>(() => CoreFile.Load(ByteSource.FromBytes(image, "other.core")));
         AssertOneSentence(e.Message, "other.core", "a Solaris core file", "EI_OSABI 6 (ELFOSABI_SOLARIS)", "notes owned by \"Solaris\"", "none owned by \"FreeBSD\"");
     }
 
@@ -96,7 +96,7 @@ public sealed class RefusalTests : IDisposable
     public void CoreOfAnotherSystemIsRefusedNamingItsOsAbiAndNoteOwners(byte osAbi, string owner, string what, string osAbiText)
     {
         var image = new CoreImage { OsAbi = osAbi }.Note(1, new byte[224], name: owner).Note(3, new byte[120], name: owner).Build();
-        var e = Assert.Throws<UnsupportedCoreException>(() => FreeBsdCore.Load(ByteSource.FromBytes(image, "bsd.core")));
+        var e = Assert.Throws<UnsupportedCoreException>(() => CoreFile.Load(ByteSource.FromBytes(image, "bsd.core")));
         AssertOneSentence(e.Message, "bsd.core", what, osAbiText, $"notes owned by \"{owner}\"", "none owned by \"FreeBSD\"");
         Assert.DoesNotContain("System V/Linux", e.Message);
     }
@@ -105,7 +105,7 @@ public sealed class RefusalTests : IDisposable
     public void NonElfFileIsRefused()
     {
         string path = Write("script.sh", "#!/bin/sh\necho hello\n"u8.ToArray());
-        var e = Assert.Throws<UnsupportedCoreException>(() => FreeBsdCore.Open(path));
+        var e = Assert.Throws<UnsupportedCoreException>(() => CoreFile.Open(path));
         AssertOneSentence(e.Message, path, "not an ELF file", "23 21 2f 62");
     }
 
@@ -114,7 +114,7 @@ public sealed class RefusalTests : IDisposable
     {
         // A compressed core is decompressed (CompressedCoreTests); a gzip header alone holds nothing.
         string path = Write("core.gz", [0x1F, 0x8B, 0x08, 0x00, 0, 0, 0, 0, 0, 3]);
-        var e = Assert.Throws<CoreSleuth.Input.CompressedCoreException>(() => FreeBsdCore.Open(path));
+        var e = Assert.Throws<CoreSleuth.Input.CompressedCoreException>(() => CoreFile.Open(path));
         Assert.Contains("gzip", e.Message);
     }
 
@@ -122,7 +122,7 @@ public sealed class RefusalTests : IDisposable
     public void EmptyFileIsAFormatError()
     {
         string path = Write("empty.core", []);
-        var e = Assert.Throws<CoreFormatException>(() => FreeBsdCore.Open(path));
+        var e = Assert.Throws<CoreFormatException>(() => CoreFile.Open(path));
         Assert.Equal(0, e.FileOffset);
         AssertOneSentence(e.Message, "empty");
     }
@@ -131,7 +131,7 @@ public sealed class RefusalTests : IDisposable
     public void BigEndianElfIsRefused()
     {
         var image = new CoreImage { Data = 2 }.Build();
-        var e = Assert.Throws<UnsupportedCoreException>(() => FreeBsdCore.Load(ByteSource.FromBytes(image, "be.core")));
+        var e = Assert.Throws<UnsupportedCoreException>(() => CoreFile.Load(ByteSource.FromBytes(image, "be.core")));
         AssertOneSentence(e.Message, "be.core", "big-endian");
     }
 
@@ -142,7 +142,7 @@ public sealed class RefusalTests : IDisposable
     public void InvalidElfClassIsAFormatError(byte elfClass)
     {
         var image = new CoreImage { Class = elfClass }.Build();
-        var e = Assert.Throws<CoreFormatException>(() => FreeBsdCore.Load(ByteSource.FromBytes(image)));
+        var e = Assert.Throws<CoreFormatException>(() => CoreFile.Load(ByteSource.FromBytes(image)));
         Assert.Equal(4, e.FileOffset);
         AssertOneSentence(e.Message, "EI_CLASS");
     }
@@ -150,7 +150,7 @@ public sealed class RefusalTests : IDisposable
     [Fact]
     public void WellFormedSampleIsAccepted()
     {
-        using var core = FreeBsdCore.Load(ByteSource.FromBytes(CoreImage.Sample().Build(), "sample.core"));
+        using var core = CoreFile.Load(ByteSource.FromBytes(CoreImage.Sample().Build(), "sample.core"));
         Assert.Equal(2, core.Threads.Count);
         Assert.Empty(core.Warnings);
     }

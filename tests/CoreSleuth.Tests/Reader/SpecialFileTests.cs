@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using CoreSleuth.Elf;
-using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Tests.Reader;
 
@@ -15,7 +15,7 @@ public class SpecialFileTests
         try
         {
             // Opening a FIFO for reading blocks until a writer comes; the reader must not open it.
-            var load = Task.Run(() => FreeBsdCore.Open(fifo));
+            var load = Task.Run(() => CoreFile.Open(fifo));
             var finished = await Task.WhenAny(load, Task.Delay(TimeSpan.FromSeconds(10)));
             Assert.True(finished == load, "opening a FIFO hung");
             var error = await Assert.ThrowsAsync<CoreFormatException>(() => load);

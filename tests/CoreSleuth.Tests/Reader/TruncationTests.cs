@@ -1,6 +1,7 @@
 using CoreSleuth.Elf;
 using CoreSleuth.FreeBsd;
 using CoreSleuth.Memory;
+using CoreSleuth.Model;
 using CoreSleuth.Tests.Support;
 
 namespace CoreSleuth.Tests.Reader;
@@ -11,7 +12,7 @@ namespace CoreSleuth.Tests.Reader;
 /// <see cref="CoreFormatException"/> (and that only when the ELF header itself is cut), never
 /// hangs, keeps exactly the threads whose NT_PRSTATUS is complete (and refuses a copy with none
 /// as malformed, naming where the file ends), names the end of the file in a warning, says the
-/// notes are cut in <see cref="FreeBsdCore.Completeness"/>, and reports memory past the end as
+/// notes are cut in <see cref="CoreFile.Completeness"/>, and reports memory past the end as
 /// unavailable, never as zeros.
 /// </summary>
 public sealed class TruncationTests : IDisposable
@@ -28,7 +29,7 @@ public sealed class TruncationTests : IDisposable
     {
         string path = Corpus.Core(coreName);
         byte[] bytes = File.ReadAllBytes(path);
-        using var whole = FreeBsdCore.Open(path);
+        using var whole = CoreFile.Open(path);
         Assert.NotEmpty(whole.Threads);
 
         var cuts = new SortedSet<long> { bytes.Length / 4, bytes.Length / 2, bytes.Length * 3L / 4 };
@@ -44,15 +45,15 @@ public sealed class TruncationTests : IDisposable
             CheckCut(whole, bytes, cut);
     }
 
-    private void CheckCut(FreeBsdCore whole, byte[] bytes, long cut)
+    private void CheckCut(CoreFile whole, byte[] bytes, long cut)
     {
         string copy = Path.Combine(dir, $"cut-{cut}.core");
         File.WriteAllBytes(copy, bytes.AsSpan(0, (int)cut).ToArray());
 
         var load = Task.Run(() =>
         {
-            try { return (Core: FreeBsdCore.Open(copy), Error: (Exception?)null); }
-            catch (Exception e) { return (Core: (FreeBsdCore?)null, Error: e); }
+            try { return (Core: CoreFile.Open(copy), Error: (Exception?)null); }
+            catch (Exception e) { return (Core: (CoreFile?)null, Error: e); }
         });
         Assert.True(load.Wait(TimeSpan.FromSeconds(30)), $"loading the copy cut at 0x{cut:x} did not finish within 30 s");
         var (core, error) = load.Result;
@@ -136,7 +137,7 @@ public sealed class TruncationTests : IDisposable
     {
         string path = Corpus.Core(coreName);
         byte[] bytes = File.ReadAllBytes(path);
-        using var whole = FreeBsdCore.Open(path);
+        using var whole = CoreFile.Open(path);
         var segment = whole.Memory.Segments.FirstOrDefault(s => whole.Memory.Check(s.Start) == Unavailability.None && s.Size >= 64);
         if (segment is null)
         {
@@ -145,7 +146,7 @@ public sealed class TruncationTests : IDisposable
             return;
         }
         long cut = segment.FileOffset + 40;
-        using var core = FreeBsdCore.Load(ByteSource.FromBytes(bytes[..(int)cut], "cut.core"));
+        using var core = CoreFile.Load(ByteSource.FromBytes(bytes[..(int)cut], "cut.core"));
         var buffer = new byte[64];
         Assert.Equal(40, core.Memory.Read(segment.Start, buffer));
         Assert.Equal(bytes.AsSpan((int)segment.FileOffset, 40).ToArray(), buffer[..40]);

@@ -131,7 +131,7 @@ public class BacktraceWithoutFramePointersTests
         var scenario = CoreSleuth.Testing.Scenarios.ScenarioLoader.Load(SampleSet.ScenarioPath("mysqld-ghost-fifo")) with { OmitFramePointers = true, Text = "core" };
         var process = CoreSleuth.Testing.Scenarios.ScenarioProcess.Build(scenario);
         byte[] bytes = CoreSleuth.Testing.Cores.CoreWriter.WriteToArray(CoreSleuth.Testing.Scenarios.ScenarioCore.Build(process));
-        using var core = CoreSleuth.FreeBsd.FreeBsdCore.Load(CoreSleuth.Elf.ByteSource.FromBytes(bytes, "no-frame-pointers.core"));
+        using var core = CoreSleuth.Model.CoreFile.Load(CoreSleuth.Elf.ByteSource.FromBytes(bytes, "no-frame-pointers.core"));
         using var analysis = CoreAnalysis.Run(core, new AnalysisOptions());
         var thread = analysis.Threads.Single(t => t.Thread.Lwp == 100460);
         var names = thread.Frames.Select(f => f.Symbol.DisplayName ?? "??").ToList();

@@ -1,4 +1,4 @@
-using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 using CoreSleuth.Report;
 
 namespace CoreSleuth.Tests.Reports;

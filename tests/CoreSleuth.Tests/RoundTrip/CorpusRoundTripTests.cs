@@ -1,4 +1,5 @@
 using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 using CoreSleuth.Tests.Support;
 using Xunit.Abstractions;
 using W = CoreSleuth.Testing.Cores;
@@ -20,7 +21,7 @@ public sealed class CorpusRoundTripTests(ITestOutputHelper output)
     public void NoteSegmentIsRewrittenByteForByteFromTheReadersModel(string name)
     {
         var raw = RawCore.Load(Corpus.Core(name));
-        using var core = FreeBsdCore.Open(Corpus.Core(name));
+        using var core = CoreFile.Open(Corpus.Core(name));
         var conversion = ReaderToWriter.Convert(core, withMemory: false);
         Report(conversion);
 
@@ -34,7 +35,7 @@ public sealed class CorpusRoundTripTests(ITestOutputHelper output)
     public void OnlyBytesTheSpecLeavesUndescribedNeedRawTemplates(string name)
     {
         var raw = RawCore.Load(Corpus.Core(name));
-        using var core = FreeBsdCore.Open(Corpus.Core(name));
+        using var core = CoreFile.Open(Corpus.Core(name));
         var conversion = ReaderToWriter.Convert(core, withMemory: false);
         Report(conversion);
 
@@ -60,7 +61,7 @@ public sealed class CorpusRoundTripTests(ITestOutputHelper output)
     public void WholeFileIsRewrittenByteForByte(string name)
     {
         var raw = RawCore.Load(Corpus.Core(name));
-        using var core = FreeBsdCore.Open(Corpus.Core(name));
+        using var core = CoreFile.Open(Corpus.Core(name));
         var conversion = ReaderToWriter.Convert(core, withMemory: true);
         Report(conversion);
         // The bsi-* cores carry their memory; LLDB's were cut after the notes, which the spec states as OmitMemory.

@@ -1,5 +1,6 @@
 using CoreSleuth.Elf;
 using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 using CoreSleuth.Tests.Support;
 using W = CoreSleuth.Testing.Cores;
 
@@ -31,7 +32,7 @@ public sealed class DifferenceReportTests
     private static (byte[] File, W.CoreSpec Converted) ReadBack(W.CoreSpec spec)
     {
         var file = W.CoreWriter.WriteToArray(spec);
-        using var core = FreeBsdCore.Load(ByteSource.FromBytes(file, "two-threads.core"));
+        using var core = CoreFile.Load(ByteSource.FromBytes(file, "two-threads.core"));
         return (file, ReaderToWriter.ToSpec(core));
     }
 
@@ -101,7 +102,7 @@ public sealed class DifferenceReportTests
     public void WithoutTheThrMiscTailTheRoundTripFailsWhereTheTailIs(string name)
     {
         var raw = RawCore.Load(Corpus.Core(name));
-        using var core = FreeBsdCore.Open(Corpus.Core(name));
+        using var core = CoreFile.Open(Corpus.Core(name));
         var spec = ReaderToWriter.Convert(core, withMemory: false).Spec;
         var withoutTails = spec with { Threads = spec.Threads.Select(t => t with { ThrMiscRaw = null }).ToArray() };
         var message = CoreDiff.NoteSegments(raw.NoteSegment, W.CoreWriter.WriteNotes(withoutTails));

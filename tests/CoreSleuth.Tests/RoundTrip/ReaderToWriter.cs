@@ -1,12 +1,13 @@
 using System.Buffers.Binary;
 using System.Text;
 using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 using W = CoreSleuth.Testing.Cores;
 
 namespace CoreSleuth.Tests.RoundTrip;
 
 /// <summary>
-/// Turns what the reader decoded — <see cref="FreeBsdCore.Process"/>, <see cref="FreeBsdCore.Threads"/>,
+/// Turns what the reader decoded — <see cref="CoreFile.Process"/>, <see cref="CoreFile.Threads"/>,
 /// the producer it recognised and the order of <see cref="Elf.ElfFile.Notes"/> — into the
 /// independent writer's <see cref="W.CoreSpec"/>, field by field. Nothing is copied from the
 /// note descriptors: every byte the writer produces again comes from a record of the reader,
@@ -22,13 +23,13 @@ namespace CoreSleuth.Tests.RoundTrip;
 public static class ReaderToWriter
 {
     /// <summary>The spec of <paramref name="core"/>, with the memory of its PT_LOAD segments.</summary>
-    public static W.CoreSpec ToSpec(FreeBsdCore core) => Convert(core, withMemory: true).Spec;
+    public static W.CoreSpec ToSpec(CoreFile core) => Convert(core, withMemory: true).Spec;
 
     /// <summary>The spec, the records that needed raw templates, and the writer defaults that had to be overridden.</summary>
     public sealed record Conversion(W.CoreSpec Spec, IReadOnlyList<string> TemplatedRecords, IReadOnlyList<string> Overrides);
 
-    /// <param name="withMemory">Read each dumped mapping's contents from <see cref="FreeBsdCore.Memory"/> (needed to write the whole file, not the notes).</param>
-    public static Conversion Convert(FreeBsdCore core, bool withMemory)
+    /// <param name="withMemory">Read each dumped mapping's contents from <see cref="CoreFile.Memory"/> (needed to write the whole file, not the notes).</param>
+    public static Conversion Convert(CoreFile core, bool withMemory)
     {
         var templated = new List<string>();
         var overrides = new List<string>();
@@ -239,7 +240,7 @@ public static class ReaderToWriter
     /// Which per-thread notes the producer wrote and in which order, from the note headers the
     /// reader listed; the writer's producer default is kept when it agrees.
     /// </summary>
-    private static W.CoreSpec WithNoteLayout(FreeBsdCore core, W.CoreSpec spec, List<string> overrides)
+    private static W.CoreSpec WithNoteLayout(CoreFile core, W.CoreSpec spec, List<string> overrides)
     {
         var perThread = new List<List<uint>>();
         foreach (var n in core.Elf.Notes)
@@ -329,7 +330,7 @@ public static class ReaderToWriter
 
     // --- mappings and memory (spec §1.2, §1.3, §6) ---
 
-    private static W.CoreSpec WithMappings(FreeBsdCore core, W.CoreSpec spec, bool withMemory, List<string> templated, List<string> overrides)
+    private static W.CoreSpec WithMappings(CoreFile core, W.CoreSpec spec, bool withMemory, List<string> templated, List<string> overrides)
     {
         var loads = core.Elf.ProgramHeaders.Where(p => p.IsLoad).ToDictionary(p => p.VirtualAddress);
         long fileLength = core.Source.Length;

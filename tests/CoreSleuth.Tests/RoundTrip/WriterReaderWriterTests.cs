@@ -1,5 +1,5 @@
 using CoreSleuth.Elf;
-using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 using CsCheck;
 using W = CoreSleuth.Testing.Cores;
 
@@ -55,7 +55,7 @@ public sealed class WriterReaderWriterTests
     private static void RoundTrip(W.CoreSpec spec)
     {
         var first = W.CoreWriter.WriteToArray(spec);
-        using var core = FreeBsdCore.Load(ByteSource.FromBytes(first, "generated.core"));
+        using var core = CoreFile.Load(ByteSource.FromBytes(first, "generated.core"));
         var again = W.CoreWriter.WriteToArray(ReaderToWriter.ToSpec(core));
         var difference = CoreDiff.Files(first, again);
         Assert.True(difference is null, $"{difference}; reader warnings: {(core.Warnings.Count == 0 ? "none" : string.Join(" | ", core.Warnings))}");

@@ -163,7 +163,7 @@ public partial class LldbTests
         Assert.Equal(23, ThreadLine().Matches(accepted["thread list"]).Count);
 
         // Our reader takes both (spec §2.1: accept "CORE" for types 1–3 when EI_OSABI is FreeBSD).
-        using var core = FreeBsd.FreeBsdCore.Open(file.Path);
+        using var core = Model.CoreFile.Open(file.Path);
         Assert.Equal(Expectations.NoteOrder(b), core.Threads.Select(t => t.Lwp));
     }
 

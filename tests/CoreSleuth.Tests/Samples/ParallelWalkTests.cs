@@ -1,6 +1,6 @@
 using CoreSleuth.Analysis;
 using CoreSleuth.Elf;
-using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 using CoreSleuth.Testing.Cores;
 using CoreSleuth.Testing.Scenarios;
 
@@ -21,7 +21,7 @@ public sealed class ParallelWalkTests
     [Fact]
     public void Every_thread_has_the_same_frames_walked_on_two_threads_as_on_one()
     {
-        using var core = FreeBsdCore.Load(ByteSource.FromBytes(Core.Value, "mysqld-1000-threads.core"));
+        using var core = CoreFile.Load(ByteSource.FromBytes(Core.Value, "mysqld-1000-threads.core"));
         Assert.True(core.Threads.Count >= 2 * CoreAnalysis.ParallelWalkMinimum);
         using var one = CoreAnalysis.Run(core, new AnalysisOptions { ParallelWalks = false });
         Assert.NotEmpty(one.Findings);

@@ -1,7 +1,7 @@
-using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 using CoreSleuth.Testing.Images;
 using CoreSleuth.Testing.Scenarios;
-using CoreProducer = CoreSleuth.FreeBsd.CoreProducer;
+using CoreProducer = CoreSleuth.Model.CoreProducer;
 
 namespace CoreSleuth.Tests.Samples;
 
@@ -13,7 +13,7 @@ public class ReaderTests
     public void Threads_come_in_the_producers_order_with_their_names_and_wait_messages(string name)
     {
         var b = SampleSet.Build(name);
-        using var core = FreeBsdCore.Open(SampleSet.CorePath(name));
+        using var core = CoreFile.Open(SampleSet.CorePath(name));
         Assert.Equal(Expectations.NoteOrder(b), core.Threads.Select(t => t.Lwp));
         Assert.Equal(b.Scenario.Process.Pid, core.Process.Pid);
         Assert.Equal(Path.GetFileName(b.Scenario.Process.Arguments[0]), core.Process.Command);
@@ -32,7 +32,7 @@ public class ReaderTests
     public void Registers_show_each_thread_asleep_restarting_or_interrupted_as_spec_7_says(string name)
     {
         var b = SampleSet.Build(name);
-        using var core = FreeBsdCore.Open(SampleSet.CorePath(name));
+        using var core = CoreFile.Open(SampleSet.CorePath(name));
         foreach (var t in Expectations.Threads(b))
         {
             var r = core.Threads.Single(c => c.Lwp == t.Lwp).Registers;
@@ -83,7 +83,7 @@ public class ReaderTests
     /// fault's value; tf_trapno is T_PAGEFLT (12), tf_err PGEX_U (4, a user-mode read of a
     /// non-present page), and the dumping thread's si_addr is base + disp.
     /// </summary>
-    private static void AssertOnFaultingLoad(SampleBuild b, ScenarioThread t, CoreSleuth.FreeBsd.Registers r)
+    private static void AssertOnFaultingLoad(SampleBuild b, ScenarioThread t, CoreSleuth.Model.Registers r)
     {
         var fault = t.Model.Fault!;
         var at = b.Process.Image.Symbolize(r.Rip)!.Value;
@@ -114,7 +114,7 @@ public class ReaderTests
         Assert.Equal(4u, r.Err);
         if (b.Scenario.Signal?.Lwp == t.Lwp)
         {
-            using var core = FreeBsdCore.Open(SampleSet.CorePath(b.Name));
+            using var core = CoreFile.Open(SampleSet.CorePath(b.Name));
             var info = core.Threads.Single(c => c.Lwp == t.Lwp).LwpInfo!.SigInfo;
             Assert.Equal(baseValue + (ulong)fault.Displacement, info.Address);
         }
@@ -125,7 +125,7 @@ public class ReaderTests
     public void Blocked_opens_pass_the_path_and_flags_in_the_registers_of_the_release(string name)
     {
         var b = SampleSet.Build(name);
-        using var core = FreeBsdCore.Open(SampleSet.CorePath(name));
+        using var core = CoreFile.Open(SampleSet.CorePath(name));
         foreach (var t in Expectations.Threads(b).Where(t => t.Model.Open is not null))
         {
             var r = core.Threads.Single(c => c.Lwp == t.Lwp).Registers;
@@ -157,7 +157,7 @@ public class ReaderTests
     public void Mappings_and_their_bytes_are_the_process_images(string name)
     {
         var b = SampleSet.Build(name);
-        using var core = FreeBsdCore.Open(SampleSet.CorePath(name));
+        using var core = CoreFile.Open(SampleSet.CorePath(name));
         var regions = b.Process.Image.Regions;
         Assert.Equal(regions.Select(r => (r.Start, r.End, (int)r.Protection, (int)r.Type, r.Path ?? "", r.FileOffset)),
             core.Process.Mappings.Select(m => (m.Start, m.End, m.Protection, m.Type, m.Path, m.Offset)));
@@ -180,7 +180,7 @@ public class ReaderTests
     public void Every_pthread_holds_its_lwp_and_every_session_its_statement(string name)
     {
         var b = SampleSet.Build(name);
-        using var core = FreeBsdCore.Open(SampleSet.CorePath(name));
+        using var core = CoreFile.Open(SampleSet.CorePath(name));
         foreach (var t in Expectations.Threads(b))
         {
             ulong pthread = b.Process.PthreadOf(t.Lwp);
@@ -203,7 +203,7 @@ public class ReaderTests
         // spec §4 constants: SRUN 2, SSTOP 4; P_TRACED 0x800, P_STOPPED_TRACE 0x40000, P_STOPPED_SINGLE 0x80000;
         // TDF_SINTR 0x8, TDF_BOUNDARY 0x400. spec §3.6: PL_EVENT_SIGNAL 1, PL_FLAG_SI 0x20.
         var b = SampleSet.Build(name);
-        using var core = FreeBsdCore.Open(SampleSet.CorePath(name));
+        using var core = CoreFile.Open(SampleSet.CorePath(name));
         var producer = Expectations.Producer(b);
         bool lwpinfo = producer != Testing.Cores.CoreProducer.Gdb && b.Process.Image.OsRelDate >= 1101000;
         foreach (var t in Expectations.Threads(b))
@@ -261,7 +261,7 @@ public class ReaderTests
     [Fact]
     public void The_incident_has_the_facts_of_the_ticket()
     {
-        using var core = FreeBsdCore.Open(SampleSet.CorePath("mysqld-ghost-fifo"));
+        using var core = CoreFile.Open(SampleSet.CorePath("mysqld-ghost-fifo"));
         Assert.Equal(1001000, core.Process.OsRelDate);
         Assert.Equal(1158, core.Process.Pid);
         Assert.Equal("/usr/local/libexec/mysqld --defaults-extra-file=/var/db/mysql/my.cnf --basedir=/usr/local --datadir=/var/db/mysql --plugin-dir=/usr/local/lib/mysql/plugin",

@@ -1,7 +1,7 @@
 using CoreSleuth.Analysis;
 using CoreSleuth.Analysis.Libthr;
 using CoreSleuth.Elf;
-using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 using CoreSleuth.Testing.Cores;
 using CoreSleuth.Testing.Scenarios;
 
@@ -16,12 +16,12 @@ public sealed class ScaleScenarioTests
 {
     private static readonly string ScenarioPath = Path.Combine(SampleSet.RepositoryRoot, "tests", "CoreSleuth.Benchmarks", "scenarios", "mysqld-1000-threads.json");
 
-    private static (ScenarioProcess Process, FreeBsdCore Core, string Innodb) Build(bool libthrSymbols)
+    private static (ScenarioProcess Process, CoreFile Core, string Innodb) Build(bool libthrSymbols)
     {
         var scenario = ScenarioLoader.Load(ScenarioPath) with { HideLibthrSymbols = !libthrSymbols };
         var process = ScenarioProcess.Build(scenario);
         var bytes = CoreWriter.WriteToArray(ScenarioCore.Build(process));
-        return (process, FreeBsdCore.Load(ByteSource.FromBytes(bytes, "mysqld-1000-threads.core")), InnodbStatusText.Build(process));
+        return (process, CoreFile.Load(ByteSource.FromBytes(bytes, "mysqld-1000-threads.core")), InnodbStatusText.Build(process));
     }
 
     [Theory]

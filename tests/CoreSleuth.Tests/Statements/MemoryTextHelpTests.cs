@@ -1,6 +1,6 @@
 using System.Text;
 using CoreSleuth.Analysis.MySql;
-using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 using CoreSleuth.Testing.Cores;
 using CsCheck;
 
@@ -16,7 +16,7 @@ public sealed class MemoryTextHelpTests
     private static readonly string[] Paths = ["/var/db/mysql-files/feed-00.fifo", "/var/db/mysql-files/feed-01.fifo", "/tmp/ghost.fifo"];
 
     /// <summary>Anonymous mappings whose bytes are noise with needles (and statements around them) planted at the given offsets.</summary>
-    private static FreeBsdCore Core(IReadOnlyList<(int Size, (int Offset, string Text)[] Plants)> mappings, int seed)
+    private static CoreFile Core(IReadOnlyList<(int Size, (int Offset, string Text)[] Plants)> mappings, int seed)
     {
         var random = new Random(seed);
         var specs = new List<MappingSpec>();
@@ -35,7 +35,7 @@ public sealed class MemoryTextHelpTests
             address += (ulong)size + 0x100000;
         }
         var core = CoreWriter.WriteToArray(new CoreSpec { Process = new ProcessSpec { Pid = 7, Command = "mysqld" }, Mappings = specs });
-        return FreeBsdCore.Load(Elf.ByteSource.FromBytes(core, "statements.core"));
+        return CoreFile.Load(Elf.ByteSource.FromBytes(core, "statements.core"));
     }
 
     private static readonly Gen<string> Text = Gen.OneOf(

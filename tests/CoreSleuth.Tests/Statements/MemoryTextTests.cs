@@ -1,6 +1,6 @@
 using System.Text;
 using CoreSleuth.Analysis.MySql;
-using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 using CoreSleuth.Testing.Cores;
 
 namespace CoreSleuth.Tests.Statements;
@@ -16,7 +16,7 @@ public sealed class MemoryTextTests
     private const int SmallSize = 0x10000, LargeSize = 0x400000, Chunk = 1 << 20;
 
     /// <summary>A core with a 64 KiB and a 4 MiB anonymous mapping holding <paramref name="small"/> and <paramref name="large"/> texts at the given offsets.</summary>
-    private static FreeBsdCore Core((int Offset, string Text)[] small, (int Offset, string Text)[] large)
+    private static CoreFile Core((int Offset, string Text)[] small, (int Offset, string Text)[] large)
     {
         static byte[] Fill(int size, (int Offset, string Text)[] texts)
         {
@@ -29,7 +29,7 @@ public sealed class MemoryTextTests
             Process = new ProcessSpec { Pid = 7, Command = "mysqld" },
             Mappings = [MappingSpec.Anonymous(Large, LargeSize, Fill(LargeSize, large)), MappingSpec.Anonymous(Small, SmallSize, Fill(SmallSize, small))],
         });
-        return FreeBsdCore.Load(Elf.ByteSource.FromBytes(core, "statements.core"));
+        return CoreFile.Load(Elf.ByteSource.FromBytes(core, "statements.core"));
     }
 
     [Fact]

@@ -1,5 +1,5 @@
-using CoreSleuth.FreeBsd;
 using CoreSleuth.FreeBsd.WaitMessages;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Tests.Syscalls;
 

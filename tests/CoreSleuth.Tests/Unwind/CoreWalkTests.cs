@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using CoreSleuth.Analysis.Modules;
 using CoreSleuth.Analysis.Unwind;
-using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 using Xunit.Abstractions;
 
 namespace CoreSleuth.Tests.Unwind;
@@ -75,9 +75,9 @@ public sealed partial class CoreWalkTests(ITestOutputHelper output)
         ];
     }
 
-    private static FreeBsdCore OpenCore(string name) => FreeBsdCore.Open(Path.Combine(UnwindCorpus.Root!, "cores", name + ".core"));
+    private static CoreFile OpenCore(string name) => CoreFile.Open(Path.Combine(UnwindCorpus.Root!, "cores", name + ".core"));
 
-    private static Unwinder NewUnwinder(FreeBsdCore core, ModuleMap modules) =>
+    private static Unwinder NewUnwinder(CoreFile core, ModuleMap modules) =>
         new(new AddressSpaceStackMemory(core.Memory), new ModuleMapCfiProvider(modules, core.Process));
 
     private static ulong Hex(string s) => ulong.Parse(s, NumberStyles.HexNumber, CultureInfo.InvariantCulture);

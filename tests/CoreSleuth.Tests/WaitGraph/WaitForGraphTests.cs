@@ -23,7 +23,7 @@ public class WaitForGraphTests
         var g = new WaitForGraph([E(3, 7), E(7, 5), E(5, 3), E(9, 5)]);
         Assert.Equal([3, 7, 5], Assert.Single(g.Cycles));
         Assert.Contains(9, g.WaitersBehind(5));
-        var deadlock = Assert.Single(HangFindings.Deadlocks(g, _ => null, FreeBsd.CoreProducer.Gcore));
+        var deadlock = Assert.Single(HangFindings.Deadlocks(g, _ => null, Model.CoreProducer.Gcore));
         Assert.Equal([9], deadlock.WaitersBehind);
         Assert.Equal(Confidence.Certain, deadlock.Confidence);
     }
@@ -34,7 +34,7 @@ public class WaitForGraphTests
         var self = new WaitForGraph([E(4, 4)]);
         Assert.Equal([4], Assert.Single(self.Cycles));
         var g = new WaitForGraph([E(1, 2), E(2, 1, Confidence.Likely)]);
-        Assert.Equal(Confidence.Likely, Assert.Single(HangFindings.Deadlocks(g, _ => null, FreeBsd.CoreProducer.Gcore)).Confidence);
+        Assert.Equal(Confidence.Likely, Assert.Single(HangFindings.Deadlocks(g, _ => null, Model.CoreProducer.Gcore)).Confidence);
     }
 
     [Fact]
@@ -44,7 +44,7 @@ public class WaitForGraphTests
         var g = new WaitForGraph([E(11, 10), E(12, 11), E(13, 10), E(21, 20), E(30, null)]);
         Assert.Equal([10, 20], g.Roots());
         Assert.Equal([11, 13, 12], g.WaitersBehind(10));
-        var roots = HangFindings.Roots(g, _ => null, FreeBsd.CoreProducer.Gcore);
+        var roots = HangFindings.Roots(g, _ => null, Model.CoreProducer.Gcore);
         Assert.Equal([10, 20], roots.Select(r => r.Root));
         Assert.Equal([11, 13], roots[0].Direct);
         Assert.DoesNotContain(30, g.Nodes);

@@ -1,5 +1,5 @@
 using CoreSleuth.Analysis.Modules;
-using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 using Iced.Intel;
 
 namespace CoreSleuth.Analysis.Crash;
@@ -29,7 +29,7 @@ public static class FaultingInstruction
     /// The code bytes at <paramref name="rip"/>: from the core's memory, else from the module's file
     /// (--sysroot, --binary), as the syscall decoder reads them (kernel cores lack read-only text, spec §1.3).
     /// </summary>
-    public static byte[] ReadCode(ulong rip, FreeBsdCore core, ModuleMap? modules, out string? source)
+    public static byte[] ReadCode(ulong rip, CoreFile core, ModuleMap? modules, out string? source)
     {
         var buffer = new byte[MaxLength];
         int got = core.Memory.Read(rip, buffer);
@@ -54,7 +54,7 @@ public static class FaultingInstruction
     }
 
     /// <summary>The instruction at the thread's rip, its bytes read by <see cref="ReadCode"/> (whose source it records), decoded.</summary>
-    public static DecodedInstruction? At(Registers registers, FreeBsdCore core, ModuleMap? modules, ulong? faultAddress) =>
+    public static DecodedInstruction? At(Registers registers, CoreFile core, ModuleMap? modules, ulong? faultAddress) =>
         Decode(ReadCode(registers.Rip, core, modules, out string? source), registers.Rip, registers, faultAddress) is { } d ? d with { Source = source } : null;
 
     /// <summary>Decodes the first instruction of <paramref name="code"/> (at <paramref name="rip"/>); null when there are no bytes.</summary>

@@ -2,6 +2,7 @@ using CoreSleuth.Analysis.MySql;
 using CoreSleuth.Analysis.Syscalls;
 using CoreSleuth.FreeBsd;
 using CoreSleuth.FreeBsd.Syscalls;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Analysis.Diagnosis;
 
@@ -11,7 +12,7 @@ public enum Confidence { Certain, Likely }
 /// A thread blocked in <c>open()</c> of a FIFO with no peer (spec §8.1): it sleeps in
 /// <c>fifo_open</c> until another process opens the same FIFO for the other direction.
 /// </summary>
-public sealed partial record BlockedFifoOpen(
+public sealed record BlockedFifoOpen(
     int Lwp,
     ulong? Pthread,
     string? ThreadName,
@@ -31,75 +32,23 @@ public sealed partial record BlockedFifoOpen(
     public SessionJoin? Join { get; init; }
 
     /// <summary>Whose open flags <see cref="Flags"/> are.</summary>
-    public CoreOs Os { get; init; } = CoreOs.FreeBsd;
+    public required ISystemCallAbi Abi { get; init; }
 
-    /// <summary><see cref="Flags"/> by name, with the constants of <see cref="Os"/>.</summary>
-    public string FlagsText => Os == CoreOs.Linux ? Linux.Syscalls.LinuxOpenFlags.Format(Flags) : OpenFlagDecoder.Format(Flags);
+    /// <summary><see cref="Flags"/> by name, with the constants of <see cref="Abi"/>.</summary>
+    public string FlagsText => Abi.FormatOpenFlags(Flags);
 
     /// <summary>Where the path argument of the open points (the path may be unavailable there).</summary>
     public ulong PathAddress { get; init; }
-    public const int SysOpen = 5, SysOpenAt = 499;
 
     /// <summary>
-    /// Decides whether <paramref name="thread"/> is blocked opening a FIFO. Certain when it
-    /// sleeps with fifoor/fifoow; likely when the wait message is missing (kernel or gdb cores,
-    /// or gcore's SIGSTOP thread) but it is in or restarting an open that would block on a FIFO
-    /// and the path is not among the open files.
+    /// Decides whether <paramref name="thread"/> is blocked opening a FIFO, from the waits the
+    /// core's system records (<see cref="IWaitCatalogue.DiagnoseFifoOpen"/>).
     /// </summary>
-    public static BlockedFifoOpen? Diagnose(ThreadAnalysis thread, FreeBsdCore core, MemoryTextSearch memoryText)
-    {
-        var t = thread.Thread;
-        if (core.Os == CoreOs.Linux) return DiagnoseLinux(thread, core, memoryText);
-        string? wmesg = t.WaitMessage;
-        bool fifoWait = wmesg is "fifoor" or "fifoow";
-        if (wmesg is not null && !fifoWait) return null; // asleep on something else
-        if (thread.Site is not { } site || site.Number is not (SysOpen or SysOpenAt)) return null;
-        if (site.Position is SyscallPosition.NotInSyscall or SyscallPosition.ReturnedError) return null;
-
-        var args = site.Arguments;
-        bool openat = site.Number == SysOpenAt;
-        ulong pathAddress = openat ? args[1] : args[0];
-        uint flags = (uint)(openat ? args[2] : args[1]);
-        string? blocksWith = OpenFlagDecoder.FifoWaitMessage(flags);
-        if (!fifoWait && blocksWith is null) return null; // O_NONBLOCK / O_RDWR opens never sleep in fifo_open
-
-        var pathString = core.Memory.ReadCString(pathAddress, SyscallDecoder.MaxPathBytes);
-        string? path = pathString.Status == Memory.CoreStringStatus.Complete ? pathString.Text : null;
-        bool inOpenFiles = path is not null && core.Process.OpenFiles.Any(f => f.Path == path);
-        if (!fifoWait && inOpenFiles) return null;
-
-        var direction = wmesg switch { "fifoor" => OpenDirection.Read, "fifoow" => OpenDirection.Write, _ => OpenFlagDecoder.Direction(flags) };
-        var evidence = new List<string>();
-        string call = thread.Syscall?.FormatCall() ?? $"syscall {site.Number}";
-        if (fifoWait)
-            evidence.Add($"LWP {t.Lwp} sleeps with wait message \"{wmesg}\": fifo_open is waiting for a {(direction == OpenDirection.Read ? "writer" : "reader")} (sys/fs/fifofs/fifo_vnops.c: fifo_open)");
-        evidence.Add($"it is in {call} ({PositionText(site.Position)})");
-        evidence.AddRange(site.Evidence);
-        evidence.Add(path is null
-            ? $"the path at 0x{pathAddress:x} is unavailable: {pathString.Reason ?? pathString.Status.ToString()}"
-            : inOpenFiles
-                ? $"\"{path}\" is among the process's open files (an earlier or other open of it succeeded)"
-                : core.Process.NotesPresent.Contains(NoteType.Name(NoteType.ProcStatFiles))
-                    ? $"\"{path}\" is not among the process's open files: the descriptor is installed only after fifo_open returns (sys/kern/vfs_syscalls.c: kern_openat)"
-                    : "the core has no open-file list (NT_PROCSTAT_FILES) to check the path against");
-        Confidence confidence = fifoWait ? Confidence.Certain : Confidence.Likely;
-        if (!fifoWait)
-            evidence.Add("not certain: " + (core.Producer switch
-            {
-                CoreProducer.Kernel => "the kernel aborts interruptible sleeps before dumping, so no wait message survives (sys/kern/kern_sig.c: sigexit calls thread_single); the open would block on a FIFO with these flags, but the core cannot show that the file is a FIFO",
-                CoreProducer.Gdb => "gdb cores carry no wait messages (no NT_PROCSTAT_PROC note; gdb/fbsd-tdep.c: fbsd_make_corefile_notes); the open would block on a FIFO with these flags, but the core cannot show that the file is a FIFO",
-                _ => "the thread has no wait message (it may be the thread that took gcore's SIGSTOP, whose sleep was aborted); the open would block on a FIFO with these flags, but the core cannot show that the file is a FIFO",
-            }));
-
-        var statements = StatementEvidence(path, memoryText, evidence);
-        if (thread.Session is { } session && thread.Join is { } join) evidence.Add(JoinEvidence(thread, session, join));
-
-        return new BlockedFifoOpen(t.Lwp, thread.Pthread, t.Name, path, flags, direction, confidence, thread.Session, inOpenFiles,
-            statements, evidence, Advise(path, direction, core.Producer, core.Process.Signal)) { PathAddress = pathAddress, Join = thread.Join };
-    }
+    public static BlockedFifoOpen? Diagnose(ThreadAnalysis thread, CoreFile core, MemoryTextSearch memoryText) =>
+        SystemConventions.Of(core).Waits.DiagnoseFifoOpen(thread, core, memoryText);
 
     /// <summary>What the search of memory found of statements mentioning <paramref name="path"/>, added to <paramref name="evidence"/>.</summary>
-    private static IReadOnlyList<MemoryTextHit> StatementEvidence(string? path, MemoryTextSearch memoryText, List<string> evidence)
+    internal static IReadOnlyList<MemoryTextHit> StatementEvidence(string? path, MemoryTextSearch memoryText, List<string> evidence)
     {
         var statements = path is null ? [] : memoryText.Mentioning(path);
         foreach (var s in statements.Take(3))
@@ -121,7 +70,7 @@ public sealed partial record BlockedFifoOpen(
     /// How the session was joined, naming only what an input or the core gave: the handle
     /// comes from InnoDB status; the processlist has none, and the pthread_t is the core's.
     /// </summary>
-    private static string JoinEvidence(ThreadAnalysis thread, MySqlSession session, SessionJoin join,
+    internal static string JoinEvidence(ThreadAnalysis thread, MySqlSession session, SessionJoin join,
         string structPthread = "lib/libthr/thread/thr_private.h: struct pthread")
     {
         string running = session.Query is null ? "" : $", running: {session.Query}";
@@ -142,7 +91,7 @@ public sealed partial record BlockedFifoOpen(
         _ => $"{bytes} bytes",
     };
 
-    private static string PositionText(SyscallPosition p) => p switch
+    internal static string PositionText(SyscallPosition p) => p switch
     {
         SyscallPosition.InKernel => "asleep in the kernel",
         SyscallPosition.Restarting => "about to restart it after the kernel aborted the sleep",

@@ -1,6 +1,6 @@
 using System.Globalization;
-using CoreSleuth.FreeBsd;
 using CoreSleuth.Memory;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Analysis.Diagnosis;
 
@@ -12,7 +12,7 @@ namespace CoreSleuth.Analysis.Diagnosis;
 /// </summary>
 public static class VerdictLimits
 {
-    public static IReadOnlyList<string> Of(FreeBsdCore core, IReadOnlyList<BlockedFifoOpen> findings)
+    public static IReadOnlyList<string> Of(CoreFile core, IReadOnlyList<BlockedFifoOpen> findings)
     {
         var c = core.Completeness;
         var limits = new List<string>();

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using CoreSleuth.Diagnostics;
 using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Analysis.Libthr;
 
@@ -25,11 +26,11 @@ public static class SignatureScan
     public sealed record Result(IReadOnlyList<Match> Matches, int? TcbOffset, long BytesScanned, int SelfPointers, string Summary);
 
     /// <summary>The address ranges scanned: writable anonymous (DEFAULT/SWAP) mappings, or every writable PT_LOAD without a VMMAP note.</summary>
-    public static IReadOnlyList<(ulong Start, ulong End)> Regions(FreeBsdCore core)
+    public static IReadOnlyList<(ulong Start, ulong End)> Regions(CoreFile core)
     {
         var maps = core.Process.Mappings;
         // NT_FILE lists only the file mappings: the anonymous memory is every writable PT_LOAD no file maps.
-        if (core.Os == CoreOs.Linux)
+        if (core.Process.MappingsAreFilesOnly)
             return core.Memory.Segments.Where(s => (s.Flags & Elf.ElfConstants.PF_W) != 0 && !maps.Any(m => m.Type == KinfoVmEntry.TypeVnode && m.Start <= s.Start && s.Start < m.End))
                        .Select(s => (s.Start, s.End)).ToList();
         if (maps.Count > 0)
@@ -39,7 +40,7 @@ public static class SignatureScan
     }
 
     /// <param name="progress">Told the bytes of the regions passed so far (scanned, or skipped where the core lacks them) of their total, once per chunk.</param>
-    public static Result Run(FreeBsdCore core, IReadOnlySet<int> lwps, IProgress<WorkProgress>? progress = null)
+    public static Result Run(CoreFile core, IReadOnlySet<int> lwps, IProgress<WorkProgress>? progress = null)
     {
         var memory = core.Memory;
         var selfPointers = new List<ulong>();

@@ -1,7 +1,7 @@
 using CoreSleuth.Analysis.Modules;
 using CoreSleuth.Diagnostics;
-using CoreSleuth.FreeBsd;
 using CoreSleuth.Memory;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Analysis.Libthr;
 
@@ -42,21 +42,20 @@ public sealed record IdentityOptions(bool UseDebuggerSymbols = true, bool UseSeg
 /// the core, by the first strategy that works (spec §9), and resolves handles in both directions.
 /// Every walk is guarded against cycles and unavailable memory.
 /// </summary>
-public sealed partial class ThreadIdentity
+public sealed class ThreadIdentity
 {
     /// <summary>TID_TERMINATED: the kernel writes 1 into pthread->tid when the thread exits (spec §9.1).</summary>
     public const long TidTerminated = 1;
-    private const int MaxListLength = 1_000_000;
 
-    private readonly FreeBsdCore core;
+    private readonly CoreFile core;
     private readonly Dictionary<int, ThreadPthread> byLwp = [];
     private readonly Dictionary<ulong, ThreadPthread> byPthread = [];
     private readonly List<string> notes = [];
 
-    private ThreadIdentity(FreeBsdCore core) => this.core = core;
+    private ThreadIdentity(CoreFile core) => this.core = core;
 
     public IReadOnlyDictionary<int, ThreadPthread> ByLwp => byLwp;
-    public LibthrLayout? Layout { get; private set; }
+    public LibthrLayout? Layout { get; internal set; }
 
     /// <summary>What each strategy did or why it could not be used, in order.</summary>
     public IReadOnlyList<string> Notes => notes;
@@ -65,12 +64,12 @@ public sealed partial class ThreadIdentity
     public IReadOnlyList<PthreadStrategy> StrategiesUsed => byLwp.Values.Select(p => p.Strategy).Distinct().Order().ToList();
 
     /// <param name="progress">Told how far the signature scan has come, when it runs.</param>
-    public static ThreadIdentity Resolve(FreeBsdCore core, ModuleMap modules, IdentityOptions? options = null, IProgress<WorkProgress>? progress = null)
+    public static ThreadIdentity Resolve(CoreFile core, ModuleMap modules, IdentityOptions? options = null, IProgress<WorkProgress>? progress = null)
     {
         options ??= IdentityOptions.Default;
         var identity = new ThreadIdentity(core);
-        if (core.Os == CoreOs.Linux) identity.FromGlibc(modules, options);
-        else if (options.UseDebuggerSymbols) identity.FromDebuggerSymbols(modules);
+        SystemConventions.Of(core).ThreadLibrary.Identify(identity, modules, options);
+        // Then the TCB strategies of spec §9.4 (libthr's TCB+16 → struct pthread) for the threads still without one.
         if (options.UseSegmentBases && identity.Missing.Any()) identity.FromSegmentBases();
         if (options.UseSignatureScan && identity.Missing.Any()) identity.FromSignatureScan(progress);
         int missing = identity.Missing.Count();
@@ -79,88 +78,15 @@ public sealed partial class ThreadIdentity
     }
 
     private IEnumerable<CoreThread> Missing => core.Threads.Where(t => !byLwp.ContainsKey(t.Lwp));
-    private AddressSpace Memory => core.Memory;
+    internal AddressSpace Memory => core.Memory;
+    internal CoreFile Core => core;
 
-    private void Add(ThreadPthread p)
+    internal void Note(string note) => notes.Add(note);
+
+    internal void Add(ThreadPthread p)
     {
         if (byLwp.TryAdd(p.Lwp, p)) byPthread.TryAdd(p.Pthread, p);
     }
-
-    /// <summary>Strategy (a), spec §9.3: libthr_db's walk of <c>_thread_list</c>.</summary>
-    private void FromDebuggerSymbols(ModuleMap modules)
-    {
-        var libthr = modules.Modules.FirstOrDefault(m => m.FileName.StartsWith("libthr.so", StringComparison.Ordinal) && m.Image is not null);
-        if (libthr?.Image is not { } image)
-        {
-            notes.Add("debugger symbols: libthr.so is not mapped, or neither the core nor --sysroot has its ELF image");
-            return;
-        }
-        var list = image.FindSymbol("_thread_list");
-        int? tid = ReadIntSymbol(libthr, "_thread_off_tid"), next = ReadIntSymbol(libthr, "_thread_off_next"),
-            tcb = ReadIntSymbol(libthr, "_thread_off_tcb"), state = ReadIntSymbol(libthr, "_thread_off_state");
-        if (list is null || tid is null || next is null || tcb is null)
-        {
-            notes.Add($"debugger symbols: {libthr.Path} lacks _thread_list or a _thread_off_tid/next/tcb value ({image.View.Origin})");
-            return;
-        }
-        if (!Plausible(tid.Value) || !Plausible(next.Value) || !Plausible(tcb.Value))
-        {
-            notes.Add($"debugger symbols: implausible offsets tid={tid} next={next} tcb={tcb}");
-            return;
-        }
-        Layout = new LibthrLayout(tid.Value, next, tcb.Value, state, $"libthr debugger symbols ({image.View.Origin})");
-
-        ulong head = libthr.AddressOf(list);
-        if (!Memory.TryReadPointer(head, out ulong p))
-        {
-            notes.Add($"debugger symbols: _thread_list at 0x{head:x} is not in the core ({Memory.Explain(head)})");
-            return;
-        }
-        var lwps = core.Threads.Select(t => t.Lwp).ToHashSet();
-        var seen = new HashSet<ulong>();
-        int found = 0, exited = 0, unknown = 0;
-        while (p != 0)
-        {
-            if (!seen.Add(p) || seen.Count > MaxListLength)
-            {
-                notes.Add($"debugger symbols: _thread_list loops back to 0x{p:x}; walk stopped");
-                break;
-            }
-            if (!Memory.TryReadUInt64(p + (ulong)tid.Value, out ulong t) || !Memory.TryReadPointer(p + (ulong)next.Value, out ulong n))
-            {
-                notes.Add($"debugger symbols: list element 0x{p:x} is not in the core ({Memory.Explain(p)}); walk stopped");
-                break;
-            }
-            if (t is 0 or TidTerminated) exited++;
-            else if (t > int.MaxValue || !lwps.Contains((int)t)) unknown++;
-            else
-            {
-                ulong? tcbAddress = Memory.TryReadPointer(p + (ulong)tcb.Value, out ulong tc) ? tc : null;
-                int? st = state is { } so && Memory.TryReadUInt32(p + (ulong)so, out uint sv) ? (int)sv : null;
-                Add(new ThreadPthread((int)t, p, tcbAddress, st, PthreadStrategy.DebuggerSymbols));
-                found++;
-            }
-            p = n;
-        }
-        notes.Add($"debugger symbols: walked _thread_list of {libthr.Path} (offsets tid {tid}, next {next}, tcb {tcb}{(state is null ? "" : $", state {state}")}): {Plural.Of(found, "thread")} matched LWPs" +
-                  (exited > 0 ? $", {exited} exited" : "") + (unknown > 0 ? $", {unknown} with a tid that is no LWP of the core" : ""));
-    }
-
-    /// <summary>
-    /// An int debugger symbol's value: from the core's copy of libthr's data, else from the
-    /// image file; a symbol in .bss (past p_filesz) is zero-initialised and never written.
-    /// </summary>
-    private int? ReadIntSymbol(LoadedModule module, string name)
-    {
-        if (module.Image?.FindSymbol(name) is not { } s) return null;
-        if (Memory.TryReadUInt32(module.AddressOf(s), out uint v)) return (int)v;
-        Span<byte> b = stackalloc byte[4];
-        if (module.Image.View.Read(s.Value, b) == 4) return BitConverter.ToInt32(b);
-        bool inBss = module.Image.ProgramHeaders.Any(p => p.IsLoad && s.Value >= p.VirtualAddress + p.FileSize && s.Value < p.VirtualAddress + p.MemorySize);
-        return inBss ? 0 : null;
-    }
-
-    private static bool Plausible(int offset) => offset is >= 0 and < 4096 && offset % 8 == 0;
 
     /// <summary>Strategy (b), spec §9.4 step 1: fsbase is the TCB.</summary>
     private void FromSegmentBases()
@@ -198,32 +124,7 @@ public sealed partial class ThreadIdentity
     {
         if (byPthread.TryGetValue(handle, out var known))
             return new HandleResolution(handle, HandleStatus.Live, known.Lwp, core.Threads.First(t => t.Lwp == known.Lwp), null);
-        if (core.Os == CoreOs.Linux) return ResolveGlibcHandle(handle);
-        if (handle == 0 || handle % 8 != 0)
-            return new HandleResolution(handle, HandleStatus.Invalid, null, null, $"0x{handle:x} is not an aligned pointer, so it cannot be a struct pthread");
-        if (!Memory.TryReadUInt64(handle, out ulong tid))
-            return new HandleResolution(handle, HandleStatus.Invalid, null, null, $"no struct pthread can be read there: {Memory.Explain(handle)}");
-        if ((long)tid == TidTerminated)
-            return new HandleResolution(handle, HandleStatus.Terminated, null, null,
-                "pthread->tid is 1 (TID_TERMINATED): this thread has exited; libthr may reuse the memory for a later thread");
-
-        var thread = tid <= int.MaxValue ? core.Threads.FirstOrDefault(t => t.Lwp == (int)tid) : null;
-        if (thread is null)
-            return new HandleResolution(handle, HandleStatus.Invalid, null, null,
-                $"the first 8 bytes at 0x{handle:x} hold {(tid < 10_000_000 ? tid.ToString() : $"0x{tid:x}")}, which is not the LWP of any thread in the core");
-        if (byLwp.TryGetValue(thread.Lwp, out var other))
-            return new HandleResolution(handle, HandleStatus.Invalid, thread.Lwp, null,
-                $"the tid there is LWP {thread.Lwp}, but that thread's pthread_t is 0x{other.Pthread:x}: a stale copy, not the thread's struct pthread");
-        if (Layout is { TcbOffset: var off })
-        {
-            bool back = Memory.TryReadPointer(handle + (ulong)off, out ulong tcb) && Memory.TryReadPointer(tcb, out ulong self) && self == tcb
-                        && Memory.TryReadPointer(tcb + 16, out ulong p) && p == handle;
-            if (!back)
-                return new HandleResolution(handle, HandleStatus.Invalid, thread.Lwp, null,
-                    $"the tid there is LWP {thread.Lwp}, but the TCB back-pointer check (pthread+{off} → TCB → TCB+16 = pthread) fails");
-        }
-        return new HandleResolution(handle, HandleStatus.Live, thread.Lwp, thread,
-            Layout is null ? "matched by pthread->tid only: no libthr layout was available to confirm the TCB back-pointer" : null);
+        return SystemConventions.Of(core).ThreadLibrary.ResolveUnknown(this, handle);
     }
 
     /// <summary>The pthread_t of <paramref name="lwp"/>, if known.</summary>

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using CoreSleuth.Elf;
 using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Analysis.Modules;
 
@@ -62,7 +63,7 @@ public static class ModuleIdentity
 
     /// <summary>Whether <paramref name="file"/> is the image of <paramref name="module"/>.</summary>
     /// <param name="inCore">The image read from the core's memory, when its first page was dumped.</param>
-    public static IdentityVerdict Check(ModuleSpan module, ElfFile file, ElfImage? inCore, FreeBsdCore core)
+    public static IdentityVerdict Check(ModuleSpan module, ElfFile file, ElfImage? inCore, CoreFile core)
     {
         if (BuildId(file) is { } fileId && inCore is not null && BuildId(inCore) is { } coreId)
             return fileId == coreId
@@ -98,7 +99,7 @@ public static class ModuleIdentity
     /// DT_DEBUG (FreeBSD leaves d_ptr values unrelocated; a relocated value, plus the bias, is accepted too).
     /// Null when the core does not hold it.
     /// </summary>
-    private static bool? SameDynamic(ModuleSpan module, ElfFile file, FreeBsdCore core, out string? differs)
+    private static bool? SameDynamic(ModuleSpan module, ElfFile file, CoreFile core, out string? differs)
     {
         differs = null;
         if (file.ProgramHeaders.FirstOrDefault(p => p.Type == ElfConstants.PT_DYNAMIC) is not { FileSize: > 0 and <= 64 * 1024 } dyn) return null;
@@ -124,7 +125,7 @@ public static class ModuleIdentity
     private static (uint, uint, ulong, ulong, ulong, ulong) Shape(ProgramHeader p) => (p.Type, p.Flags, p.Offset, p.VirtualAddress, p.FileSize, p.MemorySize);
 
     /// <summary>Null when the file's PT_LOADs fit the module's mappings (and, for the executable, the auxiliary vector); else why not.</summary>
-    private static string? Layout(ModuleSpan module, ElfFile file, FreeBsdCore core)
+    private static string? Layout(ModuleSpan module, ElfFile file, CoreFile core)
     {
         var loads = file.ProgramHeaders.Where(p => p.IsLoad).OrderBy(p => p.VirtualAddress).ToList();
         if (loads.Count == 0) return "it has no load segment";
@@ -173,7 +174,7 @@ public static class ModuleIdentity
     private static ulong Ceil(ulong v) => v > ulong.MaxValue - Page ? ulong.MaxValue & ~(Page - 1) : (v + Page - 1) & ~(Page - 1);
 
     /// <summary>The executable's image: the module holding AT_PHDR or AT_ENTRY, else the one at the executable's path; null when none is told.</summary>
-    public static int? ExecutableIndex(IReadOnlyList<(string Path, ulong Start, ulong End)> modules, FreeBsdCore core)
+    public static int? ExecutableIndex(IReadOnlyList<(string Path, ulong Start, ulong End)> modules, CoreFile core)
     {
         foreach (long type in (long[])[AT_PHDR, AuxvEntry.AT_ENTRY])
             if (core.Process.Auxv.FirstOrDefault(a => a.Type == type) is { } at)

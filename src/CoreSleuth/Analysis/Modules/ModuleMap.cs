@@ -1,6 +1,7 @@
 using CoreSleuth.Elf;
 using CoreSleuth.FreeBsd;
 using CoreSleuth.Memory;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Analysis.Modules;
 
@@ -78,12 +79,13 @@ public sealed class ModuleMap : IDisposable
 
     /// <param name="binaries">Files to use for the modules they are the image of (e.g. the mysqld that ran, under any name).</param>
     /// <param name="executable">The executable that ran (--exe), like gdb's first argument.</param>
-    public static ModuleMap Discover(FreeBsdCore core, Sysroot? sysroot, IReadOnlyList<string>? binaries = null, string? executable = null)
+    public static ModuleMap Discover(CoreFile core, Sysroot? sysroot, IReadOnlyList<string>? binaries = null, string? executable = null)
     {
         var map = new ModuleMap();
         // gdb's gcore and the Linux kernel leave file-backed code out of the core: without a sysroot
         // the files the process mapped are read where they are, if they are still the same build.
-        if (sysroot is null && core.Os == CoreOs.Linux) sysroot = new Sysroot("/") { IsLocalSystem = true };
+        var system = SystemConventions.Of(core);
+        if (sysroot is null && system.LocalFilesWithoutSysroot) sysroot = new Sysroot("/") { IsLocalSystem = true };
         var spans = Spans(core);
         var inCore = spans.Select(s => (image: ElfImage.FromCoreMemory(core.Memory, s.Start, out string? problem), problem)).ToList();
         var chosen = new (string File, ElfFile Elf, ModuleFileSource Source)?[spans.Count];
@@ -144,7 +146,7 @@ public sealed class ModuleMap : IDisposable
             }
             else if (chosen[i] is null && sysroot is not null) diskProblem = notThere ?? $"{spans[i].Path} is unreadable in the sysroot";
             var module = map.Load(core, spans[i], inCore[i].image, $"{inCore[i].problem}; {diskProblem}", chosen[i]);
-            if (core.Os == CoreOs.Linux && sysroot is not null) module = map.WithDebugFile(module, sysroot, chosen[i]?.Elf);
+            if (system.SeparateDebugFiles && sysroot is not null) module = map.WithDebugFile(module, sysroot, chosen[i]?.Elf);
             map.modules.Add(module);
         }
         var missing = map.modules.Where(m => m.CodeMissing).ToList();
@@ -176,7 +178,7 @@ public sealed class ModuleMap : IDisposable
     }
 
     /// <summary>The images the core maps: every file-backed mapping at offset 0 with its following mappings of the same file.</summary>
-    public static List<ModuleSpan> Spans(FreeBsdCore core)
+    public static List<ModuleSpan> Spans(CoreFile core)
     {
         var entries = core.Process.Mappings;
         var found = new List<(string Path, ulong Start, ulong End, List<KinfoVmEntry> Mappings)>();
@@ -217,7 +219,7 @@ public sealed class ModuleMap : IDisposable
         }
     }
 
-    private LoadedModule Load(FreeBsdCore core, ModuleSpan span, ElfImage? inCore, string problem,
+    private LoadedModule Load(CoreFile core, ModuleSpan span, ElfImage? inCore, string problem,
         (string File, ElfFile Elf, ModuleFileSource Source)? chosen)
     {
         string path = span.Path;

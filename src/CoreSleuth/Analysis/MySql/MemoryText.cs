@@ -1,7 +1,7 @@
 using System.Text;
 using CoreSleuth.Analysis.Libthr;
 using CoreSleuth.Diagnostics;
-using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Analysis.MySql;
 
@@ -46,12 +46,12 @@ public static class MemoryText
     private const int Chunk = 1 << 16;
 
     /// <summary>Searches for every needle in one pass, reading at most <paramref name="limit"/> bytes (smallest mappings first).</summary>
-    public static MemoryTextSearch Find(FreeBsdCore core, IReadOnlyCollection<string> needles, long limit = DefaultLimit) =>
+    public static MemoryTextSearch Find(CoreFile core, IReadOnlyCollection<string> needles, long limit = DefaultLimit) =>
         Start(core, needles, limit).Run();
 
     /// <summary>A search to <see cref="Search.Run"/> on one thread, which another thread may <see cref="Search.Help"/>.</summary>
     /// <param name="progress">Told the bytes searched of those the search plans to read, every MiB or so, by <see cref="Search.Run"/>'s thread.</param>
-    public static Search Start(FreeBsdCore core, IReadOnlyCollection<string> needles, long limit = DefaultLimit, IProgress<WorkProgress>? progress = null) =>
+    public static Search Start(CoreFile core, IReadOnlyCollection<string> needles, long limit = DefaultLimit, IProgress<WorkProgress>? progress = null) =>
         new(core, needles, limit, progress);
 
     /// <summary>
@@ -69,7 +69,7 @@ public static class MemoryText
         /// <summary>A helped chunk with more occurrences than this is left for Run to search itself.</summary>
         private const int MaxNotedOccurrences = 4096;
 
-        private readonly FreeBsdCore core;
+        private readonly CoreFile core;
         private readonly List<Needle> needles;
         private readonly List<byte[]> anchors;
         private readonly int overlap;
@@ -82,7 +82,7 @@ public static class MemoryText
         private readonly IProgress<WorkProgress>? progress;
         private long planned;
 
-        internal Search(FreeBsdCore core, IReadOnlyCollection<string> needles, long limit, IProgress<WorkProgress>? progress = null)
+        internal Search(CoreFile core, IReadOnlyCollection<string> needles, long limit, IProgress<WorkProgress>? progress = null)
         {
             this.core = core;
             this.limit = limit;
@@ -311,7 +311,7 @@ public static class MemoryText
     /// The run of printable characters (and tabs/newlines) around the hit, at most <see cref="MaxContext"/>
     /// bytes each way, its raw bytes, and the address just past it.
     /// </summary>
-    private static (MemoryTextHit Hit, byte[] Bytes, ulong End) Surrounding(FreeBsdCore core, ulong hit, int length)
+    private static (MemoryTextHit Hit, byte[] Bytes, ulong End) Surrounding(CoreFile core, ulong hit, int length)
     {
         // Context before the hit, from its segment only: a hit near the start of a mapping still gets it.
         ulong segmentStart = core.Memory.FindSegment(hit)?.Start ?? hit;

@@ -3,6 +3,7 @@ using CoreSleuth.Analysis.Symbols;
 using CoreSleuth.Elf;
 using CoreSleuth.FreeBsd;
 using CoreSleuth.Memory;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Analysis.Unwind;
 

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 using Iced.Intel;
 
 namespace CoreSleuth.Analysis.Unwind;

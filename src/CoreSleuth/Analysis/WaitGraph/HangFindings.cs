@@ -1,5 +1,5 @@
 using CoreSleuth.Analysis.Diagnosis;
-using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Analysis.WaitGraph;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using CoreSleuth.Analysis.Diagnosis;
 using CoreSleuth.Analysis.Libthr;
 using CoreSleuth.Analysis.MySql;
-using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Analysis.WaitGraph;
 

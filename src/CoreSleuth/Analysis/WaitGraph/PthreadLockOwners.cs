@@ -10,9 +10,6 @@ namespace CoreSleuth.Analysis.WaitGraph;
 /// </summary>
 public static class PthreadLockOwners
 {
-    /// <summary>_umtx_op (sys/kern/syscalls.master).</summary>
-    public const int SysUmtxOp = 454;
-
     // sys/sys/umtx.h: the operations a blocked locker sleeps in.
     public const int UmtxOpMutexLock = 5, UmtxOpRwRdLock = 12, UmtxOpRwWrLock = 13, UmtxOpMutexWait = 17;
 
@@ -61,7 +58,7 @@ public static class PthreadLockOwners
     /// <param name="holds">Whether a thread's struct pthread lists a mutex as held; null when the release's layout is unknown.</param>
     public static WaitEdge? Of(ThreadAnalysis t, AddressSpace memory, IReadOnlySet<int> lwps, Func<ulong, int?> lwpOfPthread, Func<int, ulong, bool?>? holds = null)
     {
-        if (t.Site is not { Os: CoreOs.FreeBsd, Number: SysUmtxOp } site || site.Arguments.Count < 2) return null;
+        if (t.Site is not { } site || !site.Abi.IsUmtxOp(site.Number) || site.Arguments.Count < 2) return null;
         if (site.Position is SyscallPosition.NotInSyscall or SyscallPosition.ReturnedError) return null;
         ulong obj = site.Arguments[0];
         int op = (int)site.Arguments[1];

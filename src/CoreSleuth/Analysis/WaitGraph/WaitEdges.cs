@@ -1,5 +1,5 @@
 using CoreSleuth.Analysis.Libthr;
-using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Analysis.WaitGraph;
 
@@ -7,7 +7,7 @@ namespace CoreSleuth.Analysis.WaitGraph;
 public static class WaitEdges
 {
     /// <param name="semaphores">The SEMAPHORES waits of the DBA's InnoDB status text (empty without it).</param>
-    public static IReadOnlyList<WaitEdge> Build(IReadOnlyList<ThreadAnalysis> threads, FreeBsdCore core, ThreadIdentity identity, IReadOnlyList<MySql.SemaphoreWait> semaphores)
+    public static IReadOnlyList<WaitEdge> Build(IReadOnlyList<ThreadAnalysis> threads, CoreFile core, ThreadIdentity identity, IReadOnlyList<MySql.SemaphoreWait> semaphores)
     {
         var lwps = threads.Select(t => t.Thread.Lwp).ToHashSet();
         var byPthread = new Dictionary<ulong, int>();

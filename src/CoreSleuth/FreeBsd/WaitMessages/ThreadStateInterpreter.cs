@@ -1,3 +1,5 @@
+using CoreSleuth.Model;
+
 namespace CoreSleuth.FreeBsd.WaitMessages;
 
 /// <summary>The state a thread is shown in, after correcting ki_stat for how the core was made.</summary>

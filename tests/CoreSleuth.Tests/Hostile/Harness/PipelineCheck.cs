@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using CoreSleuth.Analysis;
 using CoreSleuth.Elf;
-using CoreSleuth.FreeBsd;
+using CoreSleuth.Model;
 using CoreSleuth.Report;
 
 namespace CoreSleuth.Tests.Hostile;
@@ -39,8 +39,8 @@ public sealed class InvariantViolation(string invariant, string detail, Exceptio
 }
 
 /// <summary>
-/// Runs one input through the whole <c>analyze</c> pipeline — <see cref="FreeBsdCore.Load"/>,
-/// <see cref="CoreAnalysis.Run(FreeBsdCore, AnalysisOptions)"/>, <see cref="AnalysisReport.Build"/>,
+/// Runs one input through the whole <c>analyze</c> pipeline — <see cref="CoreFile.Load"/>,
+/// <see cref="CoreAnalysis.Run(CoreFile, AnalysisOptions)"/>, <see cref="AnalysisReport.Build"/>,
 /// the text, Markdown and JSON renderers — and checks what must hold for any bytes at all:
 /// <list type="bullet">
 /// <item>only <see cref="CoreFormatException"/> or <see cref="UnsupportedCoreException"/> escape, and only before a report exists; renderers never throw;</item>
@@ -91,7 +91,7 @@ public static class PipelineCheck
 
     private static PipelineOutcome RunUnchecked(byte[] buffer, int length, string name, AnalysisOptions options, bool keepOutput)
     {
-        using var core = FreeBsdCore.Load(new PrefixSource(buffer, length, name));
+        using var core = CoreFile.Load(new PrefixSource(buffer, length, name));
         AnalysisReport report;
         using (var analysis = CoreAnalysis.Run(core, options))
             report = AnalysisReport.Build(analysis, name);

@@ -1,4 +1,6 @@
-namespace CoreSleuth.FreeBsd;
+using CoreSleuth.FreeBsd;
+
+namespace CoreSleuth.Model;
 
 /// <summary>A thread of the dumped process: its NT_PRSTATUS and the per-thread notes that followed it (spec §2.3).</summary>
 public sealed record CoreThread
@@ -127,6 +129,12 @@ public sealed record CoreProcess
 
     public IReadOnlyList<KinfoFile> OpenFiles { get; init; } = [];
     public IReadOnlyList<KinfoVmEntry> Mappings { get; init; } = [];
+
+    /// <summary>
+    /// Whether <see cref="Mappings"/> lists only the file-backed mappings (Linux's NT_FILE), so the
+    /// anonymous memory is every writable PT_LOAD none of them covers; false when it lists them all.
+    /// </summary>
+    public bool MappingsAreFilesOnly { get; init; }
 
     /// <summary>
     /// Zero bytes after the last kinfo_file record of NT_PROCSTAT_FILES: the kernel sizes the note

@@ -1,7 +1,7 @@
 using CoreSleuth.Elf;
 using static CoreSleuth.Elf.ElfConstants;
 
-namespace CoreSleuth;
+namespace CoreSleuth.Model;
 
 /// <summary>The operating system whose process a core holds: it decides how notes, system calls and threads are read.</summary>
 public enum CoreOs

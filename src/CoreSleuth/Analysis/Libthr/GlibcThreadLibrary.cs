@@ -1,11 +1,19 @@
 using System.Buffers.Binary;
 using CoreSleuth.Analysis.Modules;
+using CoreSleuth.Memory;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Analysis.Libthr;
 
 /// <summary>glibc's NPTL on Linux x86-64: a thread's pthread_t is its fs_base, the struct pthread its TCB.</summary>
-public sealed partial class ThreadIdentity
+public sealed class GlibcThreadLibrary : IThreadLibrary
 {
+    public static GlibcThreadLibrary Instance { get; } = new();
+
+    private GlibcThreadLibrary() { }
+
+    public void Identify(ThreadIdentity identity, ModuleMap modules, IdentityOptions options) => FromGlibc(identity, modules, options);
+
     /// <summary>Offset of tcbhead_t.self in struct pthread (glibc sysdeps/x86_64/nptl/tls.h: tcb, dtv, self).</summary>
     public const int GlibcSelfOffset = 16;
 
@@ -19,12 +27,13 @@ public sealed partial class ThreadIdentity
     /// read from libc's file because gcore leaves .rodata out of the core; without it, from the
     /// signature: header.self at +16 points to the struct itself and one offset holds every thread's LWP.
     /// </summary>
-    private void FromGlibc(ModuleMap modules, IdentityOptions options)
+    private static void FromGlibc(ThreadIdentity identity, ModuleMap modules, IdentityOptions options)
     {
-        var threads = core.Threads.Where(t => t.Linux is { Registers.FsBase: not 0 }).ToList();
+        var memory = identity.Memory;
+        var threads = identity.Core.Threads.Where(t => t.Linux is { Registers.FsBase: not 0 }).ToList();
         if (threads.Count == 0)
         {
-            notes.Add("glibc: no thread has an fs_base, so no pthread_t is known");
+            identity.Note("glibc: no thread has an fs_base, so no pthread_t is known");
             return;
         }
         int? offset = null;
@@ -32,32 +41,32 @@ public sealed partial class ThreadIdentity
         if (options.UseDebuggerSymbols)
         {
             offset = TidOffsetFromLibc(modules, out string symbolNote);
-            if (offset is null) notes.Add(symbolNote);
+            if (offset is null) identity.Note(symbolNote);
             else source = symbolNote;
         }
         var strategy = PthreadStrategy.GlibcThreadDb;
         if (offset is null && options.UseSignatureScan)
         {
-            offset = GlibcSignatureOffset(threads);
+            offset = GlibcSignatureOffset(memory, threads);
             source = offset is null ? "" : $"signature: the only offset at which every thread's struct pthread (at its fs_base, header.self at +{GlibcSelfOffset} pointing to it) holds its LWP";
             strategy = PthreadStrategy.GlibcSignature;
-            if (offset is null) notes.Add("glibc signature: no offset in the first page of struct pthread holds every thread's LWP");
+            if (offset is null) identity.Note("glibc signature: no offset in the first page of struct pthread holds every thread's LWP");
         }
         if (offset is not { } tid) return;
-        Layout = new LibthrLayout(tid, null, 0, null, source);
+        identity.Layout = new LibthrLayout(tid, null, 0, null, source);
         int found = 0, mismatched = 0;
         foreach (var t in threads)
         {
             ulong p = t.Linux!.Registers.FsBase;
-            if (Memory.TryReadPointer(p + GlibcSelfOffset, out ulong self) && self == p && Memory.TryReadUInt32(p + (ulong)tid, out uint value) && value == (uint)t.Lwp)
+            if (memory.TryReadPointer(p + GlibcSelfOffset, out ulong self) && self == p && memory.TryReadUInt32(p + (ulong)tid, out uint value) && value == (uint)t.Lwp)
             {
-                Add(new ThreadPthread(t.Lwp, p, p, null, strategy));
+                identity.Add(new ThreadPthread(t.Lwp, p, p, null, strategy));
                 found++;
             }
             else mismatched++;
         }
-        notes.Add($"glibc: pthread_t = fs_base, tid at offset {tid} ({source}): {Plural.Of(found, "thread")} confirmed (header.self = pthread_t, tid = LWP)" +
-                  (mismatched > 0 ? $", {mismatched} not" : ""));
+        identity.Note($"glibc: pthread_t = fs_base, tid at offset {tid} ({source}): {Plural.Of(found, "thread")} confirmed (header.self = pthread_t, tid = LWP)" +
+                      (mismatched > 0 ? $", {mismatched} not" : ""));
     }
 
     /// <summary>The offset of <c>_thread_db_pthread_tid</c>'s descriptor in libc's file (the core lacks .rodata); null with why in <paramref name="note"/>.</summary>
@@ -90,15 +99,15 @@ public sealed partial class ThreadIdentity
     }
 
     /// <summary>The one tid offset at which every thread's struct pthread holds its LWP; null when none or several.</summary>
-    private int? GlibcSignatureOffset(IReadOnlyList<FreeBsd.CoreThread> threads)
+    private static int? GlibcSignatureOffset(AddressSpace memory, IReadOnlyList<CoreThread> threads)
     {
         var page = new byte[GlibcMaxTidOffset];
         HashSet<int>? candidates = null;
         foreach (var t in threads)
         {
             ulong p = t.Linux!.Registers.FsBase;
-            if (!Memory.TryReadPointer(p + GlibcSelfOffset, out ulong self) || self != p) continue;
-            int n = Memory.Read(p, page);
+            if (!memory.TryReadPointer(p + GlibcSelfOffset, out ulong self) || self != p) continue;
+            int n = memory.Read(p, page);
             var here = new HashSet<int>();
             for (int o = 0; o + 4 <= n; o += 4)
                 if (BinaryPrimitives.ReadInt32LittleEndian(page.AsSpan(o)) == t.Lwp) here.Add(o);
@@ -110,15 +119,16 @@ public sealed partial class ThreadIdentity
     }
 
     /// <summary>A pthread_t no thread has: a struct pthread of an exited thread, or none.</summary>
-    private HandleResolution ResolveGlibcHandle(ulong handle)
+    public HandleResolution ResolveUnknown(ThreadIdentity identity, ulong handle)
     {
+        var memory = identity.Memory;
         if (handle == 0 || handle % 8 != 0)
             return new HandleResolution(handle, HandleStatus.Invalid, null, null, $"0x{handle:x} is not an aligned pointer, so it cannot be a struct pthread");
-        if (!Memory.TryReadPointer(handle + GlibcSelfOffset, out ulong self))
-            return new HandleResolution(handle, HandleStatus.Invalid, null, null, $"no struct pthread can be read there: {Memory.Explain(handle)}");
+        if (!memory.TryReadPointer(handle + GlibcSelfOffset, out ulong self))
+            return new HandleResolution(handle, HandleStatus.Invalid, null, null, $"no struct pthread can be read there: {memory.Explain(handle)}");
         if (self != handle)
             return new HandleResolution(handle, HandleStatus.Invalid, null, null, $"header.self at 0x{handle + GlibcSelfOffset:x} is 0x{self:x}, not the address itself: not a struct pthread");
-        if (Layout is not { TidOffset: var off } || !Memory.TryReadUInt32(handle + (ulong)off, out uint tid))
+        if (identity.Layout is not { TidOffset: var off } || !memory.TryReadUInt32(handle + (ulong)off, out uint tid))
             return new HandleResolution(handle, HandleStatus.Invalid, null, null, "a struct pthread, but the tid offset is unknown: no thread of the core has this fs_base");
         // glibc writes 0 into tid when the thread exits (nptl/pthread_create.c: start_thread, the kernel's CLONE_CHILD_CLEARTID).
         if (tid == 0)

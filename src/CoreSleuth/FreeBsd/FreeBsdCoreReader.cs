@@ -1,199 +1,34 @@
 using CoreSleuth.Elf;
-using CoreSleuth.Input;
 using CoreSleuth.Memory;
-using static CoreSleuth.Elf.ElfConstants;
+using CoreSleuth.Model;
 using static CoreSleuth.FreeBsd.Fields;
 
 namespace CoreSleuth.FreeBsd;
 
 /// <summary>
-/// A FreeBSD amd64 core opened for analysis: the ELF layer, the address space and the process
-/// model decoded from the notes. Damage yields warnings and whatever is still readable; only
-/// a file that is not a FreeBSD amd64 core at all is refused.
+/// Decodes the notes of a FreeBSD amd64 core (gcore, the kernel, gdb) into the process model:
+/// threads from NT_PRSTATUS with the per-thread notes after it (spec §2.3), the process from
+/// NT_PRPSINFO and the NT_PROCSTAT_* notes, argv from ps_strings in memory; then tells which
+/// program wrote the core. A note that cannot be read is a warning, never the end of the core.
 /// </summary>
-public sealed class FreeBsdCore : IDisposable
+internal sealed class FreeBsdCoreReader
 {
     private const int MaxArguments = 4096, MaxArgumentBytes = 64 * 1024;
 
-    private readonly List<string> warnings = [];
+    private readonly ElfFile elf;
+    private readonly AddressSpace memory;
+    private readonly Action<string> warn;
+    private int unusableStatusNotes;
 
-    private FreeBsdCore(ByteSource source)
+    private FreeBsdCoreReader(ElfFile elf, AddressSpace memory, Action<string> warn) => (this.elf, this.memory, this.warn) = (elf, memory, warn);
+
+    /// <summary>The process, its threads, the NT_PRSTATUS notes too short to use, and the producer with its evidence.</summary>
+    public static CoreNotes Read(ElfFile elf, AddressSpace memory, Action<string> warn)
     {
-        Source = source;
-        Elf = ElfFile.Parse(source);
-        Os = Refuse(Elf);
-        warnings.AddRange(Elf.Warnings);
-        Memory = new AddressSpace(source, Elf.ProgramHeaders);
-        ReportMissingMemory();
-        if (Os == CoreOs.Linux) (Process, Threads, unusableStatusNotes) = Linux.LinuxCoreReader.Decode(Elf, Memory, Warn);
-        else (Process, Threads) = Decode();
-        RefuseWithoutThreads();
-        ReleaseNotes();
-        Completeness = MeasureCompleteness();
-        (Producer, ProducerEvidence) = Os == CoreOs.Linux ? Linux.LinuxCoreReader.DetectProducer(Elf, Threads) : DetectProducer();
-    }
-
-    /// <summary>What the file lacks of what it declares: lost threads, memory past the end of the file.</summary>
-    public CoreCompleteness Completeness { get; }
-
-    private int unusableStatusNotes, loadsPastEnd, loadCount;
-    private ulong memoryMissing;
-
-    public ByteSource Source { get; }
-    public ElfFile Elf { get; }
-
-    /// <summary>The system of the dumped process, told from the notes (<see cref="CoreOsDetection"/>).</summary>
-    public CoreOs Os { get; }
-    public AddressSpace Memory { get; }
-    public CoreProcess Process { get; }
-    public IReadOnlyList<CoreThread> Threads { get; }
-    public CoreProducer Producer { get; }
-
-    /// <summary>The facts the producer was told from (spec §1.2, §2.3, §3.1).</summary>
-    public IReadOnlyList<string> ProducerEvidence { get; }
-
-    public IReadOnlyList<string> Warnings => warnings;
-
-    /// <summary>Opens and decodes the core at <paramref name="path"/>; a gzip, zstd or xz core (told by its magic) is decompressed first (<see cref="CompressedCore"/>).</summary>
-    /// <exception cref="CoreFormatException">The ELF header is unusable.</exception>
-    /// <exception cref="UnsupportedCoreException">Not a FreeBSD amd64 core.</exception>
-    /// <exception cref="CompressedCoreException">A compressed core is corrupt or truncated, or too large for the temporary folder.</exception>
-    /// <param name="progress">Told how far the decompression of a compressed core has come (nothing for a plain core).</param>
-    public static FreeBsdCore Open(string path, IProgress<Diagnostics.WorkProgress>? progress = null)
-    {
-        var compression = CompressedCore.Detect(path);
-        var source = compression == CoreCompression.None ? ByteSource.OpenFile(path) : CompressedCore.Open(path, compression, progress);
-        try { return new FreeBsdCore(source); }
-        catch { source.Dispose(); throw; }
-    }
-
-    /// <summary>Decodes a core from <paramref name="source"/>, which the core then owns.</summary>
-    public static FreeBsdCore Load(ByteSource source) => new(source);
-
-    public void Dispose() => Source.Dispose();
-
-    private void Warn(string message) => warnings.Add(message);
-
-    /// <summary>Spec §1.1: ET_CORE, EM_X86_64, OS/ABI FreeBSD (or FreeBSD notes), or a Linux core. One sentence says what the file is instead.</summary>
-    private static CoreOs Refuse(ElfFile elf)
-    {
-        var h = elf.Header;
-        string name = elf.Source.Name;
-        const string reads = "CoreSleuth reads FreeBSD amd64 (x86-64) core files written by gcore, by the kernel or by gdb, and Linux x86-64 core files";
-        bool freebsdNotes = elf.Notes.Any(n => n.Name == "FreeBSD");
-        var detected = CoreOsDetection.Detect(elf, out _);
-        string os = h.OsAbi == ELFOSABI_FREEBSD || freebsdNotes ? "FreeBSD" : OsAbiQualifier(h.OsAbi);
-        if (h.Type != ET_CORE)
-            throw new UnsupportedCoreException($"{name} is {DescribeType(h.Type, os)} for {DescribeMachine(h.Machine)}, not a core file; {reads}.");
-        if (h.Machine != EM_X86_64)
-            throw new UnsupportedCoreException($"{name} is {DescribeType(h.Type, os)} for {DescribeMachine(h.Machine)}; {reads}.");
-        if (detected is { } readable) return readable;
-        {
-            // Say what it is: EI_OSABI by name, and the owners of its notes (from the file: quoted, bounded).
-            var owners = elf.Notes.Select(n => n.Name).Distinct(StringComparer.Ordinal).ToList();
-            string? system = owners.Select(NoteOwnerSystem).FirstOrDefault(s => s is not null)
-                            ?? h.OsAbi switch { 2 => "NetBSD", 3 => "Linux", 6 => "Solaris", 12 => "OpenBSD", _ => null };
-            string ownersText = owners.Count == 0 ? "no notes"
-                : "notes owned by " + string.Join(", ", owners.Take(4).Select(o => $"\"{(o.Length > 32 ? o[..32] + "…" : o)}\"")) + (owners.Count > 4 ? $" and {owners.Count - 4} other owners" : "");
-            string what = $"{(system is null ? "an x86-64 core file of another system than FreeBSD" : $"{(system == "OpenBSD" ? "an" : "a")} {system} core file for x86-64")} " +
-                          $"(EI_OSABI {DescribeOsAbi(h.OsAbi)}; {ownersText}; none owned by \"FreeBSD\")";
-            throw new UnsupportedCoreException($"{name} is {what}; {reads}.");
-        }
-    }
-
-    /// <summary>
-    /// The notes are decoded: their pages leave the resident set (a 10,000-thread core has 32 MB of
-    /// notes; the few fields read later, kinfo_proc's and the FPU state's, come back from the page cache).
-    /// </summary>
-    private void ReleaseNotes()
-    {
-        foreach (var ph in Elf.ProgramHeaders.Where(p => p.IsNote && p.FileSize > 0 && p.Offset <= long.MaxValue))
-            Source.Release((long)ph.Offset, (long)Math.Min(ph.FileSize, long.MaxValue));
-    }
-
-    private void ReportMissingMemory()
-    {
-        warnings.AddRange(Memory.Warnings);
-        var loads = Elf.ProgramHeaders.Where(p => p.IsLoad).ToList();
-        loadCount = loads.Count;
-        ulong length = (ulong)Source.Length;
-        var past = loads.Where(p => p.FileSize > 0 && (p.Offset >= length || p.FileSize > length - p.Offset)).ToList();
-        if (past.Count > 0)
-        {
-            ulong missing = past.Aggregate(0UL, (sum, p) => sum + (p.Offset >= length ? p.FileSize : p.FileSize - (length - p.Offset)));
-            (loadsPastEnd, memoryMissing) = (past.Count, missing);
-            var first = past[0];
-            long at = (long)Math.Min(Math.Max(first.Offset, 0), long.MaxValue);
-            Warn($"at file offset 0x{at:x}: {past.Count} of {loads.Count} PT_LOAD segments extend past the end of the file (it ends at offset 0x{length:x}; {missing} bytes of memory missing): memory was stripped or the core is truncated, and reads there are unavailable");
-        }
-    }
-
-    /// <summary>
-    /// A core that describes no thread is malformed, not a healthy process with no threads: without
-    /// NT_PRSTATUS there is nothing to diagnose, and a report would read as a clean one. Refused
-    /// with what is missing and where the file ends or the notes are.
-    /// </summary>
-    private void RefuseWithoutThreads()
-    {
-        if (Threads.Count > 0) return;
-        long length = Source.Length;
-        var noteSegments = Elf.ProgramHeaders.Where(p => p.IsNote).ToList();
-        ulong phoff = Elf.Header.ProgramHeaderOffset;
-        if (noteSegments.Count == 0)
-        {
-            if (Elf.Header.ProgramHeaderCount > 0 && phoff >= (ulong)length)
-                throw new CoreFormatException((long)Math.Min(phoff, long.MaxValue),
-                    $"the file ends at offset 0x{length:x}, before its program header table at 0x{phoff:x}: no notes, so no threads, registers or process information (the core is truncated to its ELF header)");
-            throw new CoreFormatException(Math.Min((long)Math.Min(phoff, long.MaxValue), length),
-                $"the core has no PT_NOTE segment among the {Elf.ProgramHeaders.Count} program headers read (the file ends at offset 0x{length:x}): no notes, so no threads, registers or process information");
-        }
-        var first = noteSegments[0];
-        long notesAt = (long)Math.Min(first.Offset, long.MaxValue);
-        if (Elf.Notes.Count == 0 && notesAt >= length)
-            throw new CoreFormatException(notesAt,
-                $"the PT_NOTE segment ({first.FileSize} bytes at 0x{first.Offset:x}) lies past the end of the file (it ends at offset 0x{length:x}): no notes, so no threads, registers or process information (the core is truncated)");
-        if (Elf.NotesTruncated)
-            throw new CoreFormatException(length,
-                $"the file ends at offset 0x{length:x}, inside the notes (PT_NOTE at 0x{first.Offset:x}), before any thread's complete NT_PRSTATUS note: the core describes no threads (it is truncated)");
-        throw new CoreFormatException(notesAt,
-            $"the {Elf.Notes.Count} notes of the PT_NOTE segment at 0x{first.Offset:x} hold no usable NT_PRSTATUS (a thread's registers): the core describes no threads");
-    }
-
-    private CoreCompleteness MeasureCompleteness()
-    {
-        long length = Source.Length;
-        long declared = 0, missing = 0;
-        foreach (var ph in Elf.ProgramHeaders.Where(p => p.IsNote && p.FileSize > 0))
-        {
-            long size = (long)Math.Min(ph.FileSize, long.MaxValue / 2);
-            long present = ph.Offset >= (ulong)length ? 0 : Math.Min(size, length - (long)ph.Offset);
-            declared += size;
-            missing += size - present;
-        }
-        long? cutAt = Elf.NotesTruncated ? length : null;
-
-        var lwps = Threads.Select(t => t.Lwp).ToHashSet();
-        var withoutNotes = Process.KinfoProcs.Select(k => k.Lwp).Distinct().Where(l => !lwps.Contains(l)).ToList();
-        int? expected = Process.KinfoProcs.Count > 0 ? Threads.Count + withoutNotes.Count : null;
-
-        // With the notes cut and no kinfo_proc to count them, the missing bytes bound the threads
-        // lost: each takes at least as many note bytes as the smallest thread read (its NT_PRSTATUS
-        // to the next one), or, with one thread read, as its NT_PRSTATUS note alone.
-        int? atMost = null;
-        if (cutAt is not null && expected is null)
-        {
-            var starts = Elf.Notes.Where(n => n.Type == NoteType.PrStatus && n.Name is "FreeBSD" or "CORE").Select(n => n.FileOffset).ToList();
-            long span = 12 + 8 + PrStatus.Size;
-            for (int i = 1; i < starts.Count; i++) span = i == 1 ? starts[1] - starts[0] : Math.Min(span, starts[i] - starts[i - 1]);
-            atMost = (int)Math.Min(int.MaxValue, missing / Math.Max(span, 12 + 8 + PrStatus.Size));
-        }
-        return new CoreCompleteness
-        {
-            ThreadsRead = Threads.Count, LwpsWithoutNotes = withoutNotes, ThreadsExpected = expected,
-            UnusableThreadNotes = unusableStatusNotes, NotesCutAt = cutAt, NoteBytesMissing = missing, NoteBytesDeclared = declared,
-            MoreThreadsAtMost = atMost, ProcessNotesLost = cutAt is not null && Process.KinfoProcs.Count == 0,
-            LoadSegmentsPastEnd = loadsPastEnd, LoadSegments = loadCount, MemoryBytesMissing = memoryMissing,
-        };
+        var reader = new FreeBsdCoreReader(elf, memory, warn);
+        var (process, threads) = reader.Decode();
+        var (producer, evidence) = reader.DetectProducer(process, threads);
+        return new CoreNotes(process, threads, reader.unusableStatusNotes, producer, evidence);
     }
 
     private (CoreProcess, IReadOnlyList<CoreThread>) Decode()
@@ -214,7 +49,7 @@ public sealed class FreeBsdCore : IDisposable
         bool unusableStatus = false;
         int filesPadding = 0, mapsPadding = 0;
 
-        foreach (var note in Elf.Notes)
+        foreach (var note in elf.Notes)
         {
             // gdb may name its register and process notes "CORE" (spec §2.1, doubt 2); "GDB" notes are its own.
             if (note.Name is not ("FreeBSD" or "CORE")) continue;
@@ -224,13 +59,13 @@ public sealed class FreeBsdCore : IDisposable
             bool Need(int size)
             {
                 if (length >= size) return true;
-                Warn($"{Where()} has a {length}-byte descriptor, shorter than the {size} bytes it needs; ignored");
+                warn($"{Where()} has a {length}-byte descriptor, shorter than the {size} bytes it needs; ignored");
                 return false;
             }
 
             if (NoteType.IsPerThread(note.Type) && current is null)
             {
-                Warn(threads.Count == 0 && !unusableStatus
+                warn(threads.Count == 0 && !unusableStatus
                     ? $"{Where()} comes before any NT_PRSTATUS, so it belongs to no thread; ignored"
                     : $"{Where()} follows an unusable NT_PRSTATUS, so it belongs to no thread; ignored");
                 continue;
@@ -321,9 +156,9 @@ public sealed class FreeBsdCore : IDisposable
             // Spec §4.1: kinfo_proc records are per thread; match them by ki_tid == pr_pid.
             byLwp.TryGetValue(t.Status.Lwp, out var kinfo);
             if (kinfos.Count > 0 && kinfo is null)
-                Warn($"thread LWP {t.Status.Lwp} (NT_PRSTATUS at file offset 0x{t.FileOffset:x}) has no kinfo_proc record in NT_PROCSTAT_PROC");
+                warn($"thread LWP {t.Status.Lwp} (NT_PRSTATUS at file offset 0x{t.FileOffset:x}) has no kinfo_proc record in NT_PROCSTAT_PROC");
             if (t.LwpInfo is { } li && li.Lwp != t.Status.Lwp)
-                Warn($"NT_PTLWPINFO of thread LWP {t.Status.Lwp} (NT_PRSTATUS at file offset 0x{t.FileOffset:x}) names LWP {li.Lwp}; the NT_PRSTATUS id is kept");
+                warn($"NT_PTLWPINFO of thread LWP {t.Status.Lwp} (NT_PRSTATUS at file offset 0x{t.FileOffset:x}) names LWP {li.Lwp}; the NT_PRSTATUS id is kept");
             var (name, source) = t.ThrMiscName is { Length: > 0 } n ? (n, "NT_THRMISC")
                 : kinfo is { FullThreadName.Length: > 0 } ? (kinfo.FullThreadName, "kinfo_proc")
                 : t.LwpInfo is { Name.Length: > 0 } l ? (l.Name, "NT_PTLWPINFO")
@@ -353,7 +188,7 @@ public sealed class FreeBsdCore : IDisposable
 
         var argv = ReadArgumentVector(psStrings);
         string? exe = files.FirstOrDefault(f => f.Fd == KinfoFile.FdText)?.Path;
-        if (string.IsNullOrEmpty(exe) && auxv.FirstOrDefault(a => a.IsStringPointer) is { } ep && Memory.ReadCString(ep.Value, 1024) is { Status: CoreStringStatus.Complete } s)
+        if (string.IsNullOrEmpty(exe) && auxv.FirstOrDefault(a => a.IsStringPointer) is { } ep && memory.ReadCString(ep.Value, 1024) is { Status: CoreStringStatus.Complete } s)
             exe = s.Text;
 
         var process = new CoreProcess
@@ -384,14 +219,14 @@ public sealed class FreeBsdCore : IDisposable
     private void DecodeLwpInfo(ReadOnlySpan<byte> d, ElfNote note, ThreadBuilder thread)
     {
         string where = $"NT_PTLWPINFO at file offset 0x{note.FileOffset:x}";
-        if (d.Length < 4) { Warn($"{where} is too short for its structsize"); return; }
+        if (d.Length < 4) { warn($"{where} is too short for its structsize"); return; }
         int declared = I32(d, 0), present = d.Length - 4;
         if (declared > present)
-            Warn($"{where} declares a {declared}-byte ptrace_lwpinfo but holds {present} bytes; the fields present are read");
+            warn($"{where} declares a {declared}-byte ptrace_lwpinfo but holds {present} bytes; the fields present are read");
         int usable = declared > 0 ? Math.Min(declared, present) : present;
         if (usable < LwpInfo.MinimumSize)
         {
-            Warn($"{where} holds a {usable}-byte ptrace_lwpinfo, shorter than the {LwpInfo.MinimumSize} bytes through pl_tdname; ignored");
+            warn($"{where} holds a {usable}-byte ptrace_lwpinfo, shorter than the {LwpInfo.MinimumSize} bytes through pl_tdname; ignored");
             return;
         }
         thread.LwpInfo = LwpInfo.Parse(d);
@@ -400,16 +235,16 @@ public sealed class FreeBsdCore : IDisposable
     private void DecodeKinfoProcs(ReadOnlyMemory<byte> descriptor, ElfNote note, List<KinfoProc> into)
     {
         var d = descriptor.Span;
-        if (d.Length < 4) { Warn($"NT_PROCSTAT_PROC at file offset 0x{note.FileOffset:x} is too short for its structsize"); return; }
+        if (d.Length < 4) { warn($"NT_PROCSTAT_PROC at file offset 0x{note.FileOffset:x} is too short for its structsize"); return; }
         int size = I32(d, 0);
         if (size != KinfoProc.Size)
         {
-            Warn($"NT_PROCSTAT_PROC at file offset 0x{note.FileOffset:x} says kinfo_proc is {size} bytes; only the amd64 layout of {KinfoProc.Size} bytes is known (sys/sys/user.h: KINFO_PROC_SIZE), so thread wait messages are unavailable");
+            warn($"NT_PROCSTAT_PROC at file offset 0x{note.FileOffset:x} says kinfo_proc is {size} bytes; only the amd64 layout of {KinfoProc.Size} bytes is known (sys/sys/user.h: KINFO_PROC_SIZE), so thread wait messages are unavailable");
             return;
         }
         int count = (d.Length - 4) / size;
         if ((d.Length - 4) % size != 0)
-            Warn($"NT_PROCSTAT_PROC at file offset 0x{note.FileOffset:x} holds {d.Length - 4} bytes, not a whole number of {size}-byte records; the partial record is ignored");
+            warn($"NT_PROCSTAT_PROC at file offset 0x{note.FileOffset:x} holds {d.Length - 4} bytes, not a whole number of {size}-byte records; the partial record is ignored");
         for (int i = 0; i < count; i++) into.Add(KinfoProc.Parse(descriptor.Slice(4 + i * size, size)));
     }
 
@@ -423,10 +258,10 @@ public sealed class FreeBsdCore : IDisposable
     private int DecodePacked(ReadOnlySpan<byte> d, ElfNote note, int fixedPart, int fullSize, RecordHandler add)
     {
         string what = NoteType.Name(note.Type);
-        if (d.Length < 4) { Warn($"{what} at file offset 0x{note.FileOffset:x} is too short for its structsize"); return 0; }
+        if (d.Length < 4) { warn($"{what} at file offset 0x{note.FileOffset:x} is too short for its structsize"); return 0; }
         int declared = I32(d, 0);
         if (declared != fullSize)
-            Warn($"{what} at file offset 0x{note.FileOffset:x} declares {declared}-byte records; the amd64 layout of {fullSize} bytes is assumed (sys/sys/user.h: KINFO_FILE_SIZE, KINFO_VMENTRY_SIZE)");
+            warn($"{what} at file offset 0x{note.FileOffset:x} declares {declared}-byte records; the amd64 layout of {fullSize} bytes is assumed (sys/sys/user.h: KINFO_FILE_SIZE, KINFO_VMENTRY_SIZE)");
         int pos = 4;
         byte[]? record = null;
         while (d.Length - pos >= fixedPart)
@@ -435,7 +270,7 @@ public sealed class FreeBsdCore : IDisposable
             if (size == 0) break; // the kernel sizes the note in a first pass and pads it with zeros
             if (size < fixedPart || size > fullSize || size > d.Length - pos)
             {
-                Warn($"{what} record at file offset 0x{note.DescriptorFileOffset + pos:x} claims {size} bytes (expected {fixedPart}..{Math.Min(fullSize, d.Length - pos)}); the records after it are lost");
+                warn($"{what} record at file offset 0x{note.DescriptorFileOffset + pos:x} claims {size} bytes (expected {fixedPart}..{Math.Min(fullSize, d.Length - pos)}); the records after it are lost");
                 return 0;
             }
             // Pad short (packed) records to the full struct so fields past the path read as zero.
@@ -447,7 +282,7 @@ public sealed class FreeBsdCore : IDisposable
         }
         if (pos < d.Length && d[pos..].IndexOfAnyExcept((byte)0) >= 0)
         {
-            Warn($"{what} ends with {d.Length - pos} bytes at file offset 0x{note.DescriptorFileOffset + pos:x} that are neither a record nor zero padding; ignored");
+            warn($"{what} ends with {d.Length - pos} bytes at file offset 0x{note.DescriptorFileOffset + pos:x} that are neither a record nor zero padding; ignored");
             return 0;
         }
         return d.Length - pos;
@@ -456,15 +291,15 @@ public sealed class FreeBsdCore : IDisposable
     /// <summary>argv from <c>struct ps_strings</c> { char **ps_argvstr; u_int ps_nargvstr; … } in memory, when dumped.</summary>
     private List<string>? ReadArgumentVector(ulong? psStrings)
     {
-        if (psStrings is not { } ps || !Memory.TryReadPointer(ps, out ulong argvAddress) || !Memory.TryReadUInt32(ps + 8, out uint argc))
+        if (psStrings is not { } ps || !memory.TryReadPointer(ps, out ulong argvAddress) || !memory.TryReadUInt32(ps + 8, out uint argc))
             return null;
         if (argc == 0 || argc > MaxArguments) return null;
         var argv = new List<string>((int)argc);
         int total = 0;
         for (uint i = 0; i < argc; i++)
         {
-            if (!Memory.TryReadPointer(argvAddress + 8 * i, out ulong p)) return null;
-            var s = Memory.ReadCString(p, Math.Min(4096, MaxArgumentBytes - total));
+            if (!memory.TryReadPointer(argvAddress + 8 * i, out ulong p)) return null;
+            var s = memory.ReadCString(p, Math.Min(4096, MaxArgumentBytes - total));
             if (s.Status != CoreStringStatus.Complete) return null;
             total += s.Bytes.Length + 1;
             argv.Add(s.Text);
@@ -478,21 +313,21 @@ public sealed class FreeBsdCore : IDisposable
     /// versus forced-writable PT_LOAD protections (§1.2), the thread order (§2.3) and the
     /// signal each thread reports in NT_PTLWPINFO (§3.6, §7.3).
     /// </summary>
-    private (CoreProducer, IReadOnlyList<string>) DetectProducer()
+    private (CoreProducer, IReadOnlyList<string>) DetectProducer(CoreProcess process, IReadOnlyList<CoreThread> threads)
     {
-        var loads = Elf.ProgramHeaders.Where(p => p.IsLoad).ToList();
+        var loads = elf.ProgramHeaders.Where(p => p.IsLoad).ToList();
         var readOnly = loads.Where(p => !p.Writable).ToList();
-        int cursig = Threads.Select(t => t.Status.CurrentSignal).FirstOrDefault(s => s != 0);
+        int cursig = threads.Select(t => t.Status.CurrentSignal).FirstOrDefault(s => s != 0);
 
         var gdb = new List<string>();
-        if (Elf.Notes.Any(n => n.Name == "GDB")) gdb.Add("a \"GDB\" note is present (gdb's target description; gdb/fbsd-tdep.c: fbsd_make_corefile_notes)");
-        if (Elf.SectionHeaders.Count > 0 && !Elf.Header.ExtendedNumbering) gdb.Add("the core carries a section header table, as BFD writes it");
-        if (Elf.Notes.Any(n => n.Name == "CORE" && n.Type is NoteType.PrStatus or NoteType.FpRegSet or NoteType.PrPsInfo))
+        if (elf.Notes.Any(n => n.Name == "GDB")) gdb.Add("a \"GDB\" note is present (gdb's target description; gdb/fbsd-tdep.c: fbsd_make_corefile_notes)");
+        if (elf.SectionHeaders.Count > 0 && !elf.Header.ExtendedNumbering) gdb.Add("the core carries a section header table, as BFD writes it");
+        if (elf.Notes.Any(n => n.Name == "CORE" && n.Type is NoteType.PrStatus or NoteType.FpRegSet or NoteType.PrPsInfo))
             gdb.Add("register or process notes are named \"CORE\", as BFD's generic writers name them; the kernel and gcore write \"FreeBSD\" (sys/kern/imgact_elf.c, usr.bin/gcore/elfcore.c)");
-        bool thrMisc = Elf.Notes.Any(n => n.Type == NoteType.ThrMisc && n.Name == "FreeBSD");
-        bool proc = Elf.Notes.Any(n => n.Type == NoteType.ProcStatProc && n.Name == "FreeBSD");
+        bool thrMisc = elf.Notes.Any(n => n.Type == NoteType.ThrMisc && n.Name == "FreeBSD");
+        bool proc = elf.Notes.Any(n => n.Type == NoteType.ProcStatProc && n.Name == "FreeBSD");
         // A core cut short may simply have lost those notes: only a complete note segment counts.
-        if (!thrMisc && !proc && Threads.Count > 0 && !Elf.NotesTruncated)
+        if (!thrMisc && !proc && threads.Count > 0 && !elf.NotesTruncated)
             gdb.Add("no NT_THRMISC and no NT_PROCSTAT_PROC notes: gdb writes neither (gdb/fbsd-tdep.c: fbsd_make_corefile_notes)");
         if (gdb.Count > 0) return (CoreProducer.Gdb, gdb);
 
@@ -505,18 +340,18 @@ public sealed class FreeBsdCore : IDisposable
         else if (loads.Count > 0)
             gcore.Add($"all {loads.Count} PT_LOAD segments have PF_W: gcore forces R|W whatever the mapping's protection (usr.bin/gcore/elfcore.c: readmap)");
 
-        var kinfoOrder = Process.KinfoProcs.Select(k => k.Lwp).ToList();
-        var noteOrder = Threads.Select(t => t.Lwp).ToList();
+        var kinfoOrder = process.KinfoProcs.Select(k => k.Lwp).ToList();
+        var noteOrder = threads.Select(t => t.Lwp).ToList();
         if (noteOrder.Count > 1 && kinfoOrder.Count == noteOrder.Count && !kinfoOrder.SequenceEqual(noteOrder)
             && kinfoOrder.Order().SequenceEqual(noteOrder.Order()))
             kernel.Add($"the first NT_PRSTATUS is LWP {noteOrder[0]} while kinfo_proc lists the threads in p_threads order from LWP {kinfoOrder[0]}: the kernel writes the thread that caused the dump first, gcore keeps p_threads order (sys/kern/imgact_elf.c, usr.bin/gcore/elfcore.c)");
 
-        var signalled = Threads.Where(t => t.LwpInfo is { Event: LwpInfo.EventSignal } l && l.HasSigInfo).ToList();
+        var signalled = threads.Where(t => t.LwpInfo is { Event: LwpInfo.EventSignal } l && l.HasSigInfo).ToList();
         if (cursig != 0 && signalled.Count > 0 && signalled[0].LwpInfo!.SigInfo.Signal == cursig)
             kernel.Add($"NT_PTLWPINFO of LWP {signalled[0].Lwp} carries the fatal signal {cursig} with its siginfo, as the kernel writes it for the dumping thread (sys/kern/imgact_elf.c)");
         if (signalled.FirstOrDefault(t => t.LwpInfo!.SigInfo.Signal == Sigstop) is { } stopped)
             gcore.Add($"NT_PTLWPINFO of LWP {stopped.Lwp} reports SIGSTOP: the signal gcore's ptrace attach delivers (sys/kern/sys_process.c: kern_ptrace, PT_ATTACH)");
-        if (Process.ProcessFlags is { } f && (f & KinfoProc.P_TRACED) != 0)
+        if (process.ProcessFlags is { } f && (f & KinfoProc.P_TRACED) != 0)
             gcore.Add("ki_flag has P_TRACED: the process was under ptrace when dumped, as gcore attaches (so does gcore -k)");
 
         // True protections and a fatal signal are things userland gcore cannot write (spec §1.2, §3.1).

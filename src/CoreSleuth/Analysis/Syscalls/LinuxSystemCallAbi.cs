@@ -1,17 +1,43 @@
+using CoreSleuth.Analysis.Modules;
 using CoreSleuth.FreeBsd.Syscalls;
 using CoreSleuth.Linux;
 using CoreSleuth.Linux.Syscalls;
+using CoreSleuth.Model;
 
 namespace CoreSleuth.Analysis.Syscalls;
 
 /// <summary>
-/// The system call of a Linux thread, from its registers alone: orig_rax keeps the call's
-/// number for as long as the thread is in it, and rax the −ERESTART* code the dump's stop left
-/// (<see cref="LinuxSyscallState"/>). Unlike FreeBSD no code bytes are needed.
+/// Linux x86-64 system calls: the call of a thread is told from its registers alone — orig_rax
+/// keeps the call's number for as long as the thread is in it, and rax the −ERESTART* code the
+/// dump's stop left (<see cref="LinuxSyscallState"/>); unlike FreeBSD no code bytes are needed.
+/// Linux's syscall table, errno and open flags.
 /// </summary>
-internal static class LinuxSyscallSite
+public sealed class LinuxSystemCallAbi : ISystemCallAbi
 {
-    public static SyscallSite? Locate(LinuxThreadState thread)
+    public static LinuxSystemCallAbi Instance { get; } = new();
+
+    private LinuxSystemCallAbi() { }
+
+    public const int SysOpen = 2, SysOpenAt = 257;
+
+    /// <summary>Linux has no indirect call number: syscall(2) is a libc function, and 0 is read(2).</summary>
+    public bool IsIndirect(long rawNumber) => false;
+
+    public (int Path, int Flags)? OpenArguments(long number) => number switch
+    {
+        SysOpen => (0, 1),
+        SysOpenAt => (1, 2),
+        _ => null,
+    };
+
+    public string FormatOpenFlags(uint flags) => LinuxOpenFlags.Format(flags);
+
+    public bool IsUmtxOp(long number) => false;
+
+    /// <summary>Only a Linux thread (with orig_rax) is read; a thread without one is in no call this ABI can tell.</summary>
+    public SyscallSite? Locate(CoreThread thread, CoreFile core, ModuleMap? modules) => thread.Linux is { } linux ? Locate(linux) : null;
+
+    private SyscallSite? Locate(LinuxThreadState thread)
     {
         var r = thread.Registers;
         var state = r.SyscallState;
@@ -35,15 +61,15 @@ internal static class LinuxSyscallSite
                 break;
             case LinuxSyscallPhase.ReturnedError:
                 evidence.Add($"rax = -{LinuxErrno.Name(-state.Result)}: the call returned that error and the thread has not run since");
-                return new SyscallSite(SyscallPosition.ReturnedError, number, r.SyscallArguments, evidence) { Os = CoreOs.Linux, Errno = -state.Result };
+                return new SyscallSite(SyscallPosition.ReturnedError, number, r.SyscallArguments, evidence) { Abi = this, Errno = -state.Result };
             default:
                 return null; // returned normally: no longer in the call
         }
-        return new SyscallSite(position, number, r.SyscallArguments, evidence) { Os = CoreOs.Linux };
+        return new SyscallSite(position, number, r.SyscallArguments, evidence) { Abi = this };
     }
 
     /// <summary>The Linux decoding in the report's shape: names and flags are Linux's, kinds mapped to the shared ones.</summary>
-    public static SyscallDescription Describe(long number, ReadOnlySpan<ulong> args, IStringSource strings)
+    public SyscallDescription Describe(long number, ReadOnlySpan<ulong> args, IStringSource strings)
     {
         var linux = LinuxSyscallDecoder.Describe(number, args, strings);
         var arguments = linux.Arguments.Select(a => new DecodedArgument(a.Name, Kind(a.Kind), a.Raw, a.Text, a.String)).ToList();

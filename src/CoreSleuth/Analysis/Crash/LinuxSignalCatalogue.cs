@@ -1,18 +1,32 @@
 using CoreSleuth.Analysis.Modules;
-using CoreSleuth.FreeBsd;
 using CoreSleuth.Linux;
+using CoreSleuth.Model;
+using static CoreSleuth.Analysis.Crash.FatalSignal;
 
 namespace CoreSleuth.Analysis.Crash;
 
-public sealed partial record FatalSignal
+/// <summary>
+/// Linux's signals (include/uapi/asm-generic/signal.h, siginfo.h): names and si_code values
+/// (Linux has no descriptions to show), and the fatal signal of a kernel core from pr_cursig and
+/// NT_SIGINFO.
+/// </summary>
+public sealed class LinuxSignalCatalogue : ISignalCatalogue
 {
+    public static LinuxSignalCatalogue Instance { get; } = new();
+
+    private LinuxSignalCatalogue() { }
+
+    public string? Name(int signal) => LinuxSignals.Name(signal);
+
+    public string? Description(int signal) => null;
+
     /// <summary>
     /// The fatal signal of a Linux kernel core: pr_cursig of the dumping thread, whose NT_PRSTATUS
     /// the kernel writes first, and the NT_SIGINFO after it (fs/binfmt_elf.c: fill_note_info).
     /// si_code ≤ 0 (SI_USER, SI_TKILL, SI_QUEUE…) means a process sent it, with its pid; above 0
     /// the kernel raised it, for a fault with si_addr.
     /// </summary>
-    private static FatalSignal? FindLinux(FreeBsdCore core, ModuleMap? modules, IReadOnlyList<ThreadAnalysis> threads)
+    public FatalSignal? FindFatal(CoreFile core, ModuleMap? modules, IReadOnlyList<ThreadAnalysis> threads)
     {
         int signal = threads.Select(t => (int)(t.Thread.Linux?.Status.CurrentSignal ?? 0)).FirstOrDefault(s => s != 0);
         if (signal == 0) return null;
@@ -34,7 +48,7 @@ public sealed partial record FatalSignal
             instruction = FaultingInstruction.At(t.Registers, core, modules, info!.FaultAddress);
             if (instruction?.Text is { } text) evidence.Add($"the instruction at rip 0x{t.Registers.Rip:x} (from {instruction.Source}) is {text}");
         }
-        var signalled = new FatalSignal(t.Lwp, t.Index, signal, code, info?.FaultAddress, null, info?.SenderPid, instruction, "", evidence) { Os = CoreOs.Linux };
+        var signalled = new FatalSignal(t.Lwp, t.Index, signal, code, info?.FaultAddress, null, info?.SenderPid, instruction, "", evidence) { Signals = this };
         string where = Where(thread);
         string summary = info switch
         {
@@ -51,7 +65,7 @@ public sealed partial record FatalSignal
     }
 
     /// <summary>A Linux si_code by name and meaning (include/uapi/asm-generic/siginfo.h); no name for a value it does not define.</summary>
-    private static CodeName LinuxCodeName(int signal, int code)
+    public CodeName Code(int signal, int code)
     {
         string name = LinuxSignals.CodeName(signal, code);
         if (name.StartsWith("si_code", StringComparison.Ordinal)) return new(null, null);

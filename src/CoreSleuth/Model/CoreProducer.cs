@@ -1,4 +1,4 @@
-namespace CoreSleuth.FreeBsd;
+namespace CoreSleuth.Model;
 
 /// <summary>
 /// Which program wrote the core (spec §1, §7.3). It decides how a thread's state must be read:

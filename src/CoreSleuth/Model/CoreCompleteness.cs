@@ -1,4 +1,4 @@
-namespace CoreSleuth.FreeBsd;
+namespace CoreSleuth.Model;
 
 /// <summary>
 /// What the file lacks of what it declares, as far as the reader can know: threads whose notes

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace CoreSleuth.FreeBsd;
+namespace CoreSleuth.Model;
 
 /// <summary>
 /// amd64 <c>struct reg</c>, the saved trapframe of a thread (spec §3.2, 176 bytes).

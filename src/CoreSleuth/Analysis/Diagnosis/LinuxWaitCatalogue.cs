@@ -1,13 +1,27 @@
 using CoreSleuth.Analysis.MySql;
 using CoreSleuth.Analysis.Syscalls;
-using CoreSleuth.FreeBsd;
 using CoreSleuth.FreeBsd.Syscalls;
 using CoreSleuth.Linux.Syscalls;
+using CoreSleuth.FreeBsd.WaitMessages;
+using CoreSleuth.Model;
+using static CoreSleuth.Analysis.Diagnosis.BlockedFifoOpen;
 
 namespace CoreSleuth.Analysis.Diagnosis;
 
-public sealed partial record BlockedFifoOpen
+/// <summary>
+/// Linux's waits: a Linux core records none (no wait messages, no wait channels); a thread's
+/// wait channel read on the live host (<c>--wchan</c>, /proc/PID/task/TID/wchan) stands in.
+/// </summary>
+public sealed class LinuxWaitCatalogue : IWaitCatalogue
 {
+    public static LinuxWaitCatalogue Instance { get; } = new();
+
+    private LinuxWaitCatalogue() { }
+
+    public WaitMessageInfo? Lookup(CoreThread thread) => null;
+
+    public string? WaitChannelsUnused => null;
+
     /// <summary>
     /// A Linux thread blocked opening a FIFO: it sleeps in fifo_open → wait_for_partner
     /// (fs/pipe.c) until the other end is opened. A Linux core has neither wait channels nor an
@@ -17,10 +31,10 @@ public sealed partial record BlockedFifoOpen
     /// wait channel read on the live host (<c>--wchan</c>) makes it certain when it is
     /// wait_for_partner or fifo_open, and rules it out when it is anything else.
     /// </summary>
-    private static BlockedFifoOpen? DiagnoseLinux(ThreadAnalysis thread, FreeBsdCore core, MemoryTextSearch memoryText)
+    public BlockedFifoOpen? DiagnoseFifoOpen(ThreadAnalysis thread, CoreFile core, MemoryTextSearch memoryText)
     {
         var t = thread.Thread;
-        if (thread.Site is not { Os: CoreOs.Linux, OpenArguments: { } at } site) return null;
+        if (thread.Site is not { OpenArguments: { } at } site) return null;
         if (site.Position is not SyscallPosition.InKernel) return null;
         string? wchan = thread.WaitChannel;
         bool fifoWait = wchan is not null && WaitChannels.IsFifoOpen(wchan);
@@ -66,6 +80,6 @@ public sealed partial record BlockedFifoOpen
         }
         advice.AddRange(Advise(path, direction, core.Producer, core.Process.Signal));
         return new BlockedFifoOpen(t.Lwp, thread.Pthread, t.Name, path, flags, direction, confidence, thread.Session, false,
-            statements, evidence, advice) { PathAddress = pathAddress, Join = thread.Join, Os = CoreOs.Linux };
+            statements, evidence, advice) { PathAddress = pathAddress, Join = thread.Join, Abi = site.Abi };
     }
 }
