@@ -43,7 +43,12 @@ public static class TextReport
         t.Add("emulation", Text(p.Emulation, NameBound));
         t.Add("cwd", Text(p.WorkingDirectory, PathBound));
         t.Add("exe", Text(p.Executable, PathBound));
-        if (p.SignalNumber is { } sig) t.Add("signal", $"{sig} ({FreeBsdNames.SignalName(sig)}{(p.SignalDescription is { } d ? $", {d}" : "")})");
+        if (p.SignalNumber is { } sig)
+        {
+            // The name the core's own system gives the number (SIGBUS is 10 on FreeBSD, 7 on Linux); the number alone when it has none.
+            string? name = p.Signal == sig.ToString(CultureInfo.InvariantCulture) ? null : p.Signal;
+            t.Add("signal", $"{sig} ({name}{(p.SignalDescription is { } d ? $", {d}" : "")})");
+        }
         t.Add("threads", p.ThreadCount.ToString(CultureInfo.InvariantCulture));
         t.Add("producer", c.Producer);
         foreach (var e in c.ProducerEvidence) t.Add("", $"- {SanitizeMessage(e, WarningBound)}");

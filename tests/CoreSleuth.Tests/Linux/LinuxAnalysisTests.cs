@@ -6,6 +6,7 @@ using CoreSleuth.Analysis.Libthr;
 using CoreSleuth.Analysis.Modules;
 using CoreSleuth.Elf;
 using CoreSleuth.Model;
+using CoreSleuth.Report;
 using CoreSleuth.Tests.Reader;
 
 namespace CoreSleuth.Tests.Linux;
@@ -185,6 +186,17 @@ public sealed class LinuxAnalysisTests
         Assert.Equal("SEGV_MAPERR", crash.CodeName.Name);
         Assert.Equal(0x8UL, crash.Address);
         Assert.Contains("first page", crash.Summary);
+    }
+
+    [Fact]
+    public void TheInfoTextNamesTheSignalWithLinuxNumbers()
+    {
+        // 7 is SIGBUS on Linux (arch/x86/include/uapi/asm/signal.h) and SIGEMT on FreeBSD.
+        using var analysis = KernelCore(signal: 7, code: 2, word16: 0x7000);
+        var text = new StringWriter();
+        TextReport.Write(InfoReport.Build(analysis.Core, "kernel.core"), text);
+        string line = text.ToString().Split('\n').Single(l => l.TrimStart().StartsWith("signal ", StringComparison.Ordinal));
+        Assert.Matches(@"signal\s+7 \(SIGBUS\)$", line);
     }
 
     [Fact]
