@@ -71,18 +71,27 @@ public sealed record CfiRow(ulong Address, ulong EndAddress, CfaRule Cfa, IReadO
     /// <summary>The rule for <paramref name="register"/>, or null when it is unspecified.</summary>
     public RegisterRule? RuleFor(int register)
     {
-        // Asked for every general register of every frame: index the rules once per row.
-        if (byRegister is null)
-        {
-            var table = new RegisterRule?[DwarfRegisters.Count];
-            for (int i = 0; i < Registers.Count; i++)
-                if (Registers[i].Key is >= 0 and < DwarfRegisters.Count) table[Registers[i].Key] = Registers[i].Value;
-            byRegister = table;
-        }
-        if (register is >= 0 and < DwarfRegisters.Count) return byRegister[register];
+        if (register is >= 0 and < DwarfRegisters.Count) return GeneralRules[register];
         for (int i = 0; i < Registers.Count; i++)
             if (Registers[i].Key == register) return Registers[i].Value;
         return null;
+    }
+
+    /// <summary>
+    /// The rules of DWARF registers 0–16 by number (null where unspecified), indexed once per row:
+    /// asked for every general register of every frame.
+    /// </summary>
+    internal ReadOnlySpan<RegisterRule?> GeneralRules
+    {
+        get
+        {
+            // Two threads may index a shared row at once: each builds the same table.
+            if (byRegister is { } known) return known;
+            var table = new RegisterRule?[DwarfRegisters.Count];
+            for (int i = 0; i < Registers.Count; i++)
+                if (Registers[i].Key is >= 0 and < DwarfRegisters.Count) table[Registers[i].Key] = Registers[i].Value;
+            return byRegister = table;
+        }
     }
 
     public override string ToString() =>

@@ -273,24 +273,24 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
 
         var next = Rent();
         int raColumn = row.ReturnAddressRegister;
-        if (raColumn >= DwarfRegisters.Count)
+        if ((uint)raColumn >= DwarfRegisters.Count)
             return MethodResult.Fail($"return address column {raColumn} is not an x86-64 general register", cfa);
-        if (row.RuleFor(raColumn) is null) return MethodResult.Fail("the CFI has no rule for the return address", cfa);
+        var rules = row.GeneralRules;
+        if (rules[raColumn] is null) return MethodResult.Fail("the CFI has no rule for the return address", cfa);
         ulong ra = 0;
-        for (int r = 0; r < DwarfRegisters.Count; r++)
+        for (int r = 0; r < rules.Length; r++)
         {
-            var rule = row.RuleFor(r);
-            if (rule is null)
+            if (rules[r] is not { } rule)
             {
                 if (r == DwarfRegisters.Rsp) next.Set(r, cfa, "CFA");
                 else if (IsCalleeSaved(r) && regs.Known(r)) next.Set(r, regs[r], "unchanged (no CFI rule)");
                 continue;
             }
-            var value = Recover(rule.Value, r, cfa, regs, out RegisterOrigin source);
+            var value = Recover(rule, r, cfa, regs, out RegisterOrigin source);
             if (value is null)
             {
                 if (r != raColumn) continue;
-                if (rule.Value.Kind == RegisterRuleKind.Undefined)
+                if (rule.Kind == RegisterRuleKind.Undefined)
                     return new MethodResult(0, 0, null, null, "the CFI marks the return address undefined: outermost frame", cfa);
                 return MethodResult.Fail($"return address: {source}", cfa);
             }
@@ -352,11 +352,15 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
         return null;
     }
 
-    private static bool IsCalleeSaved(int register)
+    private static bool IsCalleeSaved(int register) => register is >= 0 and < 64 && (CalleeSavedMask & (1UL << register)) != 0;
+
+    private static readonly ulong CalleeSavedMask = Mask(DwarfRegisters.CalleeSaved);
+
+    private static ulong Mask(ReadOnlySpan<int> registers)
     {
-        foreach (int r in DwarfRegisters.CalleeSaved)
-            if (r == register) return true;
-        return false;
+        ulong mask = 0;
+        foreach (int r in registers) mask |= 1UL << r;
+        return mask;
     }
 
     // ---------------------------------------------------------------- frame pointer
