@@ -165,7 +165,8 @@ internal sealed class FreeBsdCoreReader
                 : ((string?)null, (string?)null);
             built.Add(new CoreThread
             {
-                Index = built.Count + 1, Lwp = t.Status.Lwp, Status = t.Status, Name = name, NameSource = source,
+                Index = built.Count + 1, Lwp = t.Status.Lwp, Registers = t.Status.Registers, CurrentSignal = t.Status.CurrentSignal,
+                Status = t.Status, Name = name, NameSource = source,
                 FpRegSet = t.FpRegSet, XSaveArea = t.XSaveArea, LwpInfo = t.LwpInfo, SegmentBases = t.SegBases, Kinfo = kinfo,
                 ThrMisc = t.ThrMisc,
             });
@@ -317,7 +318,7 @@ internal sealed class FreeBsdCoreReader
     {
         var loads = elf.ProgramHeaders.Where(p => p.IsLoad).ToList();
         var readOnly = loads.Where(p => !p.Writable).ToList();
-        int cursig = threads.Select(t => t.Status.CurrentSignal).FirstOrDefault(s => s != 0);
+        int cursig = threads.Select(t => t.CurrentSignal).FirstOrDefault(s => s != 0);
 
         var gdb = new List<string>();
         if (elf.Notes.Any(n => n.Name == "GDB")) gdb.Add("a \"GDB\" note is present (gdb's target description; gdb/fbsd-tdep.c: fbsd_make_corefile_notes)");

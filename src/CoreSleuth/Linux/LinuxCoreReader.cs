@@ -110,10 +110,9 @@ internal static class LinuxCoreReader
             // err have no Linux counterpart (orig_rax and fs_base stay in LinuxThreadState).
             var registers = new Registers(r.R15, r.R14, r.R13, r.R12, r.R11, r.R10, r.R9, r.R8, r.Rdi, r.Rsi, r.Rbp, r.Rbx, r.Rdx, r.Rcx, r.Rax,
                 0, (ushort)r.Fs, (ushort)r.Gs, 0, (ushort)r.Es, (ushort)r.Ds, r.Rip, r.Cs, r.Eflags, r.Rsp, r.Ss);
-            var status = new PrStatus(0, LinuxPrStatus.Size, LinuxRegisters.Size, FxSaveSize, 0, t.Status.CurrentSignal, t.Status.Pid, registers);
             built.Add(new CoreThread
             {
-                Index = built.Count + 1, Lwp = t.Status.Pid, Status = status,
+                Index = built.Count + 1, Lwp = t.Status.Pid, Registers = registers, CurrentSignal = t.Status.CurrentSignal,
                 FpRegSet = t.FpRegSet, XSaveArea = t.XSaveArea,
                 SegmentBases = new SegmentBases(r.FsBase, r.GsBase),
                 Linux = new LinuxThreadState(t.Status, t.SigInfo),

@@ -2,7 +2,11 @@ using CoreSleuth.FreeBsd;
 
 namespace CoreSleuth.Model;
 
-/// <summary>A thread of the dumped process: its NT_PRSTATUS and the per-thread notes that followed it (spec §2.3).</summary>
+/// <summary>
+/// A thread of the dumped process, either system's: its id, registers and current signal (from its
+/// NT_PRSTATUS), name and FPU state; what only one system's notes say of it hangs under that system
+/// (<see cref="Status"/>, <see cref="Kinfo"/>… for FreeBSD, <see cref="Linux"/> for Linux).
+/// </summary>
 public sealed record CoreThread
 {
     /// <summary>Position in note order, from 1 as debuggers number threads.</summary>
@@ -11,8 +15,14 @@ public sealed record CoreThread
     /// <summary>Kernel thread id (LWP): pr_pid of the thread's NT_PRSTATUS.</summary>
     public required int Lwp { get; init; }
 
-    public required PrStatus Status { get; init; }
-    public Registers Registers => Status.Registers;
+    /// <summary>The general registers when the thread stopped (NT_PRSTATUS's <c>struct reg</c> / <c>user_regs_struct</c>).</summary>
+    public required Registers Registers { get; init; }
+
+    /// <summary>pr_cursig: the signal the thread was taking when the kernel dumped the process; 0 otherwise.</summary>
+    public int CurrentSignal { get; init; }
+
+    /// <summary>FreeBSD's NT_PRSTATUS as written (spec §3.2: pr_version, sizes, pr_osreldate); null for a Linux thread (see <see cref="Linux"/>).</summary>
+    public PrStatus? Status { get; init; }
 
     /// <summary>Thread name: NT_THRMISC, else kinfo_proc's ki_tdname + ki_moretdname, else NT_PTLWPINFO's pl_tdname.</summary>
     public string? Name { get; init; }

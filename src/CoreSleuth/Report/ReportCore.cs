@@ -19,7 +19,7 @@ public sealed record ReportCore(
     public static ReportCore Build(CoreFile core, string path)
     {
         var p = core.Process;
-        int? prOsRel = core.Threads.Count > 0 && core.Threads[0].Status.OsRelDate != 0 ? core.Threads[0].Status.OsRelDate : null;
+        int? prOsRel = core.Threads.Count > 0 && core.Threads[0].Status is { OsRelDate: not 0 } status ? status.OsRelDate : null;
         return new ReportCore(path, ProducerName(core.Producer), "amd64", p.OsRelDate, p.OsRelDateSource,
             FreeBsdRelease.FromOsRelDate(p.OsRelDate)?.ToString(), prOsRel, FreeBsdRelease.FromOsRelDate(prOsRel)?.ToString(), core.ProducerEvidence)
         {

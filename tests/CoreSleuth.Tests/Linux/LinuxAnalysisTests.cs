@@ -189,6 +189,18 @@ public sealed class LinuxAnalysisTests
     }
 
     [Fact]
+    public void ALinuxThreadHasItsRegistersAndSignalButNoFreeBsdPrStatus()
+    {
+        using var analysis = KernelCore(signal: 11, code: 1, word16: 0x8);
+        var thread = analysis.Core.Threads.Single();
+        Assert.Null(thread.Status); // FreeBSD's prstatus_t; Linux's elf_prstatus is under Linux
+        Assert.Equal(11, thread.CurrentSignal);
+        Assert.Equal(11, thread.Linux!.Status.CurrentSignal);
+        Assert.Equal(thread.Linux.Status.Registers.Rip, thread.Registers.Rip);
+        Assert.Equal(thread.Linux.Status.Registers.Rsp, thread.Registers.Rsp);
+    }
+
+    [Fact]
     public void TheInfoTextNamesTheSignalWithLinuxNumbers()
     {
         // 7 is SIGBUS on Linux (arch/x86/include/uapi/asm/signal.h) and SIGEMT on FreeBSD.

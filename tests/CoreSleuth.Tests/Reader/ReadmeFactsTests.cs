@@ -155,14 +155,14 @@ public sealed partial class ReadmeFactsTests
         if (producer.Groups[2].Success)
         {
             Assert.Equal(SignalNumber(producer.Groups[2].Value), core.Process.Signal);
-            Assert.All(core.Threads, t => Assert.Equal(SignalNumber(producer.Groups[2].Value), t.Status.CurrentSignal));
+            Assert.All(core.Threads, t => Assert.Equal(SignalNumber(producer.Groups[2].Value), t.Status!.CurrentSignal));
         }
 
         var osrel = Regex.Match(freebsd, @"\((pr_osreldate )?(\d{7})\)");
         Assert.True(osrel.Success, $"FreeBSD: {freebsd}");
         Assert.Equal(int.Parse(osrel.Groups[2].Value, CultureInfo.InvariantCulture), core.Process.OsRelDate);
         if (osrel.Groups[1].Success)
-            Assert.Equal(int.Parse(osrel.Groups[2].Value, CultureInfo.InvariantCulture), core.Threads[0].Status.OsRelDate);
+            Assert.Equal(int.Parse(osrel.Groups[2].Value, CultureInfo.InvariantCulture), core.Threads[0].Status!.OsRelDate);
 
         var count = Regex.Match(threads, @"^(\d+)(?: \(LWP (\d+)\))?");
         Assert.Equal(int.Parse(count.Groups[1].Value, CultureInfo.InvariantCulture), core.Threads.Count);

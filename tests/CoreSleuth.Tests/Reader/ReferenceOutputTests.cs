@@ -231,7 +231,7 @@ public sealed class ReferenceOutputTests
             Assert.Equal(t.Pc, thread.Registers.Rip);
             Assert.Equal(t.Name, thread.Name);
             if (t.StopReason.StartsWith("signal ", StringComparison.Ordinal))
-                Assert.Equal(ReadmeFactsTests.SignalNumber(t.StopReason[7..]), thread.Status.CurrentSignal);
+                Assert.Equal(ReadmeFactsTests.SignalNumber(t.StopReason[7..]), thread.Status!.CurrentSignal);
             Assert.True(lldb.Registers.TryGetValue(t.Index, out var regs), $"LLDB printed no registers for thread #{t.Index}");
             int compared = LldbRegisterCheck.Compare(thread, regs!);
             // 24 general + 52 sub-registers + 12 x87/SSE control + 8 st + 8 mm + 16 xmm

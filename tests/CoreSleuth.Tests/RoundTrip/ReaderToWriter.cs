@@ -47,9 +47,9 @@ public static class ReaderToWriter
         var psinfo = process.PsInfo ?? throw new NotSupportedException("the core has no NT_PRPSINFO; every producer writes one (spec §2.3)");
 
         // pr_cursig and pr_osreldate are one value per core in the writer (spec §3.1: the same in every thread's note).
-        var status = noteThreads[0].Status;
+        var status = noteThreads[0].Status ?? throw new NotSupportedException("not a FreeBSD core: its threads have no FreeBSD NT_PRSTATUS");
         foreach (var t in noteThreads)
-            if (t.Status.CurrentSignal != status.CurrentSignal || t.Status.OsRelDate != status.OsRelDate)
+            if (t.Status!.CurrentSignal != status.CurrentSignal || t.Status.OsRelDate != status.OsRelDate)
                 throw new NotSupportedException($"LWP {t.Lwp} has pr_cursig {t.Status.CurrentSignal} / pr_osreldate {t.Status.OsRelDate}, LWP {noteThreads[0].Lwp} {status.CurrentSignal} / {status.OsRelDate}: the writer has one value of each");
 
         // The writer's version decides which version-dependent fields it writes (ino64, int CPU fields);
@@ -143,7 +143,7 @@ public static class ReaderToWriter
         {
             Lwp = t.Lwp,
             Name = name,
-            Registers = Registers(t.Status.Registers),
+            Registers = Registers(t.Registers),
             Fpu = t.FpState is { } fp ? Fpu(fp) : W.FpuState.Reset,
             XSave = t.XState is { Length: > 0 } x ? XSave(x) : null, // empty XSTATE: no XSAVE (spec §2.1)
             FsBase = t.SegmentBases?.FsBase ?? 0,
@@ -266,7 +266,7 @@ public static class ReaderToWriter
             var options = new W.GdbOptions
             {
                 GenericNoteName = prstatusName,
-                FillVersionFields = core.Threads[0].Status.Version != 0,
+                FillVersionFields = core.Threads[0].Status!.Version != 0,
                 WriteTargetDescription = tdesc.Count > 0,
             };
             if (tdesc.Count > 0)

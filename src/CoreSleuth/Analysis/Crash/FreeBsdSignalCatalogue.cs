@@ -23,7 +23,7 @@ public sealed class FreeBsdSignalCatalogue : ISignalCatalogue
 
     public FatalSignal? FindFatal(CoreFile core, ModuleMap? modules, IReadOnlyList<ThreadAnalysis> threads)
     {
-        int signal = threads.Select(t => t.Thread.Status.CurrentSignal).FirstOrDefault(s => s != 0);
+        int signal = threads.Select(t => t.Thread.CurrentSignal).FirstOrDefault(s => s != 0);
         if (signal == 0) return null;
 
         var evidence = new List<string>
