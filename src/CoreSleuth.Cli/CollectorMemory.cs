@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using CoreSleuth.Elf;
 
 namespace CoreSleuth.Cli;
 
@@ -9,7 +10,7 @@ namespace CoreSleuth.Cli;
 /// kernel's first touch of each fresh 4 KiB page of it was about half of the run (README,
 /// Performance). Both steps are tunings: when one cannot be taken, the command runs as before.
 /// </summary>
-internal static partial class CollectorMemory
+internal static class CollectorMemory
 {
     /// <summary>
     /// What a command may allocate before the first garbage collection: an analysis keeps nearly all
@@ -21,8 +22,6 @@ internal static partial class CollectorMemory
     public const long NoCollectionBudget = 768L << 20;
 
     private const ulong HugePage = 2UL << 20;
-    private const int MadvHugePage = 14;   // MADV_HUGEPAGE, Linux 2.6.38
-    private const int MadvCollapse = 25;   // MADV_COLLAPSE, Linux 6.1
 
     public static void Prepare()
     {
@@ -32,14 +31,7 @@ internal static partial class CollectorMemory
         // The 2 MiB around the first objects was touched page by page before the advice, so it would
         // stay in small pages; the collector goes on allocating there. Once the no-collection region
         // has committed it whole, it can be made one huge page.
-        if (firstBlock is { } block) Advise(block, HugePage, MadvCollapse);
-    }
-
-    /// <summary>madvise(2); false when it failed or libc could not be found (the .NET tool looks it up at run time).</summary>
-    private static bool Advise(ulong address, ulong length, int advice)
-    {
-        try { return madvise((nint)address, (nuint)length, advice) == 0; }
-        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException) { return false; }
+        if (firstBlock is { } block) MemoryAdvice.Advise(block, HugePage, MemoryAdvice.Collapse);
     }
 
     /// <summary>
@@ -58,7 +50,7 @@ internal static partial class CollectorMemory
         try { maps = File.ReadAllLines("/proc/self/maps"); }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return null; }
         if (AnonymousRunAround(maps, address) is not { } run) return null;
-        return Advise(run.Start, run.End - run.Start, MadvHugePage) ? address & ~(HugePage - 1) : null;
+        return MemoryAdvice.Advise(run.Start, run.End - run.Start, MemoryAdvice.HugePage) ? address & ~(HugePage - 1) : null;
     }
 
     /// <summary>
@@ -97,7 +89,4 @@ internal static partial class CollectorMemory
         bool anonymous = fields[4] == "0" && (fields.Length == 5 || string.IsNullOrWhiteSpace(fields[5]));
         return (start, end, anonymous);
     }
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int madvise(nint address, nuint length, int advice);
 }

@@ -8,7 +8,7 @@ namespace CoreSleuth.Elf;
 /// Every access is bounds-checked; asking for bytes past the end gives fewer bytes, never an
 /// exception.
 /// </summary>
-public abstract partial class ByteSource : IDisposable
+public abstract class ByteSource : IDisposable
 {
     public abstract long Length { get; }
 
@@ -95,7 +95,7 @@ public abstract partial class ByteSource : IDisposable
     }
 
     /// <summary>A read-only memory map of the whole file; the OS pages in only what is touched.</summary>
-    private sealed unsafe partial class MappedFileSource : ByteSource
+    private sealed unsafe class MappedFileSource : ByteSource
     {
         private readonly MemoryMappedFile? map;
         private readonly MemoryMappedViewAccessor? view;
@@ -162,20 +162,14 @@ public abstract partial class ByteSource : IDisposable
 
         public override void Release(long offset, long length)
         {
-            if (disposed || !OperatingSystem.IsLinux() || offset < 0 || length <= 0 || offset >= Length) return;
+            if (disposed || offset < 0 || length <= 0 || offset >= Length) return;
             long page = Environment.SystemPageSize;
             long end = Math.Min(Length, offset + Math.Min(length, Length));
             // Whole pages around the range: a page also holding other bytes is read back from the page cache if needed.
             ulong first = (ulong)(pointer + offset) & ~(ulong)(page - 1);
             ulong last = ((ulong)(pointer + end) + (ulong)page - 1) & ~(ulong)(page - 1);
-            try { _ = madvise((nint)first, (nuint)(last - first), MadvDontNeed); }
-            catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException) { }
+            MemoryAdvice.Advise(first, last - first, MemoryAdvice.DontNeed);
         }
-
-        private const int MadvDontNeed = 4;
-
-        [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true)]
-        private static partial int madvise(nint address, nuint length, int advice);
 
         public override void Dispose()
         {
