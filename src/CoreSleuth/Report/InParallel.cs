@@ -23,21 +23,9 @@ internal static class InParallel
             return built;
         }
         int half = built.Length / 2;
-        var other = Task.Run(() =>
-        {
-            for (int i = half; i < built.Length; i++) built[i] = build(items[i]);
-        });
-        try
-        {
-            for (int i = 0; i < half; i++) built[i] = build(items[i]);
-        }
-        finally
-        {
-            // Waited for either way: the caller must not see the array while the other half is filled.
-            try { other.Wait(); }
-            catch (AggregateException) { }
-        }
-        other.GetAwaiter().GetResult();
+        Halves(
+            () => { for (int i = 0; i < half; i++) built[i] = build(items[i]); },
+            () => { for (int i = half; i < built.Length; i++) built[i] = build(items[i]); return true; });
         return built;
     }
 
@@ -54,21 +42,31 @@ internal static class InParallel
             return;
         }
         int half = items.Count / 2;
-        var other = Task.Run(() =>
-        {
-            var text = new StringWriter(System.Globalization.CultureInfo.InvariantCulture) { NewLine = w.NewLine };
-            for (int i = half; i < items.Count; i++) write(text, items[i], i);
-            return text.GetStringBuilder();
-        });
-        try
-        {
-            for (int i = 0; i < half; i++) write(w, items[i], i);
-        }
+        var second = Halves(
+            () => { for (int i = 0; i < half; i++) write(w, items[i], i); },
+            () =>
+            {
+                var text = new StringWriter(System.Globalization.CultureInfo.InvariantCulture) { NewLine = w.NewLine };
+                for (int i = half; i < items.Count; i++) write(text, items[i], i);
+                return text.GetStringBuilder();
+            });
+        w.Write(second);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="second"/> on another thread while <paramref name="first"/> runs on this
+    /// one, and returns the second's result. The other thread is waited for either way, so that the
+    /// caller never sees what it fills half done; its failure is rethrown.
+    /// </summary>
+    private static T Halves<T>(Action first, Func<T> second)
+    {
+        var other = Task.Run(second);
+        try { first(); }
         finally
         {
             try { other.Wait(); }
             catch (AggregateException) { }
         }
-        w.Write(other.GetAwaiter().GetResult());
+        return other.GetAwaiter().GetResult();
     }
 }
