@@ -245,7 +245,7 @@ public static partial class Program
             command.Add(failOn);
             var searchLimit = new Option<long?>("--search-limit")
             {
-                Description = $"Search at most SIZE bytes of writable memory (smallest mappings first) for statements that mention a blocked-open path: " +
+                Description = $"Search at most SIZE bytes of writable memory (smallest mappings first, thread stacks last) for statements that mention a blocked-open path: " +
                               $"bytes, or with K, M, G or T; 'all' for no limit (default {MemoryText.DefaultLimit >> 20}M).",
                 HelpName = "SIZE",
                 CustomParser = ParseSize,

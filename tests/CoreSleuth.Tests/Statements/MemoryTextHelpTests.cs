@@ -90,11 +90,23 @@ public sealed class MemoryTextHelpTests
     [Fact]
     public void A_needle_with_enough_hits_before_the_helped_chunks_is_not_looked_for_in_them()
     {
-        // 8 statements in the first chunk, more in the last: the search alone stops counting at 8.
-        var plants = Enumerable.Range(0, 12).Select(i => (i < 8 ? 0x100 + i * 0x1000 : 0x40000 + i * 0x1000, $"LOAD DATA INFILE '{Paths[2]}' INTO TABLE t{i}")).ToArray();
+        // 8 bare mentions in the first chunk, more in the last: the search alone stops counting at 8.
+        var plants = Enumerable.Range(0, 12).Select(i => (i < 8 ? 0x100 + i * 0x1000 : 0x40000 + i * 0x1000, $"\n{Paths[2]}\n")).ToArray();
         using var core = Core([(0x50000, plants)], seed: 1);
         var alone = MemoryText.Find(core, [Paths[2]]);
         Assert.Equal(MemoryText.MaxHitsPerNeedle, alone.Mentioning(Paths[2]).Count);
+        var search = MemoryText.Start(core, [Paths[2]]);
+        search.Help();
+        AssertSame(alone, search.Run());
+    }
+
+    [Fact]
+    public void A_needle_answered_by_a_statement_before_the_helped_chunks_is_not_looked_for_in_them()
+    {
+        var plants = new[] { (0x100, $"LOAD DATA INFILE '{Paths[2]}' INTO TABLE t"), (0x48000, $"\n{Paths[2]}\n") };
+        using var core = Core([(0x50000, plants)], seed: 2);
+        var alone = MemoryText.Find(core, [Paths[2]]);
+        Assert.True(Assert.Single(alone.Mentioning(Paths[2])).Quoted);
         var search = MemoryText.Start(core, [Paths[2]]);
         search.Help();
         AssertSame(alone, search.Run());

@@ -15,8 +15,11 @@ public sealed class MemoryTextTests
     private const ulong Small = 0x801000000, Large = 0x900000000;
     private const int SmallSize = 0x10000, LargeSize = 0x400000, Chunk = 1 << 20;
 
-    /// <summary>A core with a 64 KiB and a 4 MiB anonymous mapping holding <paramref name="small"/> and <paramref name="large"/> texts at the given offsets.</summary>
-    private static CoreFile Core((int Offset, string Text)[] small, (int Offset, string Text)[] large)
+    /// <summary>
+    /// A core with a 64 KiB and a 4 MiB anonymous mapping holding <paramref name="small"/> and <paramref name="large"/>
+    /// texts at the given offsets; with <paramref name="stackInSmall"/>, a thread whose stack pointer is in the small one.
+    /// </summary>
+    private static CoreFile Core((int Offset, string Text)[] small, (int Offset, string Text)[] large, bool stackInSmall = false)
     {
         static byte[] Fill(int size, (int Offset, string Text)[] texts)
         {
@@ -28,6 +31,7 @@ public sealed class MemoryTextTests
         {
             Process = new ProcessSpec { Pid = 7, Command = "mysqld" },
             Mappings = [MappingSpec.Anonymous(Large, LargeSize, Fill(LargeSize, large)), MappingSpec.Anonymous(Small, SmallSize, Fill(SmallSize, small))],
+            Threads = [new ThreadSpec { Registers = new CoreSleuth.Testing.Cores.Registers { Rsp = stackInSmall ? Small + SmallSize - 0x100 : 0x7fffffffe000 } }],
         });
         return CoreFile.Load(Elf.ByteSource.FromBytes(core, "statements.core"));
     }
@@ -36,18 +40,57 @@ public sealed class MemoryTextTests
     public void Finds_every_needle_in_one_pass_with_the_statement_around_it_in_address_order()
     {
         using var core = Core(
-            [(0x100, "LOAD DATA INFILE '/tmp/a.fifo' INTO TABLE a")],
-            [(0x2000, "LOAD DATA INFILE '/tmp/b.fifo' INTO TABLE b"), (0x100, "/tmp/a.fifo")]);
+            [(0x100, "/tmp/a.fifo")],
+            [(0x2000, "LOAD DATA INFILE '/tmp/b.fifo' INTO TABLE b"), (0x100, "LOAD DATA INFILE '/tmp/a.fifo' INTO TABLE a")]);
         var search = MemoryText.Find(core, ["/tmp/a.fifo", "/tmp/b.fifo", "/tmp/none.fifo"]);
 
         var a = search.Mentioning("/tmp/a.fifo");
         Assert.Equal([Small + 0x100, Large + 0x100], a.Select(h => h.StringStart));
-        Assert.Equal("LOAD DATA INFILE '/tmp/a.fifo' INTO TABLE a", a[0].Text);
-        Assert.Equal(Small + 0x100 + 18, a[0].Address); // the needle itself, inside the statement
+        Assert.Equal(("/tmp/a.fifo", false), (a[0].Text, a[0].Quoted));
+        Assert.Equal(("LOAD DATA INFILE '/tmp/a.fifo' INTO TABLE a", true), (a[1].Text, a[1].Quoted));
+        Assert.Equal(Large + 0x100 + 18, a[1].Address); // the needle itself, inside the statement
         Assert.Equal("LOAD DATA INFILE '/tmp/b.fifo' INTO TABLE b", Assert.Single(search.Mentioning("/tmp/b.fifo")).Text);
         Assert.Empty(search.Mentioning("/tmp/none.fifo"));
         Assert.False(search.Stopped);
         Assert.Equal(SmallSize + LargeSize, search.BytesWritable);
+    }
+
+    [Fact]
+    public void A_path_found_quoted_in_a_statement_is_answered_and_the_rest_of_memory_is_not_read()
+    {
+        using var core = Core([(0x100, "LOAD DATA INFILE \"/tmp/a.fifo\" INTO TABLE a")], [(LargeSize - 0x100, "/tmp/a.fifo")]);
+        var search = MemoryText.Find(core, ["/tmp/a.fifo"], limit: long.MaxValue);
+        var hit = Assert.Single(search.Mentioning("/tmp/a.fifo"));
+        Assert.True(hit.Quoted);
+        Assert.Equal(SmallSize, search.BytesSearched); // the small mapping only: the large one's copy is not looked for
+        Assert.False(search.Stopped);                  // answered, not cut short by the limit
+    }
+
+    [Fact]
+    public void Thread_stacks_are_searched_after_every_other_mapping_however_small()
+    {
+        // The blocked thread's stack holds the open()'s bare path; the heap holds the statement.
+        using var core = Core([(0x100, "/tmp/a.fifo")], [(0x100, "LOAD DATA INFILE '/tmp/a.fifo' INTO TABLE a")], stackInSmall: true);
+        var search = MemoryText.Find(core, ["/tmp/a.fifo"], limit: Chunk);
+        Assert.Equal(Large + 0x100, Assert.Single(search.Mentioning("/tmp/a.fifo")).StringStart);
+        Assert.InRange(search.BytesSearched, 1, Chunk - 1); // answered in the heap's first chunks: the stack was not read
+        Assert.False(search.Stopped);
+
+        using var withoutStack = Core([(0x100, "/tmp/a.fifo")], [(0x100, "LOAD DATA INFILE '/tmp/a.fifo' INTO TABLE a")]);
+        Assert.Equal([Small + 0x100, Large + 0x100], MemoryText.Find(withoutStack, ["/tmp/a.fifo"], limit: Chunk + SmallSize).Mentioning("/tmp/a.fifo").Select(h => h.StringStart));
+    }
+
+    [Theory]
+    [InlineData("-- was /tmp/a.fifo")]                                   // not between quotes
+    [InlineData("LOAD DATA INFILE '/tmp/a.fifo.old' INTO TABLE a")]      // a longer path
+    [InlineData("LOAD DATA INFILE '/tmp/a.fifo\" INTO TABLE a")]         // quotes that differ
+    [InlineData("'/tmp/a.fifo'")]                                        // a quoted path alone is no statement
+    public void A_mention_that_is_not_a_statement_literal_does_not_end_the_search(string text)
+    {
+        using var core = Core([(0x100, text)], [(LargeSize - 0x100, "LOAD DATA INFILE '/tmp/a.fifo' INTO TABLE a")]);
+        var hits = MemoryText.Find(core, ["/tmp/a.fifo"], limit: long.MaxValue).Mentioning("/tmp/a.fifo");
+        Assert.Equal([false, true], hits.Select(h => h.Quoted));
+        Assert.Equal(Large + LargeSize - 0x100, hits[1].StringStart);
     }
 
     [Theory]
