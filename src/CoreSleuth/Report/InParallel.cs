@@ -31,8 +31,10 @@ internal static class InParallel
 
     /// <summary>
     /// Writes <paramref name="items"/> in order with <paramref name="write"/> (told each item's
-    /// index): the second half is written meanwhile into text kept in memory on another thread,
-    /// then copied after the first.
+    /// index): the second half is written meanwhile on another thread into text kept in memory,
+    /// then put after the first. Into a report rendered as <see cref="EncodedText"/>, the second
+    /// half is encoded as the first is and its blocks are appended as they are; into any other
+    /// writer, it is kept as characters and copied.
     /// </summary>
     public static void Write<T>(TextWriter w, IReadOnlyList<T> items, Action<TextWriter, T, int> write)
     {
@@ -42,6 +44,22 @@ internal static class InParallel
             return;
         }
         int half = items.Count / 2;
+        if (w is StreamWriter { BaseStream: EncodedText report } writer)
+        {
+            var encoded = Halves(
+                () => { for (int i = 0; i < half; i++) write(w, items[i], i); },
+                () =>
+                {
+                    // A StreamWriter starts with the encoding's preamble, which belongs only at the start of the report.
+                    var text = new EncodedText(discardFirst: writer.Encoding.Preamble.Length);
+                    using (var second = new StreamWriter(text, writer.Encoding, 1 << 16, leaveOpen: true) { NewLine = w.NewLine })
+                        for (int i = half; i < items.Count; i++) write(second, items[i], i);
+                    return text;
+                });
+            writer.Flush();
+            report.Append(encoded);
+            return;
+        }
         var second = Halves(
             () => { for (int i = 0; i < half; i++) write(w, items[i], i); },
             () =>
