@@ -99,18 +99,57 @@ public static class AnalysisText
     /// <summary>A thread's details: state, activity, waits, system call, registers and backtrace, after a blank line.</summary>
     private static void WriteThreadDetails(TextWriter w, ReportThread th, int index)
     {
+        // Written piece by piece, not line by line: ten thousand threads have a hundred thousand of these lines.
         w.WriteLine();
-        w.WriteLine($"Thread {th.Index} (LWP {th.Lwp}{(th.Pthread is { } pt ? $", pthread_t {pt}" : "")}{(th.Name is null ? "" : $", \"{S(th.Name)}\"")})");
-        if (th.State is not null) w.WriteLine($"  state:    {th.State}");
-        if (th.Role is not null) w.WriteLine($"  role:     {th.Role}");
-        if (th.Activity is not null) w.WriteLine($"  doing:    {th.Activity} [{th.Category}]");
+        w.Write("Thread ");
+        FrameText.WriteNumber(w, th.Index);
+        w.Write(" (LWP ");
+        FrameText.WriteNumber(w, th.Lwp);
+        if (th.Pthread is { } pt)
+        {
+            w.Write(", pthread_t ");
+            FrameText.WriteHex(w, pt.Value, sixteenDigits: false);
+        }
+        if (th.Name is not null)
+        {
+            w.Write(", \"");
+            w.Write(S(th.Name));
+            w.Write('"');
+        }
+        w.WriteLine(')');
+        Line(w, "  state:    ", th.State);
+        Line(w, "  role:     ", th.Role);
+        if (th.Activity is not null)
+        {
+            w.Write("  doing:    ");
+            w.Write(th.Activity);
+            w.Write(" [");
+            w.Write(th.Category);
+            w.WriteLine(']');
+        }
         if (th.SleepSeconds is not null) w.WriteLine($"  asleep:   {Slept(th)}{(th.SleepCountsFrom == "stop" ? " (ki_slptime counts from gcore's stop)" : "")}");
         foreach (var e in th.WaitsFor)
             w.WriteLine($"  waits for: {(e.Lwp is { } h ? $"LWP {h}" : "an unknown holder")}: {TextSanitizer.SanitizeMessage(e.Resource, 300)} [{e.Confidence}]{(e.Seconds is { } sec ? $", for {Duration(sec)}" : "")}");
-        if (th.Wait is not null) w.WriteLine($"  wait:     {S(th.Wait)}{(th.WaitMeaning is null ? "" : $" — {th.WaitMeaning}")}");
-        if (th.Syscall is { } sc) w.WriteLine($"  syscall:  {S(sc.Display, 400)} [{sc.State}]");
+        if (th.Wait is not null)
+        {
+            w.Write("  wait:     ");
+            w.Write(S(th.Wait));
+            if (th.WaitMeaning is not null)
+            {
+                w.Write(" — ");
+                w.Write(th.WaitMeaning);
+            }
+            w.WriteLine();
+        }
+        if (th.Syscall is { } sc)
+        {
+            w.Write("  syscall:  ");
+            w.Write(S(sc.Display, 400));
+            w.Write(" [");
+            w.Write(sc.State);
+            w.WriteLine(']');
+        }
         if (th.Mysql is { } m) w.WriteLine($"  mysql:    thread id {m.ThreadId}{(m.Query is null ? "" : $": {S(m.Query, 200)}")}");
-        // Written piece by piece: a thousand threads have tens of thousands of these lines.
         int column = 0;
         foreach (var (name, value) in th.Registers)
         {
@@ -188,6 +227,13 @@ public static class AnalysisText
     private static string Capital(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
 
     private static string S(string? text, int bound = Bound) => TextSanitizer.Sanitize(text, bound);
+
+    private static void Line(TextWriter w, string label, string? value)
+    {
+        if (value is null) return;
+        w.Write(label);
+        w.WriteLine(value);
+    }
     private static string Quote(string? path) => path is null ? "(path unavailable)" : $"\"{S(path, 400)}\"";
     private static string N(long? v) => v?.ToString(CultureInfo.InvariantCulture) ?? "-";
     private static string N(int? v) => v?.ToString(CultureInfo.InvariantCulture) ?? "-";
