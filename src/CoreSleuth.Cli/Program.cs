@@ -46,7 +46,7 @@ public static partial class Program
         // 7,000 system calls. This writer buffers 64 KiB; commands flush where output must show at once
         // (check, line by line), and disposing flushes the rest. A closed pipe is ignored, as by Console.Out.
         var encoding = Console.OutputEncoding.CodePage == Encoding.UTF8.CodePage ? new UTF8Encoding(encoderShouldEmitUTF8Identifier: false) : Console.OutputEncoding;
-        using var stdout = new StreamWriter(Console.OpenStandardOutput(), encoding, bufferSize: 1 << 16);
+        using var stdout = new StreamWriter(Console.OpenStandardOutput(), encoding, bufferSize: 1 << 16) { NewLine = "\n" };
         CollectorMemory.Prepare();
         // A compressed core is decompressed into a temporary folder: Ctrl-C or a kill removes it too
         // (the handlers delete it, then the signal's default action ends the process).
@@ -487,9 +487,10 @@ public static partial class Program
             // A --sysroot archive unpacked for this run is deleted when it ends.
             using var inputsLease = inputs;
 
-            // The whole report is rendered before anything is written, so a failure leaves no half-written output.
+            // The report is built whole before anything is written, so a core that cannot be read leaves no
+            // output. It is then rendered straight to standard output, or to --output's temporary file, which
+            // replaces the file only once complete: not kept in memory first (21 MB at ten thousand threads).
             Outcome outcome;
-            using var report = new RenderedReport(outputPath is null && stdout is StreamWriter { Encoding: var encoding } ? encoding : Utf8);
             try
             {
                 if (Directory.Exists(path)) return Fail(ExitUnreadableCore, path, "is a directory, not a core file");
@@ -499,7 +500,28 @@ public static partial class Program
                 {
                     outcome = produce(core, path);
                     if (outcome.Error is { } error) return Fail(outcome.ExitCode, path, error);
-                    using (timings.Measure("render " + format)) outcome.Render!(report.Writer, format);
+                    // Standard output may be the same terminal: the progress line goes before the report.
+                    progress?.Clear();
+                    if (output is null)
+                    {
+                        using (timings.Measure("render " + format)) outcome.Render!(stdout, format);
+                        stdout.Flush();
+                    }
+                    else
+                    {
+                        try
+                        {
+                            output.Commit(file =>
+                            {
+                                using var w = new StreamWriter(file, Utf8, 1 << 16, leaveOpen: true) { NewLine = "\n" };
+                                using (timings.Measure("render " + format)) outcome.Render!(w, format);
+                            });
+                        }
+                        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+                        {
+                            return Fail(ExitUsage, outputPath!, $"cannot write the report: {OutputFile.Why(ex)}");
+                        }
+                    }
                 }
             }
             catch (CoreFormatException ex) { return Fail(ExitUnreadableCore, path, ex.Message); }
@@ -507,24 +529,7 @@ public static partial class Program
             catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException) { return Fail(ExitUnreadableCore, path, "no such file or directory"); }
             catch (UnauthorizedAccessException) { return Fail(ExitUnreadableCore, path, "permission denied"); }
             catch (IOException ex) { return Fail(ExitUnreadableCore, path, ex.Message); }
-
-            // Standard output may be the same terminal: the progress line goes before the report.
-            progress?.Clear();
-            if (output is null)
-            {
-                report.WriteTo(stdout);
-                stdout.Flush();
-                return Notify(outcome, path);
-            }
-            try
-            {
-                output.Commit(report.WriteTo);
-                return Notify(outcome, path);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
-            {
-                return Fail(ExitUsage, outputPath!, $"cannot write the report: {OutputFile.Why(ex)}");
-            }
+            return Notify(outcome, path);
         }
 
         /// <summary>For reports that show neither backtraces nor findings: no stack is walked, memory is not searched for statements.</summary>

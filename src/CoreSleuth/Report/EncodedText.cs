@@ -1,27 +1,24 @@
 namespace CoreSleuth.Report;
 
 /// <summary>
-/// Text already encoded, kept in memory as a list of byte blocks: a write-only stream for a
-/// <see cref="StreamWriter"/> to render a report into. Blocks are never copied on growth (unlike
-/// MemoryStream), and another <see cref="EncodedText"/> is appended by taking its blocks, so the
-/// half of a report rendered on another core joins the first half without a copy.
+/// Text already encoded, kept in memory as a list of 64 KiB byte blocks: a write-only stream for a
+/// <see cref="StreamWriter"/> to render part of a report into on another core, until it can be
+/// written after the rest. Blocks are never copied on growth, unlike MemoryStream's buffer.
 /// </summary>
-public sealed class EncodedText : Stream
+internal sealed class EncodedText : Stream
 {
     private const int BlockSize = 1 << 16;
 
-    private readonly List<ReadOnlyMemory<byte>> done = [];
+    private readonly List<byte[]> done = [];
     private byte[] current = [];
     private int used;
     private int discard;
-
-    public EncodedText() { }
 
     /// <param name="discardFirst">
     /// Bytes to drop from the start of what is written: the preamble (byte order mark) a
     /// <see cref="StreamWriter"/> writes first, when the text is the middle of a report.
     /// </param>
-    public EncodedText(int discardFirst) => discard = discardFirst;
+    public EncodedText(int discardFirst = 0) => discard = discardFirst;
 
     /// <summary>The bytes written so far, block by block, in order.</summary>
     public IEnumerable<ReadOnlyMemory<byte>> Written
@@ -31,18 +28,6 @@ public sealed class EncodedText : Stream
             foreach (var block in done) yield return block;
             if (used > 0) yield return current.AsMemory(0, used);
         }
-    }
-
-    /// <summary>Takes <paramref name="other"/>'s bytes after this text's: its blocks become this text's, uncopied.</summary>
-    public void Append(EncodedText other)
-    {
-        if (used > 0) done.Add(current.AsMemory(0, used));
-        current = [];
-        used = 0;
-        done.AddRange(other.Written);
-        other.done.Clear();
-        other.current = [];
-        other.used = 0;
     }
 
     public override void Write(ReadOnlySpan<byte> buffer)

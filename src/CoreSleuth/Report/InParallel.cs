@@ -32,8 +32,8 @@ internal static class InParallel
     /// <summary>
     /// Writes <paramref name="items"/> in order with <paramref name="write"/> (told each item's
     /// index): the second half is written meanwhile on another thread into text kept in memory,
-    /// then put after the first. Into a report rendered as <see cref="EncodedText"/>, the second
-    /// half is encoded as the first is and its blocks are appended as they are; into any other
+    /// then put after the first. Into a <see cref="StreamWriter"/> (standard output, a file), the
+    /// second half is encoded as the first is and its bytes are written as they are; into any other
     /// writer, it is kept as characters and copied.
     /// </summary>
     public static void Write<T>(TextWriter w, IReadOnlyList<T> items, Action<TextWriter, T, int> write)
@@ -44,7 +44,7 @@ internal static class InParallel
             return;
         }
         int half = items.Count / 2;
-        if (w is StreamWriter { BaseStream: EncodedText report } writer)
+        if (w is StreamWriter writer)
         {
             var encoded = Halves(
                 () => { for (int i = 0; i < half; i++) write(w, items[i], i); },
@@ -57,7 +57,7 @@ internal static class InParallel
                     return text;
                 });
             writer.Flush();
-            report.Append(encoded);
+            foreach (var block in encoded.Written) writer.BaseStream.Write(block.Span);
             return;
         }
         var second = Halves(
