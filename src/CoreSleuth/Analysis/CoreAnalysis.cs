@@ -385,14 +385,14 @@ public sealed class CoreAnalysis : IDisposable
                 var graph = new WaitForGraph(WaitEdges.Build(threads, core, identity, semaphores));
                 for (int i = 0; i < threads.Length; i++)
                     if (graph.WaitsFor(threads[i].Thread.Lwp) is { Count: > 0 } edges) threads[i] = threads[i] with { WaitsFor = edges };
-                analysis.byLwp = threads.GroupBy(t => t.Thread.Lwp).ToDictionary(g => g.Key, g => g.First());
+                analysis.byLwp = FirstByLwp(threads);
                 analysis.Graph = graph;
                 analysis.Deadlocks = HangFindings.Deadlocks(graph, analysis.ThreadOf, core.Producer);
                 analysis.Roots = HangFindings.Roots(graph, analysis.ThreadOf, core.Producer);
                 analysis.SemaphoreWaits = InnodbSemaphoreWaits.Findings(semaphores, graph.Edges, identity, analysis.ThreadOf, core.Producer);
             }
         }
-        else analysis.byLwp = threads.GroupBy(t => t.Thread.Lwp).ToDictionary(g => g.Key, g => g.First());
+        else analysis.byLwp = FirstByLwp(threads);
         analysis.Threads = threads;
         if (options.Diagnose) analysis.Crash = FatalSignal.Find(core, modules, threads);
         analysis.WalkedStacks = options.WalkStacksOf is not { Count: 0 };
@@ -469,6 +469,14 @@ public sealed class CoreAnalysis : IDisposable
     }
 
     /// <summary>ki_oncpu_old is NOCPU (255) when the thread is on no CPU; it exists in 10.x and is kept up to date later (spec §4).</summary>
+    /// <summary>Each LWP's thread, the first where an LWP repeats (a hostile core may repeat one).</summary>
+    private static Dictionary<int, ThreadAnalysis> FirstByLwp(ThreadAnalysis[] threads)
+    {
+        var byLwp = new Dictionary<int, ThreadAnalysis>(threads.Length);
+        foreach (var t in threads) byLwp.TryAdd(t.Thread.Lwp, t);
+        return byLwp;
+    }
+
     private static bool? OnCpu(KinfoProc? k) => k is null ? null : k.OnCpuOld != 0xFF;
 
     /// <summary>The InnoDB session whose OS thread handle is this thread's pthread_t, enriched from the processlist row with the same id.</summary>

@@ -120,7 +120,7 @@ public sealed record ReportThread(
             Role = t.Description?.Role,
             SleepSeconds = t.Sleep?.Seconds,
             SleepCountsFrom = t.Sleep is { } sleep ? sleep.SinceStop ? "stop" : "sleep" : null,
-            WaitsFor = t.WaitsFor.Select(ReportWaitEdge.Build).ToList(),
+            WaitsFor = t.WaitsFor.Count == 0 ? [] : [.. t.WaitsFor.Select(ReportWaitEdge.Build)],
         };
     }
 }

@@ -16,7 +16,9 @@ public static class WaitEdges
         int? LwpOfPthread(ulong p) => byPthread.TryGetValue(p, out int l) ? l : null;
 
         // The other direction, where the release's struct pthread layout is known: the mutexes each owner lists as held.
-        var pthreadOf = threads.Where(t => t.Pthread is not null).GroupBy(t => t.Thread.Lwp).ToDictionary(g => g.Key, g => g.First().Pthread!.Value);
+        var pthreadOf = new Dictionary<int, ulong>(threads.Count);
+        foreach (var t in threads)
+            if (t.Pthread is { } p) pthreadOf.TryAdd(t.Thread.Lwp, p);
         var held = new Dictionary<int, IReadOnlySet<ulong>>();
         Func<int, ulong, bool?>? holds = !PthreadLockOwners.KnowsHeldMutexes(core.Process.OsRelDate) ? null : (lwp, mutex) =>
         {
@@ -30,7 +32,8 @@ public static class WaitEdges
         edges.AddRange(InnodbSemaphoreWaits.Edges(semaphores, identity));
         edges.AddRange(MySqlLockWaits.Build(threads));
         // In the order of the threads, each thread's edges in the order found: the same report every run.
-        var order = threads.Select((t, i) => (t.Thread.Lwp, i)).GroupBy(x => x.Lwp).ToDictionary(g => g.Key, g => g.First().i);
+        var order = new Dictionary<int, int>(threads.Count);
+        for (int i = 0; i < threads.Count; i++) order.TryAdd(threads[i].Thread.Lwp, i);
         return edges.Select((e, i) => (e, i)).OrderBy(x => order.GetValueOrDefault(x.e.Waiter, int.MaxValue)).ThenBy(x => x.i).Select(x => x.e).ToList();
     }
 }
