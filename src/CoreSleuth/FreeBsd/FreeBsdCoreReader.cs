@@ -38,7 +38,7 @@ internal sealed class FreeBsdCoreReader
         PrPsInfo? psinfo = null;
         var kinfos = new List<KinfoProc>();
         var files = new List<KinfoFile>();
-        var maps = new List<KinfoVmEntry>();
+        var maps = new List<Mapping>();
         var groups = new List<uint>();
         var limits = new List<ResourceLimit>();
         var auxv = new List<AuxvEntry>();
@@ -111,7 +111,7 @@ internal sealed class FreeBsdCoreReader
                     break;
                 case NoteType.ProcStatVmMap:
                     present.Add(NoteType.Name(note.Type));
-                    mapsPadding = DecodePacked(d, note, KinfoVmEntry.PathOffset, KinfoVmEntry.FullSize, r => maps.Add(KinfoVmEntry.Parse(r)));
+                    mapsPadding = DecodePacked(d, note, KinfoVmEntry.PathOffset, KinfoVmEntry.FullSize, r => maps.Add(KinfoVmEntry.Parse(r).ToMapping()));
                     break;
                 case NoteType.ProcStatGroups:
                     present.Add(NoteType.Name(note.Type));

@@ -138,7 +138,8 @@ public sealed record CoreProcess
     public int Signal { get; init; }
 
     public IReadOnlyList<KinfoFile> OpenFiles { get; init; } = [];
-    public IReadOnlyList<KinfoVmEntry> Mappings { get; init; } = [];
+    /// <summary>The mappings the notes list, in address order: every one on FreeBSD, only the file-backed ones on Linux (see <see cref="MappingsAreFilesOnly"/>).</summary>
+    public IReadOnlyList<Mapping> Mappings { get; init; } = [];
 
     /// <summary>
     /// Whether <see cref="Mappings"/> lists only the file-backed mappings (Linux's NT_FILE), so the

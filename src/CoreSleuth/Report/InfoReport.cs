@@ -27,8 +27,8 @@ public sealed record InfoReport(
             FreeBsdNames.FileFlagLetters(f.Flags), f.Offset < 0 ? null : f.Offset, f.Path)).ToList();
 
         var maps = p.Mappings.Select(m => new MappingRow(
-            m.Start, m.End, m.Size, m.Offset, m.ProtectionText, m.FlagText, KinfoVmEntry.TypeName(m.Type), m.Path,
-            (m.Flags & KinfoVmEntry.FlagNoCoreDump) != 0, MappingCoverage.Of(core, m.Start, m.End))).ToList();
+            m.Start, m.End, m.Size, m.FileOffset, m.ProtectionText, m.FreeBsd?.FlagText ?? MappingRow.NoFlags, MappingRow.TypeName(m), m.Path,
+            m.NoCoreDump, MappingCoverage.Of(core, m.Start, m.End))).ToList();
 
         var auxv = p.Auxv.Select(a => AuxvRow.Build(core.Memory, a)).ToList();
 
@@ -52,9 +52,18 @@ public sealed record OpenFileRow(
 /// One mapping of the address space (spec §6), as gdb's <c>info proc mappings</c> shows it,
 /// and whether the core holds its bytes.
 /// </summary>
+/// <param name="Flags">FreeBSD's four letters C(opy-on-write) N(eeds copy) S(uper pages) D(own-growing) or U(p); "-" where the system records none (Linux's NT_FILE).</param>
+/// <param name="Type">FreeBSD's VM object type ("vnode", "default", "swap", "device"…); elsewhere the model's kind ("file", "anonymous", "device", "other").</param>
 public sealed record MappingRow(
     Hex Start, Hex End, Hex Size, Hex Offset, string Protection, string Flags, string Type, string Path,
-    bool NoCoreDump, MappingCoverage Coverage);
+    bool NoCoreDump, MappingCoverage Coverage)
+{
+    /// <summary>The flags of a mapping whose system records none.</summary>
+    public const string NoFlags = "-";
+
+    /// <summary>How reports name what backs a mapping: FreeBSD's object type where the core has it, else the model's kind.</summary>
+    public static string TypeName(Mapping m) => m.FreeBsd is { } k ? KinfoVmEntry.TypeName(k.Type) : Mapping.KindName(m.Kind);
+}
 
 /// <summary>How much of a mapping's bytes the core holds (spec §1.3).</summary>
 /// <param name="State">"in core", "not dumped", "past EOF", or "partial" when parts differ, as the text report prints it.</param>

@@ -76,6 +76,29 @@ public sealed class LinuxKernelCoreTests(KernelFifoCatCore core) : IClassFixture
     }
 
     [KernelCoreFact]
+    public void ModelMappingsAreTheFileBackedLinesOfProcMapsWithTheirPermissions()
+    {
+        using var model = CoreSleuth.Model.CoreFile.Open(core.CorePath);
+        Assert.True(model.Process.MappingsAreFilesOnly);
+        // /proc/PID/maps: "start-end perms offset dev inode path"; file-backed when inode is not 0.
+        // NT_FILE has no permissions: the model's come from the PT_LOADs and the images' headers.
+        var live = core.LiveMaps.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries))
+            .Where(f => f.Length == 6 && f[4] != "0")
+            .Select(f => (Start: Hex(f[0].Split('-')[0]), End: Hex(f[0].Split('-')[1]), Perms: f[1][..3], Offset: Hex(f[2]), Path: f[5].Trim()))
+            .ToList();
+        Assert.NotEmpty(live);
+        Assert.Equal(live, model.Process.Mappings.Select(m => (m.Start, m.End, m.ProtectionText, m.FileOffset, m.Path)));
+        Assert.All(model.Process.Mappings, m =>
+        {
+            Assert.Equal(CoreSleuth.Model.MappingKind.File, m.Kind);
+            Assert.Null(m.FreeBsd);
+            Assert.False(m.NoCoreDump);
+        });
+        Assert.Contains(model.Process.Mappings, m => m.CanExecute && m.Path.EndsWith("/cat", StringComparison.Ordinal));
+    }
+
+    [KernelCoreFact]
     public void AuxvEndsWithAtNullAndHasTheKernelEntries()
     {
         var n = Note(LinuxNoteType.Auxv);

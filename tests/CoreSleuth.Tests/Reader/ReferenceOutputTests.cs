@@ -163,17 +163,18 @@ public sealed class ReferenceOutputTests
             string where = $"mapping {i} at 0x{want.Start:x}";
             Assert.True(want.Start == m.Start && want.End == m.End, $"{where}: reader has [0x{m.Start:x}, 0x{m.End:x})");
             Assert.Equal(want.Size, m.Size);
-            Assert.True(want.Offset == m.Offset, $"{where}: offset 0x{m.Offset:x}, gdb 0x{want.Offset:x}");
+            Assert.True(want.Offset == m.FileOffset, $"{where}: offset 0x{m.FileOffset:x}, gdb 0x{want.Offset:x}");
             // Protection from KVME_PROT_* (1 r, 2 w, 4 x) and gdb's C N S U/D from KVME_FLAG_* (spec §6).
-            Assert.Equal(want.Protection[0] == 'r', (m.Protection & 1) != 0);
-            Assert.Equal(want.Protection[1] == 'w', (m.Protection & 2) != 0);
-            Assert.Equal(want.Protection[2] == 'x', (m.Protection & 4) != 0);
+            Assert.Equal(want.Protection[0] == 'r', m.CanRead);
+            Assert.Equal(want.Protection[1] == 'w', m.CanWrite);
+            Assert.Equal(want.Protection[2] == 'x', m.CanExecute);
+            int flags = Assert.IsType<KinfoVmEntry>(m.FreeBsd).Flags;
             Assert.Equal(want.Protection, m.ProtectionText);
-            Assert.Equal(want.Flags[0] == 'C', (m.Flags & 0x1) != 0);
-            Assert.Equal(want.Flags[1] == 'N', (m.Flags & 0x2) != 0);
-            Assert.Equal(want.Flags[2] == 'S', (m.Flags & 0x8) != 0);
-            Assert.Equal(want.Flags[3] == 'D', (m.Flags & 0x20) != 0);
-            Assert.Equal(want.Flags[3] == 'U', (m.Flags & 0x10) != 0);
+            Assert.Equal(want.Flags[0] == 'C', (flags & 0x1) != 0);
+            Assert.Equal(want.Flags[1] == 'N', (flags & 0x2) != 0);
+            Assert.Equal(want.Flags[2] == 'S', (flags & 0x8) != 0);
+            Assert.Equal(want.Flags[3] == 'D', (flags & 0x20) != 0);
+            Assert.Equal(want.Flags[3] == 'U', (flags & 0x10) != 0);
             Assert.Equal(want.File, m.Path);
         }
     }

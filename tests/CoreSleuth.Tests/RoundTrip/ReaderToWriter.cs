@@ -107,7 +107,7 @@ public static class ReaderToWriter
             spec = spec with
             {
                 PackFileInfo = !(process.OpenFiles.Count > 0 && process.OpenFiles.All(f => f.StructSize == KinfoFile.FullSize)),
-                PackVmmapInfo = !(process.Mappings.Count > 0 && process.Mappings.All(m => m.StructSize == KinfoVmEntry.FullSize)),
+                PackVmmapInfo = !(process.Mappings.Count > 0 && process.Mappings.All(m => m.FreeBsd?.StructSize == KinfoVmEntry.FullSize)),
             };
         }
         spec = WithMappings(core, spec, withMemory, templated, overrides);
@@ -335,7 +335,7 @@ public static class ReaderToWriter
         var loads = core.Elf.ProgramHeaders.Where(p => p.IsLoad).ToDictionary(p => p.VirtualAddress);
         long fileLength = core.Source.Length;
         var mappings = new List<W.MappingSpec>();
-        foreach (var m in core.Process.Mappings)
+        foreach (var m in core.Process.Mappings.Select(m => m.FreeBsd ?? throw new NotSupportedException($"the mapping at 0x{m.Start:x} has no kinfo_vmentry: not a FreeBSD core")))
         {
             var raw = new Template(W.StructSize.KinfoVmentry);
             if (spec.OsRelDate < W.FreeBsdVersion.Ino64)

@@ -6,7 +6,7 @@ using CoreSleuth.Model;
 namespace CoreSleuth.Analysis.Modules;
 
 /// <summary>What the core says about one mapped image: its file-backed mappings, and whether it is the executable.</summary>
-public sealed record ModuleSpan(string Path, ulong Start, ulong End, IReadOnlyList<KinfoVmEntry> Mappings, bool IsExecutable)
+public sealed record ModuleSpan(string Path, ulong Start, ulong End, IReadOnlyList<Mapping> Mappings, bool IsExecutable)
 {
     public string FileName => System.IO.Path.GetFileName(Path);
 }
@@ -140,8 +140,8 @@ public static class ModuleIdentity
         {
             ulong at = m.Start - bias;
             var seg = loads.FirstOrDefault(p => at >= Floor(p.VirtualAddress) && at < Ceil(p.VirtualAddress + p.FileSize));
-            if (seg is null || m.Offset != Floor(seg.Offset) + (at - Floor(seg.VirtualAddress)))
-                return $"the core maps offset 0x{m.Offset:x} of the image at 0x{m.Start:x}, where its load segments put none";
+            if (seg is null || m.FileOffset != Floor(seg.Offset) + (at - Floor(seg.VirtualAddress)))
+                return $"the core maps offset 0x{m.FileOffset:x} of the image at 0x{m.Start:x}, where its load segments put none";
         }
         foreach (var seg in loads.Where(p => p.FileSize > 0))
         {

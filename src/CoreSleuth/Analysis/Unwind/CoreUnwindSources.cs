@@ -1,7 +1,6 @@
 using CoreSleuth.Analysis.Modules;
 using CoreSleuth.Analysis.Symbols;
 using CoreSleuth.Elf;
-using CoreSleuth.FreeBsd;
 using CoreSleuth.Memory;
 using CoreSleuth.Model;
 
@@ -89,7 +88,7 @@ public sealed class ModuleMapCfiProvider : ICfiProvider
             modules.Add(new CodeModule(m.Path, m.LoadBias, view, image.ProgramHeaders, Symbolizer.SymbolsOf(image, m.DiskImage, m.DebugElf), file?.File.SectionHeaders));
         }
         SignalTrampoline = FindSharedPage(process);
-        executable = process.Mappings.Where(e => (e.Protection & KinfoVmEntry.ProtExec) != 0)
+        executable = process.Mappings.Where(e => e.CanExecute)
             .Select(e => (new AddressRange(e.Start, e.End), (string?)e.Path)).ToArray();
     }
 
@@ -127,7 +126,7 @@ public sealed class ModuleMapCfiProvider : ICfiProvider
     public static AddressRange? FindSharedPage(CoreProcess process)
     {
         var candidates = process.Mappings
-            .Where(e => (e.Protection & KinfoVmEntry.ProtExec) != 0 && string.IsNullOrEmpty(e.Path) && e.Type != KinfoVmEntry.TypeVnode)
+            .Where(e => e.CanExecute && string.IsNullOrEmpty(e.Path) && e.Kind != MappingKind.File)
             .ToList();
         var timekeep = process.Auxv.FirstOrDefault(a => a.Type == AtTimekeep);
         if (timekeep is not null && candidates.FirstOrDefault(e => timekeep.Value >= e.Start && timekeep.Value < e.End) is { } withTimekeep)
