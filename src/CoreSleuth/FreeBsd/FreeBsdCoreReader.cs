@@ -180,7 +180,7 @@ internal sealed class FreeBsdCoreReader
         // for (its ABI note), which can be older than the system: only a last resort.
         int? osrel = null;
         string? osrelSource = null;
-        if (auxv.FirstOrDefault(a => a.Type == AuxvEntry.AT_OSRELDATE) is { Value: > 0 and <= int.MaxValue } at)
+        if (auxv.FirstOrDefault(a => a.Type == FreeBsdAuxvCatalogue.AT_OSRELDATE) is { Value: > 0 and <= int.MaxValue } at)
             (osrel, osrelSource) = ((int)at.Value, "AT_OSRELDATE");
         else if (threads.Count > 0 && threads[0].Status.OsRelDate > 0)
             (osrel, osrelSource) = (threads[0].Status.OsRelDate, "pr_osreldate");
@@ -189,7 +189,7 @@ internal sealed class FreeBsdCoreReader
 
         var argv = ReadArgumentVector(psStrings);
         string? exe = files.FirstOrDefault(f => f.Fd == KinfoFile.FdText)?.Path;
-        if (string.IsNullOrEmpty(exe) && auxv.FirstOrDefault(a => a.IsStringPointer) is { } ep && memory.ReadCString(ep.Value, 1024) is { Status: CoreStringStatus.Complete } s)
+        if (string.IsNullOrEmpty(exe) && auxv.FirstOrDefault(a => a.Type == FreeBsdAuxvCatalogue.AT_EXECPATH) is { } ep && memory.ReadCString(ep.Value, 1024) is { Status: CoreStringStatus.Complete } s)
             exe = s.Text;
 
         var process = new CoreProcess

@@ -119,7 +119,7 @@ internal static class LinuxCoreReader
             });
         }
 
-        var aux = auxv.Select(a => new AuxvEntry(unchecked((long)a.Type), a.Value) { LinuxNames = true }).ToList();
+        var aux = auxv.Select(a => new AuxvEntry(unchecked((long)a.Type), a.Value)).ToList();
         var mapped = files?.Files ?? [];
         var mappings = Mappings(elf, memory, mapped);
         string? exe = null;

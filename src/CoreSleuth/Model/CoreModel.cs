@@ -159,6 +159,7 @@ public sealed record CoreProcess
     public IReadOnlyList<uint> Groups { get; init; } = [];
     public ushort? Umask { get; init; }
     public IReadOnlyList<ResourceLimit> ResourceLimits { get; init; } = [];
+    /// <summary>The auxiliary vector through AT_NULL; its types are named by the system's <see cref="IAuxvCatalogue"/>.</summary>
     public IReadOnlyList<AuxvEntry> Auxv { get; init; } = [];
     public ulong? PsStrings { get; init; }
 

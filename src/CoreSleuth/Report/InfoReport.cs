@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using CoreSleuth.Analysis;
 using CoreSleuth.FreeBsd;
 using CoreSleuth.Memory;
 using CoreSleuth.Model;
@@ -30,7 +31,8 @@ public sealed record InfoReport(
             m.Start, m.End, m.Size, m.FileOffset, m.ProtectionText, m.FreeBsd?.FlagText ?? MappingRow.NoFlags, MappingRow.TypeName(m), m.Path,
             m.NoCoreDump, MappingCoverage.Of(core, m.Start, m.End))).ToList();
 
-        var auxv = p.Auxv.Select(a => AuxvRow.Build(core.Memory, a)).ToList();
+        var names = SystemConventions.Of(core).Auxv;
+        var auxv = p.Auxv.Select(a => AuxvRow.Build(core.Memory, a, names.Describe(a.Type))).ToList();
 
         var limits = p.ResourceLimits.Select(r => new ResourceLimitRow(
             r.Resource, r.Name, r.Current, r.Maximum, r.Current == ResourceLimit.Infinity, r.Maximum == ResourceLimit.Infinity)).ToList();
@@ -110,11 +112,11 @@ public sealed record AuxvRow(long Number, string Name, string Description, Hex V
 {
     private const int MaxStringBytes = 4096;
 
-    internal static AuxvRow Build(AddressSpace memory, AuxvEntry entry)
+    internal static AuxvRow Build(AddressSpace memory, AuxvEntry entry, AuxvType type)
     {
         string display;
         string? text = null, unavailable = null;
-        switch (FreeBsdNames.AuxvFormat(entry.Type))
+        switch (type.Format)
         {
             case AuxvValueFormat.Decimal:
                 display = FreeBsdNames.Decimal(entry.Value);
@@ -131,7 +133,7 @@ public sealed record AuxvRow(long Number, string Name, string Description, Hex V
                 display = new Hex(entry.Value).ToString();
                 break;
         }
-        return new AuxvRow(entry.Type, entry.Name, entry.Description, entry.Value, display, text, unavailable);
+        return new AuxvRow(entry.Type, type.Name, type.Description, entry.Value, display, text, unavailable);
     }
 }
 

@@ -99,6 +99,20 @@ public sealed class LinuxKernelCoreTests(KernelFifoCatCore core) : IClassFixture
     }
 
     [KernelCoreFact]
+    public void InfoNamesTheAuxvByLinuxsTypes()
+    {
+        using var model = CoreSleuth.Model.CoreFile.Open(core.CorePath);
+        var rows = CoreSleuth.Report.InfoReport.Build(model, core.CorePath).Auxv;
+        // The kernel writes AT_PAGESZ, AT_EXECFN, AT_PLATFORM and AT_SYSINFO_EHDR (fs/binfmt_elf.c create_elf_tables);
+        // FreeBSD would call 15, 31 and 33 AT_EXECPATH, AT_ENVV and AT_FXRNG.
+        Assert.Equal(("AT_PAGESZ", Environment.SystemPageSize.ToString(CultureInfo.InvariantCulture)), Assert.Single(rows, r => r.Number == 6) is var p ? (p.Name, p.Display) : default);
+        Assert.Equal("AT_EXECFN", Assert.Single(rows, r => r.Number == 31).Name);
+        Assert.Equal("AT_SYSINFO_EHDR", Assert.Single(rows, r => r.Number == 33).Name);
+        var platform = Assert.Single(rows, r => r.Number == 15);
+        Assert.Equal(("AT_PLATFORM", "x86_64"), (platform.Name, platform.String));
+    }
+
+    [KernelCoreFact]
     public void AuxvEndsWithAtNullAndHasTheKernelEntries()
     {
         var n = Note(LinuxNoteType.Auxv);
