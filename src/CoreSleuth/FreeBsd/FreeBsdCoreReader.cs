@@ -206,7 +206,7 @@ internal sealed class FreeBsdCoreReader
             WorkingDirectory = files.FirstOrDefault(f => f.Fd == KinfoFile.FdCwd)?.Path,
             Executable = string.IsNullOrEmpty(exe) ? null : exe,
             Signal = threads.Count > 0 ? threads[0].Status.CurrentSignal : 0,
-            OpenFiles = files, Mappings = maps, Groups = groups, Umask = umask, ResourceLimits = limits, Auxv = auxv,
+            OpenFiles = files.ConvertAll(f => f.ToOpenFile()), Mappings = maps, Groups = groups, Umask = umask, ResourceLimits = limits, Auxv = auxv,
             PsStrings = psStrings, NotesPresent = present, KinfoProcs = kinfos,
             OpenFilesNotePadding = filesPadding, MappingsNotePadding = mapsPadding,
         };

@@ -54,6 +54,9 @@ public sealed record KinfoFile(
         return set.Count == 0 ? "-" : string.Join(",", set);
     }
 
+    /// <summary>The descriptor in the model's words; kf_offset −1 (no position) is none.</summary>
+    public OpenFile ToOpenFile() => new(Fd, FdName(Fd), Kind, Path, Offset < 0 ? null : Offset) { FreeBsd = this };
+
     /// <summary>Parses one record; <paramref name="d"/> is exactly the record (structsize bytes).</summary>
     public static KinfoFile Parse(ReadOnlySpan<byte> d) => new(
         I32(d, 0), I32(d, 4), I32(d, 8), I32(d, 12), I32(d, 16), I32(d, 20), I64(d, 24),

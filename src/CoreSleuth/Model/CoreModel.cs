@@ -137,7 +137,8 @@ public sealed record CoreProcess
     /// <summary>pr_cursig: the signal that caused the dump (kernel cores); 0 otherwise.</summary>
     public int Signal { get; init; }
 
-    public IReadOnlyList<KinfoFile> OpenFiles { get; init; } = [];
+    /// <summary>The open descriptors, where the core lists them (FreeBSD's NT_PROCSTAT_FILES); empty otherwise.</summary>
+    public IReadOnlyList<OpenFile> OpenFiles { get; init; } = [];
     /// <summary>The mappings the notes list, in address order: every one on FreeBSD, only the file-backed ones on Linux (see <see cref="MappingsAreFilesOnly"/>).</summary>
     public IReadOnlyList<Mapping> Mappings { get; init; } = [];
 

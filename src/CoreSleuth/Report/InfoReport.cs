@@ -23,9 +23,7 @@ public sealed record InfoReport(
     public static InfoReport Build(CoreFile core, string path)
     {
         var p = core.Process;
-        var files = p.OpenFiles.Select(f => new OpenFileRow(
-            f.Fd, KinfoFile.FdName(f.Fd), KinfoFile.TypeName(f.Type), f.Kind, f.Flags, KinfoFile.FlagNames(f.Flags),
-            FreeBsdNames.FileFlagLetters(f.Flags), f.Offset < 0 ? null : f.Offset, f.Path)).ToList();
+        var files = p.OpenFiles.Select(OpenFileRow.Of).ToList();
 
         var maps = p.Mappings.Select(m => new MappingRow(
             m.Start, m.End, m.Size, m.FileOffset, m.ProtectionText, m.FreeBsd?.FlagText ?? MappingRow.NoFlags, MappingRow.TypeName(m), m.Path,
@@ -48,7 +46,16 @@ public sealed record InfoReport(
 /// <param name="FlagBits">kf_flags as a number; <paramref name="FlagNames"/> decodes it.</param>
 /// <param name="Position">kf_offset, the file position, or null when it is −1 (not meaningful).</param>
 public sealed record OpenFileRow(
-    int Fd, string Descriptor, string Type, string Kind, int FlagBits, string FlagNames, string FlagLetters, long? Position, string Path);
+    int Fd, string Descriptor, string Type, string Kind, int FlagBits, string FlagNames, string FlagLetters, long? Position, string Path)
+{
+    /// <summary>The row of a descriptor: the type number and open flags are kinfo_file's, so one without it has its kind as type and no flags.</summary>
+    internal static OpenFileRow Of(OpenFile f)
+    {
+        int flags = f.FreeBsd?.Flags ?? 0;
+        return new OpenFileRow(f.Descriptor, f.DescriptorName, f.FreeBsd is { } k ? KinfoFile.TypeName(k.Type) : f.Kind, f.Kind,
+            flags, KinfoFile.FlagNames(flags), FreeBsdNames.FileFlagLetters(flags), f.Position, f.Path);
+    }
+}
 
 /// <summary>
 /// One mapping of the address space (spec §6), as gdb's <c>info proc mappings</c> shows it,

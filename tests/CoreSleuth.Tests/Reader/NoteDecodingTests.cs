@@ -32,7 +32,10 @@ public sealed class NoteDecodingTests
         Assert.Equal(11, p.Signal);
         Assert.Equal(["/home", "/dev/null"], p.OpenFiles.Select(f => f.Path));
         Assert.Equal("/home", p.WorkingDirectory);
-        Assert.Equal(["cwd", "0"], p.OpenFiles.Select(f => KinfoFile.FdName(f.Fd)));
+        Assert.Equal(["cwd", "0"], p.OpenFiles.Select(f => f.DescriptorName));
+        Assert.Equal([-1, 0], p.OpenFiles.Select(f => f.Descriptor));
+        Assert.Equal([null, 0L], p.OpenFiles.Select(f => f.Position)); // kf_offset −1: no position
+        Assert.Equal([1, 3], p.OpenFiles.Select(f => f.FreeBsd?.Flags)); // FREAD, FREAD|FWRITE stay kinfo_file's
         Assert.Equal(["dir", "chr"], p.OpenFiles.Select(f => f.Kind));
         Assert.Equal([0x400000UL, 0x7fff_ffff_0000UL], p.Mappings.Select(m => m.Start));
         Assert.Equal(["r--", "rw-"], p.Mappings.Select(m => m.ProtectionText));
@@ -123,7 +126,7 @@ public sealed class NoteDecodingTests
         using var core = Load(new CoreImage().Note(1, CoreImage.PrStatus(1)).Note(9, files).Note(10, maps));
         Assert.Empty(core.Warnings);
         Assert.Equal(["/usr/sbin/mysqld", "/tmp/load.fifo", "", "/var/db/unpacked"], core.Process.OpenFiles.Select(f => f.Path));
-        Assert.Equal(["text", "3", "4", "5"], core.Process.OpenFiles.Select(f => KinfoFile.FdName(f.Fd)));
+        Assert.Equal(["text", "3", "4", "5"], core.Process.OpenFiles.Select(f => f.DescriptorName));
         Assert.Equal(["file", "fifo", "socket", "file"], core.Process.OpenFiles.Select(f => f.Kind));
         Assert.Equal("/usr/sbin/mysqld", core.Process.Executable);
         Assert.Equal(["/lib/libthr.so.3"], core.Process.Mappings.Select(m => m.Path));

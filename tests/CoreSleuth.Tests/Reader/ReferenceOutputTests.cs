@@ -120,14 +120,14 @@ public sealed class ReferenceOutputTests
     {
         var gdb = GdbReference.Load(Corpus.Reference(Stem(coreName) + ".gdb.txt"));
         using var core = CoreFile.Open(Corpus.Core(coreName));
-        var files = core.Process.OpenFiles;
+        var files = core.Process.OpenFiles.Select(f => Assert.IsType<KinfoFile>(f.FreeBsd)).ToList();
         Assert.NotEmpty(gdb.Files);
         Assert.Equal(gdb.Files.Count, files.Count);
         for (int i = 0; i < files.Count; i++)
         {
             var (want, f) = (gdb.Files[i], files[i]);
             string where = $"file {i} ({want.Fd} {want.Name})";
-            Assert.True(want.Fd == KinfoFile.FdName(f.Fd), $"{where}: fd {KinfoFile.FdName(f.Fd)}");
+            Assert.True(want.Fd == core.Process.OpenFiles[i].DescriptorName, $"{where}: fd {core.Process.OpenFiles[i].DescriptorName}");
             // gdb's type words (fbsd_file_type): a vnode by its vnode type, else the KF_TYPE_*.
             var (type, vtype) = want.Type switch
             {
@@ -139,6 +139,7 @@ public sealed class ReferenceOutputTests
             Assert.True(type == f.Type, $"{where}: kf_type {f.Type}, gdb says {want.Type}");
             if (vtype >= 0) Assert.True(vtype == f.VnodeType, $"{where}: kf_vnode_type {f.VnodeType}, gdb says {want.Type}");
             Assert.Equal(want.Offset == "-" ? -1 : (long)Hex.Parse(want.Offset), f.Offset);
+            Assert.Equal(want.Offset == "-" ? null : (long)Hex.Parse(want.Offset), core.Process.OpenFiles[i].Position);
             // gdb's flag letters (fbsd_file_flags): r w x a s f n d l.
             int[] bits = [0x1, 0x2, 0x4000, 0x4, 0x8, 0x10, 0x20, 0x40, 0x80];
             for (int b = 0; b < bits.Length; b++)

@@ -100,13 +100,13 @@ public static class ReaderToWriter
 
         spec = spec with { Threads = threads.Select(t => Thread(spec, t, templated)).ToArray() };
         spec = WithNoteLayout(core, spec, overrides);
-        spec = spec with { OpenFiles = process.OpenFiles.Select(f => OpenFile(spec, f, templated)).ToArray() };
+        spec = spec with { OpenFiles = process.OpenFiles.Select(f => OpenFile(spec, f.FreeBsd ?? throw new NotSupportedException($"descriptor {f.DescriptorName} has no kinfo_file: not a FreeBSD core"), templated)).ToArray() };
         if (producer == W.CoreProducer.Kernel)
         {
             // kern.coredump_pack_fileinfo / _vmmapinfo (spec §5, §6): unpacked records are all 1392 / 1160 bytes.
             spec = spec with
             {
-                PackFileInfo = !(process.OpenFiles.Count > 0 && process.OpenFiles.All(f => f.StructSize == KinfoFile.FullSize)),
+                PackFileInfo = !(process.OpenFiles.Count > 0 && process.OpenFiles.All(f => f.FreeBsd?.StructSize == KinfoFile.FullSize)),
                 PackVmmapInfo = !(process.Mappings.Count > 0 && process.Mappings.All(m => m.FreeBsd?.StructSize == KinfoVmEntry.FullSize)),
             };
         }
