@@ -9,7 +9,7 @@ public sealed class FreeBsdAuxvCatalogue : IAuxvCatalogue
 
     private FreeBsdAuxvCatalogue() { }
 
-    public const long AT_EXECPATH = 15, AT_OSRELDATE = 18, AT_TIMEKEEP = 22, AT_PS_STRINGS = 32;
+    public const long AT_EXECPATH = 15, AT_OSRELDATE = 18, AT_TIMEKEEP = 22;
 
     public long? SharedPageType => AT_TIMEKEEP;
 

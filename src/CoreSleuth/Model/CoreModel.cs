@@ -139,6 +139,7 @@ public sealed record CoreProcess
 
     /// <summary>The open descriptors, where the core lists them (FreeBSD's NT_PROCSTAT_FILES); empty otherwise.</summary>
     public IReadOnlyList<OpenFile> OpenFiles { get; init; } = [];
+
     /// <summary>The mappings the notes list, in address order: every one on FreeBSD, only the file-backed ones on Linux (see <see cref="MappingsAreFilesOnly"/>).</summary>
     public IReadOnlyList<Mapping> Mappings { get; init; } = [];
 
@@ -160,6 +161,7 @@ public sealed record CoreProcess
     public IReadOnlyList<uint> Groups { get; init; } = [];
     public ushort? Umask { get; init; }
     public IReadOnlyList<ResourceLimit> ResourceLimits { get; init; } = [];
+
     /// <summary>The auxiliary vector through AT_NULL; its types are named by the system's <see cref="IAuxvCatalogue"/>.</summary>
     public IReadOnlyList<AuxvEntry> Auxv { get; init; } = [];
     public ulong? PsStrings { get; init; }

@@ -112,8 +112,8 @@ public sealed record MappingCoverage([property: JsonIgnore] string State, ulong 
 
 /// <summary>One auxiliary vector entry as gdb's <c>info auxv</c> prints it.</summary>
 /// <param name="Display">The value in gdb's format for this type: decimal, hex, or hex followed by the quoted (sanitised) string or why it is unavailable.</param>
-/// <param name="String">For AT_EXECPATH: the string read from memory, or null when it is not in the core.</param>
-/// <param name="StringUnavailable">Why the AT_EXECPATH string could not be read, or null.</param>
+/// <param name="String">For an entry that points at a string (FreeBSD's AT_EXECPATH, Linux's AT_PLATFORM): the string read from memory, or null when it is not in the core.</param>
+/// <param name="StringUnavailable">Why that string could not be read, or null.</param>
 /// <param name="Number">a_type, the entry's number; <paramref name="Name"/> is its AT_ name.</param>
 public sealed record AuxvRow(long Number, string Name, string Description, Hex Value, string Display, string? String, string? StringUnavailable)
 {

@@ -118,7 +118,8 @@ public sealed class ModuleMapCfiProvider : ICfiProvider
 
     /// <summary>
     /// The shared page: an executable mapping with no backing file, preferably the one that
-    /// holds the system's shared-page auxv entry (FreeBSD's AT_TIMEKEEP), else the highest such mapping near the top of the user address space.
+    /// holds the system's shared-page auxv entry (FreeBSD's AT_TIMEKEEP), else the highest such
+    /// mapping near the top of the user address space.
     /// </summary>
     public static AddressRange? FindSharedPage(CoreProcess process)
     {
