@@ -99,6 +99,22 @@ public sealed class LinuxKernelCoreTests(KernelFifoCatCore core) : IClassFixture
     }
 
     [KernelCoreFact]
+    public void MemSaysWhereTheBytesOfCatsUndumpedTextAre()
+    {
+        // The kernel leaves cat's code out of the core (coredump_filter); its NT_FILE mapping is a
+        // read-only file mapping, so the bytes are the file's at the mapping's offset, as /proc said.
+        var text = core.LiveMaps.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries))
+            .First(f => f.Length == 6 && f[1] == "r-xp" && f[5].Trim().EndsWith("/cat", StringComparison.Ordinal));
+        ulong start = Hex(text[0].Split('-')[0]), end = Hex(text[0].Split('-')[1]), offset = Hex(text[2]);
+        using var model = CoreSleuth.Model.CoreFile.Open(core.CorePath);
+        ulong address = start + 0x10;
+        Assert.Equal($"0x{address:x} is in the mapping 0x{start:x}-0x{end:x} ({text[5].Trim()}, r-x) whose contents the core does not hold: " +
+            $"read-only file-backed text is not dumped; its bytes are those of {text[5].Trim()} at offset 0x{offset + 0x10:x} (analyze and bt read them with --sysroot)",
+            CoreSleuth.Report.MemoryReport.Explain(model, address));
+    }
+
+    [KernelCoreFact]
     public void InfoNamesTheAuxvByLinuxsTypes()
     {
         using var model = CoreSleuth.Model.CoreFile.Open(core.CorePath);
