@@ -2,6 +2,8 @@ using CoreSleuth.Analysis.Crash;
 using CoreSleuth.Analysis.Diagnosis;
 using CoreSleuth.Analysis.Libthr;
 using CoreSleuth.Analysis.Syscalls;
+using CoreSleuth.FreeBsd;
+using CoreSleuth.Linux;
 using CoreSleuth.Model;
 
 namespace CoreSleuth.Analysis;
@@ -11,11 +13,11 @@ namespace CoreSleuth.Analysis;
 /// system told from the notes (<see cref="CoreFile.Os"/>): the analysis asks these instead of
 /// comparing systems. A new system is one more set of implementations and one more case here.
 /// </summary>
-public sealed record SystemConventions(ISystemCallAbi Syscalls, ISignalCatalogue Signals, IWaitCatalogue Waits, IThreadLibrary ThreadLibrary)
+public sealed record SystemConventions(ISystemCallAbi Syscalls, ISignalCatalogue Signals, IWaitCatalogue Waits, IThreadLibrary ThreadLibrary, IAuxvCatalogue Auxv)
 {
-    private static readonly SystemConventions FreeBsdConventions = new(FreeBsdSystemCallAbi.Instance, FreeBsdSignalCatalogue.Instance, FreeBsdWaitCatalogue.Instance, LibthrThreadLibrary.Instance);
+    private static readonly SystemConventions FreeBsdConventions = new(FreeBsdSystemCallAbi.Instance, FreeBsdSignalCatalogue.Instance, FreeBsdWaitCatalogue.Instance, LibthrThreadLibrary.Instance, FreeBsdAuxvCatalogue.Instance);
 
-    private static readonly SystemConventions LinuxConventions = new(LinuxSystemCallAbi.Instance, LinuxSignalCatalogue.Instance, LinuxWaitCatalogue.Instance, GlibcThreadLibrary.Instance)
+    private static readonly SystemConventions LinuxConventions = new(LinuxSystemCallAbi.Instance, LinuxSignalCatalogue.Instance, LinuxWaitCatalogue.Instance, GlibcThreadLibrary.Instance, LinuxAuxvCatalogue.Instance)
     {
         LocalFilesWithoutSysroot = true,
         SeparateDebugFiles = true,

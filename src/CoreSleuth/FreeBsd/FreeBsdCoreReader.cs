@@ -38,7 +38,7 @@ internal sealed class FreeBsdCoreReader
         PrPsInfo? psinfo = null;
         var kinfos = new List<KinfoProc>();
         var files = new List<KinfoFile>();
-        var maps = new List<KinfoVmEntry>();
+        var maps = new List<Mapping>();
         var groups = new List<uint>();
         var limits = new List<ResourceLimit>();
         var auxv = new List<AuxvEntry>();
@@ -111,7 +111,7 @@ internal sealed class FreeBsdCoreReader
                     break;
                 case NoteType.ProcStatVmMap:
                     present.Add(NoteType.Name(note.Type));
-                    mapsPadding = DecodePacked(d, note, KinfoVmEntry.PathOffset, KinfoVmEntry.FullSize, r => maps.Add(KinfoVmEntry.Parse(r)));
+                    mapsPadding = DecodePacked(d, note, KinfoVmEntry.PathOffset, KinfoVmEntry.FullSize, r => maps.Add(KinfoVmEntry.Parse(r).ToMapping()));
                     break;
                 case NoteType.ProcStatGroups:
                     present.Add(NoteType.Name(note.Type));
@@ -180,7 +180,7 @@ internal sealed class FreeBsdCoreReader
         // for (its ABI note), which can be older than the system: only a last resort.
         int? osrel = null;
         string? osrelSource = null;
-        if (auxv.FirstOrDefault(a => a.Type == AuxvEntry.AT_OSRELDATE) is { Value: > 0 and <= int.MaxValue } at)
+        if (auxv.FirstOrDefault(a => a.Type == FreeBsdAuxvCatalogue.AT_OSRELDATE) is { Value: > 0 and <= int.MaxValue } at)
             (osrel, osrelSource) = ((int)at.Value, "AT_OSRELDATE");
         else if (threads.Count > 0 && threads[0].Status.OsRelDate > 0)
             (osrel, osrelSource) = (threads[0].Status.OsRelDate, "pr_osreldate");
@@ -189,7 +189,7 @@ internal sealed class FreeBsdCoreReader
 
         var argv = ReadArgumentVector(psStrings);
         string? exe = files.FirstOrDefault(f => f.Fd == KinfoFile.FdText)?.Path;
-        if (string.IsNullOrEmpty(exe) && auxv.FirstOrDefault(a => a.IsStringPointer) is { } ep && memory.ReadCString(ep.Value, 1024) is { Status: CoreStringStatus.Complete } s)
+        if (string.IsNullOrEmpty(exe) && auxv.FirstOrDefault(a => a.Type == FreeBsdAuxvCatalogue.AT_EXECPATH) is { } ep && memory.ReadCString(ep.Value, 1024) is { Status: CoreStringStatus.Complete } s)
             exe = s.Text;
 
         var process = new CoreProcess
@@ -206,7 +206,7 @@ internal sealed class FreeBsdCoreReader
             WorkingDirectory = files.FirstOrDefault(f => f.Fd == KinfoFile.FdCwd)?.Path,
             Executable = string.IsNullOrEmpty(exe) ? null : exe,
             Signal = threads.Count > 0 ? threads[0].Status.CurrentSignal : 0,
-            OpenFiles = files, Mappings = maps, Groups = groups, Umask = umask, ResourceLimits = limits, Auxv = auxv,
+            OpenFiles = files.ConvertAll(f => f.ToOpenFile()), Mappings = maps, Groups = groups, Umask = umask, ResourceLimits = limits, Auxv = auxv,
             PsStrings = psStrings, NotesPresent = present, KinfoProcs = kinfos,
             OpenFilesNotePadding = filesPadding, MappingsNotePadding = mapsPadding,
         };

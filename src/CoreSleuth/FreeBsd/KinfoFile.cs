@@ -1,3 +1,4 @@
+using CoreSleuth.Model;
 using static CoreSleuth.FreeBsd.Fields;
 
 namespace CoreSleuth.FreeBsd;
@@ -53,6 +54,9 @@ public sealed record KinfoFile(
         return set.Count == 0 ? "-" : string.Join(",", set);
     }
 
+    /// <summary>The descriptor in the model's words; kf_offset −1 (no position) is none.</summary>
+    public OpenFile ToOpenFile() => new(Fd, FdName(Fd), Kind, Path, Offset < 0 ? null : Offset) { FreeBsd = this };
+
     /// <summary>Parses one record; <paramref name="d"/> is exactly the record (structsize bytes).</summary>
     public static KinfoFile Parse(ReadOnlySpan<byte> d) => new(
         I32(d, 0), I32(d, 4), I32(d, 8), I32(d, 12), I32(d, 16), I32(d, 20), I64(d, 24),
@@ -85,6 +89,22 @@ public sealed record KinfoVmEntry(
     public static string TypeName(int type) => type switch
     {
         0 => "none", 1 => "default", 2 => "vnode", 3 => "swap", 4 => "device", 5 => "phys", 6 => "dead", 7 => "sg", 8 => "mgtdevice", 255 => "unknown", _ => $"type {type}",
+    };
+
+    /// <summary>
+    /// The mapping in the model's words: default and swap objects are the process's own memory,
+    /// vnodes are files, device, phys, sg and managed-device objects are devices' memory.
+    /// </summary>
+    public Mapping ToMapping() => new(Start, End, Offset, (MappingProtection)(Protection & (ProtRead | ProtWrite | ProtExec)), Type switch
+    {
+        TypeDefault or TypeSwap => MappingKind.Anonymous,
+        TypeVnode => MappingKind.File,
+        TypeDevice or TypePhys or TypeSg or TypeMgtDevice => MappingKind.Device,
+        _ => MappingKind.Other,
+    }, Path)
+    {
+        NoCoreDump = (Flags & FlagNoCoreDump) != 0,
+        FreeBsd = this,
     };
 
     public static KinfoVmEntry Parse(ReadOnlySpan<byte> d) => new(

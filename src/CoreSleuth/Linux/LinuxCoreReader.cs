@@ -119,7 +119,7 @@ internal static class LinuxCoreReader
             });
         }
 
-        var aux = auxv.Select(a => new AuxvEntry(unchecked((long)a.Type), a.Value) { LinuxNames = true }).ToList();
+        var aux = auxv.Select(a => new AuxvEntry(unchecked((long)a.Type), a.Value)).ToList();
         var mapped = files?.Files ?? [];
         var mappings = Mappings(elf, memory, mapped);
         string? exe = null;
@@ -146,17 +146,17 @@ internal static class LinuxCoreReader
     }
 
     /// <summary>
-    /// NT_FILE's mappings in the shape of FreeBSD's kinfo_vmentry (a vnode mapping with its file
-    /// offset and protection), so modules are found the same way. NT_FILE has no protection: it
+    /// NT_FILE's mappings in the model's words (a file mapping with its file offset and
+    /// protection), so modules are found the same way as FreeBSD's. NT_FILE has no protection: it
     /// is the PT_LOAD's flags where the core holds the mapping, else those of the image's own
     /// PT_LOAD at that file offset, read from the image's headers in the core (gcore and the kernel
     /// leave out file-backed code that was never written, but keep each image's first page).
     /// </summary>
-    private static List<KinfoVmEntry> Mappings(ElfFile elf, AddressSpace memory, IReadOnlyList<LinuxMappedFile> files)
+    private static List<Mapping> Mappings(ElfFile elf, AddressSpace memory, IReadOnlyList<LinuxMappedFile> files)
     {
         var loads = elf.ProgramHeaders.Where(p => p.IsLoad).ToList();
         var headers = new Dictionary<string, List<ProgramHeader>?>(StringComparer.Ordinal);
-        var list = new List<KinfoVmEntry>(files.Count);
+        var list = new List<Mapping>(files.Count);
         foreach (var f in files.OrderBy(f => f.Start))
         {
             uint flags;
@@ -168,16 +168,14 @@ internal static class LinuxCoreReader
                     headers[f.Path] = phdrs = files.FirstOrDefault(o => o.Path == f.Path && o.FileOffset == 0) is { } first ? ImageHeaders(memory, first.Start) : null;
                 flags = phdrs?.FirstOrDefault(p => p.IsLoad && (p.Offset & ~0xfffUL) <= f.FileOffset && f.FileOffset < p.Offset + Math.Max(p.FileSize, 1))?.Flags ?? PF_R;
             }
-            int protection = ((flags & PF_R) != 0 ? KinfoVmEntry.ProtRead : 0) | ((flags & PF_W) != 0 ? KinfoVmEntry.ProtWrite : 0) | ((flags & PF_X) != 0 ? KinfoVmEntry.ProtExec : 0);
-            // anon_inode:[io_uring] and the like are no files: not the start of an image.
-            int type = f.Path.StartsWith('/') ? KinfoVmEntry.TypeVnode : KinfoVmEntry.TypeDefault;
-            list.Add(new KinfoVmEntry(0, type, f.Start, f.End, f.FileOffset, 0, 0, 0, 0, 0, protection, 0, 0, VReg, 0, 0, 0, 0, 0, 0, [], f.Path));
+            var protection = ((flags & PF_R) != 0 ? MappingProtection.Read : 0) | ((flags & PF_W) != 0 ? MappingProtection.Write : 0)
+                | ((flags & PF_X) != 0 ? MappingProtection.Execute : 0);
+            // anon_inode:[io_uring] and the like are kernel objects, no files: not the start of an image.
+            var kind = f.Path.StartsWith('/') ? MappingKind.File : MappingKind.Other;
+            list.Add(new Mapping(f.Start, f.End, f.FileOffset, protection, kind, f.Path));
         }
         return list;
     }
-
-    /// <summary>vnode type VREG, as kinfo_vmentry records a regular file.</summary>
-    private const int VReg = 1;
 
     /// <summary>The program headers of the ELF image whose first page is at <paramref name="start"/> in the core; null when not there.</summary>
     private static List<ProgramHeader>? ImageHeaders(AddressSpace memory, ulong start)

@@ -1,5 +1,6 @@
 using System.Text;
 using CoreSleuth.Elf;
+using CoreSleuth.Model;
 using static CoreSleuth.FreeBsd.Fields;
 
 namespace CoreSleuth.Linux;
@@ -103,8 +104,10 @@ public sealed record LinuxAuxvEntry(ulong Type, ulong Value)
     public const ulong AT_NULL = 0, AT_PHDR = 3, AT_PAGESZ = 6, AT_BASE = 7, AT_ENTRY = 9, AT_PLATFORM = 15,
         AT_HWCAP = 16, AT_BASE_PLATFORM = 24, AT_RANDOM = 25, AT_HWCAP2 = 26, AT_EXECFN = 31, AT_SYSINFO_EHDR = 33;
 
-    public string Name => Names.TryGetValue(Type, out var n) ? n.Name : $"AT_{Type}";
-    public string Description => Names.TryGetValue(Type, out var n) ? n.Description : "unknown auxiliary vector entry";
+    private AuxvType Described => LinuxAuxvCatalogue.Instance.Describe(unchecked((long)Type));
+
+    public string Name => Described.Name;
+    public string Description => Described.Description;
 
     /// <summary>True when the value points at a NUL-terminated string in the process (gdb prints it).</summary>
     public bool IsStringPointer => Type is AT_PLATFORM or AT_BASE_PLATFORM or AT_EXECFN;
@@ -129,24 +132,43 @@ public sealed record LinuxAuxvEntry(ulong Type, ulong Value)
         }
         return list;
     }
+}
 
-    // include/uapi/linux/auxvec.h and arch/x86/include/uapi/asm/auxvec.h; descriptions as gdb prints them.
-    private static readonly Dictionary<ulong, (string Name, string Description)> Names = new()
+/// <summary>
+/// Linux's AT_* types (include/uapi/linux/auxvec.h, arch/x86/include/uapi/asm/auxvec.h), with
+/// the descriptions gdb prints. Values show in hex but for counts, ids and sizes, and AT_PLATFORM
+/// with its string, as CoreSleuth has shown them since it first read Linux cores (gdb also
+/// follows AT_EXECFN and AT_BASE_PLATFORM to their strings and shows AT_SECURE in decimal).
+/// </summary>
+public sealed class LinuxAuxvCatalogue : IAuxvCatalogue
+{
+    public static LinuxAuxvCatalogue Instance { get; } = new();
+
+    private LinuxAuxvCatalogue() { }
+
+    /// <summary>None: Linux's signal trampoline is the C library's (__restore_rt), not in a page the kernel maps.</summary>
+    public long? SharedPageType => null;
+
+    public AuxvType Describe(long type) => Types.TryGetValue(type, out var t) ? t : new AuxvType($"AT_{unchecked((ulong)type)}", "unknown auxiliary vector entry", AuxvValueFormat.Hex);
+
+    private const AuxvValueFormat Hex = AuxvValueFormat.Hex, Dec = AuxvValueFormat.Decimal, Str = AuxvValueFormat.String;
+
+    private static readonly Dictionary<long, AuxvType> Types = new()
     {
-        [0] = ("AT_NULL", "End of vector"), [1] = ("AT_IGNORE", "Entry should be ignored"),
-        [2] = ("AT_EXECFD", "File descriptor of program"), [3] = ("AT_PHDR", "Program headers for program"),
-        [4] = ("AT_PHENT", "Size of program header entry"), [5] = ("AT_PHNUM", "Number of program headers"),
-        [6] = ("AT_PAGESZ", "System page size"), [7] = ("AT_BASE", "Base address of interpreter"), [8] = ("AT_FLAGS", "Flags"),
-        [9] = ("AT_ENTRY", "Entry point of program"), [10] = ("AT_NOTELF", "Program is not ELF"),
-        [11] = ("AT_UID", "Real user ID"), [12] = ("AT_EUID", "Effective user ID"), [13] = ("AT_GID", "Real group ID"),
-        [14] = ("AT_EGID", "Effective group ID"), [15] = ("AT_PLATFORM", "String identifying platform"),
-        [16] = ("AT_HWCAP", "Machine-dependent CPU capability hints"), [17] = ("AT_CLKTCK", "Frequency of times()"),
-        [23] = ("AT_SECURE", "Boolean, was exec setuid-like?"), [24] = ("AT_BASE_PLATFORM", "String identifying base platform"),
-        [25] = ("AT_RANDOM", "Address of 16 random bytes"), [26] = ("AT_HWCAP2", "Extension of AT_HWCAP"),
-        [27] = ("AT_RSEQ_FEATURE_SIZE", "rseq supported feature size"), [28] = ("AT_RSEQ_ALIGN", "rseq allocation alignment"),
-        [29] = ("AT_HWCAP3", "Extension of AT_HWCAP"), [30] = ("AT_HWCAP4", "Extension of AT_HWCAP"),
-        [31] = ("AT_EXECFN", "File name of executable"), [32] = ("AT_SYSINFO", "Special system info/entry points"),
-        [33] = ("AT_SYSINFO_EHDR", "System-supplied DSO's ELF header"),
-        [51] = ("AT_MINSIGSTKSZ", "Minimum stack size for signal delivery"),
+        [0] = new("AT_NULL", "End of vector", Hex), [1] = new("AT_IGNORE", "Entry should be ignored", Hex),
+        [2] = new("AT_EXECFD", "File descriptor of program", Dec), [3] = new("AT_PHDR", "Program headers for program", Hex),
+        [4] = new("AT_PHENT", "Size of program header entry", Dec), [5] = new("AT_PHNUM", "Number of program headers", Dec),
+        [6] = new("AT_PAGESZ", "System page size", Dec), [7] = new("AT_BASE", "Base address of interpreter", Hex), [8] = new("AT_FLAGS", "Flags", Hex),
+        [9] = new("AT_ENTRY", "Entry point of program", Hex), [10] = new("AT_NOTELF", "Program is not ELF", Dec),
+        [11] = new("AT_UID", "Real user ID", Dec), [12] = new("AT_EUID", "Effective user ID", Dec), [13] = new("AT_GID", "Real group ID", Dec),
+        [14] = new("AT_EGID", "Effective group ID", Dec), [15] = new("AT_PLATFORM", "String identifying platform", Str),
+        [16] = new("AT_HWCAP", "Machine-dependent CPU capability hints", Hex), [17] = new("AT_CLKTCK", "Frequency of times()", Dec),
+        [23] = new("AT_SECURE", "Boolean, was exec setuid-like?", Hex), [24] = new("AT_BASE_PLATFORM", "String identifying base platform", Hex),
+        [25] = new("AT_RANDOM", "Address of 16 random bytes", Hex), [26] = new("AT_HWCAP2", "Extension of AT_HWCAP", Hex),
+        [27] = new("AT_RSEQ_FEATURE_SIZE", "rseq supported feature size", Hex), [28] = new("AT_RSEQ_ALIGN", "rseq allocation alignment", Dec),
+        [29] = new("AT_HWCAP3", "Extension of AT_HWCAP", Hex), [30] = new("AT_HWCAP4", "Extension of AT_HWCAP", Hex),
+        [31] = new("AT_EXECFN", "File name of executable", Hex), [32] = new("AT_SYSINFO", "Special system info/entry points", Hex),
+        [33] = new("AT_SYSINFO_EHDR", "System-supplied DSO's ELF header", Hex),
+        [51] = new("AT_MINSIGSTKSZ", "Minimum stack size for signal delivery", Hex),
     };
 }

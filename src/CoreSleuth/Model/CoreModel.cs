@@ -137,8 +137,11 @@ public sealed record CoreProcess
     /// <summary>pr_cursig: the signal that caused the dump (kernel cores); 0 otherwise.</summary>
     public int Signal { get; init; }
 
-    public IReadOnlyList<KinfoFile> OpenFiles { get; init; } = [];
-    public IReadOnlyList<KinfoVmEntry> Mappings { get; init; } = [];
+    /// <summary>The open descriptors, where the core lists them (FreeBSD's NT_PROCSTAT_FILES); empty otherwise.</summary>
+    public IReadOnlyList<OpenFile> OpenFiles { get; init; } = [];
+
+    /// <summary>The mappings the notes list, in address order: every one on FreeBSD, only the file-backed ones on Linux (see <see cref="MappingsAreFilesOnly"/>).</summary>
+    public IReadOnlyList<Mapping> Mappings { get; init; } = [];
 
     /// <summary>
     /// Whether <see cref="Mappings"/> lists only the file-backed mappings (Linux's NT_FILE), so the
@@ -158,6 +161,8 @@ public sealed record CoreProcess
     public IReadOnlyList<uint> Groups { get; init; } = [];
     public ushort? Umask { get; init; }
     public IReadOnlyList<ResourceLimit> ResourceLimits { get; init; } = [];
+
+    /// <summary>The auxiliary vector through AT_NULL; its types are named by the system's <see cref="IAuxvCatalogue"/>.</summary>
     public IReadOnlyList<AuxvEntry> Auxv { get; init; } = [];
     public ulong? PsStrings { get; init; }
 

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace CoreSleuth.Report;
 
-/// <summary>FreeBSD names for numbers a core holds (signals, file flags, auxv value formats).</summary>
+/// <summary>FreeBSD names for numbers a core holds (signals, file flags).</summary>
 public static class FreeBsdNames
 {
     /// <summary>"SIGSEGV" for 11; "SIGRTMIN+2" for 67; "signal N" otherwise; null for 0.</summary>
@@ -23,22 +23,6 @@ public static class FreeBsdNames
         return new string(chars);
     }
 
-    /// <summary>How gdb's <c>info auxv</c> shows an entry's value on FreeBSD (gdb's default and fbsd print_auxv_entry formats).</summary>
-    public static AuxvValueFormat AuxvFormat(long type) => type switch
-    {
-        15 => AuxvValueFormat.String,                                  // AT_EXECPATH
-        2 or 4 or 5 or 6 or 10 or 11 or 12 or 13 or 14 => AuxvValueFormat.Decimal, // EXECFD PHENT PHNUM PAGESZ NOTELF UID EUID GID EGID
-        17 or 18 or 19 or 21 or 28 or 30 or 36 => AuxvValueFormat.Decimal,  // CANARYLEN OSRELDATE NCPUS PAGESIZESLEN ARGC ENVC USRSTACKLIM
-        _ => AuxvValueFormat.Hex,
-    };
-
     internal static string Decimal(long value) => value.ToString(CultureInfo.InvariantCulture);
     internal static string Decimal(ulong value) => value.ToString(CultureInfo.InvariantCulture);
-}
-
-public enum AuxvValueFormat
-{
-    Hex,
-    Decimal,
-    String,
 }

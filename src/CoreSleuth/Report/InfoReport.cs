@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using CoreSleuth.Analysis;
 using CoreSleuth.FreeBsd;
 using CoreSleuth.Memory;
 using CoreSleuth.Model;
@@ -22,15 +23,14 @@ public sealed record InfoReport(
     public static InfoReport Build(CoreFile core, string path)
     {
         var p = core.Process;
-        var files = p.OpenFiles.Select(f => new OpenFileRow(
-            f.Fd, KinfoFile.FdName(f.Fd), KinfoFile.TypeName(f.Type), f.Kind, f.Flags, KinfoFile.FlagNames(f.Flags),
-            FreeBsdNames.FileFlagLetters(f.Flags), f.Offset < 0 ? null : f.Offset, f.Path)).ToList();
+        var files = p.OpenFiles.Select(OpenFileRow.Of).ToList();
 
         var maps = p.Mappings.Select(m => new MappingRow(
-            m.Start, m.End, m.Size, m.Offset, m.ProtectionText, m.FlagText, KinfoVmEntry.TypeName(m.Type), m.Path,
-            (m.Flags & KinfoVmEntry.FlagNoCoreDump) != 0, MappingCoverage.Of(core, m.Start, m.End))).ToList();
+            m.Start, m.End, m.Size, m.FileOffset, m.ProtectionText, m.FreeBsd?.FlagText ?? MappingRow.NoFlags, MappingRow.TypeName(m), m.Path,
+            m.NoCoreDump, MappingCoverage.Of(core, m.Start, m.End))).ToList();
 
-        var auxv = p.Auxv.Select(a => AuxvRow.Build(core.Memory, a)).ToList();
+        var names = SystemConventions.Of(core).Auxv;
+        var auxv = p.Auxv.Select(a => AuxvRow.Build(core.Memory, a, names.Describe(a.Type))).ToList();
 
         var limits = p.ResourceLimits.Select(r => new ResourceLimitRow(
             r.Resource, r.Name, r.Current, r.Maximum, r.Current == ResourceLimit.Infinity, r.Maximum == ResourceLimit.Infinity)).ToList();
@@ -46,15 +46,33 @@ public sealed record InfoReport(
 /// <param name="FlagBits">kf_flags as a number; <paramref name="FlagNames"/> decodes it.</param>
 /// <param name="Position">kf_offset, the file position, or null when it is −1 (not meaningful).</param>
 public sealed record OpenFileRow(
-    int Fd, string Descriptor, string Type, string Kind, int FlagBits, string FlagNames, string FlagLetters, long? Position, string Path);
+    int Fd, string Descriptor, string Type, string Kind, int FlagBits, string FlagNames, string FlagLetters, long? Position, string Path)
+{
+    /// <summary>The row of a descriptor: the type number and open flags are kinfo_file's, so one without it has its kind as type and no flags.</summary>
+    internal static OpenFileRow Of(OpenFile f)
+    {
+        int flags = f.FreeBsd?.Flags ?? 0;
+        return new OpenFileRow(f.Descriptor, f.DescriptorName, f.FreeBsd is { } k ? KinfoFile.TypeName(k.Type) : f.Kind, f.Kind,
+            flags, KinfoFile.FlagNames(flags), FreeBsdNames.FileFlagLetters(flags), f.Position, f.Path);
+    }
+}
 
 /// <summary>
 /// One mapping of the address space (spec §6), as gdb's <c>info proc mappings</c> shows it,
 /// and whether the core holds its bytes.
 /// </summary>
+/// <param name="Flags">FreeBSD's four letters C(opy-on-write) N(eeds copy) S(uper pages) D(own-growing) or U(p); "-" where the system records none (Linux's NT_FILE).</param>
+/// <param name="Type">FreeBSD's VM object type ("vnode", "default", "swap", "device"…); elsewhere the model's kind ("file", "anonymous", "device", "other").</param>
 public sealed record MappingRow(
     Hex Start, Hex End, Hex Size, Hex Offset, string Protection, string Flags, string Type, string Path,
-    bool NoCoreDump, MappingCoverage Coverage);
+    bool NoCoreDump, MappingCoverage Coverage)
+{
+    /// <summary>The flags of a mapping whose system records none.</summary>
+    public const string NoFlags = "-";
+
+    /// <summary>How reports name what backs a mapping: FreeBSD's object type where the core has it, else the model's kind.</summary>
+    public static string TypeName(Mapping m) => m.FreeBsd is { } k ? KinfoVmEntry.TypeName(k.Type) : Mapping.KindName(m.Kind);
+}
 
 /// <summary>How much of a mapping's bytes the core holds (spec §1.3).</summary>
 /// <param name="State">"in core", "not dumped", "past EOF", or "partial" when parts differ, as the text report prints it.</param>
@@ -94,18 +112,18 @@ public sealed record MappingCoverage([property: JsonIgnore] string State, ulong 
 
 /// <summary>One auxiliary vector entry as gdb's <c>info auxv</c> prints it.</summary>
 /// <param name="Display">The value in gdb's format for this type: decimal, hex, or hex followed by the quoted (sanitised) string or why it is unavailable.</param>
-/// <param name="String">For AT_EXECPATH: the string read from memory, or null when it is not in the core.</param>
-/// <param name="StringUnavailable">Why the AT_EXECPATH string could not be read, or null.</param>
+/// <param name="String">For an entry that points at a string (FreeBSD's AT_EXECPATH, Linux's AT_PLATFORM): the string read from memory, or null when it is not in the core.</param>
+/// <param name="StringUnavailable">Why that string could not be read, or null.</param>
 /// <param name="Number">a_type, the entry's number; <paramref name="Name"/> is its AT_ name.</param>
 public sealed record AuxvRow(long Number, string Name, string Description, Hex Value, string Display, string? String, string? StringUnavailable)
 {
     private const int MaxStringBytes = 4096;
 
-    internal static AuxvRow Build(AddressSpace memory, AuxvEntry entry)
+    internal static AuxvRow Build(AddressSpace memory, AuxvEntry entry, AuxvType type)
     {
         string display;
         string? text = null, unavailable = null;
-        switch (FreeBsdNames.AuxvFormat(entry.Type))
+        switch (type.Format)
         {
             case AuxvValueFormat.Decimal:
                 display = FreeBsdNames.Decimal(entry.Value);
@@ -122,7 +140,7 @@ public sealed record AuxvRow(long Number, string Name, string Description, Hex V
                 display = new Hex(entry.Value).ToString();
                 break;
         }
-        return new AuxvRow(entry.Type, entry.Name, entry.Description, entry.Value, display, text, unavailable);
+        return new AuxvRow(entry.Type, type.Name, type.Description, entry.Value, display, text, unavailable);
     }
 }
 

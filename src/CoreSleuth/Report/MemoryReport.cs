@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using CoreSleuth.FreeBsd;
 using CoreSleuth.Memory;
 using CoreSleuth.Model;
 
@@ -81,14 +80,14 @@ public sealed record MemoryReport(
         var m = core.Process.Mappings.FirstOrDefault(m => m.Start <= address && address < m.End);
         if (m is null) return why == Unavailability.NotInCore ? $"0x{address:x} is not mapped" : core.Memory.Explain(address);
         bool file = m.Path.Length > 0;
-        string what = file ? m.Path : m.Type is KinfoVmEntry.TypeDefault or KinfoVmEntry.TypeSwap ? "anonymous" : KinfoVmEntry.TypeName(m.Type);
+        string what = file ? m.Path : m.Kind == MappingKind.Anonymous ? "anonymous" : MappingRow.TypeName(m);
         // Most telling first: a guard region has nothing to show, a read-only file's bytes are in the file
         // (the kernel marks such mappings not to be dumped too), anything else was excluded on purpose.
         string because =
-            (m.Protection & (KinfoVmEntry.ProtRead | KinfoVmEntry.ProtWrite | KinfoVmEntry.ProtExec)) == 0 ? ": it allows no access (a guard region), so it has no contents to dump"
-            : file && m.Type == KinfoVmEntry.TypeVnode && (m.Protection & KinfoVmEntry.ProtWrite) == 0
-                ? $": read-only file-backed text is not dumped; its bytes are those of {m.Path} at offset 0x{m.Offset + (address - m.Start):x} (analyze and bt read them with --sysroot)"
-            : (m.Flags & KinfoVmEntry.FlagNoCoreDump) != 0 ? ": it is marked not to be dumped (MAP_NOCORE or madvise MADV_NOCORE)"
+            m.Protection == MappingProtection.None ? ": it allows no access (a guard region), so it has no contents to dump"
+            : file && m.Kind == MappingKind.File && !m.CanWrite
+                ? $": read-only file-backed text is not dumped; its bytes are those of {m.Path} at offset 0x{m.FileOffset + (address - m.Start):x} (analyze and bt read them with --sysroot)"
+            : m.NoCoreDump ? ": it is marked not to be dumped (MAP_NOCORE or madvise MADV_NOCORE)"
             : "";
         return $"0x{address:x} is in the mapping 0x{m.Start:x}-0x{m.End:x} ({what}, {m.ProtectionText}) whose contents the core does not hold{because}";
     }

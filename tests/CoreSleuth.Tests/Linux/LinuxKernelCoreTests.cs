@@ -76,6 +76,59 @@ public sealed class LinuxKernelCoreTests(KernelFifoCatCore core) : IClassFixture
     }
 
     [KernelCoreFact]
+    public void ModelMappingsAreTheFileBackedLinesOfProcMapsWithTheirPermissions()
+    {
+        using var model = CoreSleuth.Model.CoreFile.Open(core.CorePath);
+        Assert.True(model.Process.MappingsAreFilesOnly);
+        // /proc/PID/maps: "start-end perms offset dev inode path"; file-backed when inode is not 0.
+        // NT_FILE has no permissions: the model's come from the PT_LOADs and the images' headers.
+        var live = core.LiveMaps.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries))
+            .Where(f => f.Length == 6 && f[4] != "0")
+            .Select(f => (Start: Hex(f[0].Split('-')[0]), End: Hex(f[0].Split('-')[1]), Perms: f[1][..3], Offset: Hex(f[2]), Path: f[5].Trim()))
+            .ToList();
+        Assert.NotEmpty(live);
+        Assert.Equal(live, model.Process.Mappings.Select(m => (m.Start, m.End, m.ProtectionText, m.FileOffset, m.Path)));
+        Assert.All(model.Process.Mappings, m =>
+        {
+            Assert.Equal(CoreSleuth.Model.MappingKind.File, m.Kind);
+            Assert.Null(m.FreeBsd);
+            Assert.False(m.NoCoreDump);
+        });
+        Assert.Contains(model.Process.Mappings, m => m.CanExecute && m.Path.EndsWith("/cat", StringComparison.Ordinal));
+    }
+
+    [KernelCoreFact]
+    public void MemSaysWhereTheBytesOfCatsUndumpedTextAre()
+    {
+        // The kernel leaves cat's code out of the core (coredump_filter); its NT_FILE mapping is a
+        // read-only file mapping, so the bytes are the file's at the mapping's offset, as /proc said.
+        var text = core.LiveMaps.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries))
+            .First(f => f.Length == 6 && f[1] == "r-xp" && f[5].Trim().EndsWith("/cat", StringComparison.Ordinal));
+        ulong start = Hex(text[0].Split('-')[0]), end = Hex(text[0].Split('-')[1]), offset = Hex(text[2]);
+        using var model = CoreSleuth.Model.CoreFile.Open(core.CorePath);
+        ulong address = start + 0x10;
+        Assert.Equal($"0x{address:x} is in the mapping 0x{start:x}-0x{end:x} ({text[5].Trim()}, r-x) whose contents the core does not hold: " +
+            $"read-only file-backed text is not dumped; its bytes are those of {text[5].Trim()} at offset 0x{offset + 0x10:x} (analyze and bt read them with --sysroot)",
+            CoreSleuth.Report.MemoryReport.Explain(model, address));
+    }
+
+    [KernelCoreFact]
+    public void InfoNamesTheAuxvByLinuxsTypes()
+    {
+        using var model = CoreSleuth.Model.CoreFile.Open(core.CorePath);
+        var rows = CoreSleuth.Report.InfoReport.Build(model, core.CorePath).Auxv;
+        // The kernel writes AT_PAGESZ, AT_EXECFN, AT_PLATFORM and AT_SYSINFO_EHDR (fs/binfmt_elf.c create_elf_tables);
+        // FreeBSD would call 15, 31 and 33 AT_EXECPATH, AT_ENVV and AT_FXRNG.
+        Assert.Equal(("AT_PAGESZ", Environment.SystemPageSize.ToString(CultureInfo.InvariantCulture)), Assert.Single(rows, r => r.Number == 6) is var p ? (p.Name, p.Display) : default);
+        Assert.Equal("AT_EXECFN", Assert.Single(rows, r => r.Number == 31).Name);
+        Assert.Equal("AT_SYSINFO_EHDR", Assert.Single(rows, r => r.Number == 33).Name);
+        var platform = Assert.Single(rows, r => r.Number == 15);
+        Assert.Equal(("AT_PLATFORM", "x86_64"), (platform.Name, platform.String));
+    }
+
+    [KernelCoreFact]
     public void AuxvEndsWithAtNullAndHasTheKernelEntries()
     {
         var n = Note(LinuxNoteType.Auxv);

@@ -67,9 +67,10 @@ public sealed class MutationPropertyTests
                 _ = (t.Name, t.WaitMessage, t.Registers.General.Count, t.FpState?.YmmHigh?.Count, t.LwpInfo?.HasSigInfo, t.Kinfo?.FullThreadName, t.SegmentBases?.FsBase);
             var p = core.Process;
             _ = (p.Pid, p.Command, p.Arguments, p.OsRelDate, p.StartTime, p.WorkingDirectory, p.Executable);
-            foreach (var f in p.OpenFiles) _ = (f.Kind, KinfoFile.FdName(f.Fd), KinfoFile.FlagNames(f.Flags), f.FileSize, f.SocketPeer.Length);
-            foreach (var m in p.Mappings) _ = (m.ProtectionText, m.FlagText, m.Size);
-            foreach (var a in p.Auxv) _ = (a.Name, a.Description, core.Memory.ReadCString(a.Value, 64).Status);
+            foreach (var f in p.OpenFiles) _ = (f.Kind, f.DescriptorName, f.Position);
+            foreach (var k in p.OpenFiles.Select(f => f.FreeBsd).OfType<KinfoFile>()) _ = (KinfoFile.FlagNames(k.Flags), k.FileSize, k.SocketPeer.Length);
+            foreach (var m in p.Mappings) _ = (m.ProtectionText, m.FreeBsd?.FlagText, m.Size);
+            foreach (var a in p.Auxv) _ = (Analysis.SystemConventions.Of(core).Auxv.Describe(a.Type), core.Memory.ReadCString(a.Value, 64).Status);
             foreach (var s in core.Memory.Segments)
             {
                 var buffer = new byte[32];

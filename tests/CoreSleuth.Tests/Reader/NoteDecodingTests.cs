@@ -32,11 +32,14 @@ public sealed class NoteDecodingTests
         Assert.Equal(11, p.Signal);
         Assert.Equal(["/home", "/dev/null"], p.OpenFiles.Select(f => f.Path));
         Assert.Equal("/home", p.WorkingDirectory);
-        Assert.Equal(["cwd", "0"], p.OpenFiles.Select(f => KinfoFile.FdName(f.Fd)));
+        Assert.Equal(["cwd", "0"], p.OpenFiles.Select(f => f.DescriptorName));
+        Assert.Equal([-1, 0], p.OpenFiles.Select(f => f.Descriptor));
+        Assert.Equal([null, 0L], p.OpenFiles.Select(f => f.Position)); // kf_offset −1: no position
+        Assert.Equal([1, 3], p.OpenFiles.Select(f => f.FreeBsd?.Flags)); // FREAD, FREAD|FWRITE stay kinfo_file's
         Assert.Equal(["dir", "chr"], p.OpenFiles.Select(f => f.Kind));
         Assert.Equal([0x400000UL, 0x7fff_ffff_0000UL], p.Mappings.Select(m => m.Start));
         Assert.Equal(["r--", "rw-"], p.Mappings.Select(m => m.ProtectionText));
-        Assert.Equal("---D", p.Mappings[1].FlagText);
+        Assert.Equal("---D", p.Mappings[1].FreeBsd?.FlagText);
         Assert.Equal("/usr/bin/prog", p.Mappings[0].Path);
     }
 
@@ -84,6 +87,36 @@ public sealed class NoteDecodingTests
     }
 
     [Fact]
+    public void VmmapEntriesBecomeMappingsInTheModelsWordsWithTheKinfoVmEntryKept()
+    {
+        // sys/sys/user.h: KVME_TYPE_DEFAULT 1, VNODE 2, SWAP 3, DEVICE 4, DEAD 6; KVME_PROT_READ 1,
+        // WRITE 2, EXEC 4; KVME_FLAG_COW 0x1, NEEDS_COPY 0x2, NOCOREDUMP 0x4, GROWS_DOWN 0x20.
+        var maps = CoreImage.Prefixed(1160,
+            CoreImage.KinfoVmEntry(0x400000, 0x402000, 5, "/usr/local/libexec/mysqld", type: 2, flags: 0x3),
+            CoreImage.KinfoVmEntry(0x402000, 0x403000, 1, "/usr/local/libexec/mysqld", type: 2, offset: 0x2000),
+            CoreImage.KinfoVmEntry(0x800000, 0x900000, 3, type: 1, flags: 0x4),
+            CoreImage.KinfoVmEntry(0x900000, 0x901000, 0, type: 3),
+            CoreImage.KinfoVmEntry(0xa00000, 0xa01000, 3, "/dev/mem", type: 4),
+            CoreImage.KinfoVmEntry(0xb00000, 0xb01000, 1, type: 6),
+            CoreImage.KinfoVmEntry(0x7fff_ffff_0000, 0x7fff_ffff_f000, 3, flags: 0x20));
+        using var core = Load(new CoreImage().Note(1, CoreImage.PrStatus(1)).Note(10, maps));
+        var m = core.Process.Mappings;
+        Assert.False(core.Process.MappingsAreFilesOnly);
+        Assert.Equal([MappingKind.File, MappingKind.File, MappingKind.Anonymous, MappingKind.Anonymous, MappingKind.Device, MappingKind.Other, MappingKind.Anonymous],
+            m.Select(x => x.Kind));
+        Assert.Equal([MappingProtection.Read | MappingProtection.Execute, MappingProtection.Read, MappingProtection.Read | MappingProtection.Write,
+            MappingProtection.None, MappingProtection.Read | MappingProtection.Write, MappingProtection.Read, MappingProtection.Read | MappingProtection.Write],
+            m.Select(x => x.Protection));
+        Assert.Equal([0UL, 0x2000UL, 0, 0, 0, 0, 0], m.Select(x => x.FileOffset));
+        Assert.Equal([false, false, true, false, false, false, false], m.Select(x => x.NoCoreDump));
+        Assert.Equal(0x100000UL, m[2].Size);
+        // What only FreeBSD says stays on its record: gdb's flag letters, the object type.
+        Assert.All(m, x => Assert.NotNull(x.FreeBsd));
+        Assert.Equal(["CN--", "----", "----", "----", "----", "----", "---D"], m.Select(x => x.FreeBsd!.FlagText));
+        Assert.Equal(["vnode", "vnode", "default", "swap", "device", "dead", "default"], m.Select(x => KinfoVmEntry.TypeName(x.FreeBsd!.Type)));
+    }
+
+    [Fact]
     public void PackedFilesAndMappingsEndAtZeroPadding()
     {
         var files = CoreImage.Prefixed(1392,
@@ -93,7 +126,7 @@ public sealed class NoteDecodingTests
         using var core = Load(new CoreImage().Note(1, CoreImage.PrStatus(1)).Note(9, files).Note(10, maps));
         Assert.Empty(core.Warnings);
         Assert.Equal(["/usr/sbin/mysqld", "/tmp/load.fifo", "", "/var/db/unpacked"], core.Process.OpenFiles.Select(f => f.Path));
-        Assert.Equal(["text", "3", "4", "5"], core.Process.OpenFiles.Select(f => KinfoFile.FdName(f.Fd)));
+        Assert.Equal(["text", "3", "4", "5"], core.Process.OpenFiles.Select(f => f.DescriptorName));
         Assert.Equal(["file", "fifo", "socket", "file"], core.Process.OpenFiles.Select(f => f.Kind));
         Assert.Equal("/usr/sbin/mysqld", core.Process.Executable);
         Assert.Equal(["/lib/libthr.so.3"], core.Process.Mappings.Select(m => m.Path));

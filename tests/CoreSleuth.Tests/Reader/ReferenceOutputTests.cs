@@ -120,14 +120,14 @@ public sealed class ReferenceOutputTests
     {
         var gdb = GdbReference.Load(Corpus.Reference(Stem(coreName) + ".gdb.txt"));
         using var core = CoreFile.Open(Corpus.Core(coreName));
-        var files = core.Process.OpenFiles;
+        var files = core.Process.OpenFiles.Select(f => Assert.IsType<KinfoFile>(f.FreeBsd)).ToList();
         Assert.NotEmpty(gdb.Files);
         Assert.Equal(gdb.Files.Count, files.Count);
         for (int i = 0; i < files.Count; i++)
         {
             var (want, f) = (gdb.Files[i], files[i]);
             string where = $"file {i} ({want.Fd} {want.Name})";
-            Assert.True(want.Fd == KinfoFile.FdName(f.Fd), $"{where}: fd {KinfoFile.FdName(f.Fd)}");
+            Assert.True(want.Fd == core.Process.OpenFiles[i].DescriptorName, $"{where}: fd {core.Process.OpenFiles[i].DescriptorName}");
             // gdb's type words (fbsd_file_type): a vnode by its vnode type, else the KF_TYPE_*.
             var (type, vtype) = want.Type switch
             {
@@ -139,6 +139,7 @@ public sealed class ReferenceOutputTests
             Assert.True(type == f.Type, $"{where}: kf_type {f.Type}, gdb says {want.Type}");
             if (vtype >= 0) Assert.True(vtype == f.VnodeType, $"{where}: kf_vnode_type {f.VnodeType}, gdb says {want.Type}");
             Assert.Equal(want.Offset == "-" ? -1 : (long)Hex.Parse(want.Offset), f.Offset);
+            Assert.Equal(want.Offset == "-" ? null : (long)Hex.Parse(want.Offset), core.Process.OpenFiles[i].Position);
             // gdb's flag letters (fbsd_file_flags): r w x a s f n d l.
             int[] bits = [0x1, 0x2, 0x4000, 0x4, 0x8, 0x10, 0x20, 0x40, 0x80];
             for (int b = 0; b < bits.Length; b++)
@@ -163,17 +164,18 @@ public sealed class ReferenceOutputTests
             string where = $"mapping {i} at 0x{want.Start:x}";
             Assert.True(want.Start == m.Start && want.End == m.End, $"{where}: reader has [0x{m.Start:x}, 0x{m.End:x})");
             Assert.Equal(want.Size, m.Size);
-            Assert.True(want.Offset == m.Offset, $"{where}: offset 0x{m.Offset:x}, gdb 0x{want.Offset:x}");
+            Assert.True(want.Offset == m.FileOffset, $"{where}: offset 0x{m.FileOffset:x}, gdb 0x{want.Offset:x}");
             // Protection from KVME_PROT_* (1 r, 2 w, 4 x) and gdb's C N S U/D from KVME_FLAG_* (spec §6).
-            Assert.Equal(want.Protection[0] == 'r', (m.Protection & 1) != 0);
-            Assert.Equal(want.Protection[1] == 'w', (m.Protection & 2) != 0);
-            Assert.Equal(want.Protection[2] == 'x', (m.Protection & 4) != 0);
+            Assert.Equal(want.Protection[0] == 'r', m.CanRead);
+            Assert.Equal(want.Protection[1] == 'w', m.CanWrite);
+            Assert.Equal(want.Protection[2] == 'x', m.CanExecute);
+            int flags = Assert.IsType<KinfoVmEntry>(m.FreeBsd).Flags;
             Assert.Equal(want.Protection, m.ProtectionText);
-            Assert.Equal(want.Flags[0] == 'C', (m.Flags & 0x1) != 0);
-            Assert.Equal(want.Flags[1] == 'N', (m.Flags & 0x2) != 0);
-            Assert.Equal(want.Flags[2] == 'S', (m.Flags & 0x8) != 0);
-            Assert.Equal(want.Flags[3] == 'D', (m.Flags & 0x20) != 0);
-            Assert.Equal(want.Flags[3] == 'U', (m.Flags & 0x10) != 0);
+            Assert.Equal(want.Flags[0] == 'C', (flags & 0x1) != 0);
+            Assert.Equal(want.Flags[1] == 'N', (flags & 0x2) != 0);
+            Assert.Equal(want.Flags[2] == 'S', (flags & 0x8) != 0);
+            Assert.Equal(want.Flags[3] == 'D', (flags & 0x20) != 0);
+            Assert.Equal(want.Flags[3] == 'U', (flags & 0x10) != 0);
             Assert.Equal(want.File, m.Path);
         }
     }
@@ -190,7 +192,7 @@ public sealed class ReferenceOutputTests
         for (int i = 0; i < auxv.Count; i++)
         {
             Assert.Equal(gdb.Auxv[i].Type, auxv[i].Type);
-            Assert.Equal(gdb.Auxv[i].Name, auxv[i].Name);
+            Assert.Equal(gdb.Auxv[i].Name, FreeBsdAuxvCatalogue.Instance.Describe(auxv[i].Type).Name);
             Assert.Equal(gdb.Auxv[i].Value, auxv[i].Value);
         }
         // gdb dereferences AT_EXECPATH; the reader's memory must give the same string, or none.

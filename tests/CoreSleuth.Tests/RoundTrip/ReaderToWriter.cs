@@ -100,14 +100,14 @@ public static class ReaderToWriter
 
         spec = spec with { Threads = threads.Select(t => Thread(spec, t, templated)).ToArray() };
         spec = WithNoteLayout(core, spec, overrides);
-        spec = spec with { OpenFiles = process.OpenFiles.Select(f => OpenFile(spec, f, templated)).ToArray() };
+        spec = spec with { OpenFiles = process.OpenFiles.Select(f => OpenFile(spec, f.FreeBsd ?? throw new NotSupportedException($"descriptor {f.DescriptorName} has no kinfo_file: not a FreeBSD core"), templated)).ToArray() };
         if (producer == W.CoreProducer.Kernel)
         {
             // kern.coredump_pack_fileinfo / _vmmapinfo (spec §5, §6): unpacked records are all 1392 / 1160 bytes.
             spec = spec with
             {
-                PackFileInfo = !(process.OpenFiles.Count > 0 && process.OpenFiles.All(f => f.StructSize == KinfoFile.FullSize)),
-                PackVmmapInfo = !(process.Mappings.Count > 0 && process.Mappings.All(m => m.StructSize == KinfoVmEntry.FullSize)),
+                PackFileInfo = !(process.OpenFiles.Count > 0 && process.OpenFiles.All(f => f.FreeBsd?.StructSize == KinfoFile.FullSize)),
+                PackVmmapInfo = !(process.Mappings.Count > 0 && process.Mappings.All(m => m.FreeBsd?.StructSize == KinfoVmEntry.FullSize)),
             };
         }
         spec = WithMappings(core, spec, withMemory, templated, overrides);
@@ -335,7 +335,7 @@ public static class ReaderToWriter
         var loads = core.Elf.ProgramHeaders.Where(p => p.IsLoad).ToDictionary(p => p.VirtualAddress);
         long fileLength = core.Source.Length;
         var mappings = new List<W.MappingSpec>();
-        foreach (var m in core.Process.Mappings)
+        foreach (var m in core.Process.Mappings.Select(m => m.FreeBsd ?? throw new NotSupportedException($"the mapping at 0x{m.Start:x} has no kinfo_vmentry: not a FreeBSD core")))
         {
             var raw = new Template(W.StructSize.KinfoVmentry);
             if (spec.OsRelDate < W.FreeBsdVersion.Ino64)

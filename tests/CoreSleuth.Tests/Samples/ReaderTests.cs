@@ -160,7 +160,7 @@ public class ReaderTests
         using var core = CoreFile.Open(SampleSet.CorePath(name));
         var regions = b.Process.Image.Regions;
         Assert.Equal(regions.Select(r => (r.Start, r.End, (int)r.Protection, (int)r.Type, r.Path ?? "", r.FileOffset)),
-            core.Process.Mappings.Select(m => (m.Start, m.End, m.Protection, m.Type, m.Path, m.Offset)));
+            core.Process.Mappings.Select(m => (m.Start, m.End, (int)m.Protection, m.FreeBsd?.Type ?? -1, m.Path, m.FileOffset)));
         foreach (var r in regions)
         {
             bool inCore = core.Memory.FindSegment(r.Start) is { } s && s.Start == r.Start && s.End == r.End;

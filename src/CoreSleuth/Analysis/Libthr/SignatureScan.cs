@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using CoreSleuth.Diagnostics;
-using CoreSleuth.FreeBsd;
 using CoreSleuth.Model;
 
 namespace CoreSleuth.Analysis.Libthr;
@@ -31,10 +30,10 @@ public static class SignatureScan
         var maps = core.Process.Mappings;
         // NT_FILE lists only the file mappings: the anonymous memory is every writable PT_LOAD no file maps.
         if (core.Process.MappingsAreFilesOnly)
-            return core.Memory.Segments.Where(s => (s.Flags & Elf.ElfConstants.PF_W) != 0 && !maps.Any(m => m.Type == KinfoVmEntry.TypeVnode && m.Start <= s.Start && s.Start < m.End))
+            return core.Memory.Segments.Where(s => (s.Flags & Elf.ElfConstants.PF_W) != 0 && !maps.Any(m => m.Kind == MappingKind.File && m.Start <= s.Start && s.Start < m.End))
                        .Select(s => (s.Start, s.End)).ToList();
         if (maps.Count > 0)
-            return maps.Where(m => m.Type is KinfoVmEntry.TypeDefault or KinfoVmEntry.TypeSwap && (m.Protection & KinfoVmEntry.ProtWrite) != 0)
+            return maps.Where(m => m.Kind == MappingKind.Anonymous && m.CanWrite)
                        .Select(m => (m.Start, m.End)).ToList();
         return core.Memory.Segments.Where(s => (s.Flags & Elf.ElfConstants.PF_W) != 0).Select(s => (s.Start, s.End)).ToList();
     }

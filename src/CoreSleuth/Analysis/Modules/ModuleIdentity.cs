@@ -6,7 +6,7 @@ using CoreSleuth.Model;
 namespace CoreSleuth.Analysis.Modules;
 
 /// <summary>What the core says about one mapped image: its file-backed mappings, and whether it is the executable.</summary>
-public sealed record ModuleSpan(string Path, ulong Start, ulong End, IReadOnlyList<KinfoVmEntry> Mappings, bool IsExecutable)
+public sealed record ModuleSpan(string Path, ulong Start, ulong End, IReadOnlyList<Mapping> Mappings, bool IsExecutable)
 {
     public string FileName => System.IO.Path.GetFileName(Path);
 }
@@ -31,7 +31,6 @@ public sealed record IdentityVerdict(bool Same, string How)
 public static class ModuleIdentity
 {
     private const uint NT_GNU_BUILD_ID = 3;
-    private const long AT_PHDR = 3;
     private const ulong Page = 0x1000;
 
     /// <summary>The file's GNU build-id as lowercase hex, or null.</summary>
@@ -140,8 +139,8 @@ public static class ModuleIdentity
         {
             ulong at = m.Start - bias;
             var seg = loads.FirstOrDefault(p => at >= Floor(p.VirtualAddress) && at < Ceil(p.VirtualAddress + p.FileSize));
-            if (seg is null || m.Offset != Floor(seg.Offset) + (at - Floor(seg.VirtualAddress)))
-                return $"the core maps offset 0x{m.Offset:x} of the image at 0x{m.Start:x}, where its load segments put none";
+            if (seg is null || m.FileOffset != Floor(seg.Offset) + (at - Floor(seg.VirtualAddress)))
+                return $"the core maps offset 0x{m.FileOffset:x} of the image at 0x{m.Start:x}, where its load segments put none";
         }
         foreach (var seg in loads.Where(p => p.FileSize > 0))
         {
@@ -163,7 +162,7 @@ public static class ModuleIdentity
             var auxv = core.Process.Auxv;
             if (auxv.FirstOrDefault(a => a.Type == AuxvEntry.AT_ENTRY) is { } entry && entry.Value != file.Header.Entry + bias)
                 return $"its entry point is 0x{file.Header.Entry + bias:x}, the process's (AT_ENTRY) 0x{entry.Value:x}";
-            if (auxv.FirstOrDefault(a => a.Type == AT_PHDR) is { } phdr && file.ProgramHeaders.FirstOrDefault(p => p.Type == ElfConstants.PT_PHDR) is { } pt
+            if (auxv.FirstOrDefault(a => a.Type == AuxvEntry.AT_PHDR) is { } phdr && file.ProgramHeaders.FirstOrDefault(p => p.Type == ElfConstants.PT_PHDR) is { } pt
                 && phdr.Value != pt.VirtualAddress + bias)
                 return $"its program headers are at 0x{pt.VirtualAddress + bias:x}, the process's (AT_PHDR) at 0x{phdr.Value:x}";
         }
@@ -176,7 +175,7 @@ public static class ModuleIdentity
     /// <summary>The executable's image: the module holding AT_PHDR or AT_ENTRY, else the one at the executable's path; null when none is told.</summary>
     public static int? ExecutableIndex(IReadOnlyList<(string Path, ulong Start, ulong End)> modules, CoreFile core)
     {
-        foreach (long type in (long[])[AT_PHDR, AuxvEntry.AT_ENTRY])
+        foreach (long type in (long[])[AuxvEntry.AT_PHDR, AuxvEntry.AT_ENTRY])
             if (core.Process.Auxv.FirstOrDefault(a => a.Type == type) is { } at)
                 for (int i = 0; i < modules.Count; i++)
                     if (at.Value >= modules[i].Start && at.Value < modules[i].End) return i;

@@ -1,5 +1,4 @@
 using CoreSleuth.Elf;
-using CoreSleuth.FreeBsd;
 using CoreSleuth.Memory;
 using CoreSleuth.Model;
 
@@ -181,15 +180,15 @@ public sealed class ModuleMap : IDisposable
     public static List<ModuleSpan> Spans(CoreFile core)
     {
         var entries = core.Process.Mappings;
-        var found = new List<(string Path, ulong Start, ulong End, List<KinfoVmEntry> Mappings)>();
+        var found = new List<(string Path, ulong Start, ulong End, List<Mapping> Mappings)>();
         for (int i = 0; i < entries.Count; i++)
         {
             var e = entries[i];
-            if (e.Type != KinfoVmEntry.TypeVnode || e.Offset != 0 || string.IsNullOrEmpty(e.Path)) continue;
+            if (e.Kind != MappingKind.File || e.FileOffset != 0 || string.IsNullOrEmpty(e.Path)) continue;
             // The image spans the following mappings of the same file (text, data, RELRO), across
             // the anonymous gaps rtld leaves between them, up to the next file's mapping.
             ulong end = e.End;
-            var mappings = new List<KinfoVmEntry> { e };
+            var mappings = new List<Mapping> { e };
             for (int j = i + 1; j < entries.Count && (entries[j].Path == e.Path || string.IsNullOrEmpty(entries[j].Path)); j++)
                 if (entries[j].Path == e.Path)
                 {
@@ -226,7 +225,7 @@ public sealed class ModuleMap : IDisposable
         ElfImage? onDisk = chosen is { } c ? ElfImage.FromFile(c.Elf, span.Start - ElfImage.FirstLoadAddress(c.Elf.ProgramHeaders)) : null;
         string? file = chosen?.File;
         string? buildId = (inCore is null ? null : ModuleIdentity.BuildId(inCore)) ?? (chosen is { } d ? ModuleIdentity.BuildId(d.Elf) : null);
-        bool codeInCore = span.Mappings.Where(m => (m.Protection & KinfoVmEntry.ProtExec) != 0)
+        bool codeInCore = span.Mappings.Where(m => m.CanExecute)
             .All(m => core.Memory.Check(m.Start) == Unavailability.None && core.Memory.Check(m.End - 1) == Unavailability.None);
         LoadedModule module;
         if (inCore is not null)

@@ -1,7 +1,6 @@
 using CoreSleuth.Analysis.Modules;
 using CoreSleuth.Analysis.Symbols;
 using CoreSleuth.Elf;
-using CoreSleuth.FreeBsd;
 using CoreSleuth.Memory;
 using CoreSleuth.Model;
 
@@ -70,9 +69,6 @@ public sealed class AddressSpaceStackMemory(AddressSpace memory) : IStackMemory
 /// </summary>
 public sealed class ModuleMapCfiProvider : ICfiProvider
 {
-    /// <summary>AT_TIMEKEEP: points into the shared page that also holds the signal trampoline.</summary>
-    private const long AtTimekeep = 22;
-
     private readonly List<CodeModule> modules = [];
 
     public ModuleMapCfiProvider(ModuleMap map, CoreProcess process)
@@ -89,7 +85,7 @@ public sealed class ModuleMapCfiProvider : ICfiProvider
             modules.Add(new CodeModule(m.Path, m.LoadBias, view, image.ProgramHeaders, Symbolizer.SymbolsOf(image, m.DiskImage, m.DebugElf), file?.File.SectionHeaders));
         }
         SignalTrampoline = FindSharedPage(process);
-        executable = process.Mappings.Where(e => (e.Protection & KinfoVmEntry.ProtExec) != 0)
+        executable = process.Mappings.Where(e => e.CanExecute)
             .Select(e => (new AddressRange(e.Start, e.End), (string?)e.Path)).ToArray();
     }
 
@@ -122,14 +118,15 @@ public sealed class ModuleMapCfiProvider : ICfiProvider
 
     /// <summary>
     /// The shared page: an executable mapping with no backing file, preferably the one that
-    /// holds AT_TIMEKEEP, else the highest such mapping near the top of the user address space.
+    /// holds the system's shared-page auxv entry (FreeBSD's AT_TIMEKEEP), else the highest such
+    /// mapping near the top of the user address space.
     /// </summary>
     public static AddressRange? FindSharedPage(CoreProcess process)
     {
         var candidates = process.Mappings
-            .Where(e => (e.Protection & KinfoVmEntry.ProtExec) != 0 && string.IsNullOrEmpty(e.Path) && e.Type != KinfoVmEntry.TypeVnode)
+            .Where(e => e.CanExecute && string.IsNullOrEmpty(e.Path) && e.Kind != MappingKind.File)
             .ToList();
-        var timekeep = process.Auxv.FirstOrDefault(a => a.Type == AtTimekeep);
+        var timekeep = SystemConventions.For(process.Os).Auxv.SharedPageType is { } type ? process.Auxv.FirstOrDefault(a => a.Type == type) : null;
         if (timekeep is not null && candidates.FirstOrDefault(e => timekeep.Value >= e.Start && timekeep.Value < e.End) is { } withTimekeep)
             return new AddressRange(withTimekeep.Start, withTimekeep.End);
         var top = candidates.Where(e => e.Start >= 0x7fff_0000_0000UL && e.Size <= 0x10000).OrderByDescending(e => e.Start).FirstOrDefault();
