@@ -230,6 +230,11 @@ blocked_wchan=$(cat /proc/"$CORE_PID"/task/"$blocked_tid"/wchan 2>/dev/null || t
 blocked_session=$(sql -e "SELECT ID FROM information_schema.PROCESSLIST WHERE TID = $blocked_tid")
 [ -n "$blocked_session" ] || die "thread $blocked_tid is no session's (information_schema.PROCESSLIST.TID)"
 libc_path=$(awk '$6 ~ /\/libc\.so\.6$/ { print $6; exit }' /proc/"$CORE_PID"/maps)
+# Who waits for whose row lock, as the live server's lock tables say (the referee of the wait-for graph).
+read -r row_waiter_session row_blocker_session < <(sql -e "SELECT r.trx_mysql_thread_id, b.trx_mysql_thread_id
+  FROM information_schema.INNODB_LOCK_WAITS w
+  JOIN information_schema.INNODB_TRX r ON r.trx_id = w.requesting_trx_id
+  JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id LIMIT 1") || true
 
 # --- 6. the core ------------------------------------------------------------------------------
 # gcore appends .PID to the -o prefix. The file-size limit applies to gdb only (subshell).
@@ -285,6 +290,8 @@ build_id() { readelf -n "$1" 2>/dev/null | awk '/Build ID:/ { print $3; exit }';
   echo "blocked_wchan=$blocked_wchan"
   echo "blocked_orig_rax=$orig_rax"
   echo "blocked_innodb_os_thread_handle=$innodb_handle"
+  echo "row_waiter_session=${row_waiter_session:-}"
+  echo "row_blocker_session=${row_blocker_session:-}"
   echo "pthread_tid_offset=$tid_offset"
   echo "pthread_tid_at_offset=$tid_at_offset"
   echo "threads=$(grep -c '^Thread [0-9]* (' "$OUT/mariadbd.gdb-bt.txt")"

@@ -388,7 +388,7 @@ public sealed class CoreAnalysis : IDisposable
                 analysis.byLwp = FirstByLwp(threads);
                 analysis.Graph = graph;
                 analysis.Deadlocks = HangFindings.Deadlocks(graph, analysis.ThreadOf, core.Producer);
-                analysis.Roots = HangFindings.Roots(graph, analysis.ThreadOf, core.Producer);
+                analysis.Roots = HangFindings.Roots(graph, analysis.ThreadOf, core.Producer, fifoOpens.Keys.ToHashSet());
                 analysis.SemaphoreWaits = InnodbSemaphoreWaits.Findings(semaphores, graph.Edges, identity, analysis.ThreadOf, core.Producer);
             }
         }

@@ -87,6 +87,23 @@ public sealed class RealMariaDbCoreTests(RealMariaDbCoreFixture fixture) : IClas
     }
 
     [RealLinuxCoreFact]
+    public void TheRowLockWaiterWaitsBehindTheBlockedSessionAsTheLiveServersLockTablesSay()
+    {
+        // The referee: information_schema.INNODB_LOCK_WAITS on the live server, read just before gcore.
+        var a = fixture.WithInputs;
+        int waiter = RealLinuxCore.Int("row_waiter_session"), blocker = RealLinuxCore.Int("row_blocker_session");
+        Assert.Equal(RealLinuxCore.Int("blocked_session"), blocker);
+        var waiting = Assert.Single(a.Threads, t => t.Session?.ThreadId == waiter);
+        var edge = Assert.Single(waiting.WaitsFor);
+        Assert.Equal(("innodb-row-lock", (int?)BlockedLwp), (edge.Kind, edge.Holder));
+        // The whole hang: one root, the thread blocked opening the FIFO, with the row lock's waiter behind it.
+        var root = Assert.Single(a.Roots);
+        Assert.Equal(BlockedLwp, root.Root);
+        Assert.Contains(waiting.Thread.Lwp, root.Waiters);
+        Assert.Contains(root.Advice, line => line.Contains("blocked opening a FIFO", StringComparison.Ordinal));
+    }
+
+    [RealLinuxCoreFact]
     public void TheInnodbHandleOfTheBlockedSessionIsTheBlockedThread()
     {
         var a = fixture.WithInputs;

@@ -186,4 +186,69 @@ public class InnodbLockWaitTests
         var wait = s.LockWait!;
         Assert.Equal((2L, "`ghost`.`t`", "PRIMARY"), (wait.Seconds, wait.Table, wait.Index));
     }
+
+    // MariaDB 10.11.19 (Debian 12), the whole TRANSACTIONS section of another run of tests/linux/make-mariadb-core.sh:
+    // session 6 updated row a=1 without committing, then blocked in LOAD DATA; session 8's UPDATE waits for that row
+    // (the real-core test checks the same against the live server's information_schema.INNODB_LOCK_WAITS).
+    private const string MariaDb1011WithRecord = """
+        ------------
+        TRANSACTIONS
+        ------------
+        Trx id counter 25
+        Purge done for trx's n:o < 23 undo n:o < 0 state: running but idle
+        History list length 0
+        LIST OF TRANSACTIONS FOR EACH SESSION:
+        ---TRANSACTION 24, ACTIVE 2 sec starting index read
+        mysql tables in use 1, locked 1
+        LOCK WAIT 2 lock struct(s), heap size 1128, 1 row lock(s)
+        MariaDB thread id 8, OS thread handle 139724950558400, query id 17 localhost root Updating
+        UPDATE ghost.t SET b = 10 WHERE a = 1
+        ------- TRX HAS BEEN WAITING 2245985 us FOR THIS LOCK TO BE GRANTED:
+        RECORD LOCKS space id 5 page no 3 n bits 320 index PRIMARY of table `ghost`.`t` trx id 24 lock_mode X locks rec but not gap waiting
+        Record lock, heap no 2 PHYSICAL RECORD: n_fields 4; compact format; info bits 0
+         0: len 4; hex 80000001; asc     ;;
+         1: len 6; hex 000000000017; asc       ;;
+         2: len 7; hex 06000001360110; asc     6  ;;
+         3: len 4; hex 80000001; asc     ;;
+
+        ------------------
+        ---TRANSACTION 23, ACTIVE 3 sec
+        mysql tables in use 1, locked 1
+        2 lock struct(s), heap size 1128, 1 row lock(s), undo log entries 1
+        MariaDB thread id 6, OS thread handle 139724950251200, query id 11 localhost root Executing
+        LOAD DATA INFILE '/tmp/mariadb-core-work.F5T4YY/fifo/ghost.fifo' INTO TABLE ghost.t
+        --------
+        FILE I/O
+        --------
+        """;
+
+    [Fact]
+    public void Reads_the_transaction_ids_and_who_last_changed_the_waited_for_record_of_mariadb_1011()
+    {
+        var s = MySqlSessions.ReadInnodbStatus(MariaDb1011WithRecord).Sessions;
+        Assert.Equal([(8L, (ulong?)24), (6L, 23)], s.Select(x => (x.ThreadId, x.TransactionId)));
+        var changed = s[0].LockWait!.LastChangedBy!;
+        Assert.Equal((23UL, 1, 17), (changed.TransactionId, changed.Field, changed.LineNumber));
+        Assert.Null(s[1].LockWait);
+    }
+
+    [Theory]
+    // A secondary index's records carry no DB_TRX_ID.
+    [InlineData("index PRIMARY of table", "index k_b of table")]
+    // The dump of another record kind (the supremum) holds no 6-then-7-byte pair.
+    [InlineData(" 1: len 6; hex 000000000017; asc       ;;", " 1: len 5; hex 0000000017; asc      ;;")]
+    // Six bytes then seven as the first two fields are a key, not the system columns, which follow the key.
+    [InlineData(" 0: len 4; hex 80000001; asc     ;;\n 1: len 6; hex 000000000017; asc       ;;\n 2: len 7;", " 0: len 6; hex 000000000017; asc       ;;\n 1: len 7;")]
+    public void A_record_without_a_recognisable_db_trx_id_names_no_transaction(string from, string to)
+    {
+        var s = MySqlSessions.ReadInnodbStatus(MariaDb1011WithRecord.Replace(from, to, StringComparison.Ordinal)).Sessions;
+        Assert.NotNull(s[0].LockWait);
+        Assert.Null(s[0].LockWait!.LastChangedBy);
+    }
+
+    [Fact]
+    public void A_transaction_id_printed_in_hexadecimal_is_not_read_as_a_number()
+    {
+        Assert.Null(MySqlSessions.ReadInnodbStatus(Mysql55).Sessions[0].TransactionId);
+    }
 }

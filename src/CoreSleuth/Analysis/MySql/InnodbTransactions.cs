@@ -17,10 +17,25 @@ public sealed record InnodbLockWait(int LineNumber, long Seconds, string? Table,
 {
     /// <summary>True for a <c>TABLE LOCK</c> (LOCK TABLES, AUTO-INC, IX…), false for <c>RECORD LOCKS</c> or when the lock line is missing.</summary>
     public bool TableLock { get; init; }
+
+    /// <summary>
+    /// The DB_TRX_ID of the waited-for record of a clustered index: the transaction that last
+    /// changed it, read from the record's dump after the lock line; null when there is none.
+    /// </summary>
+    public RecordTransaction? LastChangedBy { get; init; }
 }
 
+/// <summary>
+/// The DB_TRX_ID system column of a clustered index record, as <c>lock_rec_print</c> dumps the
+/// record (<c> 1: len 6; hex 000000000017; asc       ;;</c>).
+/// </summary>
+/// <param name="TransactionId">The transaction id the six bytes hold.</param>
+/// <param name="Field">The field's number in the dump: the first of six bytes followed by one of seven (DB_ROLL_PTR), after the key.</param>
+/// <param name="LineNumber">The line of the input with that field.</param>
+public sealed record RecordTransaction(ulong TransactionId, int Field, int LineNumber);
+
 /// <summary>What the TRANSACTIONS section says of the transaction of one session.</summary>
-internal readonly record struct TransactionFacts(long? ActiveSeconds, int? TablesInUse, int? TablesLocked, InnodbLockWait? LockWait);
+internal readonly record struct TransactionFacts(long? ActiveSeconds, int? TablesInUse, int? TablesLocked, InnodbLockWait? LockWait, ulong? TransactionId = null);
 
 /// <summary>
 /// Reads the lines of the TRANSACTIONS section around a session header. trx_print_low
@@ -32,7 +47,10 @@ internal static class InnodbTransactions
 {
     // "---TRANSACTION 1792, ACTIVE 512 sec", "---TRANSACTION 3EF8F1F3, ACTIVE 7 sec fetching rows" (5.5 hex ids),
     // "---TRANSACTION 0 1234, ACTIVE 12 sec, process no …" (5.0/5.1), "ACTIVE (PREPARED) 5 sec" (XA).
-    private static readonly StatusLinePattern TransactionHeader = new("---TRANSACTION ", @"^\s*---TRANSACTION [^,]*, ACTIVE (?:\(PREPARED\) )?(?<sec>[0-9]{1,18}) sec");
+    private static readonly StatusLinePattern TransactionHeader = new("---TRANSACTION ", @"^\s*---TRANSACTION (?<id>[^,]*), ACTIVE (?:\(PREPARED\) )?(?<sec>[0-9]{1,18}) sec");
+
+    // rec_print_comp (storage/innobase/rem/rem0rec.cc): " 1: len 6; hex 000000000017; asc       ;;", one field a line.
+    private static readonly StatusLinePattern RecordField = new(": len ", @"^\s*(?<field>[0-9]{1,4}): len (?<len>[0-9]{1,9}); hex (?<hex>[0-9a-f]*)");
 
     private static readonly StatusLinePattern TablesLine = new("mysql tables in use ", @"^\s*mysql tables in use (?<use>[0-9]{1,9}), locked (?<locked>[0-9]{1,9})");
 
@@ -83,6 +101,7 @@ internal static class InnodbTransactions
         if (section is not null && PastSections.Contains(section)) return default;
 
         long? active = null;
+        ulong? id = null;
         int? inUse = null, locked = null;
         // Back to this transaction's header; its lines before the session line are few (a dozen at most).
         for (int k = session - 1; k >= 0 && k >= session - 20 && sections[k] == section; k--)
@@ -97,11 +116,12 @@ internal static class InnodbTransactions
             if (TransactionHeader.Match(text) is { Success: true } h)
             {
                 active = long.Parse(h.Groups["sec"].ValueSpan, CultureInfo.InvariantCulture);
+                id = ulong.TryParse(h.Groups["id"].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out ulong parsed) ? parsed : null;
                 break;
             }
             if (text.TrimStart().StartsWith("---TRANSACTION", StringComparison.Ordinal)) break; // "not started": no ACTIVE
         }
-        return new TransactionFacts(active, inUse, locked, LockWaitAfter(lines, session, sections));
+        return new TransactionFacts(active, inUse, locked, LockWaitAfter(lines, session, sections), id);
     }
 
     /// <summary>The lock wait printed after the session's statement, up to the next transaction or session.</summary>
@@ -120,10 +140,47 @@ internal static class InnodbTransactions
             while (next < lines.Count && lines[next].Text.Trim().Length == 0) next++;
             string lockLine = next < lines.Count ? lines[next].Text : "";
             if (RecordLockLine.Match(lockLine) is { Success: true } r)
-                return new InnodbLockWait(lines[k].Number, seconds, r.Groups["table"].Value, r.Groups["index"].Value.Trim('`'), ModeOf(r));
+            {
+                string index = r.Groups["index"].Value.Trim('`');
+                return new InnodbLockWait(lines[k].Number, seconds, r.Groups["table"].Value, index, ModeOf(r))
+                {
+                    LastChangedBy = index is "PRIMARY" or "GEN_CLUST_INDEX" ? RecordTransactionAfter(lines, next, sections) : null,
+                };
+            }
             if (TableLockLine.Match(lockLine) is { Success: true } t)
                 return new InnodbLockWait(lines[k].Number, seconds, t.Groups["table"].Value, null, ModeOf(t)) { TableLock = true };
             return new InnodbLockWait(lines[k].Number, seconds, null, null, null);
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The DB_TRX_ID of the first record dumped after the lock line <paramref name="lockLine"/>. In a
+    /// clustered index record the key's fields come first, then DB_TRX_ID (6 bytes) and DB_ROLL_PTR
+    /// (7 bytes) (storage/innobase/dict/dict0dict.cc: dict_index_add_col of the system columns):
+    /// the first field of six bytes followed by one of seven, after at least one key field.
+    /// </summary>
+    private static RecordTransaction? RecordTransactionAfter(List<NumberedLine> lines, int lockLine, string?[] sections)
+    {
+        (int Field, int Length, string Hex, int Line)? previous = null;
+        for (int k = lockLine + 1; k < lines.Count && k <= lockLine + 64 && sections[k] == sections[lockLine]; k++)
+        {
+            string text = lines[k].Text;
+            if (text.Contains("PHYSICAL RECORD", StringComparison.Ordinal))
+            {
+                if (previous is not null) return null; // the next record: the first has none
+                continue;
+            }
+            if (RecordField.Match(text) is not { Success: true } f)
+            {
+                if (previous is not null) return null; // past the first record's fields
+                continue;
+            }
+            int field = int.Parse(f.Groups["field"].ValueSpan, CultureInfo.InvariantCulture);
+            int length = int.TryParse(f.Groups["len"].ValueSpan, CultureInfo.InvariantCulture, out int n) ? n : -1;
+            if (previous is { Length: 6, Field: >= 1 } p && field == p.Field + 1 && length == 7 && p.Hex.Length == 12)
+                return new RecordTransaction(ulong.Parse(p.Hex, NumberStyles.HexNumber, CultureInfo.InvariantCulture), p.Field, p.Line);
+            previous = (field, length, f.Groups["hex"].Value, lines[k].Number);
         }
         return null;
     }

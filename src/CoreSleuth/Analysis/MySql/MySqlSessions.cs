@@ -30,6 +30,12 @@ public sealed record MySqlSession(
 
     /// <summary>The row or table lock its transaction is waiting for now, or null when the TRANSACTIONS section shows none.</summary>
     public InnodbLockWait? LockWait { get; init; }
+
+    /// <summary>
+    /// The id of its active transaction as a decimal number (<c>---TRANSACTION 23, ACTIVE 3 sec</c>, as MySQL 5.6+
+    /// and MariaDB print it); null when not active, or printed otherwise (5.5's hexadecimal, 5.0's two words).
+    /// </summary>
+    public ulong? TransactionId { get; init; }
 }
 
 /// <summary>How the mysql client printed a result: the forms a DBA captures during an incident.</summary>
@@ -106,6 +112,7 @@ public static partial class MySqlSessions
                 StatementAfter(lines, i + 1), lines[i].Number)
             {
                 TrxActiveSeconds = trx.ActiveSeconds, TablesInUse = trx.TablesInUse, TablesLocked = trx.TablesLocked, LockWait = trx.LockWait,
+                TransactionId = trx.TransactionId,
             });
         }
         return new SessionText(sessions, form, unread);

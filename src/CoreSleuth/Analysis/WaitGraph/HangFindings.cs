@@ -59,7 +59,8 @@ public static class HangFindings
     }
 
     /// <summary>A finding for each root others wait behind, most waiters first.</summary>
-    public static IReadOnlyList<BlockedBehind> Roots(WaitForGraph graph, Func<int, ThreadAnalysis?> thread, CoreProducer producer)
+    /// <param name="blockedFifoOpens">The LWPs diagnosed as blocked opening a FIFO (a Linux core has no wait message to tell it).</param>
+    public static IReadOnlyList<BlockedBehind> Roots(WaitForGraph graph, Func<int, ThreadAnalysis?> thread, CoreProducer producer, IReadOnlySet<int>? blockedFifoOpens = null)
     {
         var found = new List<BlockedBehind>();
         foreach (int root in graph.Roots())
@@ -88,7 +89,7 @@ public static class HangFindings
             };
             if (producer == CoreProducer.Kernel)
                 advice.Add($"The process is gone (the kernel wrote this core when a signal ended it){(t?.Session is { } gone ? $"; MySQL thread id {gone.ThreadId}'s statement is what the others waited for" : "")}.");
-            else if (t?.Wait?.Category == FreeBsd.WaitMessages.WaitCategory.Fifo)
+            else if (t?.Wait?.Category == FreeBsd.WaitMessages.WaitCategory.Fifo || blockedFifoOpens?.Contains(root) == true)
                 advice.Add($"LWP {root} is blocked opening a FIFO: its blocked-fifo-open finding says how to release it; the threads behind it then go on.");
             else if (t?.Session is { } s)
                 advice.Add($"Release LWP {root} (MySQL thread id {s.ThreadId}): `KILL {s.ThreadId}` ends its statement when its wait is one MySQL can interrupt; the threads behind it then go on.");

@@ -49,7 +49,7 @@ public static class MySqlLockWaits
             if (state is { Certain: false }) state = null; // "System lock" is mostly held, not waited for
             if (s.LockWait is { } row && frames?.Kind is null or "innodb-row")
             {
-                yield return RowLock(t, s, row, frames);
+                yield return RowLock(t, s, row, frames, sessions);
                 continue;
             }
             string? kind = frames?.Kind ?? state?.LockKind;
@@ -62,16 +62,33 @@ public static class MySqlLockWaits
         }
     }
 
-    private static WaitEdge RowLock(ThreadAnalysis t, MySqlSession s, InnodbLockWait row, (string Kind, string Function)? frames)
+    /// <summary>
+    /// A wait for an InnoDB record or table lock. InnoDB's status names no holder, but the dump of a
+    /// clustered index record names the transaction that last changed it (DB_TRX_ID): when that
+    /// transaction is still active, its change is uncommitted and it holds the record's lock.
+    /// </summary>
+    private static WaitEdge RowLock(ThreadAnalysis t, MySqlSession s, InnodbLockWait row, (string Kind, string Function)? frames, List<SessionThread> sessions)
     {
         string resource = $"InnoDB {(row.TableLock ? "table" : "record")} lock on {row.Table ?? "a table"}{(row.Index is null ? "" : $", index {row.Index}")}";
         var evidence = new List<string>
         {
             $"SHOW ENGINE INNODB STATUS (line {row.LineNumber}): MySQL thread id {s.ThreadId}'s transaction HAS BEEN WAITING {row.Seconds} SEC FOR THIS LOCK TO BE GRANTED{(row.Mode is null ? "" : $": {row.Mode}")}",
-            "InnoDB's status does not name the holder of a row lock; on the live server, sys.innodb_lock_waits (5.7+) or information_schema.innodb_lock_waits (5.5–5.7) does",
         };
         if (frames is { } f) evidence.Insert(0, $"LWP {t.Thread.Lwp} is in {f.Function}: it waits for an InnoDB row lock");
-        return new WaitEdge(t.Thread.Lwp, null, "innodb-row-lock", resource, Confidence.Certain, evidence) { Seconds = row.Seconds };
+        var changedBy = row.LastChangedBy;
+        var holder = changedBy is null ? null : sessions.FirstOrDefault(u =>
+            u.Thread != t && u.Thread.Session is { TransactionId: { } id, TrxActiveSeconds: not null } us && id == changedBy.TransactionId && us.ThreadId != s.ThreadId);
+        if (changedBy is null || holder is null)
+        {
+            evidence.Add("InnoDB's status does not name the holder of a row lock; on the live server, sys.innodb_lock_waits (5.7+) or information_schema.innodb_lock_waits (5.5–5.7) does");
+            return new WaitEdge(t.Thread.Lwp, null, "innodb-row-lock", resource, Confidence.Certain, evidence) { Seconds = row.Seconds };
+        }
+        var hs = holder.Thread.Session!;
+        evidence.Add($"SHOW ENGINE INNODB STATUS (line {changedBy.LineNumber}): the waited-for record was last changed by transaction {changedBy.TransactionId} " +
+                     $"(field {changedBy.Field}, DB_TRX_ID, 0x{changedBy.TransactionId:x}), and TRANSACTION {changedBy.TransactionId} is still ACTIVE{(hs.TrxActiveSeconds is { } active ? $" ({active} sec)" : "")}: " +
+                     $"MySQL thread id {hs.ThreadId}'s (line {hs.LineNumber}), LWP {holder.Thread.Thread.Lwp}");
+        evidence.Add("a change not yet committed keeps the record locked by its transaction until it commits or rolls back (storage/innobase/lock/lock0lock.cc: lock_rec_convert_impl_to_expl)");
+        return new WaitEdge(t.Thread.Lwp, holder.Thread.Thread.Lwp, "innodb-row-lock", resource, Confidence.Certain, evidence) { Seconds = row.Seconds };
     }
 
     /// <summary>
