@@ -163,34 +163,11 @@ public class InnodbLockWaitTests
         line.Array[0, 40].Sample(lines => { _ = MySqlSessions.ReadInnodbStatus(string.Join('\n', lines)); });
     }
 
-    // MariaDB 10.11.19 (Debian 12), from the real core's status (tests/linux/make-mariadb-core.sh):
-    // "MariaDB thread id", a decimal handle, and the wait in microseconds.
+    // MariaDB 10.11.19 (Debian 12), the TRANSACTIONS section of a real core's status (tests/linux/make-mariadb-core.sh):
+    // "MariaDB thread id", decimal handles, the wait in microseconds. Session 6 updated row a=1 without committing,
+    // then blocked in LOAD DATA; session 8's UPDATE waits for that row (the real-core test checks the same against
+    // the live server's information_schema.INNODB_LOCK_WAITS).
     private const string MariaDb1011 = """
-        ------------
-        TRANSACTIONS
-        ------------
-        ---TRANSACTION 24, ACTIVE 2 sec starting index read
-        mysql tables in use 1, locked 1
-        LOCK WAIT 2 lock struct(s), heap size 1128, 1 row lock(s)
-        MariaDB thread id 7, OS thread handle 140377785947840, query id 13 localhost root Updating
-        UPDATE ghost.t SET b = 10 WHERE a = 1
-        ------- TRX HAS BEEN WAITING 2060372 us FOR THIS LOCK TO BE GRANTED:
-        RECORD LOCKS space id 5 page no 3 n bits 320 index PRIMARY of table `ghost`.`t` trx id 24 lock_mode X locks rec but not gap waiting
-        """;
-
-    [Fact]
-    public void Reads_the_session_and_the_microsecond_wait_of_mariadb_1011()
-    {
-        var s = Assert.Single(MySqlSessions.ReadInnodbStatus(MariaDb1011).Sessions);
-        Assert.Equal((7L, 140377785947840UL, 13L), (s.ThreadId, s.OsThreadHandle!.Value, s.QueryId!.Value));
-        var wait = s.LockWait!;
-        Assert.Equal((2L, "`ghost`.`t`", "PRIMARY"), (wait.Seconds, wait.Table, wait.Index));
-    }
-
-    // MariaDB 10.11.19 (Debian 12), the whole TRANSACTIONS section of another run of tests/linux/make-mariadb-core.sh:
-    // session 6 updated row a=1 without committing, then blocked in LOAD DATA; session 8's UPDATE waits for that row
-    // (the real-core test checks the same against the live server's information_schema.INNODB_LOCK_WAITS).
-    private const string MariaDb1011WithRecord = """
         ------------
         TRANSACTIONS
         ------------
@@ -223,9 +200,18 @@ public class InnodbLockWaitTests
         """;
 
     [Fact]
+    public void Reads_the_session_and_the_microsecond_wait_of_mariadb_1011()
+    {
+        var s = MySqlSessions.ReadInnodbStatus(MariaDb1011).Sessions[0];
+        Assert.Equal((8L, 139724950558400UL, 17L), (s.ThreadId, s.OsThreadHandle!.Value, s.QueryId!.Value));
+        var wait = s.LockWait!;
+        Assert.Equal((2L, "`ghost`.`t`", "PRIMARY"), (wait.Seconds, wait.Table, wait.Index));
+    }
+
+    [Fact]
     public void Reads_the_transaction_ids_and_who_last_changed_the_waited_for_record_of_mariadb_1011()
     {
-        var s = MySqlSessions.ReadInnodbStatus(MariaDb1011WithRecord).Sessions;
+        var s = MySqlSessions.ReadInnodbStatus(MariaDb1011).Sessions;
         Assert.Equal([(8L, (ulong?)24), (6L, 23)], s.Select(x => (x.ThreadId, x.TransactionId)));
         var changed = s[0].LockWait!.LastChangedBy!;
         Assert.Equal((23UL, 1, 17), (changed.TransactionId, changed.Field, changed.LineNumber));
@@ -241,7 +227,7 @@ public class InnodbLockWaitTests
     [InlineData(" 0: len 4; hex 80000001; asc     ;;\n 1: len 6; hex 000000000017; asc       ;;\n 2: len 7;", " 0: len 6; hex 000000000017; asc       ;;\n 1: len 7;")]
     public void A_record_without_a_recognisable_db_trx_id_names_no_transaction(string from, string to)
     {
-        var s = MySqlSessions.ReadInnodbStatus(MariaDb1011WithRecord.Replace(from, to, StringComparison.Ordinal)).Sessions;
+        var s = MySqlSessions.ReadInnodbStatus(MariaDb1011.Replace(from, to, StringComparison.Ordinal)).Sessions;
         Assert.NotNull(s[0].LockWait);
         Assert.Null(s[0].LockWait!.LastChangedBy);
     }
