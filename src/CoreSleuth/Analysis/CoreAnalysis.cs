@@ -286,8 +286,9 @@ public sealed class CoreAnalysis : IDisposable
         {
             var t = core.Threads[i];
             ulong? pthread = identity.PthreadOf(t.Lwp);
-            var state = ThreadStateInterpreter.Interpret(t.Kinfo?.State, t.WaitMessage, (ulong)(t.Kinfo?.ThreadFlags ?? 0), core.Producer,
-                t.Kinfo?.LockName, OnCpu(t.Kinfo));
+            var kinfo = t.FreeBsd?.Kinfo;
+            var state = ThreadStateInterpreter.Interpret(kinfo?.State, t.WaitMessage, (ulong)(kinfo?.ThreadFlags ?? 0), core.Producer,
+                kinfo?.LockName, OnCpu(kinfo));
             SyscallSite? site;
             SyscallDescription? syscall;
             using (timings.Measure("syscalls"))

@@ -166,9 +166,9 @@ internal sealed class FreeBsdCoreReader
             built.Add(new CoreThread
             {
                 Index = built.Count + 1, Lwp = t.Status.Lwp, Registers = t.Status.Registers, CurrentSignal = t.Status.CurrentSignal,
-                Status = t.Status, Name = name, NameSource = source,
-                FpRegSet = t.FpRegSet, XSaveArea = t.XSaveArea, LwpInfo = t.LwpInfo, SegmentBases = t.SegBases, Kinfo = kinfo,
-                ThrMisc = t.ThrMisc,
+                Name = name, NameSource = source,
+                FpRegSet = t.FpRegSet, XSaveArea = t.XSaveArea, SegmentBases = t.SegBases,
+                FreeBsd = new FreeBsdThreadState { Status = t.Status, ThrMisc = t.ThrMisc, LwpInfo = t.LwpInfo, Kinfo = kinfo },
             });
         }
 
@@ -200,15 +200,20 @@ internal sealed class FreeBsdCoreReader
             Arguments = argv is not null ? string.Join(' ', argv) : psinfo?.Arguments,
             ArgumentVector = argv,
             ArgumentsSource = argv is not null ? "ps_strings" : psinfo is not null ? "NT_PRPSINFO" : null,
-            PsArgs = psinfo?.Arguments, PsInfo = psinfo,
-            OsRelDate = osrel, OsRelDateSource = osrelSource, ExecutableOsRelDate = executableOsRel,
-            StartTime = first?.Start.AsDate, Emulation = first?.Emulation, ProcessFlags = first?.ProcessFlags,
+            PsArgs = psinfo?.Arguments,
+            StartTime = first?.Start.AsDate,
             WorkingDirectory = files.FirstOrDefault(f => f.Fd == KinfoFile.FdCwd)?.Path,
             Executable = string.IsNullOrEmpty(exe) ? null : exe,
             Signal = threads.Count > 0 ? threads[0].Status.CurrentSignal : 0,
             OpenFiles = files.ConvertAll(f => f.ToOpenFile()), Mappings = maps, Groups = groups, Umask = umask, ResourceLimits = limits, Auxv = auxv,
-            PsStrings = psStrings, NotesPresent = present, KinfoProcs = kinfos,
-            OpenFilesNotePadding = filesPadding, MappingsNotePadding = mapsPadding,
+            NotesPresent = present,
+            FreeBsd = new FreeBsdProcessState
+            {
+                PsInfo = psinfo, KinfoProcs = kinfos,
+                OsRelDate = osrel, OsRelDateSource = osrelSource, ExecutableOsRelDate = executableOsRel,
+                Emulation = first?.Emulation, ProcessFlags = first?.ProcessFlags, PsStrings = psStrings,
+                OpenFilesNotePadding = filesPadding, MappingsNotePadding = mapsPadding,
+            },
         };
         return (process, built);
     }
@@ -341,18 +346,19 @@ internal sealed class FreeBsdCoreReader
         else if (loads.Count > 0)
             gcore.Add($"all {loads.Count} PT_LOAD segments have PF_W: gcore forces R|W whatever the mapping's protection (usr.bin/gcore/elfcore.c: readmap)");
 
-        var kinfoOrder = process.KinfoProcs.Select(k => k.Lwp).ToList();
+        var freeBsd = process.FreeBsd!;
+        var kinfoOrder = freeBsd.KinfoProcs.Select(k => k.Lwp).ToList();
         var noteOrder = threads.Select(t => t.Lwp).ToList();
         if (noteOrder.Count > 1 && kinfoOrder.Count == noteOrder.Count && !kinfoOrder.SequenceEqual(noteOrder)
             && kinfoOrder.Order().SequenceEqual(noteOrder.Order()))
             kernel.Add($"the first NT_PRSTATUS is LWP {noteOrder[0]} while kinfo_proc lists the threads in p_threads order from LWP {kinfoOrder[0]}: the kernel writes the thread that caused the dump first, gcore keeps p_threads order (sys/kern/imgact_elf.c, usr.bin/gcore/elfcore.c)");
 
-        var signalled = threads.Where(t => t.LwpInfo is { Event: LwpInfo.EventSignal } l && l.HasSigInfo).ToList();
-        if (cursig != 0 && signalled.Count > 0 && signalled[0].LwpInfo!.SigInfo.Signal == cursig)
+        var signalled = threads.Where(t => t.FreeBsd?.LwpInfo is { Event: LwpInfo.EventSignal } l && l.HasSigInfo).ToList();
+        if (cursig != 0 && signalled.Count > 0 && signalled[0].FreeBsd!.LwpInfo!.SigInfo.Signal == cursig)
             kernel.Add($"NT_PTLWPINFO of LWP {signalled[0].Lwp} carries the fatal signal {cursig} with its siginfo, as the kernel writes it for the dumping thread (sys/kern/imgact_elf.c)");
-        if (signalled.FirstOrDefault(t => t.LwpInfo!.SigInfo.Signal == Sigstop) is { } stopped)
+        if (signalled.FirstOrDefault(t => t.FreeBsd!.LwpInfo!.SigInfo.Signal == Sigstop) is { } stopped)
             gcore.Add($"NT_PTLWPINFO of LWP {stopped.Lwp} reports SIGSTOP: the signal gcore's ptrace attach delivers (sys/kern/sys_process.c: kern_ptrace, PT_ATTACH)");
-        if (process.ProcessFlags is { } f && (f & KinfoProc.P_TRACED) != 0)
+        if (freeBsd.ProcessFlags is { } f && (f & KinfoProc.P_TRACED) != 0)
             gcore.Add("ki_flag has P_TRACED: the process was under ptrace when dumped, as gcore attaches (so does gcore -k)");
 
         // True protections and a fatal signal are things userland gcore cannot write (spec §1.2, §3.1).

@@ -173,8 +173,10 @@ public sealed class CoreFile : IDisposable
         long? cutAt = Elf.NotesTruncated ? length : null;
 
         var lwps = Threads.Select(t => t.Lwp).ToHashSet();
-        var withoutNotes = Process.KinfoProcs.Select(k => k.Lwp).Distinct().Where(l => !lwps.Contains(l)).ToList();
-        int? expected = Process.KinfoProcs.Count > 0 ? Threads.Count + withoutNotes.Count : null;
+        // Only FreeBSD's kinfo_proc lists every thread, with or without notes.
+        var kinfos = Process.FreeBsd?.KinfoProcs ?? [];
+        var withoutNotes = kinfos.Select(k => k.Lwp).Distinct().Where(l => !lwps.Contains(l)).ToList();
+        int? expected = kinfos.Count > 0 ? Threads.Count + withoutNotes.Count : null;
 
         // With the notes cut and no kinfo_proc to count them, the missing bytes bound the threads
         // lost: each takes at least as many note bytes as the smallest thread read (its NT_PRSTATUS
@@ -191,7 +193,7 @@ public sealed class CoreFile : IDisposable
         {
             ThreadsRead = Threads.Count, LwpsWithoutNotes = withoutNotes, ThreadsExpected = expected,
             UnusableThreadNotes = unusableStatusNotes, NotesCutAt = cutAt, NoteBytesMissing = missing, NoteBytesDeclared = declared,
-            MoreThreadsAtMost = atMost, ProcessNotesLost = cutAt is not null && Process.KinfoProcs.Count == 0,
+            MoreThreadsAtMost = atMost, ProcessNotesLost = cutAt is not null && kinfos.Count == 0,
             LoadSegmentsPastEnd = loadsPastEnd, LoadSegments = loadCount, MemoryBytesMissing = memoryMissing,
         };
     }

@@ -5,7 +5,7 @@ namespace CoreSleuth.Model;
 /// <summary>
 /// A thread of the dumped process, either system's: its id, registers and current signal (from its
 /// NT_PRSTATUS), name and FPU state; what only one system's notes say of it hangs under that system
-/// (<see cref="Status"/>, <see cref="Kinfo"/>… for FreeBSD, <see cref="Linux"/> for Linux).
+/// (<see cref="FreeBsd"/> for FreeBSD, <see cref="Linux"/> for Linux).
 /// </summary>
 public sealed record CoreThread
 {
@@ -20,9 +20,6 @@ public sealed record CoreThread
 
     /// <summary>pr_cursig: the signal the thread was taking when the kernel dumped the process; 0 otherwise.</summary>
     public int CurrentSignal { get; init; }
-
-    /// <summary>FreeBSD's NT_PRSTATUS as written (spec §3.2: pr_version, sizes, pr_osreldate); null for a Linux thread (see <see cref="Linux"/>).</summary>
-    public PrStatus? Status { get; init; }
 
     /// <summary>Thread name: NT_THRMISC, else kinfo_proc's ki_tdname + ki_moretdname, else NT_PTLWPINFO's pl_tdname.</summary>
     public string? Name { get; init; }
@@ -60,19 +57,16 @@ public sealed record CoreThread
         return XState?.YmmHigh is { } ymm ? fp with { YmmHigh = ymm } : fp;
     }
 
-    /// <summary>The thread's NT_THRMISC as written, bytes after the name included (spec §3.5); null when it has none.</summary>
-    public ThrMisc? ThrMisc { get; init; }
-    public LwpInfo? LwpInfo { get; init; }
     public SegmentBases? SegmentBases { get; init; }
 
-    /// <summary>This thread's record of NT_PROCSTAT_PROC (matched by ki_tid), when the producer wrote one.</summary>
-    public KinfoProc? Kinfo { get; init; }
+    /// <summary>What only a FreeBSD core says of the thread (NT_PRSTATUS as written, NT_THRMISC, NT_PTLWPINFO, kinfo_proc); null for Linux.</summary>
+    public FreeBsdThreadState? FreeBsd { get; init; }
 
     /// <summary>What only a Linux core says of the thread (orig_rax, fs_base, siginfo); null for FreeBSD.</summary>
     public Linux.LinuxThreadState? Linux { get; init; }
 
     /// <summary>ki_wmesg, or null when the thread is not sleeping or the core has no kinfo_proc (gdb cores).</summary>
-    public string? WaitMessage => Kinfo is { WaitMessage.Length: > 0 } k ? k.WaitMessage : null;
+    public string? WaitMessage => FreeBsd?.Kinfo is { WaitMessage.Length: > 0 } k ? k.WaitMessage : null;
 }
 
 /// <summary>The dumped process as a whole: identity, files, mappings, limits, auxv and its threads.</summary>
@@ -80,6 +74,9 @@ public sealed record CoreProcess
 {
     /// <summary>The system the process ran on: which notes, system calls and thread library apply.</summary>
     public CoreOs Os { get; init; } = CoreOs.FreeBsd;
+
+    /// <summary>What only a FreeBSD core says of the process (NT_PRPSINFO as written, kinfo_proc, __FreeBSD_version…); null for Linux.</summary>
+    public FreeBsdProcessState? FreeBsd { get; init; }
 
     /// <summary>What only a Linux core says of the process (NT_PRPSINFO, NT_FILE, NT_SIGINFO); null for FreeBSD.</summary>
     public Linux.LinuxProcessState? Linux { get; init; }
@@ -108,31 +105,9 @@ public sealed record CoreProcess
     /// </summary>
     public string? PsArgs { get; init; }
 
-    /// <summary>
-    /// NT_PRPSINFO as written (spec §3.4), when the core has one: its pr_fname, pr_psargs and
-    /// pr_pid unmerged with kinfo_proc (pr_pid is 0 from some 11.0 kernels, corpus bsi-08c8232b),
-    /// and pr_version/pr_psinfosz, which gdb may leave zero (spec doubt 2).
-    /// </summary>
-    public PrPsInfo? PsInfo { get; init; }
-
-    /// <summary>
-    /// The system's <c>__FreeBSD_version</c> (which syscall numbers and structures apply):
-    /// AT_OSRELDATE, else pr_osreldate, else — as a last resort — NT_PROCSTAT_OSREL.
-    /// </summary>
-    public int? OsRelDate { get; init; }
-    public string? OsRelDateSource { get; init; }
-
-    /// <summary>
-    /// NT_PROCSTAT_OSREL: p_osrel, the FreeBSD version the executable was built for (from its ABI
-    /// note), which may be older than the running system (corpus: 1202000 on a 13.0 system).
-    /// </summary>
-    public int? ExecutableOsRelDate { get; init; }
-
     public DateTimeOffset? StartTime { get; init; }
-    public string? Emulation { get; init; }
     public string? WorkingDirectory { get; init; }
     public string? Executable { get; init; }
-    public long? ProcessFlags { get; init; }
 
     /// <summary>pr_cursig: the signal that caused the dump (kernel cores); 0 otherwise.</summary>
     public int Signal { get; init; }
@@ -149,25 +124,12 @@ public sealed record CoreProcess
     /// </summary>
     public bool MappingsAreFilesOnly { get; init; }
 
-    /// <summary>
-    /// Zero bytes after the last kinfo_file record of NT_PROCSTAT_FILES: the kernel sizes the note
-    /// in a first pass and pads what the second pass did not fill (spec §5). Kept so the note's
-    /// length is known; 0 when the records fill the note.
-    /// </summary>
-    public int OpenFilesNotePadding { get; init; }
-
-    /// <summary>Zero bytes after the last kinfo_vmentry record of NT_PROCSTAT_VMMAP (same rule, spec §6).</summary>
-    public int MappingsNotePadding { get; init; }
     public IReadOnlyList<uint> Groups { get; init; } = [];
     public ushort? Umask { get; init; }
     public IReadOnlyList<ResourceLimit> ResourceLimits { get; init; } = [];
 
     /// <summary>The auxiliary vector through AT_NULL; its types are named by the system's <see cref="IAuxvCatalogue"/>.</summary>
     public IReadOnlyList<AuxvEntry> Auxv { get; init; } = [];
-    public ulong? PsStrings { get; init; }
-
-    /// <summary>Every record of NT_PROCSTAT_PROC in note order (p_threads order, spec §4.1).</summary>
-    public IReadOnlyList<KinfoProc> KinfoProcs { get; init; } = [];
 
     /// <summary>Which process-wide notes were present, by type name, in note order.</summary>
     public IReadOnlyList<string> NotesPresent { get; init; } = [];

@@ -110,7 +110,7 @@ public sealed record ReportThread(
     {
         var th = t.Thread;
         return new ReportThread(th.Index, th.Lwp, th.Name, t.Pthread is { } p ? new Hex(p) : null, th.WaitMessage ?? t.WaitChannel,
-            th.Kinfo is null ? null : t.State.Text, new GeneralRegisterView(th.Registers), ReportSyscall.Build(t), ReportFrame.BuildAll(t))
+            th.FreeBsd?.Kinfo is null ? null : t.State.Text, new GeneralRegisterView(th.Registers), ReportSyscall.Build(t), ReportFrame.BuildAll(t))
         {
             UnwindStop = t.UnwindStop,
             WaitMeaning = t.Wait?.Meaning ?? (t.WaitChannel is { } wchan ? Analysis.Diagnosis.WaitChannels.Meaning(wchan) : null),

@@ -19,9 +19,10 @@ public sealed record ReportCore(
     public static ReportCore Build(CoreFile core, string path)
     {
         var p = core.Process;
-        int? prOsRel = core.Threads.Count > 0 && core.Threads[0].Status is { OsRelDate: not 0 } status ? status.OsRelDate : null;
-        return new ReportCore(path, ProducerName(core.Producer), "amd64", p.OsRelDate, p.OsRelDateSource,
-            FreeBsdRelease.FromOsRelDate(p.OsRelDate)?.ToString(), prOsRel, FreeBsdRelease.FromOsRelDate(prOsRel)?.ToString(), core.ProducerEvidence)
+        int? prOsRel = core.Threads.Count > 0 && core.Threads[0].FreeBsd?.Status is { OsRelDate: not 0 } status ? status.OsRelDate : null;
+        int? osrel = p.FreeBsd?.OsRelDate;
+        return new ReportCore(path, ProducerName(core.Producer), "amd64", osrel, p.FreeBsd?.OsRelDateSource,
+            FreeBsdRelease.FromOsRelDate(osrel)?.ToString(), prOsRel, FreeBsdRelease.FromOsRelDate(prOsRel)?.ToString(), core.ProducerEvidence)
         {
             Os = CoreOsDetection.JsonName(core.Os),
         };
@@ -59,7 +60,7 @@ public sealed record ReportProcess(
             core.Threads.Count,
             signal is { } s ? signals.Name(s) ?? s.ToString(CultureInfo.InvariantCulture) : null, signal,
             signals.Description(p.Signal),
-            p.StartTime?.UtcDateTime, p.Emulation, p.WorkingDirectory, p.Executable);
+            p.StartTime?.UtcDateTime, p.FreeBsd?.Emulation, p.WorkingDirectory, p.Executable);
     }
 }
 

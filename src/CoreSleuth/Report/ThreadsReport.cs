@@ -34,8 +34,8 @@ public sealed record ThreadRow(
     {
         var t = a.Thread;
         return new(t.Index, t.Lwp, t.Name, a.Pthread is { } p ? new Hex(p) : null, t.WaitMessage ?? a.WaitChannel,
-            t.Kinfo is null ? null : a.State.Text,
-            t.Kinfo is { } k ? KinfoProc.StateName(k.State) : null,
+            t.FreeBsd?.Kinfo is null ? null : a.State.Text,
+            t.FreeBsd?.Kinfo is { } k ? KinfoProc.StateName(k.State) : null,
             GeneralRegisterView.PcAndSp(t.Registers),
             ReportMySql.Build(a.Session, a.Join));
     }

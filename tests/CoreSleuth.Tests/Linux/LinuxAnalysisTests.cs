@@ -193,7 +193,7 @@ public sealed class LinuxAnalysisTests
     {
         using var analysis = KernelCore(signal: 11, code: 1, word16: 0x8);
         var thread = analysis.Core.Threads.Single();
-        Assert.Null(thread.Status); // FreeBSD's prstatus_t; Linux's elf_prstatus is under Linux
+        Assert.Null(thread.FreeBsd); // FreeBSD's prstatus_t, kinfo_proc…; Linux's elf_prstatus is under Linux
         Assert.Equal(11, thread.CurrentSignal);
         Assert.Equal(11, thread.Linux!.Status.CurrentSignal);
         Assert.Equal(thread.Linux.Status.Registers.Rip, thread.Registers.Rip);

@@ -36,7 +36,7 @@ public sealed partial class LldbOracleTests
         var probes = core.Memory.Segments.SelectMany(s => new[] { s.Start, s.End - 16 }).ToList();
         commands.AddRange(probes.Select(a => $"memory read -s 8 -f x -c 2 0x{a:x}"));
         int argc = core.Process.ArgumentVector?.Count ?? 0;
-        if (core.Process.PsStrings is { } ps)
+        if (core.Process.FreeBsd!.PsStrings is { } ps)
         {
             // struct ps_strings { char **ps_argvstr; u_int ps_nargvstr; … }. A memory read, not an
             // expression: LLDB's expression evaluator reads missing core memory as zeros.
@@ -111,8 +111,8 @@ public sealed partial class LldbOracleTests
     {
         var session = For(coreName);
         using var core = CoreFile.Open(Corpus.Core(coreName));
-        Assert.NotNull(core.Process.PsStrings);
-        var argc = session.Output.Select(l => Regex.Match(l, $"^0x{core.Process.PsStrings + 8:x}: (\\d+)$")).FirstOrDefault(m => m.Success);
+        Assert.NotNull(core.Process.FreeBsd!.PsStrings);
+        var argc = session.Output.Select(l => Regex.Match(l, $"^0x{core.Process.FreeBsd!.PsStrings + 8:x}: (\\d+)$")).FirstOrDefault(m => m.Success);
         if (argc is null)
         {
             // Memory stripped: LLDB cannot read ps_strings either, and pr_psargs is all there is.

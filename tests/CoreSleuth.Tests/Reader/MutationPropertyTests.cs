@@ -64,9 +64,9 @@ public sealed class MutationPropertyTests
             // Touch everything a report would: none of it may throw.
             _ = (core.Producer, core.ProducerEvidence.Count, core.Warnings.Count);
             foreach (var t in core.Threads)
-                _ = (t.Name, t.WaitMessage, t.Registers.General.Count, t.FpState?.YmmHigh?.Count, t.LwpInfo?.HasSigInfo, t.Kinfo?.FullThreadName, t.SegmentBases?.FsBase);
+                _ = (t.Name, t.WaitMessage, t.Registers.General.Count, t.FpState?.YmmHigh?.Count, t.FreeBsd?.LwpInfo?.HasSigInfo, t.FreeBsd?.Kinfo?.FullThreadName, t.SegmentBases?.FsBase);
             var p = core.Process;
-            _ = (p.Pid, p.Command, p.Arguments, p.OsRelDate, p.StartTime, p.WorkingDirectory, p.Executable);
+            _ = (p.Pid, p.Command, p.Arguments, p.FreeBsd?.OsRelDate, p.StartTime, p.WorkingDirectory, p.Executable);
             foreach (var f in p.OpenFiles) _ = (f.Kind, f.DescriptorName, f.Position);
             foreach (var k in p.OpenFiles.Select(f => f.FreeBsd).OfType<KinfoFile>()) _ = (KinfoFile.FlagNames(k.Flags), k.FileSize, k.SocketPeer.Length);
             foreach (var m in p.Mappings) _ = (m.ProtectionText, m.FreeBsd?.FlagText, m.Size);

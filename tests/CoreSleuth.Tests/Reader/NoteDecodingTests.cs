@@ -53,7 +53,7 @@ public sealed class NoteDecodingTests
         Assert.Equal(["three", "two"], core.Threads.Select(t => t.Name));
         Assert.Equal(["kinfo_proc", "kinfo_proc"], core.Threads.Select(t => t.NameSource));
         Assert.Equal(["uwait", "select"], core.Threads.Select(t => t.WaitMessage));
-        Assert.Equal(300, core.Threads[0].Kinfo!.Lwp);
+        Assert.Equal(300, core.Threads[0].FreeBsd!.Kinfo!.Lwp);
     }
 
     [Fact]
@@ -62,7 +62,7 @@ public sealed class NoteDecodingTests
         var image = new CoreImage().Note(1, CoreImage.PrStatus(1)).Note(1, CoreImage.PrStatus(2))
             .Note(8, CoreImage.ProcstatProc(CoreImage.KinfoProc(9, 1)));
         using var core = Load(image);
-        Assert.Null(core.Threads[1].Kinfo);
+        Assert.Null(core.Threads[1].FreeBsd!.Kinfo);
         Assert.Contains(core.Warnings, w => w.Contains("LWP 2", StringComparison.Ordinal) && w.Contains("kinfo_proc", StringComparison.Ordinal));
     }
 
@@ -163,15 +163,15 @@ public sealed class NoteDecodingTests
             .Note(1, CoreImage.PrStatus(5)).Note(17, CoreImage.LwpInfo(55, "e"));
         using var core = Load(image);
         var t = core.Threads;
-        Assert.Equal((499, 4), (t[0].LwpInfo!.SyscallCode, t[0].LwpInfo!.SyscallArgumentCount));
-        Assert.True(t[0].LwpInfo!.HasSigInfo);
-        Assert.Equal(11, t[0].LwpInfo!.SigInfo.Signal);
-        Assert.Equal(4242, t[1].LwpInfo!.ChildPid);
-        Assert.Null(t[1].LwpInfo!.SyscallCode);
+        Assert.Equal((499, 4), (t[0].FreeBsd!.LwpInfo!.SyscallCode, t[0].FreeBsd!.LwpInfo!.SyscallArgumentCount));
+        Assert.True(t[0].FreeBsd!.LwpInfo!.HasSigInfo);
+        Assert.Equal(11, t[0].FreeBsd!.LwpInfo!.SigInfo.Signal);
+        Assert.Equal(4242, t[1].FreeBsd!.LwpInfo!.ChildPid);
+        Assert.Null(t[1].FreeBsd!.LwpInfo!.SyscallCode);
         Assert.Equal("b", t[1].Name);
-        Assert.Null(t[2].LwpInfo!.SyscallCode);
+        Assert.Null(t[2].FreeBsd!.LwpInfo!.SyscallCode);
         Assert.Contains(core.Warnings, w => w.Contains("declares a 160-byte ptrace_lwpinfo but holds 152", StringComparison.Ordinal));
-        Assert.Null(t[3].LwpInfo);
+        Assert.Null(t[3].FreeBsd!.LwpInfo);
         Assert.Contains(core.Warnings, w => w.Contains("100-byte ptrace_lwpinfo", StringComparison.Ordinal));
         Assert.Equal(5, t[4].Lwp);
         Assert.Contains(core.Warnings, w => w.Contains("names LWP 55", StringComparison.Ordinal));
@@ -235,19 +235,19 @@ public sealed class NoteDecodingTests
     {
         using (var core = Load(CoreImage.Sample()))
         {
-            Assert.Equal(1400097, core.Process.OsRelDate);            // AT_OSRELDATE
-            Assert.Equal("AT_OSRELDATE", core.Process.OsRelDateSource);
-            Assert.Equal(1300139, core.Process.ExecutableOsRelDate);  // p_osrel of NT_PROCSTAT_OSREL
+            Assert.Equal(1400097, core.Process.FreeBsd!.OsRelDate);            // AT_OSRELDATE
+            Assert.Equal("AT_OSRELDATE", core.Process.FreeBsd!.OsRelDateSource);
+            Assert.Equal(1300139, core.Process.FreeBsd!.ExecutableOsRelDate);  // p_osrel of NT_PROCSTAT_OSREL
         }
         using (var core = Load(new CoreImage().Note(1, CoreImage.PrStatus(1, osreldate: 1302001)).Note(14, CoreImage.Prefixed(4, BitConverter.GetBytes(1201000)))))
         {
-            Assert.Equal(1302001, core.Process.OsRelDate);
-            Assert.Equal("pr_osreldate", core.Process.OsRelDateSource);
+            Assert.Equal(1302001, core.Process.FreeBsd!.OsRelDate);
+            Assert.Equal("pr_osreldate", core.Process.FreeBsd!.OsRelDateSource);
         }
         using (var core = Load(new CoreImage().Note(1, CoreImage.PrStatus(1, osreldate: 0)).Note(14, CoreImage.Prefixed(4, BitConverter.GetBytes(1201000)))))
         {
-            Assert.Equal(1201000, core.Process.OsRelDate);
-            Assert.StartsWith("NT_PROCSTAT_OSREL", core.Process.OsRelDateSource);
+            Assert.Equal(1201000, core.Process.FreeBsd!.OsRelDate);
+            Assert.StartsWith("NT_PROCSTAT_OSREL", core.Process.FreeBsd!.OsRelDateSource);
         }
     }
 

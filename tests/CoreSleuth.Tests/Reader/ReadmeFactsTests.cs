@@ -155,14 +155,14 @@ public sealed partial class ReadmeFactsTests
         if (producer.Groups[2].Success)
         {
             Assert.Equal(SignalNumber(producer.Groups[2].Value), core.Process.Signal);
-            Assert.All(core.Threads, t => Assert.Equal(SignalNumber(producer.Groups[2].Value), t.Status!.CurrentSignal));
+            Assert.All(core.Threads, t => Assert.Equal(SignalNumber(producer.Groups[2].Value), t.FreeBsd!.Status.CurrentSignal));
         }
 
         var osrel = Regex.Match(freebsd, @"\((pr_osreldate )?(\d{7})\)");
         Assert.True(osrel.Success, $"FreeBSD: {freebsd}");
-        Assert.Equal(int.Parse(osrel.Groups[2].Value, CultureInfo.InvariantCulture), core.Process.OsRelDate);
+        Assert.Equal(int.Parse(osrel.Groups[2].Value, CultureInfo.InvariantCulture), core.Process.FreeBsd!.OsRelDate);
         if (osrel.Groups[1].Success)
-            Assert.Equal(int.Parse(osrel.Groups[2].Value, CultureInfo.InvariantCulture), core.Threads[0].Status!.OsRelDate);
+            Assert.Equal(int.Parse(osrel.Groups[2].Value, CultureInfo.InvariantCulture), core.Threads[0].FreeBsd!.Status.OsRelDate);
 
         var count = Regex.Match(threads, @"^(\d+)(?: \(LWP (\d+)\))?");
         Assert.Equal(int.Parse(count.Groups[1].Value, CultureInfo.InvariantCulture), core.Threads.Count);
@@ -197,7 +197,7 @@ public sealed partial class ReadmeFactsTests
             Assert.Equal(0, BinaryPrimitives.ReadInt32LittleEndian(psinfo[116..])); // pr_pid, spec §3.4
             Assert.Equal(int.Parse(zero.Groups[1].Value, CultureInfo.InvariantCulture), core.Process.Pid);
             Assert.Equal("kinfo_proc", core.Process.PidSource);
-            Assert.All(core.Process.KinfoProcs, k => Assert.Equal(core.Process.Pid, k.Pid));
+            Assert.All(core.Process.FreeBsd!.KinfoProcs, k => Assert.Equal(core.Process.Pid, k.Pid));
         }
     }
 

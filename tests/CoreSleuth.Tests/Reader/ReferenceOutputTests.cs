@@ -67,7 +67,7 @@ public sealed class ReferenceOutputTests
         var uids = Numbers(lines["User IDs (real, effective, saved)"]);
         Assert.Equal([(long)p.RealUid!, (long)p.Uid!], uids[..2]);
         Assert.Equal(Numbers(lines["Groups"]), p.Groups.Select(g => (long)g));
-        Assert.Equal(lines["Start time"], core.Process.KinfoProcs[0].Start.ToString());
+        Assert.Equal(lines["Start time"], core.Process.FreeBsd!.KinfoProcs[0].Start.ToString());
     }
 
     [CorpusTheory]
@@ -77,10 +77,10 @@ public sealed class ReferenceOutputTests
         var gdb = GdbReference.Load(Corpus.Reference(Stem(coreName) + ".gdb.txt"));
         using var core = CoreFile.Open(Corpus.Core(coreName));
         var lines = gdb.ProcessLines;
-        Assert.Equal(core.Threads.Count, core.Process.KinfoProcs.Count);
-        foreach (var k in core.Process.KinfoProcs)
+        Assert.Equal(core.Threads.Count, core.Process.FreeBsd!.KinfoProcs.Count);
+        foreach (var k in core.Process.FreeBsd!.KinfoProcs)
         {
-            Assert.Contains(core.Threads, t => t.Lwp == k.Lwp && ReferenceEquals(t.Kinfo, k));
+            Assert.Contains(core.Threads, t => t.Lwp == k.Lwp && ReferenceEquals(t.FreeBsd!.Kinfo, k));
             Assert.Equal(int.Parse(lines["Process group"], CultureInfo.InvariantCulture), k.ProcessGroup);
             Assert.Equal(int.Parse(lines["Session id"], CultureInfo.InvariantCulture), k.SessionId);
             Assert.Equal(int.Parse(lines["TTY owner process group"], CultureInfo.InvariantCulture), k.TtyProcessGroup);
@@ -104,7 +104,7 @@ public sealed class ReferenceOutputTests
         }
 
         // struct rusage (spec §4): utime @0, stime @16 (timevals), maxrss @32, minflt @64, majflt @72.
-        var first = core.Process.KinfoProcs[0];
+        var first = core.Process.FreeBsd!.KinfoProcs[0];
         Assert.Equal(Numbers(lines["Minor faults (no memory page)"])[0], Long(first.Rusage, 64));
         Assert.Equal(Numbers(lines["Major faults (memory page faults)"])[0], Long(first.Rusage, 72));
         Assert.Equal(Numbers(lines["Minor faults, children"])[0], Long(first.ChildRusage, 64));
@@ -209,8 +209,8 @@ public sealed class ReferenceOutputTests
             Assert.Equal(Unavailability.PastEndOfFile, core.Memory.Check(execPath.Value));
         }
         int? osreldate = gdb.Auxv.Where(a => a.Name == "AT_OSRELDATE").Select(a => (int?)a.Value).FirstOrDefault();
-        Assert.Equal(osreldate, core.Process.OsRelDate);
-        Assert.Equal("AT_OSRELDATE", core.Process.OsRelDateSource);
+        Assert.Equal(osreldate, core.Process.FreeBsd!.OsRelDate);
+        Assert.Equal("AT_OSRELDATE", core.Process.FreeBsd!.OsRelDateSource);
     }
 
     [CorpusTheory]
@@ -233,7 +233,7 @@ public sealed class ReferenceOutputTests
             Assert.Equal(t.Pc, thread.Registers.Rip);
             Assert.Equal(t.Name, thread.Name);
             if (t.StopReason.StartsWith("signal ", StringComparison.Ordinal))
-                Assert.Equal(ReadmeFactsTests.SignalNumber(t.StopReason[7..]), thread.Status!.CurrentSignal);
+                Assert.Equal(ReadmeFactsTests.SignalNumber(t.StopReason[7..]), thread.FreeBsd!.Status.CurrentSignal);
             Assert.True(lldb.Registers.TryGetValue(t.Index, out var regs), $"LLDB printed no registers for thread #{t.Index}");
             int compared = LldbRegisterCheck.Compare(thread, regs!);
             // 24 general + 52 sub-registers + 12 x87/SSE control + 8 st + 8 mm + 16 xmm
@@ -320,10 +320,10 @@ public sealed class ReferenceOutputTests
         {
             var t = core.Threads[i];
             Assert.Equal(groups[i].Contains("NT_FPREGSET"), t.FpState is not null);
-            Assert.Equal(groups[i].Contains("NT_PTLWPINFO"), t.LwpInfo is not null);
+            Assert.Equal(groups[i].Contains("NT_PTLWPINFO"), t.FreeBsd!.LwpInfo is not null);
             Assert.Equal(groups[i].Contains("NT_X86_XSTATE"), t.XState is not null);
             Assert.Equal(groups[i].Contains("NT_THRMISC") ? "NT_THRMISC" : null, t.NameSource);
-            if (t.LwpInfo is { } l) Assert.Equal(t.Lwp, l.Lwp);
+            if (t.FreeBsd!.LwpInfo is { } l) Assert.Equal(t.Lwp, l.Lwp);
         }
     }
 

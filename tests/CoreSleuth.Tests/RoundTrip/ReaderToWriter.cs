@@ -44,32 +44,32 @@ public static class ReaderToWriter
             CoreProducer.Gdb => W.CoreProducer.Gdb,
             _ => throw new NotSupportedException($"the reader could not tell the producer: {string.Join("; ", core.ProducerEvidence)}"),
         };
-        var psinfo = process.PsInfo ?? throw new NotSupportedException("the core has no NT_PRPSINFO; every producer writes one (spec §2.3)");
+        var psinfo = process.FreeBsd?.PsInfo ?? throw new NotSupportedException("the core has no NT_PRPSINFO; every producer writes one (spec §2.3)");
 
         // pr_cursig and pr_osreldate are one value per core in the writer (spec §3.1: the same in every thread's note).
-        var status = noteThreads[0].Status ?? throw new NotSupportedException("not a FreeBSD core: its threads have no FreeBSD NT_PRSTATUS");
+        var status = noteThreads[0].FreeBsd?.Status ?? throw new NotSupportedException("not a FreeBSD core: its threads have no FreeBSD NT_PRSTATUS");
         foreach (var t in noteThreads)
-            if (t.Status!.CurrentSignal != status.CurrentSignal || t.Status.OsRelDate != status.OsRelDate)
-                throw new NotSupportedException($"LWP {t.Lwp} has pr_cursig {t.Status.CurrentSignal} / pr_osreldate {t.Status.OsRelDate}, LWP {noteThreads[0].Lwp} {status.CurrentSignal} / {status.OsRelDate}: the writer has one value of each");
+            if (t.FreeBsd!.Status.CurrentSignal != status.CurrentSignal || t.FreeBsd.Status.OsRelDate != status.OsRelDate)
+                throw new NotSupportedException($"LWP {t.Lwp} has pr_cursig {t.FreeBsd!.Status.CurrentSignal} / pr_osreldate {t.FreeBsd!.Status.OsRelDate}, LWP {noteThreads[0].Lwp} {status.CurrentSignal} / {status.OsRelDate}: the writer has one value of each");
 
         // The writer's version decides which version-dependent fields it writes (ino64, int CPU fields);
         // pr_osreldate is the producer's version (spec §3.1), gdb may leave it 0 (doubt 2).
-        int version = status.OsRelDate > 0 ? status.OsRelDate : process.OsRelDate ?? process.ExecutableOsRelDate ?? 0;
+        int version = status.OsRelDate > 0 ? status.OsRelDate : process.FreeBsd!.OsRelDate ?? process.FreeBsd.ExecutableOsRelDate ?? 0;
 
         // Threads in p_threads order: the order of the kinfo_proc records (spec §4.1); gdb writes none.
         IReadOnlyList<CoreThread> threads = noteThreads;
-        if (process.KinfoProcs.Count > 0)
+        if (process.FreeBsd!.KinfoProcs.Count > 0)
         {
             var byLwp = noteThreads.ToDictionary(t => t.Lwp);
-            threads = process.KinfoProcs.Select(k => byLwp.TryGetValue(k.Lwp, out var t) ? t
+            threads = process.FreeBsd!.KinfoProcs.Select(k => byLwp.TryGetValue(k.Lwp, out var t) ? t
                 : throw new NotSupportedException($"kinfo_proc of LWP {k.Lwp} has no NT_PRSTATUS; the writer writes one record per thread")).ToList();
             if (threads.Count != noteThreads.Count)
-                throw new NotSupportedException($"{noteThreads.Count} threads but {process.KinfoProcs.Count} kinfo_proc records");
+                throw new NotSupportedException($"{noteThreads.Count} threads but {process.FreeBsd!.KinfoProcs.Count} kinfo_proc records");
             if (producer == W.CoreProducer.Gcore && !threads.Select(t => t.Lwp).SequenceEqual(noteThreads.Select(t => t.Lwp)))
                 throw new NotSupportedException("gcore writes threads in p_threads order (spec §2.3), but the note order differs from the kinfo_proc order");
         }
 
-        var first = process.KinfoProcs.FirstOrDefault();
+        var first = process.FreeBsd!.KinfoProcs.FirstOrDefault();
         var processSpec = (first is null ? new W.ProcessSpec { Command = psinfo.Command } : ProcessFromKinfo(first)) with
         {
             Groups = process.Groups.ToArray(),
@@ -84,16 +84,16 @@ public static class ReaderToWriter
             Producer = producer,
             OsRelDate = version,
             PrOsRelDate = status.OsRelDate,
-            ProcOsRel = process.ExecutableOsRelDate,
+            ProcOsRel = process.FreeBsd!.ExecutableOsRelDate,
             CurSig = status.CurrentSignal,
             SignalledLwp = producer == W.CoreProducer.Gcore ? null : noteThreads[0].Lwp,
             Process = processSpec,
             Umask = process.Umask ?? 0,
-            PsStrings = process.PsStrings ?? 0,
+            PsStrings = process.FreeBsd!.PsStrings ?? 0,
             Rlimits = process.ResourceLimits.Select(r => new W.Rlimit(r.Current, r.Maximum)).ToArray(),
             Auxv = process.Auxv.Select(a => new W.AuxvEntry(a.Type, a.Value)).ToArray(),
-            FilesNotePadding = process.OpenFilesNotePadding,
-            VmmapNotePadding = process.MappingsNotePadding,
+            FilesNotePadding = process.FreeBsd!.OpenFilesNotePadding,
+            VmmapNotePadding = process.FreeBsd!.MappingsNotePadding,
             Machine = core.Elf.Header.Machine,
             ElfFlags = core.Elf.Header.Flags,
         };
@@ -138,7 +138,7 @@ public static class ReaderToWriter
     private static W.ThreadSpec Thread(W.CoreSpec spec, CoreThread t, List<string> templated)
     {
         // The writer derives THRMISC, ki_tdname/ki_moretdname and pl_tdname from one name (spec §3.5, §4).
-        string? name = t.ThrMisc?.Name ?? t.Kinfo?.FullThreadName ?? t.LwpInfo?.Name;
+        string? name = t.FreeBsd!.ThrMisc?.Name ?? t.FreeBsd!.Kinfo?.FullThreadName ?? t.FreeBsd!.LwpInfo?.Name;
         var thread = new W.ThreadSpec
         {
             Lwp = t.Lwp,
@@ -149,7 +149,7 @@ public static class ReaderToWriter
             FsBase = t.SegmentBases?.FsBase ?? 0,
             GsBase = t.SegmentBases?.GsBase ?? 0,
         };
-        if (t.ThrMisc is { } misc)
+        if (t.FreeBsd!.ThrMisc is { } misc)
         {
             // Bytes after the name's NUL and _pad (spec §3.5) go where the writer leaves the template's bytes.
             var raw = new Template(W.StructSize.ThrMisc);
@@ -158,8 +158,8 @@ public static class ReaderToWriter
             raw.Put(ThrMisc.NameFieldSize, misc.Padding);
             thread = thread with { ThrMiscRaw = raw.Build($"THRMISC {t.Lwp}", templated) };
         }
-        if (t.Kinfo is { } k) thread = thread with { Kinfo = ThreadKinfo(spec, k, templated) };
-        if (t.LwpInfo is { } li) thread = thread with { LwpInfo = LwpInfo(t.Lwp, li, templated) };
+        if (t.FreeBsd!.Kinfo is { } k) thread = thread with { Kinfo = ThreadKinfo(spec, k, templated) };
+        if (t.FreeBsd!.LwpInfo is { } li) thread = thread with { LwpInfo = LwpInfo(t.Lwp, li, templated) };
         return thread;
     }
 
@@ -266,7 +266,7 @@ public static class ReaderToWriter
             var options = new W.GdbOptions
             {
                 GenericNoteName = prstatusName,
-                FillVersionFields = core.Threads[0].Status!.Version != 0,
+                FillVersionFields = core.Threads[0].FreeBsd!.Status.Version != 0,
                 WriteTargetDescription = tdesc.Count > 0,
             };
             if (tdesc.Count > 0)

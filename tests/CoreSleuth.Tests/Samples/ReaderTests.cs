@@ -17,7 +17,7 @@ public class ReaderTests
         Assert.Equal(Expectations.NoteOrder(b), core.Threads.Select(t => t.Lwp));
         Assert.Equal(b.Scenario.Process.Pid, core.Process.Pid);
         Assert.Equal(Path.GetFileName(b.Scenario.Process.Arguments[0]), core.Process.Command);
-        Assert.Equal(b.Process.Image.OsRelDate, core.Process.OsRelDate);
+        Assert.Equal(b.Process.Image.OsRelDate, core.Process.FreeBsd!.OsRelDate);
         Assert.Equal(b.Scenario.Producer, core.Producer switch { CoreProducer.Gcore => "gcore", CoreProducer.Kernel => "kernel", CoreProducer.Gdb => "gdb", var p => p.ToString() });
         foreach (var t in Expectations.Threads(b))
         {
@@ -115,7 +115,7 @@ public class ReaderTests
         if (b.Scenario.Signal?.Lwp == t.Lwp)
         {
             using var core = CoreFile.Open(SampleSet.CorePath(b.Name));
-            var info = core.Threads.Single(c => c.Lwp == t.Lwp).LwpInfo!.SigInfo;
+            var info = core.Threads.Single(c => c.Lwp == t.Lwp).FreeBsd!.LwpInfo!.SigInfo;
             Assert.Equal(baseValue + (ulong)fault.Displacement, info.Address);
         }
     }
@@ -212,11 +212,11 @@ public class ReaderTests
             var stop = Expectations.Stop(b, t);
             if (producer == Testing.Cores.CoreProducer.Gdb)
             {
-                Assert.Null(c.Kinfo);    // gdb writes no NT_PROCSTAT_PROC (spec §2.3)
-                Assert.Null(c.LwpInfo);
+                Assert.Null(c.FreeBsd!.Kinfo);    // gdb writes no NT_PROCSTAT_PROC (spec §2.3)
+                Assert.Null(c.FreeBsd!.LwpInfo);
                 continue;
             }
-            var k = c.Kinfo!;
+            var k = c.FreeBsd!.Kinfo!;
             bool dumping = producer == Testing.Cores.CoreProducer.Kernel && t.Lwp == b.Scenario.Signal!.Lwp;
             Assert.Equal(dumping ? 2 : 4, k.State);
             Assert.Equal(stop == ThreadStop.Asleep && t.Model.Interruptible, (k.ThreadFlags & 0x8) != 0);   // TDF_SINTR only in an interruptible sleep
@@ -234,8 +234,8 @@ public class ReaderTests
             if (producer == Testing.Cores.CoreProducer.Gcore && b.Process.Image.OsRelDate >= 1100000)
                 Assert.Equal(b.Scenario.Process.Tracer, k.Tracer);
 
-            Assert.Equal(lwpinfo, c.LwpInfo is not null);
-            if (c.LwpInfo is not { } li) continue;
+            Assert.Equal(lwpinfo, c.FreeBsd!.LwpInfo is not null);
+            if (c.FreeBsd!.LwpInfo is not { } li) continue;
             int? signal = producer == Testing.Cores.CoreProducer.Gcore
                 ? t.Lwp == Expectations.StopReceiver(b) ? 17 : null
                 : dumping ? b.Scenario.Signal!.Signo : null;
@@ -262,7 +262,7 @@ public class ReaderTests
     public void The_incident_has_the_facts_of_the_ticket()
     {
         using var core = CoreFile.Open(SampleSet.CorePath("mysqld-ghost-fifo"));
-        Assert.Equal(1001000, core.Process.OsRelDate);
+        Assert.Equal(1001000, core.Process.FreeBsd!.OsRelDate);
         Assert.Equal(1158, core.Process.Pid);
         Assert.Equal("/usr/local/libexec/mysqld --defaults-extra-file=/var/db/mysql/my.cnf --basedir=/usr/local --datadir=/var/db/mysql --plugin-dir=/usr/local/lib/mysql/plugin",
             core.Process.Arguments);

@@ -112,7 +112,7 @@ public static class ThreadDescriber
     /// </summary>
     public static SleepTime? Sleep(ThreadAnalysis t, CoreProducer producer)
     {
-        if (t.Thread.Kinfo is not { } k || t.State.State != ThreadRunState.Sleeping) return null;
+        if (t.Thread.FreeBsd?.Kinfo is not { } k || t.State.State != ThreadRunState.Sleeping) return null;
         bool sinceStop = producer == CoreProducer.Gcore && t.State.Interruptible;
         return new SleepTime(k.SleepTime, sinceStop);
     }

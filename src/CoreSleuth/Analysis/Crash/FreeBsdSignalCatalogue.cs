@@ -30,8 +30,8 @@ public sealed class FreeBsdSignalCatalogue : ISignalCatalogue
         {
             $"pr_cursig is {signal} ({Signals.Name(signal)}) in NT_PRSTATUS: the signal for which the kernel wrote the core (sys/kern/imgact_elf.c)",
         };
-        var thread = threads.FirstOrDefault(t => t.Thread.LwpInfo is { Event: LwpInfo.EventSignal, HasSigInfo: true } l && l.SigInfo.Signal == signal);
-        SigInfo? info = thread?.Thread.LwpInfo!.SigInfo;
+        var thread = threads.FirstOrDefault(t => t.Thread.FreeBsd?.LwpInfo is { Event: LwpInfo.EventSignal, HasSigInfo: true } l && l.SigInfo.Signal == signal);
+        SigInfo? info = thread?.Thread.FreeBsd!.LwpInfo!.SigInfo;
         if (thread is not null)
             evidence.Add($"NT_PTLWPINFO of LWP {thread.Thread.Lwp} has PL_EVENT_SIGNAL and PL_FLAG_SI with si_signo {signal}: this thread took the signal; " +
                          $"si_code 0x{info!.Code:x}, si_pid {info.Pid}, si_addr 0x{info.Address:x} (sys/kern/imgact_elf.c: note_ptlwpinfo)");
@@ -39,7 +39,7 @@ public sealed class FreeBsdSignalCatalogue : ISignalCatalogue
         {
             thread = threads[0];
             evidence.Add($"LWP {thread.Thread.Lwp} is the first thread in the notes: the kernel writes the thread that took the signal first (sys/kern/imgact_elf.c)");
-            evidence.Add(thread.Thread.LwpInfo is null
+            evidence.Add(thread.Thread.FreeBsd?.LwpInfo is null
                 ? "the core has no NT_PTLWPINFO for this thread (kernels before 11.1 write none): si_code, the sender, the fault address and the trap are unknown"
                 : "its NT_PTLWPINFO carries no siginfo for this signal (PL_FLAG_SI unset, or another signal): si_code, the sender, the fault address and the trap are unknown");
         }

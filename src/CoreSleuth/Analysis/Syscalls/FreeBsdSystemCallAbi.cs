@@ -69,7 +69,7 @@ public sealed class FreeBsdSystemCallAbi : ISystemCallAbi
             // about to restart keeps its number in rax, and the kernel copied arg 4 (rcx) back into r10:
             // equal and non-zero, they say restart; otherwise they say nothing, and CF decides.
             bool restartEvidence = r.R10 == r.Rcx && r.Rcx != 0;
-            if (!sleeping && thread.Kinfo is not null && (r.Rflags & 1) != 0 && r.Rax is > 0 and <= Errno.Last && !restartEvidence)
+            if (!sleeping && thread.FreeBsd?.Kinfo is not null && (r.Rflags & 1) != 0 && r.Rax is > 0 and <= Errno.Last && !restartEvidence)
             {
                 position = SyscallPosition.ReturnedError;
                 evidence.Add($"no wait message, CF set and rax = {r.Rax} ({Errno.Name((long)r.Rax)}): the call returned with that errno (sys/amd64/amd64/vm_machdep.c: cpu_set_syscall_retval)");

@@ -20,7 +20,7 @@ public static class WaitEdges
         foreach (var t in threads)
             if (t.Pthread is { } p) pthreadOf.TryAdd(t.Thread.Lwp, p);
         var held = new Dictionary<int, IReadOnlySet<ulong>>();
-        Func<int, ulong, bool?>? holds = !PthreadLockOwners.KnowsHeldMutexes(core.Process.OsRelDate) ? null : (lwp, mutex) =>
+        Func<int, ulong, bool?>? holds = !PthreadLockOwners.KnowsHeldMutexes(core.Process.FreeBsd?.OsRelDate) ? null : (lwp, mutex) =>
         {
             if (!pthreadOf.TryGetValue(lwp, out ulong p)) return null;
             if (!held.TryGetValue(lwp, out var set)) held[lwp] = set = PthreadLockOwners.HeldMutexes(p, core.Memory);
