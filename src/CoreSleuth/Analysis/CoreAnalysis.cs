@@ -120,7 +120,7 @@ public sealed record ThreadAnalysis(
     public SessionJoin? Join { get; init; }
 
     /// <summary>Reconstructed arguments of known frames (my_open), by frame index.</summary>
-    public IReadOnlyDictionary<int, IReadOnlyList<FrameArgument>> FrameArguments { get; init; } = new Dictionary<int, IReadOnlyList<FrameArgument>>();
+    public IReadOnlyDictionary<int, IReadOnlyList<FrameArgument>> FrameArguments { get; init; } = System.Collections.ObjectModel.ReadOnlyDictionary<int, IReadOnlyList<FrameArgument>>.Empty;
 
     /// <summary>What the thread is and does (category, sentence); set once its stack is known.</summary>
     public ThreadDescription? Description { get; init; }
@@ -136,7 +136,8 @@ public sealed record ThreadAnalysis(
 }
 
 /// <summary>A frame of a backtrace with its function name (return addresses are looked up at pc−1, inside the call).</summary>
-public sealed record NamedFrame(StackFrame Frame, SymbolizedAddress Symbol);
+/// <remarks>A value, not an object: ten thousand threads have over a hundred thousand frames.</remarks>
+public readonly record struct NamedFrame(StackFrame Frame, SymbolizedAddress Symbol);
 
 /// <summary>A handle and what it resolved to.</summary>
 public sealed record ResolvedHandle(HandleResolution Resolution, HandleSource Source, MySqlSession? Session);
@@ -429,23 +430,26 @@ public sealed class CoreAnalysis : IDisposable
         // Each thread's stack, names and my_open arguments; writes only the threads it was given.
         void Walk(ReadOnlySpan<int> indexes, Unwinder unwinder, StageTimings? timings, string stage)
         {
+            // Named once per block, not per thread (the names are made even when nothing is timed).
+            string unwind = "unwind" + stage, symbols = "symbols" + stage, myOpen = "my_open arguments" + stage;
             foreach (int i in indexes)
             {
                 var thread = threads[i];
                 StackWalk walk;
-                using (timings.Measure("unwind" + stage)) walk = unwinder.Walk(thread.Thread.Registers, atSyscall: thread.Site is not null);
-                List<NamedFrame> frames;
-                using (timings.Measure("symbols" + stage))
+                using (timings.Measure(unwind)) walk = unwinder.Walk(thread.Thread.Registers, atSyscall: thread.Site is not null);
+                NamedFrame[] frames;
+                using (timings.Measure(symbols))
                 {
-                    frames = new List<NamedFrame>(walk.Frames.Count);
-                    foreach (var f in walk.Frames) frames.Add(new NamedFrame(f, Name(f, symbolizer, names)));
+                    frames = new NamedFrame[walk.Frames.Count];
+                    for (int k = 0; k < frames.Length; k++) frames[k] = new NamedFrame(walk.Frames[k], Name(walk.Frames[k], symbolizer, names));
                 }
                 thread = thread with { Frames = frames, UnwindStop = walk.StopReason };
-                var arguments = new Dictionary<int, IReadOnlyList<FrameArgument>>();
-                using (timings.Measure("my_open arguments" + stage))
-                    for (int k = 0; k < frames.Count; k++)
-                        if (MyOpenArguments.For(thread, k, core.Memory) is { } a) arguments[k] = a;
-                threads[i] = thread with { FrameArguments = arguments };
+                // A dictionary only for the few threads with a my_open frame.
+                Dictionary<int, IReadOnlyList<FrameArgument>>? arguments = null;
+                using (timings.Measure(myOpen))
+                    for (int k = 0; k < frames.Length; k++)
+                        if (MyOpenArguments.For(thread, k, core.Memory) is { } a) (arguments ??= [])[k] = a;
+                threads[i] = arguments is null ? thread : thread with { FrameArguments = arguments };
             }
         }
     }

@@ -200,24 +200,78 @@ public sealed record ReportSyscall(long? Number, string? Name, string State, IRe
     }
 }
 
-/// <param name="Offset">The pc's distance from the start of <paramref name="Symbol"/>: an offset in the address space, so hex like <see cref="ModuleOffset"/>.</param>
-public sealed record ReportFrame(Hex Pc, string? Module, string? Symbol, Hex? Offset, string Trust)
+/// <summary>
+/// A backtrace frame as reports show it. A frame of an analysis is read from its
+/// <see cref="NamedFrame"/> when shown, not copied: a copy was about 130 bytes for each of ten
+/// thousand threads' hundred thousand frames, and an object per frame 40 more.
+/// </summary>
+public readonly struct ReportFrame
 {
+    private readonly NamedFrame? named;
+    private readonly IReadOnlyList<Analysis.MySql.FrameArgument>? arguments;
+    private readonly Detached? detached;
+
+    /// <summary>What a frame made from values rather than from an analysis holds.</summary>
+    private sealed class Detached(Hex pc, string? module, string? symbol, Hex? offset, string trust)
+    {
+        public Hex Pc = pc;
+        public string? Module = module, Symbol = symbol, MangledSymbol, Note;
+        public Hex? Offset = offset, Sp, ModuleOffset;
+        public string Trust = trust;
+        public IReadOnlyList<Analysis.MySql.FrameArgument> Arguments = [];
+    }
+
+    /// <param name="Offset">The pc's distance from the start of <paramref name="Symbol"/>: an offset in the address space, so hex like <see cref="ModuleOffset"/>.</param>
+    public ReportFrame(Hex Pc, string? Module, string? Symbol, Hex? Offset, string Trust) =>
+        detached = new Detached(Pc, Module, Symbol, Offset, Trust);
+
+    private ReportFrame(NamedFrame frame, IReadOnlyList<Analysis.MySql.FrameArgument>? arguments) =>
+        (named, this.arguments) = (frame, arguments);
+
+    // default(ReportFrame) reads as a frame at pc 0 that says nothing else.
+    private Detached Values => detached ?? Nothing;
+    private static readonly Detached Nothing = new(0, null, null, null, "");
+
+    private Detached Own => detached ?? throw new InvalidOperationException("only a frame made from values is given values");
+
+    public Hex Pc => named is { } f ? new Hex(f.Frame.Pc) : Values.Pc;
+
+    public string? Module => named is { } f ? f.Symbol.Module?.FileName : Values.Module;
+
+    public string? Symbol => named is { } f ? f.Symbol.DisplayName : Values.Symbol;
+
+    public Hex? Offset => named is { } f ? (f.Symbol.Symbol is null ? null : new Hex(f.Symbol.Offset)) : Values.Offset;
+
+    // A frame restored from a signal frame's saved context is as trustworthy as the thread's own context.
+    public string Trust => named is { } f ? (f.Frame.Trust == FrameTrust.SignalContext ? "context" : f.Frame.TrustLabel) : Values.Trust;
+
     /// <summary>The stack pointer in this frame.</summary>
-    public Hex? Sp { get; init; }
+    public Hex? Sp
+    {
+        get => named is { } f ? new Hex(f.Frame.Sp) : Values.Sp;
+        init => Own.Sp = value;
+    }
 
     /// <summary>
     /// The pc's offset from the start of its module's first mapping (gdb's and rust-minidump's
     /// <c>module+0xoffset</c>), so a frame can be symbolized later with the module's file; null
     /// when the pc is in no module.
     /// </summary>
-    public Hex? ModuleOffset { get; init; }
+    public Hex? ModuleOffset
+    {
+        get => named is { } f ? (f.Symbol.Module is { } m ? new Hex(f.Frame.Pc - m.Start) : null) : Values.ModuleOffset;
+        init => Own.ModuleOffset = value;
+    }
 
     /// <summary>How a frame without a symbol is named: <c>mysqld+0x48ee7d</c>, or null.</summary>
-    internal string? ModulePlusOffset => Module is null || ModuleOffset is not { } o ? null : $"{Module}+{o}";
+    internal string? ModulePlusOffset => Module is not { } module || ModuleOffset is not { } o ? null : $"{module}+{o}";
 
     /// <summary>The mangled name when <see cref="Symbol"/> is demangled.</summary>
-    public string? MangledSymbol { get; init; }
+    public string? MangledSymbol
+    {
+        get => named is { } f ? (f.Symbol.Demangled is null ? null : f.Symbol.Symbol) : Values.MangledSymbol;
+        init => Own.MangledSymbol = value;
+    }
 
     /// <summary>Callee-saved registers the unwind recovered in this frame: name → value, the shape of a thread's registers.</summary>
     public IReadOnlyDictionary<string, Hex> Registers =>
@@ -227,40 +281,30 @@ public sealed record ReportFrame(Hex Pc, string? Module, string? Symbol, Hex? Of
     public IReadOnlyDictionary<string, string> RegisterSources =>
         Recovered.Count == 0 ? ReadOnlyDictionary<string, string>.Empty : new RecoveredRegisterView<string>(Recovered, static (_, origin) => origin.ToString());
 
-    /// <summary>
-    /// The frame's own recovered registers, which <see cref="Registers"/> and <see cref="RegisterSources"/>
-    /// show when read: the JSON report reads them once, the text reports never, and two views per frame
-    /// were a quarter of a backtrace report's allocation.
-    /// </summary>
-    internal RecoveredRegisters Recovered { get; init; } = RecoveredRegisters.Empty;
+    /// <summary>The frame's own recovered registers, which <see cref="Registers"/> and <see cref="RegisterSources"/> show when read.</summary>
+    internal RecoveredRegisters Recovered => named?.Frame.Registers ?? RecoveredRegisters.Empty;
 
-    public string? Note { get; init; }
+    public string? Note
+    {
+        get => named is { } f ? f.Frame.Note : Values.Note;
+        init => Own.Note = value;
+    }
 
     /// <summary>Arguments reconstructed for known functions (my_open), each with where its value came from.</summary>
-    public IReadOnlyList<Analysis.MySql.FrameArgument> Arguments { get; init; } = [];
+    public IReadOnlyList<Analysis.MySql.FrameArgument> Arguments
+    {
+        get => named is null ? Values.Arguments : arguments ?? [];
+        init => Own.Arguments = value;
+    }
 
     /// <summary>A thread's frames; a thread whose stack was not walked shows its context's pc.</summary>
     internal static ReportFrame[] BuildAll(ThreadAnalysis t)
     {
         if (t.Frames.Count == 0) return [new ReportFrame(t.Thread.Registers.Rip, null, null, null, "context")];
         var frames = new ReportFrame[t.Frames.Count];
-        for (int i = 0; i < frames.Length; i++) frames[i] = Build(t.Frames[i], t.FrameArguments.GetValueOrDefault(i));
+        for (int i = 0; i < frames.Length; i++) frames[i] = new ReportFrame(t.Frames[i], t.FrameArguments.GetValueOrDefault(i));
         return frames;
     }
-
-    internal static ReportFrame Build(NamedFrame f, IReadOnlyList<Analysis.MySql.FrameArgument>? arguments) =>
-        new(f.Frame.Pc, f.Symbol.Module?.FileName, f.Symbol.DisplayName, f.Symbol.Symbol is null ? null : new Hex(f.Symbol.Offset),
-            // A frame restored from a signal frame's saved context is as trustworthy as the thread's own context.
-            f.Frame.Trust == FrameTrust.SignalContext ? "context" : f.Frame.TrustLabel)
-        {
-            Sp = f.Frame.Sp,
-            ModuleOffset = f.Symbol.Module is { } m ? new Hex(f.Frame.Pc - m.Start) : null,
-            MangledSymbol = f.Symbol.Demangled is null ? null : f.Symbol.Symbol,
-            // Described when read: the JSON report lists the sources, the text and Markdown reports do not.
-            Recovered = f.Frame.Registers,
-            Note = f.Frame.Note,
-            Arguments = arguments ?? [],
-        };
 }
 
 /// <summary>

@@ -29,6 +29,19 @@ public static class FunctionName
     public static string? Key(string? printed)
     {
         if (string.IsNullOrWhiteSpace(printed) || printed.Length > MaxLength) return null;
+        if (Keys.TryGetValue(printed, out var known)) return known;
+        var key = KeyOf(printed);
+        if (Keys.Count < MaxKeys) Keys.TryAdd(printed, key);
+        return key;
+    }
+
+    // Every thread's frames are keyed to describe it, and ten thousand threads name a few hundred
+    // functions: each is keyed once (a key made per frame was a fifth of an analysis's strings).
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string?> Keys = new(StringComparer.Ordinal);
+    private const int MaxKeys = 1 << 16;
+
+    private static string? KeyOf(string printed)
+    {
         var s = printed.Trim();
         foreach (var prefix in ThunkPrefixes)
             if (s.StartsWith(prefix, StringComparison.Ordinal)) s = s[prefix.Length..];

@@ -15,7 +15,9 @@ public enum ModuleFileSource { None, Sysroot, Binary, Executable, Local }
 /// </summary>
 public sealed record LoadedModule(string Path, ulong Start, ulong End, ulong LoadBias, ElfImage? Image, string? Origin, string? Problem)
 {
-    public string FileName => System.IO.Path.GetFileName(Path);
+    /// <summary>The file's name, made once: every frame of a report names its module.</summary>
+    public string FileName { get; } = System.IO.Path.GetFileName(Path);
+
     public bool Contains(ulong address) => address >= Start && address < End;
 
     /// <summary>The same image read from its file on disk, when a sysroot or --binary supplied one.</summary>

@@ -68,12 +68,22 @@ public sealed class RecoveredRegisters : IReadOnlyList<RecoveredRegister>
     // The CFA the frame's saved-at-CFA slots are relative to, once the first is added.
     private ulong slotBase;
     private bool hasSlotBase;
+    // Origins told in words other than the unwinder's usual few (rare): by entry.
+    private string?[]? texts;
 
-    // 24 bytes, against 40 with the origin whole: the slot's address is slotBase + Offset.
-    private readonly record struct Saved(ulong Value, string? Text, int Offset, byte Register, RegisterOrigin.Kind Kind);
+    // 16 bytes, against 40 with the origin whole: the slot's address is slotBase + Offset, and an
+    // origin in words is one of CommonTexts (TextIndex > 0) or kept in texts.
+    private readonly record struct Saved(ulong Value, int Offset, byte Register, RegisterOrigin.Kind Kind, byte TextIndex);
 
     [System.Runtime.CompilerServices.InlineArray(Capacity)]
     private struct Entries { private Saved first; }
+
+    // What the unwinder says of nearly every register it carries: kept as an index, not a reference.
+    private static readonly string[] CommonTexts =
+    [
+        "", "context", "unchanged (no CFI rule)", "unchanged (same-value rule)", "unchanged (a syscall stub saves nothing)",
+        "carried over (assumed frameless)", "carried over (unverified)",
+    ];
 
     public static readonly RecoveredRegisters Empty = new();
 
@@ -88,7 +98,14 @@ public sealed class RecoveredRegisters : IReadOnlyList<RecoveredRegister>
             // Another CFA in the same frame (never, from the unwinder): kept as its text.
             else if (slotCfa != slotBase) (kind, text) = (RegisterOrigin.Kind.Text, origin.ToString());
         }
-        entries[count++] = new Saved(value, text, offset, (byte)register, kind);
+        byte textIndex = 0;
+        if (kind == RegisterOrigin.Kind.Text)
+        {
+            int common = Array.IndexOf(CommonTexts, text ?? "", 1);
+            if (common > 0) textIndex = (byte)common;
+            else (texts ??= new string?[Capacity])[count] = text;
+        }
+        entries[count++] = new Saved(value, offset, (byte)register, kind, textIndex);
     }
 
     public int Count => count;
@@ -102,7 +119,7 @@ public sealed class RecoveredRegisters : IReadOnlyList<RecoveredRegister>
         {
             RegisterOrigin.Kind.SavedAtCfa => RegisterOrigin.SavedAtCfa(unchecked(slotBase + (ulong)(long)e.Offset), e.Offset),
             RegisterOrigin.Kind.CfaPlus => RegisterOrigin.CfaPlus(e.Offset),
-            RegisterOrigin.Kind.Text => (RegisterOrigin)(e.Text ?? ""),
+            RegisterOrigin.Kind.Text => (RegisterOrigin)(e.TextIndex > 0 ? CommonTexts[e.TextIndex] : texts?[index] ?? ""),
             _ => default,
         };
         return (e.Register, e.Value, origin);

@@ -140,7 +140,7 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
                 else
                 {
                     var check = Check(cfi.Pc, cfi.Sp, frame.Sp);
-                    if (check.End is { } stop) return new StepResult(null, null, false, stop, cfaSeen);
+                    if (check.End is { } stop) { Return(cfi.Registers!); return new StepResult(null, null, false, stop, cfaSeen); }
                     // A plan made from instructions is a reading of the code, not the compiler's word:
                     // the return address it finds must follow a call to this function when that code is known.
                     if (check.Rejection is null && trust == FrameTrust.Prologue && !CallerConfirms(cfi.Pc, module.FunctionAt(lookup), out string denial))
@@ -149,6 +149,7 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
                         return new StepResult(new Candidate(cfi.Pc, cfi.Sp, trust), cfi.Registers, r.IsSignalFrame, null, cfaSeen,
                             Note: trust == FrameTrust.Prologue ? $"{string.Join("; ", failures ?? [])}; instructions: {r.Cfa} from {module.FunctionAt(lookup)?.Name}'s code" : null,
                             MarkSignalFrame: r.IsSignalFrame);
+                    Return(cfi.Registers!);
                     (failures ??= []).Add($"{label}: {check.Rejection}");
                 }
             }
@@ -165,6 +166,7 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
                 if (check.Rejection is null && check.End is null)
                     return new StepResult(new Candidate(top.Pc, top.Sp, atSyscall ? FrameTrust.SyscallStub : FrameTrust.Frameless), top.Registers, false, null, cfaSeen,
                         Note: string.Join("; ", (failures ?? []).Append(top.Note!)));
+                Return(top.Registers!);
                 (failures ??= []).Add($"{(atSyscall ? "syscall stub" : "frameless")}: {check.End ?? check.Rejection}");
             }
         }
@@ -175,10 +177,11 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
         else
         {
             var check = Check(fp.Pc, fp.Sp, frame.Sp);
-            if (check.End is { } stop) return new StepResult(null, null, false, stop, cfaSeen);
+            if (check.End is { } stop) { Return(fp.Registers!); return new StepResult(null, null, false, stop, cfaSeen); }
             if (check.Rejection is null)
                 return new StepResult(new Candidate(fp.Pc, fp.Sp, FrameTrust.FramePointer), fp.Registers, false, null, cfaSeen,
                     Note: string.Join("; ", failures ?? []));
+            Return(fp.Registers!);
             (failures ??= []).Add($"frame pointer: {check.Rejection}");
         }
 
@@ -271,12 +274,12 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
             cfa = e.Value;
         }
 
-        var next = Rent();
         int raColumn = row.ReturnAddressRegister;
         if ((uint)raColumn >= DwarfRegisters.Count)
             return MethodResult.Fail($"return address column {raColumn} is not an x86-64 general register", cfa);
         var rules = row.GeneralRules;
         if (rules[raColumn] is null) return MethodResult.Fail("the CFI has no rule for the return address", cfa);
+        var next = Rent();
         ulong ra = 0;
         for (int r = 0; r < rules.Length; r++)
         {
@@ -290,6 +293,7 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
             if (value is null)
             {
                 if (r != raColumn) continue;
+                Return(next);
                 if (rule.Kind == RegisterRuleKind.Undefined)
                     return new MethodResult(0, 0, null, null, "the CFI marks the return address undefined: outermost frame", cfa);
                 return MethodResult.Fail($"return address: {source}", cfa);
@@ -568,10 +572,13 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
         ulong sp = next[DwarfRegisters.Rsp];
         bool onAltStack = BinaryPrimitives.ReadUInt64LittleEndian(raw.AsSpan(SigframeLayout.McOnstack)) != 0;
         next.Set(DwarfRegisters.ReturnAddress, pc, $"sigframe mcontext at 0x{mc + SigframeLayout.McRip:x}");
-        if (pc == 0) return new StepResult(null, null, false, "the signal frame's saved rip is 0");
+        if (pc == 0) { Return(next); return new StepResult(null, null, false, "the signal frame's saved rip is 0"); }
         // On an alternate signal stack the interrupted stack may lie below the handler's.
         if (!onAltStack && sp <= frame.Sp)
+        {
+            Return(next);
             return new StepResult(null, null, false, $"the signal frame's saved rsp 0x{sp:x} is not above the trampoline's 0x{frame.Sp:x}");
+        }
         return new StepResult(new Candidate(pc, sp, FrameTrust.SignalContext), next, true, null, Note: note, MarkSignalFrame: true);
     }
 
