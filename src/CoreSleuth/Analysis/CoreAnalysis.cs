@@ -101,6 +101,10 @@ public enum SessionJoinKind
 public sealed record SessionJoin(SessionJoinKind Kind, string? Path = null);
 
 /// <summary>One thread with everything the analysis learned about it.</summary>
+/// <remarks>
+/// What the later stages learn (frames, description, sleep, waits) is set on the thread's own
+/// record while the analysis runs, not on a copy per stage: three copies of ten thousand threads.
+/// </remarks>
 public sealed record ThreadAnalysis(
     CoreThread Thread,
     ulong? Pthread,
@@ -111,25 +115,25 @@ public sealed record ThreadAnalysis(
     MySqlSession? Session)
 {
     /// <summary>The thread's stack, innermost first, each frame named; empty when not unwound.</summary>
-    public IReadOnlyList<NamedFrame> Frames { get; init; } = [];
+    public IReadOnlyList<NamedFrame> Frames { get; internal set; } = [];
 
     /// <summary>Why the stack walk stopped where it did.</summary>
-    public string? UnwindStop { get; init; }
+    public string? UnwindStop { get; internal set; }
 
     /// <summary>How <see cref="Session"/> was joined to this thread; null without a session.</summary>
     public SessionJoin? Join { get; init; }
 
     /// <summary>Reconstructed arguments of known frames (my_open), by frame index.</summary>
-    public IReadOnlyDictionary<int, IReadOnlyList<FrameArgument>> FrameArguments { get; init; } = System.Collections.ObjectModel.ReadOnlyDictionary<int, IReadOnlyList<FrameArgument>>.Empty;
+    public IReadOnlyDictionary<int, IReadOnlyList<FrameArgument>> FrameArguments { get; internal set; } = System.Collections.ObjectModel.ReadOnlyDictionary<int, IReadOnlyList<FrameArgument>>.Empty;
 
     /// <summary>What the thread is and does (category, sentence); set once its stack is known.</summary>
-    public ThreadDescription? Description { get; init; }
+    public ThreadDescription? Description { get; internal set; }
 
     /// <summary>How long it has been asleep (ki_slptime); null without kinfo_proc or when not asleep.</summary>
-    public SleepTime? Sleep { get; init; }
+    public SleepTime? Sleep { get; internal set; }
 
     /// <summary>What it waits for and who holds it: its edges of the wait-for graph.</summary>
-    public IReadOnlyList<WaitEdge> WaitsFor { get; init; } = [];
+    public IReadOnlyList<WaitEdge> WaitsFor { get; internal set; } = [];
 
     /// <summary>Linux: the kernel function the thread sleeps in, from --wchan (the core has none); null without.</summary>
     public string? WaitChannel { get; init; }
@@ -379,14 +383,14 @@ public sealed class CoreAnalysis : IDisposable
                         Category = ThreadCategory.WaitingForPeer, Basis = "system call",
                         Sentence = fifo.Direction == OpenDirection.Write ? "blocked opening a FIFO for writing: waiting for a reader" : "blocked opening a FIFO for reading: waiting for a writer",
                     };
-                threads[i] = threads[i] with { Description = description, Sleep = ThreadDescriber.Sleep(threads[i], core.Producer) };
+                (threads[i].Description, threads[i].Sleep) = (description, ThreadDescriber.Sleep(threads[i], core.Producer));
             }
             using (timings.Measure("wait-for graph"))
             {
                 var semaphores = options.InnodbStatus is { } status ? InnodbSemaphores.Read(status) : [];
                 var graph = new WaitForGraph(WaitEdges.Build(threads, core, identity, semaphores));
                 for (int i = 0; i < threads.Length; i++)
-                    if (graph.WaitsFor(threads[i].Thread.Lwp) is { Count: > 0 } edges) threads[i] = threads[i] with { WaitsFor = edges };
+                    if (graph.WaitsFor(threads[i].Thread.Lwp) is { Count: > 0 } edges) threads[i].WaitsFor = edges;
                 analysis.byLwp = FirstByLwp(threads);
                 analysis.Graph = graph;
                 analysis.Deadlocks = HangFindings.Deadlocks(graph, analysis.ThreadOf, core.Producer);
@@ -443,13 +447,13 @@ public sealed class CoreAnalysis : IDisposable
                     frames = new NamedFrame[walk.Frames.Count];
                     for (int k = 0; k < frames.Length; k++) frames[k] = new NamedFrame(walk.Frames[k], Name(walk.Frames[k], symbolizer, names));
                 }
-                thread = thread with { Frames = frames, UnwindStop = walk.StopReason };
+                (thread.Frames, thread.UnwindStop) = (frames, walk.StopReason);
                 // A dictionary only for the few threads with a my_open frame.
                 Dictionary<int, IReadOnlyList<FrameArgument>>? arguments = null;
                 using (timings.Measure(myOpen))
                     for (int k = 0; k < frames.Length; k++)
                         if (MyOpenArguments.For(thread, k, core.Memory) is { } a) (arguments ??= [])[k] = a;
-                threads[i] = arguments is null ? thread : thread with { FrameArguments = arguments };
+                if (arguments is not null) thread.FrameArguments = arguments;
             }
         }
     }
