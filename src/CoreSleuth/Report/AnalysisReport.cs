@@ -297,13 +297,23 @@ public readonly struct ReportFrame
         init => Own.Arguments = value;
     }
 
-    /// <summary>A thread's frames; a thread whose stack was not walked shows its context's pc.</summary>
-    internal static ReportFrame[] BuildAll(ThreadAnalysis t)
+    /// <summary>A thread's frames, read from its analysis when shown; a thread whose stack was not walked shows its context's pc.</summary>
+    internal static IReadOnlyList<ReportFrame> BuildAll(ThreadAnalysis t) =>
+        t.Frames.Count == 0 ? [new ReportFrame(t.Thread.Registers.Rip, null, null, null, "context")] : new Walked(t);
+
+    /// <summary>The frames of a walked stack, made one at a time as a report reads them: no array of them per thread.</summary>
+    private sealed class Walked(ThreadAnalysis thread) : IReadOnlyList<ReportFrame>
     {
-        if (t.Frames.Count == 0) return [new ReportFrame(t.Thread.Registers.Rip, null, null, null, "context")];
-        var frames = new ReportFrame[t.Frames.Count];
-        for (int i = 0; i < frames.Length; i++) frames[i] = new ReportFrame(t.Frames[i], t.FrameArguments.GetValueOrDefault(i));
-        return frames;
+        public ReportFrame this[int index] => new(thread.Frames[index], thread.FrameArguments.GetValueOrDefault(index));
+
+        public int Count => thread.Frames.Count;
+
+        public IEnumerator<ReportFrame> GetEnumerator()
+        {
+            for (int i = 0; i < Count; i++) yield return this[i];
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }
 
