@@ -259,7 +259,8 @@ public static partial class Program
                 {
                     if (inputs.Read(r, out var error) is not { } options) return Outcome.Failure(ExitUsage, error!);
                     if (r.GetValue(searchLimit) is long limit) options = options with { MemorySearchLimit = limit };
-                    using var analysis = CoreAnalysis.Run(core, options with { Progress = progress }, timings);
+                    // Each frame's recovered registers are shown in JSON only.
+                    using var analysis = CoreAnalysis.Run(core, options with { Progress = progress, FrameRegisters = ShowsFrameRegisters(r, common) }, timings);
                     AnalysisReport report;
                     using (timings.Measure("report")) report = AnalysisReport.Build(analysis, path);
                     // --fail-on passes only a check that saw every thread: what it could not look at fails it too.
@@ -319,7 +320,7 @@ public static partial class Program
                         return Outcome.Failure(ExitUsage, $"no thread with LWP {wanted}; its LWPs are {string.Join(", ", core.Threads.Select(t => t.Lwp))}");
                     // Backtraces show no findings, so threads are not diagnosed nor memory searched for statements; with --lwp, one stack is walked.
                     int? only = r.GetValue(lwp);
-                    using var analysis = CoreAnalysis.Run(core, options with { WalkStacksOf = only is { } n ? new HashSet<int> { n } : null, SearchStatements = false, Diagnose = false, Progress = progress }, timings);
+                    using var analysis = CoreAnalysis.Run(core, options with { WalkStacksOf = only is { } n ? new HashSet<int> { n } : null, SearchStatements = false, Diagnose = false, Progress = progress, FrameRegisters = ShowsFrameRegisters(r, common) }, timings);
                     BacktraceReport report;
                     using (timings.Measure("report")) report = BacktraceReport.Build(analysis, path, only);
                     return Outcome.Of(report, BacktraceReport.WriteText, BacktraceReport.WriteJson);
@@ -531,6 +532,9 @@ public static partial class Program
             catch (IOException ex) { return Fail(ExitUnreadableCore, path, ex.Message); }
             return Notify(outcome, path);
         }
+
+        /// <summary>Whether the report's format shows each frame's recovered registers (JSON does; text, Markdown and dot do not).</summary>
+        private static bool ShowsFrameRegisters(ParseResult r, CommonOptions common) => (r.GetValue(common.Format) ?? "text") == "json";
 
         /// <summary>For reports that show neither backtraces nor findings: no stack is walked, memory is not searched for statements.</summary>
         private static AnalysisOptions WithoutStacksOrSearch(AnalysisOptions options) =>

@@ -71,6 +71,14 @@ public sealed record AnalysisOptions
     public bool ParallelWalks { get; init; } = true;
 
     /// <summary>
+    /// Whether every frame keeps the callee-saved registers its unwind recovered, and where each came
+    /// from: the JSON reports show them, the text and Markdown reports do not. A thread blocked in
+    /// open() keeps them either way (its my_open frame's arguments are checked against them). Ten
+    /// thousand threads' frames held 15 MiB of them.
+    /// </summary>
+    public bool FrameRegisters { get; init; } = true;
+
+    /// <summary>
     /// The LWPs whose stacks are walked and named; null for every thread. A thread list needs
     /// none, the backtrace of one thread only its own.
     /// </summary>
@@ -440,7 +448,8 @@ public sealed class CoreAnalysis : IDisposable
             {
                 var thread = threads[i];
                 StackWalk walk;
-                using (timings.Measure(unwind)) walk = unwinder.Walk(thread.Thread.Registers, atSyscall: thread.Site is not null);
+                using (timings.Measure(unwind)) walk = unwinder.Walk(thread.Thread.Registers, atSyscall: thread.Site is not null,
+                    frameRegisters: options.FrameRegisters || thread.Site?.OpenArguments is not null);
                 NamedFrame[] frames;
                 using (timings.Measure(symbols))
                 {

@@ -21,7 +21,9 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
 
     /// <param name="atSyscall">Whether the thread is in, restarting or just returned from a system call
     /// (spec §7.2): its frame 0 is then a syscall stub, even when its code is not available.</param>
-    public StackWalk Walk(Registers registers, bool atSyscall = false, int maxDepth = MaxDepth)
+    /// <param name="frameRegisters">Whether each frame keeps the callee-saved registers known in it
+    /// (<see cref="StackFrame.Registers"/>); without, they are empty and the frames otherwise the same.</param>
+    public StackWalk Walk(Registers registers, bool atSyscall = false, int maxDepth = MaxDepth, bool frameRegisters = true)
     {
         var regs = Rent();
         ReadOnlySpan<ulong> values =
@@ -30,7 +32,7 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
             registers.R8, registers.R9, registers.R10, registers.R11, registers.R12, registers.R13, registers.R14, registers.R15, registers.Rip,
         ];
         for (int r = 0; r < values.Length; r++) regs.Set(r, values[r], Context);
-        return Walk(regs, atSyscall, maxDepth);
+        return Walk(regs, atSyscall, maxDepth, frameRegisters);
     }
 
     /// <summary>Walks from registers given by DWARF number (16 = rip; rsp and rip are required).</summary>
@@ -39,12 +41,12 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
         var regs = Rent();
         foreach (var (reg, value) in registers)
             if (reg is >= 0 and < DwarfRegisters.Count) regs.Set(reg, value, Context);
-        return Walk(regs, atSyscall, maxDepth);
+        return Walk(regs, atSyscall, maxDepth, frameRegisters: true);
     }
 
     private static readonly RegisterOrigin Context = "context";
 
-    private StackWalk Walk(RegisterSet regs, bool atSyscall, int maxDepth)
+    private StackWalk Walk(RegisterSet regs, bool atSyscall, int maxDepth, bool frameRegisters)
     {
         maxDepth = Math.Clamp(maxDepth, 1, MaxDepth);
         if (!regs.Known(DwarfRegisters.ReturnAddress) || !regs.Known(DwarfRegisters.Rsp))
@@ -54,7 +56,7 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
         var stack = memory.RegionOf(sp);
         var frames = walking;
         frames.Clear();
-        frames.Add(MakeFrame(0, pc, sp, FrameTrust.Context, regs, exactPc: true, null));
+        frames.Add(MakeFrame(0, pc, sp, FrameTrust.Context, regs, exactPc: true, null, frameRegisters));
         bool exact = true;
         string stop;
         while (true)
@@ -66,7 +68,7 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
             Return(regs);
             regs = step.Registers!;
             exact = step.NextPcExact;
-            frames.Add(MakeFrame(frames.Count, next.Pc, next.Sp, next.Trust, regs, exact, step.Note));
+            frames.Add(MakeFrame(frames.Count, next.Pc, next.Sp, next.Trust, regs, exact, step.Note, frameRegisters));
             if (step.MarkSignalFrame) frames[^2] = frames[^2] with { IsSignalFrame = true };
         }
         Return(regs);
@@ -77,18 +79,19 @@ public sealed class Unwinder(IStackMemory memory, ICfiProvider code)
     // per thread left three discarded arrays behind each of ten thousand walks.
     private readonly List<StackFrame> walking = [];
 
-    private StackFrame MakeFrame(int index, ulong pc, ulong sp, FrameTrust trust, RegisterSet regs, bool exactPc, string? note)
+    private StackFrame MakeFrame(int index, ulong pc, ulong sp, FrameTrust trust, RegisterSet regs, bool exactPc, string? note, bool keepRegisters)
     {
         ulong lookup = exactPc ? pc : pc - 1;
         var module = code.FindModule(lookup);
         bool trampoline = code.SignalTrampoline is { } t && t.Contains(pc);
         var saved = RecoveredRegisters.Empty;
-        foreach (int r in DwarfRegisters.CalleeSaved)
-            if (regs.Known(r))
-            {
-                if (saved.Count == 0) saved = new RecoveredRegisters();
-                saved.Add(r, regs[r], regs.Origin(r));
-            }
+        if (keepRegisters)
+            foreach (int r in DwarfRegisters.CalleeSaved)
+                if (regs.Known(r))
+                {
+                    if (saved.Count == 0) saved = new RecoveredRegisters();
+                    saved.Add(r, regs[r], regs.Origin(r));
+                }
         return new StackFrame(index, pc, sp, trust, module, module?.FunctionAt(lookup), trampoline, saved) { Note = note };
     }
 
