@@ -31,8 +31,19 @@ public static partial class ThreadCatalogue
     public static ThreadActivity? Classify(IReadOnlyList<string?> functionsInnermostFirst)
     {
         ArgumentNullException.ThrowIfNull(functionsInnermostFirst);
-        var keys = new string?[functionsInnermostFirst.Count];
-        for (int i = 0; i < keys.Length; i++) keys[i] = FunctionName.Key(functionsInnermostFirst[i]);
+        // Every thread is classified: its keys go in a rented array, not a new one per thread.
+        var rented = System.Buffers.ArrayPool<string?>.Shared.Rent(functionsInnermostFirst.Count);
+        try
+        {
+            var keys = rented.AsSpan(0, functionsInnermostFirst.Count);
+            for (int i = 0; i < keys.Length; i++) keys[i] = FunctionName.Key(functionsInnermostFirst[i]);
+            return ClassifyKeys(keys);
+        }
+        finally { System.Buffers.ArrayPool<string?>.Shared.Return(rented, clearArray: true); }
+    }
+
+    private static ThreadActivity? ClassifyKeys(ReadOnlySpan<string?> keys)
+    {
 
         int? roleFrame = null;
         CatalogueEntry? role = null;
@@ -67,7 +78,7 @@ public static partial class ThreadCatalogue
     }
 
     /// <summary>The entry of kind <paramref name="kind"/> that frame <paramref name="i"/> matches: one naming the frame's caller beats a general one.</summary>
-    private static CatalogueEntry? Find(string?[] keys, int i, CatalogueEntryKind kind)
+    private static CatalogueEntry? Find(ReadOnlySpan<string?> keys, int i, CatalogueEntryKind kind)
     {
         if (keys[i] is not { } key || !ByFunction.TryGetValue(key, out var entries)) return null;
         string? caller = i + 1 < keys.Length ? keys[i + 1] : null;

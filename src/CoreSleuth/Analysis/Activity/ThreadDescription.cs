@@ -32,9 +32,15 @@ public static class ThreadDescriber
     /// </summary>
     public static ThreadDescription Describe(ThreadAnalysis t)
     {
-        var names = new string?[t.Frames.Count];
-        for (int i = 0; i < names.Length; i++) names[i] = t.Frames[i].Symbol.Symbol is null ? null : t.Frames[i].Symbol.DisplayName;
-        var stack = names.Length == 0 ? null : ThreadCatalogue.Classify(names);
+        ThreadActivity? stack = null;
+        if (t.Frames.Count > 0)
+        {
+            // Every thread is described: its names go in a rented array, not a new one per thread.
+            var rented = System.Buffers.ArrayPool<string?>.Shared.Rent(t.Frames.Count);
+            for (int i = 0; i < t.Frames.Count; i++) rented[i] = t.Frames[i].Symbol.Symbol is null ? null : t.Frames[i].Symbol.DisplayName;
+            try { stack = ThreadCatalogue.Classify(new ArraySegment<string?>(rented, 0, t.Frames.Count)); }
+            finally { System.Buffers.ArrayPool<string?>.Shared.Return(rented, clearArray: true); }
+        }
         string? role = stack?.Role?.Sentence;
         string? roleId = stack?.RoleId;
 
