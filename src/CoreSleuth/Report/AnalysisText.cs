@@ -206,7 +206,12 @@ public static class AnalysisText
         if (column != 0) w.WriteLine();
         w.WriteLine("  backtrace:");
         for (int i = 0; i < th.Frames.Count; i++) FrameText.Write(w, "    ", i, th.Frames[i], moduleBound: Bound);
-        if (th.UnwindStop is not null) w.WriteLine($"    (walk stopped: {TextSanitizer.SanitizeMessage(th.UnwindStop, 300)})");
+        if (th.UnwindStop is not null)
+        {
+            w.Write("    (walk stopped: ");
+            w.Write(TextSanitizer.SanitizeMessage(th.UnwindStop, 300));
+            w.WriteLine(')');
+        }
     }
 
     /// <summary>The fatal signal of a kernel core: what it was, the thread that took it and its top frames; a blank line after.</summary>

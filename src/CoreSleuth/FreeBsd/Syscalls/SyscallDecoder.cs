@@ -325,7 +325,7 @@ public static class SyscallDecoder
                 CallText.AppendDecimal(sb, AsInt(raw));
                 break;
             default:
-                sb.Append(kind switch
+                string? named = kind switch
                 {
                     SyscallArgKind.OpenFlags => OpenFlagDecoder.Format((uint)raw),
                     SyscallArgKind.FileStatusFlags => OpenFlagDecoder.FormatStatusFlags((uint)raw),
@@ -345,8 +345,10 @@ public static class SyscallDecoder
                     SyscallArgKind.ClockId => FlagFormatter.Named(AsInt(raw), FreeBsdConstants.ClockIds),
                     SyscallArgKind.TimerFlags => FlagFormatter.Format((uint)raw, FreeBsdConstants.TimerFlags),
                     SyscallArgKind.IoctlRequest => FreeBsdConstants.IoctlRequest(raw),
-                    _ => Hex(raw),
-                });
+                    _ => null,
+                };
+                if (named is null) CallText.AppendHex(sb, raw);
+                else sb.Append(named);
                 break;
         }
     }
