@@ -188,10 +188,13 @@ public sealed record ReportSyscall(long? Number, string? Name, string State, IRe
             Analysis.Syscalls.SyscallPosition.ReturnedError => "returned-error",
             _ => "unknown",
         };
-        string? path = d?.Arguments.FirstOrDefault(a => a.Kind == SyscallArgKind.Path)?.String is CString.Ok ok ? ok.Text : null;
-        string? flags = d?.Arguments.FirstOrDefault(a => a.Kind == SyscallArgKind.OpenFlags)?.Text;
+        string? path = d?.ArgumentOf(SyscallArgKind.Path)?.String is CString.Ok ok ? ok.Text : null;
+        string? flags = d?.ArgumentOf(SyscallArgKind.OpenFlags)?.Text;
         long? number = site.Number < 0 ? null : site.Number;
-        return new ReportSyscall(number, d?.Name ?? (number is { } n ? $"#{n}" : null), state, site.Arguments.Select(a => new Hex(a)).ToList(), path, flags)
+        var registers = site.Arguments;
+        var arguments = new Hex[registers.Count];
+        for (int i = 0; i < arguments.Length; i++) arguments[i] = registers[i];
+        return new ReportSyscall(number, d?.Name ?? (number is { } n ? $"#{n}" : null), state, arguments, path, flags)
         {
             Call = d?.FormatCall(),
             Evidence = site.Evidence,

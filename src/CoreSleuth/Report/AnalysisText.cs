@@ -63,12 +63,19 @@ public static class AnalysisText
 
         w.WriteLine();
         w.WriteLine("THREADS");
-        var threads = new TextTable(new("#", true), new("LWP", true), new("PTHREAD_T", true), new("NAME"), new("CATEGORY"), new("WAIT"), new("SLEPT", true), new("WAITS FOR"), new("SYSCALL"), new("PC", true));
-        foreach (var th in r.Threads)
-            threads.Add(th.Index.ToString(CultureInfo.InvariantCulture), th.Lwp.ToString(CultureInfo.InvariantCulture),
-                th.Pthread?.ToString() ?? "-", S(th.Name, 24) is { Length: > 0 } n ? n : "-", th.Category ?? "-", S(th.Wait, 12) is { Length: > 0 } wm ? wm : "-",
-                Slept(th), WaitsFor(th), th.Syscall is { } sc ? S(sc.Display, 90) : "-", th.Frames.Count > 0 ? th.Frames[0].Pc.ToString() : "-");
-        threads.Write(w);
+        TextTable.Write(w, ThreadColumns, r.Threads, static (th, cells) =>
+        {
+            cells[0] = TextCell.Number(th.Index);
+            cells[1] = TextCell.Number(th.Lwp);
+            cells[2] = th.Pthread is { } pt ? TextCell.Hex(pt.Value) : "-";
+            cells[3] = S(th.Name, 24) is { Length: > 0 } n ? n : "-";
+            cells[4] = th.Category ?? "-";
+            cells[5] = S(th.Wait, 12) is { Length: > 0 } wm ? wm : "-";
+            cells[6] = Slept(th);
+            cells[7] = th.WaitsFor is [{ Lwp: { } holder }] ? TextCell.Number(holder, "LWP ") : WaitsFor(th);
+            cells[8] = th.Syscall is { } sc ? S(sc.Display, 90) : "-";
+            cells[9] = th.Frames.Count > 0 ? TextCell.Hex(th.Frames[0].Pc.Value) : "-";
+        });
         if (r.Threads.Any(t => t.SleepCountsFrom == "stop"))
             w.WriteLine($"  ({SinceStopNote})");
 
@@ -95,6 +102,9 @@ public static class AnalysisText
         }
         TextReport.WriteWarnings(r.Warnings, w);
     }
+
+    private static readonly TextColumn[] ThreadColumns =
+        [new("#", true), new("LWP", true), new("PTHREAD_T", true), new("NAME"), new("CATEGORY"), new("WAIT"), new("SLEPT", true), new("WAITS FOR"), new("SYSCALL"), new("PC", true)];
 
     /// <summary>A thread's details: state, activity, waits, system call, registers and backtrace, after a blank line.</summary>
     private static void WriteThreadDetails(TextWriter w, ReportThread th, int index)
@@ -127,9 +137,33 @@ public static class AnalysisText
             w.Write(th.Category);
             w.WriteLine(']');
         }
-        if (th.SleepSeconds is not null) w.WriteLine($"  asleep:   {Slept(th)}{(th.SleepCountsFrom == "stop" ? " (ki_slptime counts from gcore's stop)" : "")}");
+        if (th.SleepSeconds is not null)
+        {
+            w.Write("  asleep:   ");
+            w.Write(Slept(th));
+            w.WriteLine(th.SleepCountsFrom == "stop" ? " (ki_slptime counts from gcore's stop)" : "");
+        }
         foreach (var e in th.WaitsFor)
-            w.WriteLine($"  waits for: {(e.Lwp is { } h ? $"LWP {h}" : "an unknown holder")}: {TextSanitizer.SanitizeMessage(e.Resource, 300)} [{e.Confidence}]{(e.Seconds is { } sec ? $", for {Duration(sec)}" : "")}");
+        {
+            w.Write("  waits for: ");
+            if (e.Lwp is { } h)
+            {
+                w.Write("LWP ");
+                FrameText.WriteNumber(w, h);
+            }
+            else w.Write("an unknown holder");
+            w.Write(": ");
+            w.Write(TextSanitizer.SanitizeMessage(e.Resource, 300));
+            w.Write(" [");
+            w.Write(e.Confidence);
+            w.Write(']');
+            if (e.Seconds is { } sec)
+            {
+                w.Write(", for ");
+                w.Write(Duration(sec));
+            }
+            w.WriteLine();
+        }
         if (th.Wait is not null)
         {
             w.Write("  wait:     ");
@@ -149,7 +183,17 @@ public static class AnalysisText
             w.Write(sc.State);
             w.WriteLine(']');
         }
-        if (th.Mysql is { } m) w.WriteLine($"  mysql:    thread id {m.ThreadId}{(m.Query is null ? "" : $": {S(m.Query, 200)}")}");
+        if (th.Mysql is { } m)
+        {
+            w.Write("  mysql:    thread id ");
+            FrameText.WriteNumber(w, m.ThreadId);
+            if (m.Query is not null)
+            {
+                w.Write(": ");
+                w.Write(S(m.Query, 200));
+            }
+            w.WriteLine();
+        }
         int column = 0;
         foreach (var (name, value) in th.Registers)
         {
@@ -162,7 +206,12 @@ public static class AnalysisText
         if (column != 0) w.WriteLine();
         w.WriteLine("  backtrace:");
         for (int i = 0; i < th.Frames.Count; i++) FrameText.Write(w, "    ", i, th.Frames[i], moduleBound: Bound);
-        if (th.UnwindStop is not null) w.WriteLine($"    (walk stopped: {TextSanitizer.SanitizeMessage(th.UnwindStop, 300)})");
+        if (th.UnwindStop is not null)
+        {
+            w.Write("    (walk stopped: ");
+            w.Write(TextSanitizer.SanitizeMessage(th.UnwindStop, 300));
+            w.WriteLine(')');
+        }
     }
 
     /// <summary>The fatal signal of a kernel core: what it was, the thread that took it and its top frames; a blank line after.</summary>
@@ -218,7 +267,8 @@ public static class AnalysisText
         "LWP " + string.Join(", ", lwps.Take(12)) + (lwps.Count > 12 ? $", … ({lwps.Count} in all)" : "");
 
     /// <summary>ki_slptime as the threads table shows it: "640 s", or "≥ 3 s" when it counts from gcore's stop.</summary>
-    internal static string Slept(ReportThread t) => t.SleepSeconds is not { } s ? "-" : (t.SleepCountsFrom == "stop" ? "≥ " : "") + Duration(s);
+    internal static string Slept(ReportThread t) => t.SleepSeconds is not { } s ? "-"
+        : t.SleepCountsFrom == "stop" ? Analysis.WaitGraph.Durations.AtLeastText(s) : Duration(s);
 
     /// <summary>The holders a thread waits for, as the threads table shows them.</summary>
     internal static string WaitsFor(ReportThread t) => t.WaitsFor.Count == 0 ? "-"

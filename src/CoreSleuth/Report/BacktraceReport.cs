@@ -33,7 +33,12 @@ public sealed record BacktraceReport(string Schema, ReportCore Core, ReportProce
         w.WriteLine("):");
         for (int i = 0; i < t.Frames.Count; i++) FrameText.Write(w, "", i, t.Frames[i], moduleBound: 100);
         // Whole: why a walk stopped is what the reader needs to judge the frames above (sanitized, never cut).
-        if (t.UnwindStop is not null) w.WriteLine($"     (walk stopped: {TextSanitizer.SanitizeMessage(t.UnwindStop, int.MaxValue)})");
+        if (t.UnwindStop is not null)
+        {
+            w.Write("     (walk stopped: ");
+            w.Write(TextSanitizer.SanitizeMessage(t.UnwindStop, int.MaxValue));
+            w.WriteLine(')');
+        }
     }
 
     /// <summary>

@@ -30,6 +30,18 @@ internal sealed class EncodedText : Stream
         }
     }
 
+    /// <summary>Forgets what was written, keeping the blocks to write into again.</summary>
+    public void Clear()
+    {
+        if (current.Length > 0) spare.Push(current);
+        foreach (var block in done) spare.Push(block);
+        done.Clear();
+        current = [];
+        used = 0;
+    }
+
+    private readonly Stack<byte[]> spare = [];
+
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         if (discard > 0)
@@ -43,7 +55,7 @@ internal sealed class EncodedText : Stream
             if (used == current.Length)
             {
                 if (current.Length > 0) done.Add(current);
-                current = GC.AllocateUninitializedArray<byte>(BlockSize);
+                current = spare.TryPop(out var again) ? again : GC.AllocateUninitializedArray<byte>(BlockSize);
                 used = 0;
             }
             int n = Math.Min(buffer.Length, current.Length - used);

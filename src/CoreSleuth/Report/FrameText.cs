@@ -49,9 +49,7 @@ internal static class FrameText
     public static void WriteHex(TextWriter w, ulong value, bool sixteenDigits = false)
     {
         Span<char> text = stackalloc char[2 + 16];
-        "0x".CopyTo(text);
-        value.TryFormat(text[2..], out int digits, sixteenDigits ? "x16" : "x", CultureInfo.InvariantCulture);
-        w.Write(text[..(2 + digits)]);
+        w.Write(text[..Hex.Format(value, text, sixteenDigits)]);
     }
 
     /// <summary>A decimal number; a negative <paramref name="width"/> pads it on the right, as {n,-width} does.</summary>

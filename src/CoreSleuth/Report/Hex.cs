@@ -11,7 +11,21 @@ namespace CoreSleuth.Report;
 [JsonConverter(typeof(HexJsonConverter))]
 public readonly record struct Hex(ulong Value)
 {
-    public override string ToString() => "0x" + Value.ToString("x", CultureInfo.InvariantCulture);
+    public override string ToString()
+    {
+        // One string, not the digits and then "0x" and the digits.
+        Span<char> text = stackalloc char[2 + 16];
+        return new string(text[..Format(Value, text)]);
+    }
+
+    /// <summary>Writes 0x and the lowercase hex digits into <paramref name="text"/> (18 characters fit any value); returns how many it wrote.</summary>
+    internal static int Format(ulong value, Span<char> text, bool sixteenDigits = false)
+    {
+        text[0] = '0';
+        text[1] = 'x';
+        value.TryFormat(text[2..], out int digits, sixteenDigits ? "x16" : "x", CultureInfo.InvariantCulture);
+        return 2 + digits;
+    }
 
     /// <summary>Zero-padded to <paramref name="digits"/> hex digits, as gdb's <c>x/gx</c> prints words.</summary>
     public string ToString(int digits) => "0x" + Value.ToString("x" + digits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using CoreSleuth.Analysis.Modules;
 using CoreSleuth.FreeBsd.Syscalls;
 using CoreSleuth.Model;
@@ -41,8 +42,9 @@ public sealed class FreeBsdSystemCallAbi : ISystemCallAbi
     {
         var r = thread.Registers;
         var evidence = new List<string>();
-        bool? before = IsSyscallInstruction(r.Rip - 2, core, modules, out string? beforeSource);
-        bool? at = IsSyscallInstruction(r.Rip, core, modules, out string? atSource);
+        bool? before = IsSyscallInstruction(r.Rip - 2, core, modules, out var beforeSource);
+        bool? at = IsSyscallInstruction(r.Rip, core, modules, out var atSource);
+        var sentences = Sentences.GetValue(core, static _ => new SentenceCache());
         bool sleeping = thread.WaitMessage is not null;
 
         SyscallPosition position;
@@ -50,20 +52,20 @@ public sealed class FreeBsdSystemCallAbi : ISystemCallAbi
         {
             bool carry = (r.Rflags & 1) != 0;
             position = !sleeping && carry && r.Rax is > 0 and < 128 ? SyscallPosition.ReturnedError : SyscallPosition.InKernel;
-            evidence.Add($"the bytes at rip−2 (0x{r.Rip - 2:x}, from {beforeSource}) are 0f 05, a syscall instruction: rip is its return address");
+            evidence.Add(sentences.Get(Sentence.SyscallBefore, r.Rip - 2, beforeSource));
             if (position == SyscallPosition.ReturnedError)
                 evidence.Add($"no wait message, CF set and rax = {r.Rax}: the call returned with errno {r.Rax} ({Errno.Name((long)r.Rax)}; sys/amd64/amd64/vm_machdep.c: cpu_set_syscall_retval)");
         }
         else if (at == true)
         {
             position = SyscallPosition.Restarting;
-            evidence.Add($"rip (0x{r.Rip:x}, from {atSource}) points at 0f 05: the kernel rewound rip by tf_err = 2 to restart the call after an interrupted sleep (sys/amd64/amd64/vm_machdep.c: cpu_set_syscall_retval, ERESTART)");
+            evidence.Add(sentences.Get(Sentence.SyscallAt, r.Rip, atSource));
         }
         else if (before is null || at is null)
         {
             if (!sleeping && r.Err != 2) return null;
             position = SyscallPosition.Unknown;
-            evidence.Add($"the code at rip 0x{r.Rip:x} is not available (not in the core; give --sysroot with the binaries)");
+            evidence.Add(sentences.Get(Sentence.CodeMissing, r.Rip, null));
             if (r.Err == 2) evidence.Add("tf_err is 2, the length of a syscall instruction, as the kernel records on syscall entry (sys/amd64/amd64/exception.S: fast_syscall)");
             // Not asleep (kinfo_proc says so), CF set, rax an errno: the call returned that error. A call
             // about to restart keeps its number in rax, and the kernel copied arg 4 (rcx) back into r10:
@@ -113,17 +115,55 @@ public sealed class FreeBsdSystemCallAbi : ISystemCallAbi
         return BitConverter.ToUInt32(b[1..5]);
     }
 
-    private static bool? IsSyscallInstruction(ulong address, CoreFile core, ModuleMap? modules, out string? source)
+    /// <param name="source">Where the code was read: null for the core's memory, else the module whose image holds it.</param>
+    private static bool? IsSyscallInstruction(ulong address, CoreFile core, ModuleMap? modules, out LoadedModule? source)
     {
         Span<byte> b = stackalloc byte[2];
-        if (core.Memory.TryRead(address, b)) { source = "core memory"; return b[0] == 0x0F && b[1] == 0x05; }
+        source = null;
+        if (core.Memory.TryRead(address, b)) return b[0] == 0x0F && b[1] == 0x05;
         if (modules?.FindByAddress(address) is { Image: { } image } m && image.View.Read(address - m.LoadBias, b) == 2)
         {
-            // The module's path in the process, not where its file was found: reports do not depend on the machine.
-            source = image.View is FileImageView ? $"the file of {m.Path}" : image.View.Origin;
+            source = m;
             return b[0] == 0x0F && b[1] == 0x05;
         }
-        source = null;
         return null;
+    }
+
+    private enum Sentence { SyscallBefore, SyscallAt, CodeMissing }
+
+    /// <summary>Each core's evidence sentences, by the code they are about.</summary>
+    private static readonly ConditionalWeakTable<CoreFile, SentenceCache> Sentences = new();
+
+    /// <summary>
+    /// The evidence sentences about the code at an address: the threads asleep in one libc stub
+    /// (thousands of a server's) share its address and so its sentence, made once.
+    /// </summary>
+    private sealed class SentenceCache
+    {
+        private readonly Dictionary<(Sentence, ulong), (LoadedModule? Source, string Text)> made = [];
+
+        public string Get(Sentence sentence, ulong address, LoadedModule? source)
+        {
+            lock (made)
+            {
+                // One address is read from one source; the same module object, not an equal one (records compare every field).
+                if (made.TryGetValue((sentence, address), out var known) && ReferenceEquals(known.Source, source)) return known.Text;
+                string text = Make(sentence, address, source);
+                made[(sentence, address)] = (source, text);
+                return text;
+            }
+        }
+
+        private static string Make(Sentence sentence, ulong address, LoadedModule? source)
+        {
+            // The module's path in the process, not where its file was found: reports do not depend on the machine.
+            string from = source is null ? "core memory" : source.Image!.View is FileImageView ? $"the file of {source.Path}" : source.Image.View.Origin;
+            return sentence switch
+            {
+                Sentence.SyscallBefore => $"the bytes at rip−2 (0x{address:x}, from {from}) are 0f 05, a syscall instruction: rip is its return address",
+                Sentence.SyscallAt => $"rip (0x{address:x}, from {from}) points at 0f 05: the kernel rewound rip by tf_err = 2 to restart the call after an interrupted sleep (sys/amd64/amd64/vm_machdep.c: cpu_set_syscall_retval, ERESTART)",
+                _ => $"the code at rip 0x{address:x} is not available (not in the core; give --sysroot with the binaries)",
+            };
+        }
     }
 }

@@ -44,5 +44,5 @@ public sealed record SyscallSite(SyscallPosition Position, long RawNumber, IRead
 
     /// <summary>Names, decoded flags and path strings (read from the core) of the call.</summary>
     public SyscallDescription? Describe(IStringSource strings) =>
-        RawNumber < 0 ? null : Abi.Describe(RawNumber, RegisterArguments.ToArray(), strings);
+        RawNumber < 0 ? null : Abi.Describe(RawNumber, RegisterArguments is ulong[] registers ? registers : [.. RegisterArguments], strings);
 }

@@ -110,12 +110,42 @@ public static class HangFindings
 /// <summary>Durations in the words a DBA reads them: "1 h 42 min", "640 s".</summary>
 public static class Durations
 {
-    public static string Text(double seconds)
+    public static string Text(double seconds) => Cached(ref texts, seconds, atLeast: false);
+
+    /// <summary>"≥ " and <see cref="Text"/>: a duration that is at least this long.</summary>
+    public static string AtLeastText(double seconds) => Cached(ref atLeastTexts, seconds, atLeast: true);
+
+    private static string Make(double seconds)
     {
         if (seconds < 120) return $"{seconds.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)} s";
         long s = (long)seconds;
         if (s < 3600) return $"{s / 60} min {s % 60} s";
         if (s < 86400) return $"{s / 3600} h {s % 3600 / 60} min";
         return $"{s / 86400} d {s % 86400 / 3600} h";
+    }
+
+    // Made once per distinct text: ten thousand threads asleep since gcore's stop share a few dozen.
+    private static string?[]? texts, atLeastTexts;
+
+    /// <summary>Whole seconds below an hour, then minutes below a day, then hours below a month: one text each.</summary>
+    private const int Slots = 3600 + (86400 - 3600) / 60 + 30 * 24;
+
+    private static string Cached(ref string?[]? cache, double seconds, bool atLeast)
+    {
+        if (Slot(seconds) is not { } slot) return atLeast ? "≥ " + Make(seconds) : Make(seconds);
+        cache ??= new string?[Slots];
+        // Two threads may make the same text at once; either copy is right.
+        return cache[slot] ??= atLeast ? "≥ " + Make(seconds) : Make(seconds);
+    }
+
+    /// <summary>Which cached text <paramref name="seconds"/> has: every duration in a slot reads the same; null when not cached.</summary>
+    private static int? Slot(double seconds)
+    {
+        if (!(seconds >= 0) || seconds >= 86400 * 31) return null;
+        long s = (long)seconds;
+        if (seconds < 120 && s != seconds) return null; // a fraction shows below two minutes
+        if (s < 3600) return (int)s;
+        if (s < 86400) return 3600 + (int)(s / 60 - 60);
+        return 3600 + (86400 - 3600) / 60 + (int)(s / 3600 - 24);
     }
 }

@@ -28,7 +28,7 @@ internal static class FlagFormatter
         return string.Join('|', parts);
     }
 
-    public static string Hex(ulong value) => "0x" + value.ToString("x", CultureInfo.InvariantCulture);
+    public static string Hex(ulong value) => CallText.Make(value, static (sb, v) => CallText.AppendHex(sb, v));
 
     /// <summary>A name from a value table, or the value in decimal when the table has none.</summary>
     public static string Named(long value, IReadOnlyDictionary<long, string> names) =>

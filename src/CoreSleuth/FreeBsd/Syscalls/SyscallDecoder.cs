@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 
 namespace CoreSleuth.FreeBsd.Syscalls;
 
@@ -8,7 +9,53 @@ namespace CoreSleuth.FreeBsd.Syscalls;
 /// supplied. <see cref="Text"/> may contain bytes from the core (paths): renderers must
 /// sanitize it. <see cref="String"/> is set for path arguments that were looked up.
 /// </summary>
-public sealed record DecodedArgument(string Name, SyscallArgKind Kind, ulong? Raw, string Text, CString? String);
+public sealed record DecodedArgument
+{
+    /// <summary>The text, once made: a decoded argument is written only as part of its call, and ten thousand threads' calls are written into one string each.</summary>
+    private string? text;
+
+    /// <summary>For an fcntl argument, the command beside it, which says what the argument is.</summary>
+    private readonly long? fcntlCommand;
+
+    public DecodedArgument(string Name, SyscallArgKind Kind, ulong? Raw, string Text, CString? String)
+    {
+        this.Name = Name;
+        this.Kind = Kind;
+        this.Raw = Raw;
+        this.String = String;
+        text = Text;
+    }
+
+    /// <summary>An argument whose text is made when first read, from <paramref name="kind"/>, the value and the string read.</summary>
+    internal DecodedArgument(string name, SyscallArgKind kind, ulong? raw, CString? @string, long? fcntlCommand)
+    {
+        Name = name;
+        Kind = kind;
+        Raw = raw;
+        String = @string;
+        this.fcntlCommand = fcntlCommand;
+    }
+
+    public string Name { get; }
+    public SyscallArgKind Kind { get; }
+    public ulong? Raw { get; }
+    public CString? String { get; }
+
+    /// <summary>The value as C would write it: a name, a number, flags, a quoted path.</summary>
+    public string Text => text ??= CallText.Make(this, static (sb, a) => a.AppendTo(sb));
+
+    /// <summary>Appends <see cref="Text"/> without making it.</summary>
+    internal void AppendTo(StringBuilder sb)
+    {
+        if (text is not null) sb.Append(text);
+        else SyscallDecoder.AppendArgument(sb, Kind, Raw, String, fcntlCommand);
+    }
+
+    public bool Equals(DecodedArgument? other) =>
+        other is not null && Name == other.Name && Kind == other.Kind && Raw == other.Raw && Equals(String, other.String) && Text == other.Text;
+
+    public override int GetHashCode() => HashCode.Combine(Name, Kind, Raw, String, Text);
+}
 
 /// <summary>
 /// A syscall as seen in a thread's saved registers. <see cref="Number"/> is the real call
@@ -30,13 +77,100 @@ public sealed record SyscallDescription(
     /// C-like form, e.g. <c>openat(AT_FDCWD, "/tmp/ghost.fifo", O_RDONLY|O_CLOEXEC, 0)</c>;
     /// contains raw strings from the core (sanitize before display).
     /// </summary>
-    public string FormatCall()
+    public string FormatCall() => CallText.Make(this, static (sb, d) => d.AppendCall(sb));
+
+    private void AppendCall(StringBuilder sb)
     {
-        var call = Name + "(" + string.Join(", ", Arguments.Select(a => a.Text)) + ")";
-        return IndirectVia is long via
-            ? call + " via " + (SyscallTable.Lookup(via)?.Name ?? via.ToString(CultureInfo.InvariantCulture))
-            : call;
+        sb.Append(Name).Append('(');
+        for (int i = 0; i < Arguments.Count; i++)
+        {
+            if (i > 0) sb.Append(", ");
+            if (Arguments is DecodedArguments decoded) decoded.AppendTo(sb, i);
+            else Arguments[i].AppendTo(sb);
+        }
+        sb.Append(')');
+        if (IndirectVia is long via)
+        {
+            sb.Append(" via ");
+            if (SyscallTable.Lookup(via)?.Name is { } name) sb.Append(name);
+            else CallText.AppendDecimal(sb, via);
+        }
     }
+
+    /// <summary>The first argument of <paramref name="kind"/>, or null.</summary>
+    public DecodedArgument? ArgumentOf(SyscallArgKind kind)
+    {
+        if (Arguments is DecodedArguments decoded) return decoded.IndexOf(kind) is >= 0 and var at ? decoded[at] : null;
+        for (int i = 0; i < Arguments.Count; i++)
+            if (Arguments[i].Kind == kind) return Arguments[i];
+        return null;
+    }
+}
+
+/// <summary>
+/// A call's arguments, each made when first read: the registers, the parameters' names and kinds,
+/// and the path strings (read at once, the analysis needs them). Ten thousand threads' calls made
+/// five records each, and their text, mostly to write one line.
+/// </summary>
+internal sealed class DecodedArguments : IReadOnlyList<DecodedArgument>
+{
+    private readonly SyscallParameter[] parameters;
+    private readonly ulong[] registers;
+    private readonly CString?[]? strings;
+    private readonly long? fcntlCommand;
+    private DecodedArgument?[]? made;
+
+    /// <param name="registers">The argument values; parameters past them are on the user stack.</param>
+    public DecodedArguments(SyscallParameter[] parameters, ulong[] registers, IStringSource? source)
+    {
+        this.parameters = parameters;
+        this.registers = registers;
+        for (int i = 0; i < parameters.Length && i < registers.Length; i++)
+        {
+            var kind = parameters[i].Kind;
+            if (SyscallDecoder.ReadPath(kind, registers[i], source) is { } read) (strings ??= new CString?[parameters.Length])[i] = read;
+            if (kind == SyscallArgKind.FcntlArg) fcntlCommand = SyscallDecoder.CommandOf(parameters, registers);
+        }
+    }
+
+    public int Count => parameters.Length;
+
+    public DecodedArgument this[int index]
+    {
+        get
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)parameters.Length, nameof(index));
+            // Two threads may make the same argument at once; either is right.
+            var all = made ??= new DecodedArgument?[parameters.Length];
+            return all[index] ??= new DecodedArgument(parameters[index].Name, parameters[index].Kind, Raw(index), strings?[index],
+                parameters[index].Kind == SyscallArgKind.FcntlArg ? fcntlCommand : null);
+        }
+    }
+
+    /// <summary>The first parameter of <paramref name="kind"/>, or -1.</summary>
+    public int IndexOf(SyscallArgKind kind)
+    {
+        for (int i = 0; i < parameters.Length; i++)
+            if (parameters[i].Kind == kind) return i;
+        return -1;
+    }
+
+    /// <summary>Appends argument <paramref name="index"/>'s text without making the argument.</summary>
+    public void AppendTo(StringBuilder sb, int index)
+    {
+        if (made?[index] is { } argument) argument.AppendTo(sb);
+        else SyscallDecoder.AppendArgument(sb, parameters[index].Kind, Raw(index), strings?[index],
+            parameters[index].Kind == SyscallArgKind.FcntlArg ? fcntlCommand : null);
+    }
+
+    private ulong? Raw(int index) => index < registers.Length ? registers[index] : null;
+
+    public IEnumerator<DecodedArgument> GetEnumerator()
+    {
+        for (int i = 0; i < parameters.Length; i++) yield return this[i];
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }
 
 /// <summary>
@@ -69,18 +203,7 @@ public static class SyscallDecoder
         var name = entry?.DisplayName ?? "#" + number.ToString(CultureInfo.InvariantCulture);
         var parameters = SyscallSignatures.For(number)?.Parameters ?? Generic(entry?.ArgumentCount ?? args.Length);
 
-        var decoded = new DecodedArgument[parameters.Length];
-        for (var i = 0; i < parameters.Length; i++)
-        {
-            var p = parameters[i];
-            if (i >= args.Length)
-            {
-                decoded[i] = new DecodedArgument(p.Name, p.Kind, null, "(on the user stack)", null);
-                continue;
-            }
-            decoded[i] = DecodeArgument(p, args[i], parameters, args, strings);
-        }
-        return new SyscallDescription(number, name, entry, via, decoded);
+        return new SyscallDescription(number, name, entry, via, new DecodedArguments(parameters, args.ToArray(), strings));
     }
 
     private static SyscallParameter[] Generic(int count)
@@ -91,100 +214,165 @@ public static class SyscallDecoder
         return result;
     }
 
-    private static DecodedArgument DecodeArgument(
-        SyscallParameter p, ulong raw, SyscallParameter[] parameters, ReadOnlySpan<ulong> args, IStringSource? strings)
+    /// <summary>The string a path argument points to, read now (the analysis needs it); null for other arguments.</summary>
+    internal static CString? ReadPath(SyscallArgKind kind, ulong raw, IStringSource? strings) => kind switch
     {
-        CString? str = null;
-        string text;
-        switch (p.Kind)
+        SyscallArgKind.ShmPath when raw == FreeBsdConstants.SHM_ANON => null,
+        SyscallArgKind.Path or SyscallArgKind.ShmPath when raw != 0 =>
+            strings?.ReadCString(raw, MaxPathBytes) ?? new CString.Unavailable("no memory source"),
+        _ => null,
+    };
+
+    /// <summary>The text of an argument (see <see cref="DecodedArgument.Text"/>), appended.</summary>
+    internal static void AppendArgument(StringBuilder sb, SyscallArgKind kind, ulong? value, CString? str, long? fcntlCommand)
+    {
+        if (value is not { } raw)
         {
-            case SyscallArgKind.Path:
-                (text, str) = DecodePath(raw, strings);
-                break;
+            sb.Append("(on the user stack)");
+            return;
+        }
+        switch (kind)
+        {
             case SyscallArgKind.ShmPath when raw == FreeBsdConstants.SHM_ANON:
-                text = "SHM_ANON";
+                sb.Append("SHM_ANON");
                 break;
-            case SyscallArgKind.ShmPath:
-                (text, str) = DecodePath(raw, strings);
+            case SyscallArgKind.Path or SyscallArgKind.ShmPath:
+                AppendPath(sb, raw, str);
                 break;
             case SyscallArgKind.FcntlArg:
-                text = FormatFcntlArg(raw, CommandOf(parameters, args));
+                AppendFcntlArg(sb, raw, fcntlCommand);
                 break;
             default:
-                text = FormatValue(p.Kind, raw);
+                AppendValue(sb, kind, raw);
                 break;
         }
-        return new DecodedArgument(p.Name, p.Kind, raw, text, str);
     }
 
-    private static long? CommandOf(SyscallParameter[] parameters, ReadOnlySpan<ulong> args)
+    internal static long? CommandOf(SyscallParameter[] parameters, ReadOnlySpan<ulong> args)
     {
         for (var i = 0; i < parameters.Length && i < args.Length; i++)
             if (parameters[i].Kind == SyscallArgKind.FcntlCmd) return AsInt(args[i]);
         return null;
     }
 
-    private static (string Text, CString? String) DecodePath(ulong raw, IStringSource? strings)
+    private static void AppendPath(StringBuilder sb, ulong raw, CString? str)
     {
-        if (raw == 0) return ("NULL", null);
-        var str = strings?.ReadCString(raw, MaxPathBytes) ?? new CString.Unavailable("no memory source");
-        var text = str switch
+        if (raw == 0)
         {
-            CString.Ok { Truncated: false } ok => "\"" + ok.Text + "\"",
-            CString.Ok ok => "\"" + ok.Text + "\"... (memory ends before the NUL)",
-            CString.NotTerminated nt => $"{Hex(raw)} (no NUL within {nt.Bound} bytes)",
-            CString.Unavailable u => $"{Hex(raw)} (string unavailable: {u.Reason})",
-            _ => Hex(raw),
-        };
-        return (text, str);
+            sb.Append("NULL");
+            return;
+        }
+        switch (str)
+        {
+            case CString.Ok ok:
+                sb.Append('"').Append(ok.Text).Append('"');
+                if (ok.Truncated) sb.Append("... (memory ends before the NUL)");
+                break;
+            case CString.NotTerminated nt:
+                CallText.AppendHex(sb, raw);
+                sb.Append(" (no NUL within ");
+                CallText.AppendDecimal(sb, nt.Bound);
+                sb.Append(" bytes)");
+                break;
+            case CString.Unavailable u:
+                CallText.AppendHex(sb, raw);
+                sb.Append(" (string unavailable: ").Append(u.Reason).Append(')');
+                break;
+            default:
+                CallText.AppendHex(sb, raw);
+                break;
+        }
     }
 
     /// <summary>Formats a register value as the given kind (paths and fcntl args excepted).</summary>
-    internal static string FormatValue(SyscallArgKind kind, ulong raw)
+    internal static string FormatValue(SyscallArgKind kind, ulong raw) => CallText.Make((kind, raw), static (sb, v) => AppendValue(sb, v.kind, v.raw));
+
+    /// <summary>
+    /// A register value as the given kind (paths and fcntl args excepted), appended: numbers are
+    /// written into the text, not made into strings first.
+    /// </summary>
+    private static void AppendValue(StringBuilder sb, SyscallArgKind kind, ulong raw)
     {
-        var inv = CultureInfo.InvariantCulture;
-        return kind switch
+        switch (kind)
         {
-            SyscallArgKind.Int => AsInt(raw).ToString(inv),
-            SyscallArgKind.Long or SyscallArgKind.Offset => ((long)raw).ToString(inv),
-            SyscallArgKind.Size => raw.ToString(inv),
-            SyscallArgKind.Pointer or SyscallArgKind.SignalSet or SyscallArgKind.Path or SyscallArgKind.ShmPath =>
-                raw == 0 ? "NULL" : Hex(raw),
-            SyscallArgKind.Timeout => raw == 0 ? "NULL (no time limit)" : Hex(raw),
-            SyscallArgKind.TimeoutMs => AsInt(raw) == -1 ? "INFTIM" : AsInt(raw).ToString(inv),
-            SyscallArgKind.Fd => AsInt(raw).ToString(inv),
-            SyscallArgKind.DirFd => AsInt(raw) == FreeBsdConstants.AT_FDCWD ? "AT_FDCWD" : AsInt(raw).ToString(inv),
-            SyscallArgKind.OpenFlags => OpenFlagDecoder.Format((uint)raw),
-            SyscallArgKind.FileStatusFlags => OpenFlagDecoder.FormatStatusFlags((uint)raw),
-            SyscallArgKind.Mode => FormatMode((uint)raw),
-            SyscallArgKind.Signal => FreeBsdConstants.SignalName(AsInt(raw)),
-            SyscallArgKind.UmtxOp => FlagFormatter.Named(AsInt(raw), FreeBsdConstants.UmtxOps),
-            SyscallArgKind.FcntlCmd => FlagFormatter.Named(AsInt(raw), FreeBsdConstants.FcntlCommands),
-            SyscallArgKind.Whence => FlagFormatter.Named(AsInt(raw), FreeBsdConstants.Whence),
-            SyscallArgKind.AtFlags => FlagFormatter.Format((uint)raw, FreeBsdConstants.AtFlags),
-            SyscallArgKind.AccessMode => FlagFormatter.Format((uint)raw, FreeBsdConstants.AccessModes, "F_OK"),
-            SyscallArgKind.FlockOp => FlagFormatter.Format((uint)raw, FreeBsdConstants.FlockOps),
-            SyscallArgKind.MmapProt => FlagFormatter.Format((uint)raw, FreeBsdConstants.MmapProt, "PROT_NONE"),
-            SyscallArgKind.MmapFlags => FormatMmapFlags((uint)raw),
-            SyscallArgKind.MsgFlags => FlagFormatter.Format((uint)raw, FreeBsdConstants.MsgFlags),
-            SyscallArgKind.SocketFlags => FlagFormatter.Format((uint)raw, FreeBsdConstants.SocketFlags),
-            SyscallArgKind.WaitOptions => FlagFormatter.Format((uint)raw, FreeBsdConstants.WaitOptions),
-            SyscallArgKind.ClockId => FlagFormatter.Named(AsInt(raw), FreeBsdConstants.ClockIds),
-            SyscallArgKind.TimerFlags => FlagFormatter.Format((uint)raw, FreeBsdConstants.TimerFlags),
-            SyscallArgKind.IoctlRequest => FreeBsdConstants.IoctlRequest(raw),
-            _ => Hex(raw),
-        };
+            case SyscallArgKind.Int or SyscallArgKind.Fd:
+                CallText.AppendDecimal(sb, AsInt(raw));
+                break;
+            case SyscallArgKind.Long or SyscallArgKind.Offset:
+                CallText.AppendDecimal(sb, (long)raw);
+                break;
+            case SyscallArgKind.Size:
+                CallText.AppendDecimal(sb, raw);
+                break;
+            case SyscallArgKind.Pointer or SyscallArgKind.SignalSet or SyscallArgKind.Path or SyscallArgKind.ShmPath:
+                if (raw == 0) sb.Append("NULL");
+                else CallText.AppendHex(sb, raw);
+                break;
+            case SyscallArgKind.Timeout:
+                if (raw == 0) sb.Append("NULL (no time limit)");
+                else CallText.AppendHex(sb, raw);
+                break;
+            case SyscallArgKind.TimeoutMs when AsInt(raw) == -1:
+                sb.Append("INFTIM");
+                break;
+            case SyscallArgKind.TimeoutMs:
+                CallText.AppendDecimal(sb, AsInt(raw));
+                break;
+            case SyscallArgKind.DirFd when AsInt(raw) == FreeBsdConstants.AT_FDCWD:
+                sb.Append("AT_FDCWD");
+                break;
+            case SyscallArgKind.DirFd:
+                CallText.AppendDecimal(sb, AsInt(raw));
+                break;
+            default:
+                string? named = kind switch
+                {
+                    SyscallArgKind.OpenFlags => OpenFlagDecoder.Format((uint)raw),
+                    SyscallArgKind.FileStatusFlags => OpenFlagDecoder.FormatStatusFlags((uint)raw),
+                    SyscallArgKind.Mode => FormatMode((uint)raw),
+                    SyscallArgKind.Signal => FreeBsdConstants.SignalName(AsInt(raw)),
+                    SyscallArgKind.UmtxOp => FlagFormatter.Named(AsInt(raw), FreeBsdConstants.UmtxOps),
+                    SyscallArgKind.FcntlCmd => FlagFormatter.Named(AsInt(raw), FreeBsdConstants.FcntlCommands),
+                    SyscallArgKind.Whence => FlagFormatter.Named(AsInt(raw), FreeBsdConstants.Whence),
+                    SyscallArgKind.AtFlags => FlagFormatter.Format((uint)raw, FreeBsdConstants.AtFlags),
+                    SyscallArgKind.AccessMode => FlagFormatter.Format((uint)raw, FreeBsdConstants.AccessModes, "F_OK"),
+                    SyscallArgKind.FlockOp => FlagFormatter.Format((uint)raw, FreeBsdConstants.FlockOps),
+                    SyscallArgKind.MmapProt => FlagFormatter.Format((uint)raw, FreeBsdConstants.MmapProt, "PROT_NONE"),
+                    SyscallArgKind.MmapFlags => FormatMmapFlags((uint)raw),
+                    SyscallArgKind.MsgFlags => FlagFormatter.Format((uint)raw, FreeBsdConstants.MsgFlags),
+                    SyscallArgKind.SocketFlags => FlagFormatter.Format((uint)raw, FreeBsdConstants.SocketFlags),
+                    SyscallArgKind.WaitOptions => FlagFormatter.Format((uint)raw, FreeBsdConstants.WaitOptions),
+                    SyscallArgKind.ClockId => FlagFormatter.Named(AsInt(raw), FreeBsdConstants.ClockIds),
+                    SyscallArgKind.TimerFlags => FlagFormatter.Format((uint)raw, FreeBsdConstants.TimerFlags),
+                    SyscallArgKind.IoctlRequest => FreeBsdConstants.IoctlRequest(raw),
+                    _ => null,
+                };
+                if (named is null) CallText.AppendHex(sb, raw);
+                else sb.Append(named);
+                break;
+        }
     }
 
-    private static string FormatFcntlArg(ulong raw, long? cmd) => cmd switch
+    private static void AppendFcntlArg(StringBuilder sb, ulong raw, long? cmd)
     {
-        // struct flock * for the record-lock commands (F_SETLKW is the one that blocks, "lockf").
-        >= FreeBsdConstants.F_OGETLK and <= FreeBsdConstants.F_OSETLKW
-            or >= FreeBsdConstants.F_GETLK and <= FreeBsdConstants.F_SETLK_REMOTE => FormatValue(SyscallArgKind.Pointer, raw),
-        FreeBsdConstants.F_SETFL => OpenFlagDecoder.FormatStatusFlags((uint)raw),
-        FreeBsdConstants.F_SETFD => (uint)raw switch { 0 => "0", 1 => "FD_CLOEXEC", var v => Hex(v) },
-        _ => AsInt(raw).ToString(CultureInfo.InvariantCulture),
-    };
+        switch (cmd)
+        {
+            // struct flock * for the record-lock commands (F_SETLKW is the one that blocks, "lockf").
+            case >= FreeBsdConstants.F_OGETLK and <= FreeBsdConstants.F_OSETLKW
+                or >= FreeBsdConstants.F_GETLK and <= FreeBsdConstants.F_SETLK_REMOTE:
+                AppendValue(sb, SyscallArgKind.Pointer, raw);
+                break;
+            case FreeBsdConstants.F_SETFL:
+                sb.Append(OpenFlagDecoder.FormatStatusFlags((uint)raw));
+                break;
+            case FreeBsdConstants.F_SETFD:
+                sb.Append((uint)raw switch { 0 => "0", 1 => "FD_CLOEXEC", var v => Hex(v) });
+                break;
+            default:
+                CallText.AppendDecimal(sb, AsInt(raw));
+                break;
+        }
+    }
 
     private static string FormatMmapFlags(uint raw)
     {
