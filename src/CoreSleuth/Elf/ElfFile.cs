@@ -170,6 +170,8 @@ public sealed class ElfFile
             limit = (int)((shoff - phoff) / PhdrSize);
             Warn(56, $"the program header count {count} would run into the section header table at 0x{shoff:x}; only the first {limit} are read");
         }
+        // Sized for the headers the file can hold: a core has a PT_LOAD for every thread's stack.
+        list.Capacity = (int)Math.Min(limit, (Source.Length - start) / PhdrSize + 1);
         for (int i = 0; i < limit; i++)
         {
             long offset = start + (long)i * PhdrSize;

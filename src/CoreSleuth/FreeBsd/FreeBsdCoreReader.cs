@@ -110,11 +110,11 @@ internal sealed class FreeBsdCoreReader
                     break;
                 case NoteType.ProcStatFiles:
                     present.Add(NoteType.Name(note.Type));
-                    filesPadding = DecodePacked(note, KinfoFile.PathOffset, KinfoFile.FullSize, r => files.Add(KinfoFile.Parse(r.Span)));
+                    filesPadding = DecodePacked(note, KinfoFile.PathOffset, KinfoFile.FullSize, files, KinfoFile.Parse);
                     break;
                 case NoteType.ProcStatVmMap:
                     present.Add(NoteType.Name(note.Type));
-                    mapsPadding = DecodePacked(note, KinfoVmEntry.PathOffset, KinfoVmEntry.FullSize, r => maps.Add(KinfoVmEntry.Parse(r).ToMapping()));
+                    mapsPadding = DecodePacked(note, KinfoVmEntry.PathOffset, KinfoVmEntry.FullSize, maps, r => KinfoVmEntry.Parse(r).ToMapping());
                     break;
                 case NoteType.ProcStatGroups:
                     present.Add(NoteType.Name(note.Type));
@@ -270,7 +270,7 @@ internal sealed class FreeBsdCoreReader
     /// Each record is handed over as it lies in the note: a packed record ends after its path, and
     /// the fixed part before it is always there, so fields read as they would from the full struct.
     /// </remarks>
-    private int DecodePacked(ElfNote note, int fixedPart, int fullSize, Action<ReadOnlyMemory<byte>> add)
+    private int DecodePacked<T>(ElfNote note, int fixedPart, int fullSize, List<T> into, Func<ReadOnlyMemory<byte>, T> parse)
     {
         var d = note.Descriptor.Span;
         string what = NoteType.Name(note.Type);
@@ -278,6 +278,9 @@ internal sealed class FreeBsdCoreReader
         int declared = I32(d, 0);
         if (declared != fullSize)
             warn($"{what} at file offset 0x{note.FileOffset:x} declares {declared}-byte records; the amd64 layout of {fullSize} bytes is assumed (sys/sys/user.h: KINFO_FILE_SIZE, KINFO_VMENTRY_SIZE)");
+        // Room for as many records as the note can hold: most are a thread's stack or guard, or a
+        // socket, without a path, so this is close to their number (growing, the list is allocated twice).
+        into.EnsureCapacity(into.Count + (d.Length - 4) / fixedPart);
         int pos = 4;
         while (d.Length - pos >= fixedPart)
         {
@@ -288,7 +291,7 @@ internal sealed class FreeBsdCoreReader
                 warn($"{what} record at file offset 0x{note.DescriptorFileOffset + pos:x} claims {size} bytes (expected {fixedPart}..{Math.Min(fullSize, d.Length - pos)}); the records after it are lost");
                 return 0;
             }
-            add(note.Descriptor.Slice(pos, size));
+            into.Add(parse(note.Descriptor.Slice(pos, size)));
             pos += size;
         }
         if (pos < d.Length && d[pos..].IndexOfAnyExcept((byte)0) >= 0)
