@@ -81,11 +81,11 @@ internal sealed class FreeBsdCoreReader
             {
                 case NoteType.PrStatus:
                     if (!Need(PrStatus.Size)) { current = -1; unusableStatus = true; unusableStatusNotes++; break; }
-                    threads.Add(new ThreadBuilder(PrStatus.Parse(d), note.FileOffset));
+                    threads.Add(new ThreadBuilder(PrStatus.Parse(note.Descriptor), note.Index));
                     current = threads.Count - 1;
                     break;
                 case NoteType.FpRegSet:
-                    if (Need(FpState.Size)) Current().FpRegSet = note.Descriptor;
+                    if (Need(FpState.Size)) Current().FpRegSetNote = note.Index;
                     break;
                 case NoteType.ThrMisc:
                     // thrmisc_t: pr_tname[MAXCOMLEN+1 = 20], then padding (spec §3.5).
@@ -98,7 +98,7 @@ internal sealed class FreeBsdCoreReader
                     if (Need(SegmentBases.Size)) Current().SegBases = new SegmentBases(U64(d, 0), U64(d, 8));
                     break;
                 case NoteType.X86XState:
-                    Current().XSaveArea = note.Descriptor; // an empty descriptor is legal: no XSAVE (spec §2.1)
+                    Current().XSaveNote = note.Index; // an empty descriptor is legal: no XSAVE (spec §2.1)
                     break;
                 case NoteType.PrPsInfo:
                     present.Add(NoteType.Name(note.Type));
@@ -154,14 +154,17 @@ internal sealed class FreeBsdCoreReader
         var first = kinfos.FirstOrDefault();
 
         var built = new List<CoreThread>(threads.Count);
+        // Not "note < 0 ? null : …": null would become an empty descriptor (byte[] converts to memory), not none.
+        ReadOnlyMemory<byte>? Descriptor(int note) => note < 0 ? (ReadOnlyMemory<byte>?)null : elf.Notes[note].Descriptor;
         foreach (var t in threads)
         {
+            long fileOffset = elf.Notes[t.StatusNote].FileOffset;
             // Spec §4.1: kinfo_proc records are per thread; match them by ki_tid == pr_pid.
             byLwp.TryGetValue(t.Status.Lwp, out var kinfo);
             if (kinfos.Count > 0 && kinfo is null)
-                warn($"thread LWP {t.Status.Lwp} (NT_PRSTATUS at file offset 0x{t.FileOffset:x}) has no kinfo_proc record in NT_PROCSTAT_PROC");
+                warn($"thread LWP {t.Status.Lwp} (NT_PRSTATUS at file offset 0x{fileOffset:x}) has no kinfo_proc record in NT_PROCSTAT_PROC");
             if (t.LwpInfo is { } li && li.Lwp != t.Status.Lwp)
-                warn($"NT_PTLWPINFO of thread LWP {t.Status.Lwp} (NT_PRSTATUS at file offset 0x{t.FileOffset:x}) names LWP {li.Lwp}; the NT_PRSTATUS id is kept");
+                warn($"NT_PTLWPINFO of thread LWP {t.Status.Lwp} (NT_PRSTATUS at file offset 0x{fileOffset:x}) names LWP {li.Lwp}; the NT_PRSTATUS id is kept");
             var (name, source) = t.ThrMisc?.Name is { Length: > 0 } n ? (n, "NT_THRMISC")
                 : kinfo is { FullThreadName.Length: > 0 } ? (kinfo.FullThreadName, "kinfo_proc")
                 : t.LwpInfo is { Name.Length: > 0 } l ? (l.Name, "NT_PTLWPINFO")
@@ -170,7 +173,7 @@ internal sealed class FreeBsdCoreReader
             {
                 Index = built.Count + 1, Lwp = t.Status.Lwp, Registers = t.Status.Registers, CurrentSignal = t.Status.CurrentSignal,
                 Name = name, NameSource = source,
-                FpRegSet = t.FpRegSet, XSaveArea = t.XSaveArea, SegmentBases = t.SegBases,
+                FpRegSet = Descriptor(t.FpRegSetNote), XSaveArea = Descriptor(t.XSaveNote), SegmentBases = t.SegBases,
                 FreeBsd = new FreeBsdThreadState { Status = t.Status, ThrMisc = t.ThrMisc, LwpInfo = t.LwpInfo, Kinfo = kinfo },
             });
         }
@@ -382,15 +385,17 @@ internal sealed class FreeBsdCoreReader
 
     private const int Sigstop = 17;
 
-    /// <summary>A thread's notes while they are read; a value, kept in the list of threads.</summary>
-    private struct ThreadBuilder(PrStatus status, long fileOffset)
+    /// <summary>
+    /// A thread's notes while they are read: a value, kept in the list of threads, with the
+    /// register-state notes by index in the note list (their descriptors are taken when the thread is made).
+    /// </summary>
+    private struct ThreadBuilder(PrStatus status, int statusNote)
     {
         public readonly PrStatus Status = status;
-        public readonly long FileOffset = fileOffset;
-        public ReadOnlyMemory<byte>? FpRegSet;
+        public readonly int StatusNote = statusNote;
+        public int FpRegSetNote = -1, XSaveNote = -1;
         public ThrMisc? ThrMisc;
         public LwpInfo? LwpInfo;
         public SegmentBases? SegBases;
-        public ReadOnlyMemory<byte>? XSaveArea;
     }
 }

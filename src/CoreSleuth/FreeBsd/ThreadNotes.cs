@@ -3,13 +3,33 @@ using static CoreSleuth.FreeBsd.Fields;
 
 namespace CoreSleuth.FreeBsd;
 
-/// <summary>NT_PRSTATUS, <c>prstatus_t</c> (spec §3.1). <see cref="Lwp"/> is pr_pid: the thread id, not the process id.</summary>
-public sealed record PrStatus(int Version, ulong StatusSize, ulong GregsetSize, ulong FpregsetSize, int OsRelDate, int CurrentSignal, int Lwp, Registers Registers)
+/// <summary>
+/// NT_PRSTATUS, <c>prstatus_t</c> (spec §3.1). <see cref="Lwp"/> is pr_pid: the thread id, not the
+/// process id. The registers are decoded at once (every analysis reads them); the other fields
+/// are read where they lie, as <see cref="KinfoProc"/>'s are.
+/// </summary>
+public sealed class PrStatus
 {
     public const int Size = 224;
 
-    public static PrStatus Parse(ReadOnlySpan<byte> d) => new(
-        I32(d, 0), U64(d, 8), U64(d, 16), U64(d, 24), I32(d, 32), I32(d, 36), I32(d, 40), Registers.Parse(d.Slice(48, Registers.Size)));
+    private readonly ReadOnlyMemory<byte> raw;
+
+    private PrStatus(ReadOnlyMemory<byte> raw) => (this.raw, Registers) = (raw, Registers.Parse(raw.Span.Slice(48, Registers.Size)));
+
+    private ReadOnlySpan<byte> D => raw.Span;
+
+    public int Version => I32(D, 0);
+    public ulong StatusSize => U64(D, 8);
+    public ulong GregsetSize => U64(D, 16);
+    public ulong FpregsetSize => U64(D, 24);
+    public int OsRelDate => I32(D, 32);
+    public int CurrentSignal => I32(D, 36);
+    public int Lwp => I32(D, 40);
+    public Registers Registers { get; }
+
+    /// <summary>The note descriptor (at least <see cref="Size"/> bytes), read where it lies (the core's mapping: readable until it is disposed).</summary>
+    public static PrStatus Parse(ReadOnlyMemory<byte> d) =>
+        d.Length >= Size ? new(d[..Size]) : throw new ArgumentException($"a prstatus_t is {Size} bytes, not {d.Length}", nameof(d));
 }
 
 /// <summary>NT_PRPSINFO, <c>prpsinfo_t</c> (spec §3.4).</summary>
