@@ -248,6 +248,9 @@ public sealed class ElfFile
     private ElfNoteList ReadNotes()
     {
         var segments = new List<ElfNoteList.Segment>();
+        var entries = Array.Empty<ElfNoteList.Entry>();
+        int count = 0;
+        var names = new List<string>();
         long budget = MaxNoteBytes;
         foreach (var ph in ProgramHeaders)
         {
@@ -272,21 +275,18 @@ public sealed class ElfFile
             if (bytes.Length < (int)ph.FileSize)
                 Warn(start + bytes.Length,
                     $"{EndOfFile}, inside PT_NOTE segment {ph.Index}: {bytes.Length} of its {ph.FileSize} note bytes are present (the core is truncated)");
-            segments.Add(new ElfNoteList.Segment(bytes, start, 0, bytes.Length < (int)ph.FileSize));
-        }
+            var segment = new ElfNoteList.Segment(bytes, start, count, bytes.Length < (int)ph.FileSize);
+            segments.Add(segment);
 
-        // Counted first, so the entries are one array of the right size: a 10,000-thread core has
-        // 50,000 notes, and a growing list would allocate (and the kernel zero) twice their bytes.
-        int total = 0;
-        for (int i = 0; i < segments.Count; i++)
-        {
-            segments[i] = segments[i] with { FirstNote = total };
-            for (int pos = 0; NextNote(segments[i].Bytes.Span, pos, out var h) == NoteStep.Note; pos = h.Next) total++;
+            // Counted first, so that the entries of a core's one note segment are an array of the
+            // right size: a 10,000-thread core has 50,000 notes, and a growing list would allocate
+            // (and the kernel zero) twice their bytes. Further segments double it.
+            int more = 0;
+            for (int pos = 0; NextNote(bytes.Span, pos, out var h) == NoteStep.Note; pos = h.Next) more++;
+            if (count + more > entries.Length) Array.Resize(ref entries, Math.Max(count + more, Math.Min(2 * entries.Length, Array.MaxLength)));
+            ParseNoteSegment(segment, entries, ref count, names);
         }
-        var entries = new ElfNoteList.Entry[total];
-        int count = 0;
-        var names = new List<string>();
-        foreach (var segment in segments) ParseNoteSegment(segment, entries, ref count, names);
+        if (count < entries.Length) Array.Resize(ref entries, count);
         return new ElfNoteList(entries, [.. segments]);
     }
 
