@@ -34,7 +34,8 @@ public sealed class ElfFile
     public ElfHeader Header { get; }
     public IReadOnlyList<ProgramHeader> ProgramHeaders { get; }
     public IReadOnlyList<SectionHeader> SectionHeaders { get; }
-    public IReadOnlyList<ElfNote> Notes { get; }
+    /// <summary>The notes of every PT_NOTE segment, in file order.</summary>
+    public ElfNoteList Notes { get; }
 
     /// <summary>True when a PT_NOTE segment is cut short by the end of the file, so notes may be missing.</summary>
     public bool NotesTruncated { get; private set; }
@@ -169,6 +170,8 @@ public sealed class ElfFile
             limit = (int)((shoff - phoff) / PhdrSize);
             Warn(56, $"the program header count {count} would run into the section header table at 0x{shoff:x}; only the first {limit} are read");
         }
+        // Sized for the headers the file can hold: a core has a PT_LOAD for every thread's stack.
+        list.Capacity = (int)Math.Min(limit, (Source.Length - start) / PhdrSize + 1);
         for (int i = 0; i < limit; i++)
         {
             long offset = start + (long)i * PhdrSize;
@@ -242,9 +245,12 @@ public sealed class ElfFile
         return list;
     }
 
-    private List<ElfNote> ReadNotes()
+    private ElfNoteList ReadNotes()
     {
-        var notes = new List<ElfNote>();
+        var segments = new List<ElfNoteList.Segment>();
+        var entries = Array.Empty<ElfNoteList.Entry>();
+        int count = 0;
+        var names = new List<string>();
         long budget = MaxNoteBytes;
         foreach (var ph in ProgramHeaders)
         {
@@ -269,50 +275,98 @@ public sealed class ElfFile
             if (bytes.Length < (int)ph.FileSize)
                 Warn(start + bytes.Length,
                     $"{EndOfFile}, inside PT_NOTE segment {ph.Index}: {bytes.Length} of its {ph.FileSize} note bytes are present (the core is truncated)");
-            ParseNoteSegment(bytes, start, notes, bytes.Length < (int)ph.FileSize);
+            var segment = new ElfNoteList.Segment(bytes, start, count, bytes.Length < (int)ph.FileSize);
+            segments.Add(segment);
+
+            // Counted first, so that the entries of a core's one note segment are an array of the
+            // right size: a 10,000-thread core has 50,000 notes, and a growing list would allocate
+            // (and the kernel zero) twice their bytes. Further segments double it.
+            int more = 0;
+            for (int pos = 0; NextNote(bytes.Span, pos, out var h) == NoteStep.Note; pos = h.Next) more++;
+            if (count + more > entries.Length) Array.Resize(ref entries, Math.Max(count + more, Math.Min(2 * entries.Length, Array.MaxLength)));
+            ParseNoteSegment(segment, entries, ref count, names);
         }
-        return notes;
+        if (count < entries.Length) Array.Resize(ref entries, count);
+        return new ElfNoteList(entries, [.. segments]);
     }
 
-    /// <summary>Walks one note segment (spec §2.1): 12-byte header, name and descriptor each padded to 4.</summary>
-    private void ParseNoteSegment(ReadOnlyMemory<byte> memory, long fileOffset, List<ElfNote> notes, bool truncated)
+    /// <summary>What <see cref="NextNote"/> found at a position of a note segment.</summary>
+    private enum NoteStep { Note, End, ShortHeader, PastEnd }
+
+    /// <summary>One note's header: its sizes, type and where its name, descriptor and the next note start.</summary>
+    private readonly record struct NoteHeader(uint NameSize, uint DescriptorSize, uint Type, int NameStart, int DescriptorStart, int Next);
+
+    /// <summary>
+    /// The note at <paramref name="pos"/> of a segment (spec §2.1: 12-byte header, name and
+    /// descriptor each padded to 4), checked to lie wholly inside it; the next note's position is
+    /// capped at the segment's end.
+    /// </summary>
+    private static NoteStep NextNote(ReadOnlySpan<byte> segment, int pos, out NoteHeader header)
     {
-        var segment = memory.Span;
-        int pos = 0;
-        while (pos < segment.Length)
+        header = default;
+        if (pos >= segment.Length) return NoteStep.End;
+        if (segment.Length - pos < NoteHeaderSize) return NoteStep.ShortHeader;
+        var span = segment[pos..];
+        uint namesz = U32(span, 0), descsz = U32(span, 4), type = U32(span, 8);
+        long nameStart = pos + NoteHeaderSize;
+        long descStart = nameStart + Align4(namesz);
+        long next = descStart + Align4(descsz);
+        header = new NoteHeader(namesz, descsz, type, (int)Math.Min(nameStart, segment.Length), (int)Math.Min(descStart, segment.Length), (int)Math.Min(next, segment.Length));
+        return nameStart + namesz > segment.Length || descStart + descsz > segment.Length ? NoteStep.PastEnd : NoteStep.Note;
+    }
+
+    /// <summary>Walks one note segment into <paramref name="entries"/>, warning where it is damaged.</summary>
+    private void ParseNoteSegment(ElfNoteList.Segment segment, ElfNoteList.Entry[] entries, ref int count, List<string> names)
+    {
+        var bytes = segment.Bytes.Span;
+        long fileOffset = segment.FileOffset;
+        for (int pos = 0; ;)
         {
             long at = fileOffset + pos;
-            if (segment.Length - pos < NoteHeaderSize)
+            switch (NextNote(bytes, pos, out var h))
             {
-                if (truncated)
-                    Warn(at, $"{EndOfFile}, inside the header of note {notes.Count}; it and later notes are lost");
-                else if (segment[pos..].IndexOfAnyExcept((byte)0) >= 0)
-                    Warn(at, $"{segment.Length - pos} bytes at the end of the note segment are too short for a note header");
-                return;
+                case NoteStep.End:
+                    return;
+                case NoteStep.ShortHeader:
+                    if (segment.Truncated)
+                        Warn(at, $"{EndOfFile}, inside the header of note {count}; it and later notes are lost");
+                    else if (bytes[pos..].IndexOfAnyExcept((byte)0) >= 0)
+                        Warn(at, $"{bytes.Length - pos} bytes at the end of the note segment are too short for a note header");
+                    return;
+                case NoteStep.PastEnd:
+                    string where = segment.Truncated ? $"{EndOfFile}, inside it" : "past the end of its PT_NOTE segment";
+                    Warn(at, $"note {count} (type 0x{h.Type:x}) claims a {h.NameSize}-byte name and a {h.DescriptorSize}-byte descriptor, {where}; it and later notes are lost");
+                    return;
             }
-            var span = segment[pos..];
-            uint namesz = U32(span, 0), descsz = U32(span, 4), type = U32(span, 8);
-            long nameStart = pos + NoteHeaderSize;
-            long descStart = nameStart + Align4(namesz);
-            long next = descStart + Align4(descsz);
-            if (nameStart + namesz > segment.Length || descStart + descsz > segment.Length)
-            {
-                string where = truncated ? $"{EndOfFile}, inside it" : "past the end of its PT_NOTE segment";
-                Warn(at, $"note {notes.Count} (type 0x{type:x}) claims a {namesz}-byte name and a {descsz}-byte descriptor, {where}; it and later notes are lost");
-                return;
-            }
-            string name = NoteName(segment.Slice((int)nameStart, (int)namesz));
-            var desc = memory.Slice((int)descStart, (int)descsz);
-            notes.Add(new ElfNote(notes.Count, name, type, at, desc) { DescriptorFileOffset = fileOffset + descStart });
-            pos = (int)Math.Min(next, segment.Length);
+            string name = NoteName(bytes.Slice(h.NameStart, (int)h.NameSize), names);
+            entries[count++] = new ElfNoteList.Entry(name, pos, h.Type, h.DescriptorStart, (int)h.DescriptorSize);
+            pos = h.Next;
         }
     }
 
-    /// <summary>The owner name of a note; "FreeBSD" (nearly every note of a core) without a new string each time.</summary>
-    private static string NoteName(ReadOnlySpan<byte> name)
+    /// <summary>
+    /// The owner name of a note: "FreeBSD" (nearly every note of a FreeBSD core) and the names
+    /// already seen ("CORE", "LINUX" of a Linux core's every note) without a new string each time.
+    /// </summary>
+    private static string NoteName(ReadOnlySpan<byte> name, List<string> seen)
     {
         name = name.TrimEnd((byte)0);
-        return name.SequenceEqual("FreeBSD"u8) ? "FreeBSD" : Encoding.ASCII.GetString(name);
+        if (name.SequenceEqual("FreeBSD"u8)) return "FreeBSD";
+        foreach (string known in seen)
+            if (SameAscii(name, known)) return known;
+        string made = Encoding.ASCII.GetString(name);
+        // Bounded: a hostile core may give every note another name.
+        if (seen.Count < 16) seen.Add(made);
+        return made;
+    }
+
+    /// <summary>Whether <paramref name="text"/> is what ASCII decoding of <paramref name="bytes"/> gives.</summary>
+    private static bool SameAscii(ReadOnlySpan<byte> bytes, string text)
+    {
+        if (bytes.Length != text.Length) return false;
+        for (int i = 0; i < bytes.Length; i++)
+            if ((bytes[i] < 0x80 ? (char)bytes[i] : '?') != text[i]) return false;
+        return true;
     }
 
     private static long Align4(uint value) => ((long)value + 3) & ~3L;

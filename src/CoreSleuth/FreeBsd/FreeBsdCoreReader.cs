@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using CoreSleuth.Elf;
 using CoreSleuth.Memory;
 using CoreSleuth.Model;
@@ -33,8 +34,14 @@ internal sealed class FreeBsdCoreReader
 
     private (CoreProcess, IReadOnlyList<CoreThread>) Decode()
     {
-        var threads = new List<ThreadBuilder>();
-        ThreadBuilder? current = null;
+        // Sized by the NT_PRSTATUS notes, which the note list tells without reading them.
+        int statusNotes = 0;
+        for (int i = 0; i < elf.Notes.Count; i++)
+            if (elf.Notes.TypeOf(i) == NoteType.PrStatus) statusNotes++;
+        var threads = new List<ThreadBuilder>(statusNotes);
+        int current = -1; // the index in threads of the thread the per-thread notes belong to, or -1
+        // The builders are values in the list: the current one is changed where it lies.
+        ref ThreadBuilder Current() => ref CollectionsMarshal.AsSpan(threads)[current];
         PrPsInfo? psinfo = null;
         var kinfos = new List<KinfoProc>();
         var files = new List<KinfoFile>();
@@ -63,7 +70,7 @@ internal sealed class FreeBsdCoreReader
                 return false;
             }
 
-            if (NoteType.IsPerThread(note.Type) && current is null)
+            if (NoteType.IsPerThread(note.Type) && current < 0)
             {
                 warn(threads.Count == 0 && !unusableStatus
                     ? $"{Where()} comes before any NT_PRSTATUS, so it belongs to no thread; ignored"
@@ -73,29 +80,25 @@ internal sealed class FreeBsdCoreReader
             switch (note.Type)
             {
                 case NoteType.PrStatus:
-                    if (!Need(PrStatus.Size)) { current = null; unusableStatus = true; unusableStatusNotes++; break; }
-                    current = new ThreadBuilder(PrStatus.Parse(d), note.FileOffset);
-                    threads.Add(current);
+                    if (!Need(PrStatus.Size)) { current = -1; unusableStatus = true; unusableStatusNotes++; break; }
+                    threads.Add(new ThreadBuilder(PrStatus.Parse(note.Descriptor), note.Index));
+                    current = threads.Count - 1;
                     break;
                 case NoteType.FpRegSet:
-                    if (Need(FpState.Size)) current!.FpRegSet = note.Descriptor;
+                    if (Need(FpState.Size)) Current().FpRegSetNote = note.Index;
                     break;
                 case NoteType.ThrMisc:
                     // thrmisc_t: pr_tname[MAXCOMLEN+1 = 20], then padding (spec §3.5).
-                    if (Need(1))
-                    {
-                        current!.ThrMisc = ThrMisc.Parse(d);
-                        current.ThrMiscName = current.ThrMisc.Name;
-                    }
+                    if (Need(1)) Current().ThrMisc = ThrMisc.Parse(note.Descriptor);
                     break;
                 case NoteType.PtLwpInfo:
-                    DecodeLwpInfo(d, note, current!);
+                    if (DecodeLwpInfo(note) is { } lwpInfo) Current().LwpInfo = lwpInfo;
                     break;
                 case NoteType.X86SegBases:
-                    if (Need(SegmentBases.Size)) current!.SegBases = new SegmentBases(U64(d, 0), U64(d, 8));
+                    if (Need(SegmentBases.Size)) Current().SegBases = new SegmentBases(U64(d, 0), U64(d, 8));
                     break;
                 case NoteType.X86XState:
-                    current!.XSaveArea = note.Descriptor; // an empty descriptor is legal: no XSAVE (spec §2.1)
+                    Current().XSaveNote = note.Index; // an empty descriptor is legal: no XSAVE (spec §2.1)
                     break;
                 case NoteType.PrPsInfo:
                     present.Add(NoteType.Name(note.Type));
@@ -103,15 +106,15 @@ internal sealed class FreeBsdCoreReader
                     break;
                 case NoteType.ProcStatProc:
                     present.Add(NoteType.Name(note.Type));
-                    DecodeKinfoProcs(note.Descriptor, note, kinfos);
+                    DecodeKinfoProcs(note, kinfos);
                     break;
                 case NoteType.ProcStatFiles:
                     present.Add(NoteType.Name(note.Type));
-                    filesPadding = DecodePacked(d, note, KinfoFile.PathOffset, KinfoFile.FullSize, r => files.Add(KinfoFile.Parse(r)));
+                    filesPadding = DecodePacked(note, KinfoFile.PathOffset, KinfoFile.FullSize, files, KinfoFile.Parse);
                     break;
                 case NoteType.ProcStatVmMap:
                     present.Add(NoteType.Name(note.Type));
-                    mapsPadding = DecodePacked(d, note, KinfoVmEntry.PathOffset, KinfoVmEntry.FullSize, r => maps.Add(KinfoVmEntry.Parse(r).ToMapping()));
+                    mapsPadding = DecodePacked(note, KinfoVmEntry.PathOffset, KinfoVmEntry.FullSize, maps, r => KinfoVmEntry.Parse(r).ToMapping());
                     break;
                 case NoteType.ProcStatGroups:
                     present.Add(NoteType.Name(note.Type));
@@ -146,20 +149,23 @@ internal sealed class FreeBsdCoreReader
             }
         }
 
-        var byLwp = new Dictionary<int, KinfoProc>();
+        var byLwp = new Dictionary<int, KinfoProc>(kinfos.Count);
         foreach (var k in kinfos) byLwp.TryAdd(k.Lwp, k);
         var first = kinfos.FirstOrDefault();
 
         var built = new List<CoreThread>(threads.Count);
+        // Not "note < 0 ? null : …": null would become an empty descriptor (byte[] converts to memory), not none.
+        ReadOnlyMemory<byte>? Descriptor(int note) => note < 0 ? (ReadOnlyMemory<byte>?)null : elf.Notes[note].Descriptor;
         foreach (var t in threads)
         {
+            long fileOffset = elf.Notes[t.StatusNote].FileOffset;
             // Spec §4.1: kinfo_proc records are per thread; match them by ki_tid == pr_pid.
             byLwp.TryGetValue(t.Status.Lwp, out var kinfo);
             if (kinfos.Count > 0 && kinfo is null)
-                warn($"thread LWP {t.Status.Lwp} (NT_PRSTATUS at file offset 0x{t.FileOffset:x}) has no kinfo_proc record in NT_PROCSTAT_PROC");
+                warn($"thread LWP {t.Status.Lwp} (NT_PRSTATUS at file offset 0x{fileOffset:x}) has no kinfo_proc record in NT_PROCSTAT_PROC");
             if (t.LwpInfo is { } li && li.Lwp != t.Status.Lwp)
-                warn($"NT_PTLWPINFO of thread LWP {t.Status.Lwp} (NT_PRSTATUS at file offset 0x{t.FileOffset:x}) names LWP {li.Lwp}; the NT_PRSTATUS id is kept");
-            var (name, source) = t.ThrMiscName is { Length: > 0 } n ? (n, "NT_THRMISC")
+                warn($"NT_PTLWPINFO of thread LWP {t.Status.Lwp} (NT_PRSTATUS at file offset 0x{fileOffset:x}) names LWP {li.Lwp}; the NT_PRSTATUS id is kept");
+            var (name, source) = t.ThrMisc?.Name is { Length: > 0 } n ? (n, "NT_THRMISC")
                 : kinfo is { FullThreadName.Length: > 0 } ? (kinfo.FullThreadName, "kinfo_proc")
                 : t.LwpInfo is { Name.Length: > 0 } l ? (l.Name, "NT_PTLWPINFO")
                 : ((string?)null, (string?)null);
@@ -167,7 +173,7 @@ internal sealed class FreeBsdCoreReader
             {
                 Index = built.Count + 1, Lwp = t.Status.Lwp, Registers = t.Status.Registers, CurrentSignal = t.Status.CurrentSignal,
                 Name = name, NameSource = source,
-                FpRegSet = t.FpRegSet, XSaveArea = t.XSaveArea, SegmentBases = t.SegBases,
+                FpRegSet = Descriptor(t.FpRegSetNote), XSaveArea = Descriptor(t.XSaveNote), SegmentBases = t.SegBases,
                 FreeBsd = new FreeBsdThreadState { Status = t.Status, ThrMisc = t.ThrMisc, LwpInfo = t.LwpInfo, Kinfo = kinfo },
             });
         }
@@ -222,24 +228,27 @@ internal sealed class FreeBsdCoreReader
     /// NT_PTLWPINFO (spec §3.6): an int32 structsize, then <c>struct ptrace_lwpinfo</c> of that
     /// size; 11.x writes a shorter struct than 12+, so fields past the prefix are absent.
     /// </summary>
-    private void DecodeLwpInfo(ReadOnlySpan<byte> d, ElfNote note, ThreadBuilder thread)
+    private LwpInfo? DecodeLwpInfo(ElfNote note)
     {
-        string where = $"NT_PTLWPINFO at file offset 0x{note.FileOffset:x}";
-        if (d.Length < 4) { warn($"{where} is too short for its structsize"); return; }
+        var d = note.Descriptor.Span;
+        // Made only for a warning: ten thousand threads each have an NT_PTLWPINFO.
+        string Where() => $"NT_PTLWPINFO at file offset 0x{note.FileOffset:x}";
+        if (d.Length < 4) { warn($"{Where()} is too short for its structsize"); return null; }
         int declared = I32(d, 0), present = d.Length - 4;
         if (declared > present)
-            warn($"{where} declares a {declared}-byte ptrace_lwpinfo but holds {present} bytes; the fields present are read");
+            warn($"{Where()} declares a {declared}-byte ptrace_lwpinfo but holds {present} bytes; the fields present are read");
         int usable = declared > 0 ? Math.Min(declared, present) : present;
         if (usable < LwpInfo.MinimumSize)
         {
-            warn($"{where} holds a {usable}-byte ptrace_lwpinfo, shorter than the {LwpInfo.MinimumSize} bytes through pl_tdname; ignored");
-            return;
+            warn($"{Where()} holds a {usable}-byte ptrace_lwpinfo, shorter than the {LwpInfo.MinimumSize} bytes through pl_tdname; ignored");
+            return null;
         }
-        thread.LwpInfo = LwpInfo.Parse(d);
+        return LwpInfo.Parse(note.Descriptor);
     }
 
-    private void DecodeKinfoProcs(ReadOnlyMemory<byte> descriptor, ElfNote note, List<KinfoProc> into)
+    private void DecodeKinfoProcs(ElfNote note, List<KinfoProc> into)
     {
+        var descriptor = note.Descriptor;
         var d = descriptor.Span;
         if (d.Length < 4) { warn($"NT_PROCSTAT_PROC at file offset 0x{note.FileOffset:x} is too short for its structsize"); return; }
         int size = I32(d, 0);
@@ -251,6 +260,7 @@ internal sealed class FreeBsdCoreReader
         int count = (d.Length - 4) / size;
         if ((d.Length - 4) % size != 0)
             warn($"NT_PROCSTAT_PROC at file offset 0x{note.FileOffset:x} holds {d.Length - 4} bytes, not a whole number of {size}-byte records; the partial record is ignored");
+        into.EnsureCapacity(into.Count + count);
         for (int i = 0; i < count; i++) into.Add(KinfoProc.Parse(descriptor.Slice(4 + i * size, size)));
     }
 
@@ -259,17 +269,22 @@ internal sealed class FreeBsdCoreReader
     /// kernel notes may end in zero padding, so a size of 0 or below the fixed part ends the list.
     /// Returns the length of that zero padding (0 when the records end the note or are damaged).
     /// </summary>
-    private delegate void RecordHandler(ReadOnlySpan<byte> record);
-
-    private int DecodePacked(ReadOnlySpan<byte> d, ElfNote note, int fixedPart, int fullSize, RecordHandler add)
+    /// <remarks>
+    /// Each record is handed over as it lies in the note: a packed record ends after its path, and
+    /// the fixed part before it is always there, so fields read as they would from the full struct.
+    /// </remarks>
+    private int DecodePacked<T>(ElfNote note, int fixedPart, int fullSize, List<T> into, Func<ReadOnlyMemory<byte>, T> parse)
     {
+        var d = note.Descriptor.Span;
         string what = NoteType.Name(note.Type);
         if (d.Length < 4) { warn($"{what} at file offset 0x{note.FileOffset:x} is too short for its structsize"); return 0; }
         int declared = I32(d, 0);
         if (declared != fullSize)
             warn($"{what} at file offset 0x{note.FileOffset:x} declares {declared}-byte records; the amd64 layout of {fullSize} bytes is assumed (sys/sys/user.h: KINFO_FILE_SIZE, KINFO_VMENTRY_SIZE)");
+        // Room for as many records as the note can hold: most are a thread's stack or guard, or a
+        // socket, without a path, so this is close to their number (growing, the list is allocated twice).
+        into.EnsureCapacity(into.Count + (d.Length - 4) / fixedPart);
         int pos = 4;
-        byte[]? record = null;
         while (d.Length - pos >= fixedPart)
         {
             int size = I32(d, pos);
@@ -279,11 +294,7 @@ internal sealed class FreeBsdCoreReader
                 warn($"{what} record at file offset 0x{note.DescriptorFileOffset + pos:x} claims {size} bytes (expected {fixedPart}..{Math.Min(fullSize, d.Length - pos)}); the records after it are lost");
                 return 0;
             }
-            // Pad short (packed) records to the full struct so fields past the path read as zero.
-            record ??= new byte[fullSize];
-            d.Slice(pos, size).CopyTo(record);
-            record.AsSpan(size).Clear();
-            add(record.AsSpan(0, Math.Max(size, fixedPart + 1)));
+            into.Add(parse(note.Descriptor.Slice(pos, size)));
             pos += size;
         }
         if (pos < d.Length && d[pos..].IndexOfAnyExcept((byte)0) >= 0)
@@ -374,15 +385,17 @@ internal sealed class FreeBsdCoreReader
 
     private const int Sigstop = 17;
 
-    private sealed class ThreadBuilder(PrStatus status, long fileOffset)
+    /// <summary>
+    /// A thread's notes while they are read: a value, kept in the list of threads, with the
+    /// register-state notes by index in the note list (their descriptors are taken when the thread is made).
+    /// </summary>
+    private struct ThreadBuilder(PrStatus status, int statusNote)
     {
-        public PrStatus Status { get; } = status;
-        public long FileOffset { get; } = fileOffset;
-        public ReadOnlyMemory<byte>? FpRegSet { get; set; }
-        public string? ThrMiscName { get; set; }
-        public ThrMisc? ThrMisc { get; set; }
-        public LwpInfo? LwpInfo { get; set; }
-        public SegmentBases? SegBases { get; set; }
-        public ReadOnlyMemory<byte>? XSaveArea { get; set; }
+        public readonly PrStatus Status = status;
+        public readonly int StatusNote = statusNote;
+        public int FpRegSetNote = -1, XSaveNote = -1;
+        public ThrMisc? ThrMisc;
+        public LwpInfo? LwpInfo;
+        public SegmentBases? SegBases;
     }
 }

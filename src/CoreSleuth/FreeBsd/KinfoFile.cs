@@ -4,20 +4,43 @@ using static CoreSleuth.FreeBsd.Fields;
 namespace CoreSleuth.FreeBsd;
 
 /// <summary>
-/// <c>struct kinfo_file</c> from NT_PROCSTAT_FILES (spec §5). Bytes 32–335 are a C union whose
-/// meaning depends on the type (vnode, socket, pipe…); they are kept as <see cref="Union"/> with
-/// typed views on top.
+/// <c>struct kinfo_file</c> from NT_PROCSTAT_FILES (spec §5), read where it lies, as
+/// <see cref="KinfoProc"/> is (a server with ten thousand connections has as many sockets).
+/// Bytes 32–335 are a C union whose meaning depends on the type (vnode, socket, pipe…); typed
+/// views read them in place.
 /// </summary>
-public sealed record KinfoFile(
-    int StructSize, int Type, int Fd, int RefCount, int Flags, int Pad0, long Offset,
-    byte[] Union, ushort Status, ushort Pad1, int Spare0, byte[] CapabilityRights, ulong CapabilitySpare, string Path)
+public sealed class KinfoFile
 {
     public const int FullSize = 1392, PathOffset = 368, UnionOffset = 32, UnionLength = 304;
 
+    private readonly ReadOnlyMemory<byte> raw;
+
+    private KinfoFile(ReadOnlyMemory<byte> raw) => this.raw = raw;
+
+    private ReadOnlySpan<byte> D => raw.Span;
+    private ReadOnlySpan<byte> U => D.Slice(UnionOffset, UnionLength);
+
+    public int StructSize => I32(D, 0);
+    public int Type => I32(D, 4);
+    public int Fd => I32(D, 8);
+    public int RefCount => I32(D, 12);
+    public int Flags => I32(D, 16);
+    public int Pad0 => I32(D, 20);
+    public long Offset => I64(D, 24);
+
+    /// <summary>The union's bytes (a copy).</summary>
+    public byte[] Union => U.ToArray();
+    public ushort Status => U16(D, 336);
+    public ushort Pad1 => U16(D, 338);
+    public int Spare0 => I32(D, 340);
+    public byte[] CapabilityRights => Bytes(D, 344, 16);
+    public ulong CapabilitySpare => U64(D, 360);
+
+    /// <summary>kf_path up to its NUL, within the record (a packed record ends after it).</summary>
+    public string Path => Text(D, PathOffset, 1024);
+
     public const int TypeNone = 0, TypeVnode = 1, TypeSocket = 2, TypePipe = 3, TypeFifo = 4, TypeKqueue = 5;
     public const int FdCwd = -1, FdRoot = -2, FdJail = -3, FdTrace = -4, FdText = -5, FdCtty = -6;
-
-    private ReadOnlySpan<byte> U => Union;
 
     /// <summary>KF_VTYPE_* of a vnode (VREG 1, VDIR 2, VCHR 4, VFIFO 7…).</summary>
     public int VnodeType => I32(U, 32 - UnionOffset);
@@ -57,24 +80,59 @@ public sealed record KinfoFile(
     /// <summary>The descriptor in the model's words; kf_offset −1 (no position) is none.</summary>
     public OpenFile ToOpenFile() => new(Fd, FdName(Fd), Kind, Path, Offset < 0 ? null : Offset) { FreeBsd = this };
 
-    /// <summary>Parses one record; <paramref name="d"/> is exactly the record (structsize bytes).</summary>
-    public static KinfoFile Parse(ReadOnlySpan<byte> d) => new(
-        I32(d, 0), I32(d, 4), I32(d, 8), I32(d, 12), I32(d, 16), I32(d, 20), I64(d, 24),
-        Bytes(d, UnionOffset, UnionLength), U16(d, 336), U16(d, 338), I32(d, 340), Bytes(d, 344, 16), U64(d, 360),
-        Text(d, PathOffset, Math.Min(1024, d.Length - PathOffset)));
+    /// <summary>
+    /// The record in <paramref name="record"/> (exactly its structsize bytes), read where it lies
+    /// (the core's mapping: readable until it is disposed): its fixed part (<see cref="PathOffset"/>
+    /// bytes) at least, then as much of kf_path as the packed record keeps.
+    /// </summary>
+    public static KinfoFile Parse(ReadOnlyMemory<byte> record) => record.Length >= PathOffset
+        ? new(record[..Math.Min(record.Length, FullSize)])
+        : throw new ArgumentException($"a kinfo_file record is at least {PathOffset} bytes, not {record.Length}", nameof(record));
 }
 
-/// <summary><c>struct kinfo_vmentry</c> from NT_PROCSTAT_VMMAP (spec §6): one mapping with its true protection.</summary>
-public sealed record KinfoVmEntry(
-    int StructSize, int Type, ulong Start, ulong End, ulong Offset, ulong VnodeFileId, uint VnodeFsid32, int Flags,
-    int Resident, int PrivateResident, int Protection, int RefCount, int ShadowCount, int VnodeType, ulong VnodeSize,
-    uint VnodeRdev32, ushort VnodeMode, ushort Status, ulong VnodeFsid, ulong VnodeRdev, byte[] Spare, string Path)
+/// <summary>
+/// <c>struct kinfo_vmentry</c> from NT_PROCSTAT_VMMAP (spec §6): one mapping with its true protection.
+/// Read where it lies, as <see cref="KinfoProc"/> is: every thread's stack and guard page is a
+/// record, and the model takes what it needs into its <see cref="Mapping"/>.
+/// </summary>
+public sealed class KinfoVmEntry
 {
     public const int FullSize = 1160, PathOffset = 136;
 
     public const int TypeNone = 0, TypeDefault = 1, TypeVnode = 2, TypeSwap = 3, TypeDevice = 4, TypePhys = 5, TypeDead = 6, TypeSg = 7, TypeMgtDevice = 8;
     public const int ProtRead = 1, ProtWrite = 2, ProtExec = 4;
     public const int FlagCow = 0x1, FlagNeedsCopy = 0x2, FlagNoCoreDump = 0x4, FlagSuper = 0x8, FlagGrowsUp = 0x10, FlagGrowsDown = 0x20, FlagUserWired = 0x40;
+
+    private readonly ReadOnlyMemory<byte> raw;
+
+    private KinfoVmEntry(ReadOnlyMemory<byte> raw) => this.raw = raw;
+
+    private ReadOnlySpan<byte> D => raw.Span;
+
+    public int StructSize => I32(D, 0);
+    public int Type => I32(D, 4);
+    public ulong Start => U64(D, 8);
+    public ulong End => U64(D, 16);
+    public ulong Offset => U64(D, 24);
+    public ulong VnodeFileId => U64(D, 32);
+    public uint VnodeFsid32 => U32(D, 40);
+    public int Flags => I32(D, 44);
+    public int Resident => I32(D, 48);
+    public int PrivateResident => I32(D, 52);
+    public int Protection => I32(D, 56);
+    public int RefCount => I32(D, 60);
+    public int ShadowCount => I32(D, 64);
+    public int VnodeType => I32(D, 68);
+    public ulong VnodeSize => U64(D, 72);
+    public uint VnodeRdev32 => U32(D, 80);
+    public ushort VnodeMode => U16(D, 84);
+    public ushort Status => U16(D, 86);
+    public ulong VnodeFsid => U64(D, 88);
+    public ulong VnodeRdev => U64(D, 96);
+    public byte[] Spare => Bytes(D, 104, 32);
+
+    /// <summary>kve_path up to its NUL, within the record (a packed record ends after it).</summary>
+    public string Path => Text(D, PathOffset, 1024);
 
     public ulong Size => End - Start;
 
@@ -107,9 +165,12 @@ public sealed record KinfoVmEntry(
         FreeBsd = this,
     };
 
-    public static KinfoVmEntry Parse(ReadOnlySpan<byte> d) => new(
-        I32(d, 0), I32(d, 4), U64(d, 8), U64(d, 16), U64(d, 24), U64(d, 32), U32(d, 40), I32(d, 44),
-        I32(d, 48), I32(d, 52), I32(d, 56), I32(d, 60), I32(d, 64), I32(d, 68), U64(d, 72),
-        U32(d, 80), U16(d, 84), U16(d, 86), U64(d, 88), U64(d, 96), Bytes(d, 104, 32),
-        Text(d, PathOffset, Math.Min(1024, d.Length - PathOffset)));
+    /// <summary>
+    /// The record in <paramref name="record"/>, read where it lies (the core's mapping: readable
+    /// until it is disposed): its fixed part (<see cref="PathOffset"/> bytes) at least, then as
+    /// much of kve_path as the packed record keeps.
+    /// </summary>
+    public static KinfoVmEntry Parse(ReadOnlyMemory<byte> record) => record.Length >= PathOffset
+        ? new(record[..Math.Min(record.Length, FullSize)])
+        : throw new ArgumentException($"a kinfo_vmentry record is at least {PathOffset} bytes, not {record.Length}", nameof(record));
 }

@@ -3,13 +3,33 @@ using static CoreSleuth.FreeBsd.Fields;
 
 namespace CoreSleuth.FreeBsd;
 
-/// <summary>NT_PRSTATUS, <c>prstatus_t</c> (spec §3.1). <see cref="Lwp"/> is pr_pid: the thread id, not the process id.</summary>
-public sealed record PrStatus(int Version, ulong StatusSize, ulong GregsetSize, ulong FpregsetSize, int OsRelDate, int CurrentSignal, int Lwp, Registers Registers)
+/// <summary>
+/// NT_PRSTATUS, <c>prstatus_t</c> (spec §3.1). <see cref="Lwp"/> is pr_pid: the thread id, not the
+/// process id. The registers are decoded at once (every analysis reads them); the other fields
+/// are read where they lie, as <see cref="KinfoProc"/>'s are.
+/// </summary>
+public sealed class PrStatus
 {
     public const int Size = 224;
 
-    public static PrStatus Parse(ReadOnlySpan<byte> d) => new(
-        I32(d, 0), U64(d, 8), U64(d, 16), U64(d, 24), I32(d, 32), I32(d, 36), I32(d, 40), Registers.Parse(d.Slice(48, Registers.Size)));
+    private readonly ReadOnlyMemory<byte> raw;
+
+    private PrStatus(ReadOnlyMemory<byte> raw) => (this.raw, Registers) = (raw, Registers.Parse(raw.Span.Slice(48, Registers.Size)));
+
+    private ReadOnlySpan<byte> D => raw.Span;
+
+    public int Version => I32(D, 0);
+    public ulong StatusSize => U64(D, 8);
+    public ulong GregsetSize => U64(D, 16);
+    public ulong FpregsetSize => U64(D, 24);
+    public int OsRelDate => I32(D, 32);
+    public int CurrentSignal => I32(D, 36);
+    public int Lwp => I32(D, 40);
+    public Registers Registers { get; }
+
+    /// <summary>The note descriptor (at least <see cref="Size"/> bytes), read where it lies (the core's mapping: readable until it is disposed).</summary>
+    public static PrStatus Parse(ReadOnlyMemory<byte> d) =>
+        d.Length >= Size ? new(d[..Size]) : throw new ArgumentException($"a prstatus_t is {Size} bytes, not {d.Length}", nameof(d));
 }
 
 /// <summary>NT_PRPSINFO, <c>prpsinfo_t</c> (spec §3.4).</summary>
@@ -25,6 +45,7 @@ public sealed record PrPsInfo(int Version, ulong InfoSize, string Command, strin
 
 /// <summary>
 /// NT_THRMISC, <c>thrmisc_t</c> (spec §3.5): pr_tname[MAXCOMLEN+1 = 20], then 4 bytes of _pad.
+/// Read where it lies, as <see cref="KinfoProc"/> is: only the name is read of every thread.
 /// </summary>
 /// <remarks>
 /// The bytes after the name's NUL are kept as written: the spec gives them no meaning, but a
@@ -32,56 +53,100 @@ public sealed record PrPsInfo(int Version, ulong InfoSize, string Command, strin
 /// and copies only the name into it, so stack bytes follow the NUL (corpus cores bsi-*).
 /// Keeping them lets the descriptor be reproduced from this record.
 /// </remarks>
-public sealed record ThrMisc(string Name, byte[] NameFieldTail, byte[] Padding)
+public sealed class ThrMisc
 {
     public const int Size = 24, NameFieldSize = 20;
 
-    /// <summary>Parses a descriptor of any length: fields past its end are empty.</summary>
-    public static ThrMisc Parse(ReadOnlySpan<byte> d)
-    {
-        var field = d[..Math.Min(NameFieldSize, d.Length)];
-        int nul = field.IndexOf((byte)0);
-        byte[] tail = nul < 0 ? [] : field[(nul + 1)..].ToArray();
-        byte[] padding = d.Length > NameFieldSize ? d[NameFieldSize..Math.Min(Size, d.Length)].ToArray() : [];
-        return new ThrMisc(Text(d, 0, field.Length), tail, padding);
-    }
+    private readonly ReadOnlyMemory<byte> raw;
+
+    private ThrMisc(ReadOnlyMemory<byte> raw) => this.raw = raw;
+
+    private ReadOnlySpan<byte> D => raw.Span;
+    private ReadOnlySpan<byte> NameField => D[..Math.Min(NameFieldSize, D.Length)];
+
+    /// <summary>pr_tname up to its NUL.</summary>
+    public string Name => Text(D, 0, NameField.Length);
+
+    /// <summary>The bytes of pr_tname after the name's NUL; empty when the field has no NUL.</summary>
+    public byte[] NameFieldTail => NameField.IndexOf((byte)0) is >= 0 and var nul ? NameField[(nul + 1)..].ToArray() : [];
+
+    /// <summary>_pad, as far as the descriptor holds it.</summary>
+    public byte[] Padding => D.Length > NameFieldSize ? D[NameFieldSize..].ToArray() : [];
+
+    /// <summary>The descriptor where it lies (the core's mapping: readable until it is disposed); fields past its end are empty.</summary>
+    public static ThrMisc Parse(ReadOnlyMemory<byte> d) => new(d[..Math.Min(Size, d.Length)]);
 }
 
-/// <summary>A <c>siginfo_t</c> (spec §3.6).</summary>
-public sealed record SigInfo(int Signal, int Errno, int Code, int Pid, uint Uid, int Status, ulong Address, ulong Value, byte[] Reason)
+/// <summary>A <c>siginfo_t</c> (spec §3.6), read where it lies.</summary>
+public sealed class SigInfo
 {
     public const int Size = 80;
 
-    public static SigInfo Parse(ReadOnlySpan<byte> d) =>
-        new(I32(d, 0), I32(d, 4), I32(d, 8), I32(d, 12), U32(d, 16), I32(d, 20), U64(d, 24), U64(d, 32), Bytes(d, 40, 40));
+    private readonly ReadOnlyMemory<byte> raw;
+
+    private SigInfo(ReadOnlyMemory<byte> raw) => this.raw = raw;
+
+    private ReadOnlySpan<byte> D => raw.Span;
+
+    public int Signal => I32(D, 0);
+    public int Errno => I32(D, 4);
+    public int Code => I32(D, 8);
+    public int Pid => I32(D, 12);
+    public uint Uid => U32(D, 16);
+    public int Status => I32(D, 20);
+    public ulong Address => U64(D, 24);
+    public ulong Value => U64(D, 32);
+
+    /// <summary>The reason union (a copy): its first int is si_trapno for a fault.</summary>
+    public byte[] Reason => Bytes(D, 40, 40);
+
+    /// <summary>The siginfo_t in the first <see cref="Size"/> bytes of <paramref name="d"/>, read where it lies.</summary>
+    public static SigInfo Parse(ReadOnlyMemory<byte> d) =>
+        d.Length >= Size ? new(d[..Size]) : throw new ArgumentException($"a siginfo_t is {Size} bytes, not {d.Length}", nameof(d));
 }
 
-/// <summary>NT_PTLWPINFO, <c>struct ptrace_lwpinfo</c> (spec §3.6). Older producers write a shorter struct; absent fields are null.</summary>
-public sealed record LwpInfo(
-    int StructSize, int Lwp, int Event, int Flags, SignalSet SignalMask, SignalSet PendingSignals, SigInfo SigInfo,
-    string Name, int? ChildPid, int? SyscallCode, int? SyscallArgumentCount)
+/// <summary>
+/// NT_PTLWPINFO, <c>struct ptrace_lwpinfo</c> (spec §3.6). Older producers write a shorter struct;
+/// absent fields are null. Read where it lies: a report reads a few fields of a few threads.
+/// </summary>
+public sealed class LwpInfo
 {
     public const int EventNone = 0, EventSignal = 1;
     public const int FlagSigInfoValid = 0x20;
     public const int MinimumSize = 148; // through pl_tdname
 
+    private readonly ReadOnlyMemory<byte> raw;
+
+    private LwpInfo(int structSize, ReadOnlyMemory<byte> raw) => (StructSize, this.raw) = (structSize, raw);
+
+    private ReadOnlySpan<byte> D => raw.Span;
+
+    /// <summary>The structsize word before the struct.</summary>
+    public int StructSize { get; }
+    public int Lwp => I32(D, 0);
+    public int Event => I32(D, 4);
+    public int Flags => I32(D, 8);
+    public SignalSet SignalMask => Sigset(D, 12);
+    public SignalSet PendingSignals => Sigset(D, 28);
+    public SigInfo SigInfo => SigInfo.Parse(raw.Slice(48, SigInfo.Size));
+    public string Name => Text(D, 128, 20);
+    public int? ChildPid => D.Length >= 152 ? I32(D, 148) : null;
+    public int? SyscallCode => D.Length >= 156 ? I32(D, 152) : null;
+    public int? SyscallArgumentCount => D.Length >= 160 ? I32(D, 156) : null;
+
     public bool HasSigInfo => (Flags & FlagSigInfoValid) != 0;
 
     /// <summary>
-    /// Parses the note descriptor: an int32 structsize, then the struct. Only the bytes the
-    /// structsize covers are read (11.x ends before pl_syscall_code); the caller checked that at
-    /// least <see cref="MinimumSize"/> of them are present.
+    /// The note descriptor, read where it lies: an int32 structsize, then the struct. Only the
+    /// bytes the structsize covers are read (11.x ends before pl_syscall_code); the caller checked
+    /// that at least <see cref="MinimumSize"/> of them are present.
     /// </summary>
-    public static LwpInfo Parse(ReadOnlySpan<byte> descriptor)
+    public static LwpInfo Parse(ReadOnlyMemory<byte> descriptor)
     {
-        int size = I32(descriptor, 0);
+        int size = I32(descriptor.Span, 0);
         var d = descriptor[4..];
         if (size >= MinimumSize && size < d.Length) d = d[..size];
-        return new LwpInfo(size, I32(d, 0), I32(d, 4), I32(d, 8), Sigset(d, 12), Sigset(d, 28), SigInfo.Parse(d.Slice(48, 80)),
-            Text(d, 128, 20),
-            d.Length >= 152 ? I32(d, 148) : null,
-            d.Length >= 156 ? I32(d, 152) : null,
-            d.Length >= 160 ? I32(d, 156) : null);
+        return new LwpInfo(size, d);
     }
 
     public static string FlagNames(int flags)

@@ -53,7 +53,8 @@ internal static class LinuxCoreReader
         {
             if (note.Name is not ("CORE" or "LINUX")) continue;
             var d = note.Descriptor.Span;
-            string where = $"{LinuxNoteType.Name(note.Type)} at file offset 0x{note.FileOffset:x}";
+            // Made only for a warning, not for each of ten thousand threads' notes.
+            string Where() => $"{LinuxNoteType.Name(note.Type)} at file offset 0x{note.FileOffset:x}";
             try
             {
                 switch (note.Type)
@@ -66,7 +67,7 @@ internal static class LinuxCoreReader
                         break;
                     case LinuxNoteType.PrFpReg when current is not null:
                         if (d.Length >= FxSaveSize) current.FpRegSet = note.Descriptor;
-                        else warn($"{where} has {d.Length} bytes, fewer than the {FxSaveSize} of an FXSAVE image; ignored");
+                        else warn($"{Where()} has {d.Length} bytes, fewer than the {FxSaveSize} of an FXSAVE image; ignored");
                         break;
                     case LinuxNoteType.X86XState when current is not null:
                         current.XSaveArea = note.Descriptor;
@@ -90,14 +91,14 @@ internal static class LinuxCoreReader
                         files = LinuxFileNote.Parse(d, note.DescriptorFileOffset);
                         break;
                     case var t when LinuxNoteType.IsPerThread(t) && current is null:
-                        warn(threads.Count == 0 ? $"{where} comes before any NT_PRSTATUS, so it belongs to no thread; ignored"
-                            : $"{where} follows an unusable NT_PRSTATUS, so it belongs to no thread; ignored");
+                        warn(threads.Count == 0 ? $"{Where()} comes before any NT_PRSTATUS, so it belongs to no thread; ignored"
+                            : $"{Where()} follows an unusable NT_PRSTATUS, so it belongs to no thread; ignored");
                         break;
                 }
             }
             catch (CoreFormatException e)
             {
-                warn($"{where}: {e.Message}; ignored");
+                warn($"{Where()}: {e.Message}; ignored");
                 if (note.Type == LinuxNoteType.PrStatus) unusable++;
             }
         }

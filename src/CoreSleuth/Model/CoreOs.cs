@@ -40,12 +40,12 @@ public static class CoreOsDetection
         }
         if (h.OsAbi is ELFOSABI_NONE or ElfOsAbiLinux)
         {
-            if (elf.Notes.FirstOrDefault(n => n.Name == "LINUX") is { } linux)
+            if (elf.Notes.Find(n => n.Name == "LINUX") is { } linux)
             {
                 evidence = $"a note owned by \"LINUX\" (type 0x{linux.Type:x})";
                 return CoreOs.Linux;
             }
-            if (elf.Notes.FirstOrDefault(n => n.Name == "CORE" && n.Type is NtFile or NtSigInfo) is { } only)
+            if (elf.Notes.Find(n => n.Name == "CORE" && n.Type is NtFile or NtSigInfo) is { } only)
             {
                 evidence = $"a \"CORE\" {(only.Type == NtFile ? "NT_FILE" : "NT_SIGINFO")} note, which only Linux writes";
                 return CoreOs.Linux;

@@ -96,8 +96,8 @@ public sealed class TruncationTests : IDisposable
                 Assert.Equal(whole.Threads[i].Lwp, core.Threads[i].Lwp);
                 Assert.Equal(whole.Threads[i].Registers, core.Threads[i].Registers);
                 var fpNote = whole.Elf.Notes.SkipWhile(n => n.FileOffset != complete[i].FileOffset).Skip(1)
-                    .TakeWhile(n => n.Type != NoteType.PrStatus).FirstOrDefault(n => n.Type == NoteType.FpRegSet);
-                if (fpNote is not null && fpNote.DescriptorFileOffset + fpNote.Descriptor.Length <= cut)
+                    .TakeWhile(n => n.Type != NoteType.PrStatus).Cast<ElfNote?>().FirstOrDefault(n => n!.Value.Type == NoteType.FpRegSet);
+                if (fpNote is { } fp && fp.DescriptorFileOffset + fp.Descriptor.Length <= cut)
                     Assert.Equal(whole.Threads[i].FpState!.Xmm.SelectMany(x => x), core.Threads[i].FpState!.Xmm.SelectMany(x => x));
             }
             // A truncated note segment must not pass for a gdb core (no THRMISC / PROCSTAT_PROC seen).

@@ -48,8 +48,10 @@ public sealed class LibthrThreadLibrary : IThreadLibrary
             identity.Note($"debugger symbols: _thread_list at 0x{head:x} is not in the core ({memory.Explain(head)})");
             return;
         }
-        var lwps = identity.Core.Threads.Select(t => t.Lwp).ToHashSet();
-        var seen = new HashSet<ulong>();
+        var threads = identity.Core.Threads;
+        var lwps = new HashSet<int>(threads.Count);
+        foreach (var t in threads) lwps.Add(t.Lwp);
+        var seen = new HashSet<ulong>(threads.Count); // the list holds every thread, and perhaps a few exited ones
         int found = 0, exited = 0, unknown = 0;
         while (p != 0)
         {

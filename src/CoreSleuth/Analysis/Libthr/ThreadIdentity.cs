@@ -48,11 +48,13 @@ public sealed class ThreadIdentity
     public const long TidTerminated = 1;
 
     private readonly CoreFile core;
-    private readonly Dictionary<int, ThreadPthread> byLwp = [];
-    private readonly Dictionary<ulong, ThreadPthread> byPthread = [];
+    private readonly Dictionary<int, ThreadPthread> byLwp;
+    private readonly Dictionary<ulong, ThreadPthread> byPthread;
     private readonly List<string> notes = [];
 
-    private ThreadIdentity(CoreFile core) => this.core = core;
+    // Sized for every thread at once: grown from empty, ten thousand threads' tables were allocated twice over.
+    private ThreadIdentity(CoreFile core) =>
+        (this.core, byLwp, byPthread) = (core, new(core.Threads.Count), new(core.Threads.Count));
 
     public IReadOnlyDictionary<int, ThreadPthread> ByLwp => byLwp;
     public LibthrLayout? Layout { get; internal set; }
