@@ -96,4 +96,30 @@ public class MySqlSessionsTests
     [Fact]
     public void Ignores_text_without_sessions() =>
         Assert.Empty(MySqlSessions.ReadInnodbStatus("=====\nBACKGROUND THREAD\nsrv_master_thread loops\n").Sessions);
+
+    /// <summary>
+    /// The transaction patterns built with the backtracking engine are anchored and unambiguous:
+    /// lines of megabytes that almost match are read in linear time (a quadratic engine would take
+    /// hours on them), and the session after them is still found.
+    /// </summary>
+    [Fact]
+    public void Megabyte_lines_that_almost_match_a_transaction_pattern_are_read_in_linear_time()
+    {
+        string spaces = new(' ', 1 << 20), digits = new('7', 1 << 20), letters = new('x', 1 << 20);
+        string text = string.Join("\n",
+            $"{spaces}---TRANSACTION {letters}",
+            $"{spaces}---TRANSACTION 1, ACTIVE {digits} sec",
+            $"{spaces}mysql tables in use {digits}",
+            $"{spaces}{digits}: len {digits}; hex",
+            "---TRANSACTION 1792, ACTIVE 512 sec inserting",
+            "mysql tables in use 1, locked 1",
+            "MySQL thread id 12, OS thread handle 0x801002000, query id 9 localhost root System lock",
+            "LOAD DATA INFILE '/tmp/ghost.fifo' INTO TABLE t");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var sessions = MySqlSessions.ReadInnodbStatus(text).Sessions;
+        watch.Stop();
+        var session = Assert.Single(sessions);
+        Assert.Equal(12, session.ThreadId);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"took {watch.Elapsed}");
+    }
 }

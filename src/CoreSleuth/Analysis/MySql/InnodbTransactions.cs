@@ -47,12 +47,12 @@ internal static class InnodbTransactions
 {
     // "---TRANSACTION 1792, ACTIVE 512 sec", "---TRANSACTION 3EF8F1F3, ACTIVE 7 sec fetching rows" (5.5 hex ids),
     // "---TRANSACTION 0 1234, ACTIVE 12 sec, process no …" (5.0/5.1), "ACTIVE (PREPARED) 5 sec" (XA).
-    private static readonly StatusLinePattern TransactionHeader = new("---TRANSACTION ", @"^\s*---TRANSACTION (?<id>[^,]*), ACTIVE (?:\(PREPARED\) )?(?<sec>[0-9]{1,18}) sec");
+    private static readonly StatusLinePattern TransactionHeader = new("---TRANSACTION ", @"^\s*---TRANSACTION (?<id>[^,]*), ACTIVE (?:\(PREPARED\) )?(?<sec>[0-9]{1,18}) sec", anchoredWithoutAmbiguity: true);
 
     // rec_print_comp (storage/innobase/rem/rem0rec.cc): " 1: len 6; hex 000000000017; asc       ;;", one field a line.
-    private static readonly StatusLinePattern RecordField = new(": len ", @"^\s*(?<field>[0-9]{1,4}): len (?<len>[0-9]{1,9}); hex (?<hex>[0-9a-f]*)");
+    private static readonly StatusLinePattern RecordField = new(": len ", @"^\s*(?<field>[0-9]{1,4}): len (?<len>[0-9]{1,9}); hex (?<hex>[0-9a-f]*)", anchoredWithoutAmbiguity: true);
 
-    private static readonly StatusLinePattern TablesLine = new("mysql tables in use ", @"^\s*mysql tables in use (?<use>[0-9]{1,9}), locked (?<locked>[0-9]{1,9})");
+    private static readonly StatusLinePattern TablesLine = new("mysql tables in use ", @"^\s*mysql tables in use (?<use>[0-9]{1,9}), locked (?<locked>[0-9]{1,9})", anchoredWithoutAmbiguity: true);
 
     // MySQL prints seconds; MariaDB microseconds: "TRX HAS BEEN WAITING 2060372 us FOR THIS LOCK TO BE GRANTED" (seen in 10.11.19).
     private static readonly StatusLinePattern WaitingLine = new("TRX HAS BEEN WAITING ", @"TRX HAS BEEN WAITING (?<sec>[0-9]{1,18}) (?<unit>SEC|us) FOR THIS LOCK TO BE GRANTED");

@@ -10,7 +10,13 @@ namespace CoreSleuth.Analysis.MySql;
 /// of an analysis of 500 threads, docs/performance.md), and most texts need few of them: a status without
 /// semaphore waits never builds the semaphore patterns.
 /// </summary>
-internal sealed class StatusLinePattern(string literal, [StringSyntax(StringSyntaxAttribute.Regex)] string pattern)
+/// <param name="anchoredWithoutAmbiguity">
+/// The pattern is anchored at the line's start and no two of its repetitions can match the same
+/// characters (each ends where a different character must follow), so the backtracking engine too
+/// matches in time linear in the line: it is built with that engine, in microseconds. A lazy
+/// wildcard or an unanchored pattern must leave this false.
+/// </param>
+internal sealed class StatusLinePattern(string literal, [StringSyntax(StringSyntaxAttribute.Regex)] string pattern, bool anchoredWithoutAmbiguity = false)
 {
     private Regex? regex;
 
@@ -20,5 +26,5 @@ internal sealed class StatusLinePattern(string literal, [StringSyntax(StringSynt
     public bool IsMatch(string line) => line.Contains(literal, StringComparison.Ordinal) && Regex.IsMatch(line);
 
     // Analyses run on one thread; two threads building it at once would only build it twice.
-    private Regex Regex => regex ??= new Regex(pattern, RegexOptions.NonBacktracking | RegexOptions.CultureInvariant);
+    private Regex Regex => regex ??= new Regex(pattern, (anchoredWithoutAmbiguity ? RegexOptions.None : RegexOptions.NonBacktracking) | RegexOptions.CultureInvariant);
 }
