@@ -31,19 +31,18 @@ public static partial class ThreadCatalogue
     public static ThreadActivity? Classify(IReadOnlyList<string?> functionsInnermostFirst)
     {
         ArgumentNullException.ThrowIfNull(functionsInnermostFirst);
-        // Every thread is classified: its keys go in a rented array, not a new one per thread.
-        var rented = System.Buffers.ArrayPool<string?>.Shared.Rent(functionsInnermostFirst.Count);
-        try
-        {
-            var keys = rented.AsSpan(0, functionsInnermostFirst.Count);
-            for (int i = 0; i < keys.Length; i++) keys[i] = FunctionName.Key(functionsInnermostFirst[i]);
-            return ClassifyKeys(keys);
-        }
-        finally { System.Buffers.ArrayPool<string?>.Shared.Return(rented, clearArray: true); }
+        return ClassifyInPlace([.. functionsInnermostFirst]);
     }
 
-    private static ThreadActivity? ClassifyKeys(ReadOnlySpan<string?> keys)
+    /// <summary>
+    /// <see cref="Classify"/> of names the caller holds in a buffer of its own, each replaced by its
+    /// key: every thread is classified, and a new array per thread for the names and another for
+    /// the keys were most of what describing it allocated.
+    /// </summary>
+    internal static ThreadActivity? ClassifyInPlace(Span<string?> functionsInnermostFirst)
     {
+        for (int i = 0; i < functionsInnermostFirst.Length; i++) functionsInnermostFirst[i] = FunctionName.Key(functionsInnermostFirst[i]);
+        ReadOnlySpan<string?> keys = functionsInnermostFirst;
 
         int? roleFrame = null;
         CatalogueEntry? role = null;

@@ -37,8 +37,9 @@ public static class ThreadDescriber
         {
             // Every thread is described: its names go in a rented array, not a new one per thread.
             var rented = System.Buffers.ArrayPool<string?>.Shared.Rent(t.Frames.Count);
-            for (int i = 0; i < t.Frames.Count; i++) rented[i] = t.Frames[i].Symbol.Symbol is null ? null : t.Frames[i].Symbol.DisplayName;
-            try { stack = ThreadCatalogue.Classify(new ArraySegment<string?>(rented, 0, t.Frames.Count)); }
+            var names = rented.AsSpan(0, t.Frames.Count);
+            for (int i = 0; i < names.Length; i++) names[i] = t.Frames[i].Symbol.Symbol is null ? null : t.Frames[i].Symbol.DisplayName;
+            try { stack = ThreadCatalogue.ClassifyInPlace(names); }
             finally { System.Buffers.ArrayPool<string?>.Shared.Return(rented, clearArray: true); }
         }
         string? role = stack?.Role?.Sentence;
