@@ -45,8 +45,10 @@ public static partial class Program
         // Console.Out makes a write(2) of every 256 characters: a report of a thousand threads was
         // 7,000 system calls. This writer buffers 64 KiB; commands flush where output must show at once
         // (check, line by line), and disposing flushes the rest. A closed pipe is ignored, as by Console.Out.
-        var encoding = Console.OutputEncoding.CodePage == Encoding.UTF8.CodePage ? new UTF8Encoding(encoderShouldEmitUTF8Identifier: false) : Console.OutputEncoding;
-        using var stdout = new StreamWriter(Console.OpenStandardOutput(), encoding, bufferSize: 1 << 16) { NewLine = "\n" };
+        // In UTF-8, as nearly always, the writer encodes as it goes (Utf8Writer); another console encoding is honoured.
+        using TextWriter stdout = Console.OutputEncoding.CodePage == Encoding.UTF8.CodePage
+            ? new Utf8Writer(Console.OpenStandardOutput(), bufferSize: 1 << 16)
+            : new StreamWriter(Console.OpenStandardOutput(), Console.OutputEncoding, bufferSize: 1 << 16) { NewLine = "\n" };
         CollectorMemory.Prepare();
         // A compressed core is decompressed into a temporary folder: Ctrl-C or a kill removes it too
         // (the handlers delete it, then the signal's default action ends the process).
@@ -514,7 +516,7 @@ public static partial class Program
                         {
                             output.Commit(file =>
                             {
-                                using var w = new StreamWriter(file, Utf8, 1 << 16, leaveOpen: true) { NewLine = "\n" };
+                                using var w = new Utf8Writer(file, 1 << 16, leaveOpen: true);
                                 using (timings.Measure("render " + format)) outcome.Render!(w, format);
                             });
                         }
@@ -539,9 +541,6 @@ public static partial class Program
         /// <summary>For reports that show neither backtraces nor findings: no stack is walked, memory is not searched for statements.</summary>
         private static AnalysisOptions WithoutStacksOrSearch(AnalysisOptions options) =>
             options with { WalkStacksOf = new HashSet<int>(), SearchStatements = false };
-
-        /// <summary>The encoding of a report written to a file, or to a writer that has no byte stream beneath: UTF-8, without a byte order mark.</summary>
-        private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
 
         /// <summary>The outcome's exit code, after its notice (if any) on standard error, once the report is written.</summary>
         private int Notify(Outcome outcome, string path) =>

@@ -31,11 +31,11 @@ internal static class InParallel
 
     /// <summary>
     /// Writes <paramref name="items"/> in order with <paramref name="write"/> (told each item's
-    /// index), on two threads. Into a <see cref="StreamWriter"/> (standard output, a file), in
-    /// blocks of <see cref="Block"/> items: this thread writes the even blocks, and the other
-    /// meanwhile encodes the next odd block as this one encodes, into memory whose bytes are
-    /// written after the block before. Into any other writer, the second half is kept as
-    /// characters and copied.
+    /// index), on two threads. Into a writer that encodes into a stream (<see cref="Utf8Writer"/>:
+    /// standard output, a file; or a <see cref="StreamWriter"/>), in blocks of <see cref="Block"/>
+    /// items: this thread writes the even blocks, and the other meanwhile encodes the next odd block
+    /// as this one encodes, into memory whose bytes are written after the block before. Into any
+    /// other writer, the second half is kept as characters and copied.
     /// </summary>
     public static void Write<T>(TextWriter w, IReadOnlyList<T> items, Action<TextWriter, T, int> write)
     {
@@ -44,10 +44,25 @@ internal static class InParallel
             for (int i = 0; i < items.Count; i++) write(w, items[i], i);
             return;
         }
-        if (w is StreamWriter writer)
+        switch (w)
         {
-            WriteInBlocks(writer, items, write);
-            return;
+            case Utf8Writer utf8:
+                WriteInBlocks(utf8, items, write, new EncodedBlocks(
+                    () => new EncodedText(),
+                    text => new Utf8Writer(text, 1 << 14, leaveOpen: true) { NewLine = utf8.NewLine },
+                    text => { foreach (var bytes in text.Written) utf8.WriteUtf8(bytes.Span); }));
+                return;
+            case StreamWriter stream:
+                WriteInBlocks(stream, items, write, new EncodedBlocks(
+                    // A StreamWriter starts with the encoding's preamble, which belongs only at the start of the report.
+                    () => new EncodedText(discardFirst: stream.Encoding.Preamble.Length),
+                    text => new StreamWriter(text, stream.Encoding, 1 << 14, leaveOpen: true) { NewLine = stream.NewLine },
+                    text =>
+                    {
+                        stream.Flush();
+                        foreach (var bytes in text.Written) stream.BaseStream.Write(bytes.Span);
+                    }));
+                return;
         }
         int half = items.Count / 2;
         var second = Halves(
@@ -68,7 +83,13 @@ internal static class InParallel
     /// </summary>
     private const int Block = 256;
 
-    private static void WriteInBlocks<T>(StreamWriter writer, IReadOnlyList<T> items, Action<TextWriter, T, int> write)
+    /// <summary>
+    /// How a writer's blocks are encoded on the other thread: the memory they go into, a writer
+    /// encoding as the report's writer does, and how their bytes are put after what it wrote.
+    /// </summary>
+    private sealed record EncodedBlocks(Func<EncodedText> NewText, Func<EncodedText, TextWriter> NewWriter, Action<EncodedText> Append);
+
+    private static void WriteInBlocks<T>(TextWriter writer, IReadOnlyList<T> items, Action<TextWriter, T, int> write, EncodedBlocks how)
     {
         int blocks = (items.Count + Block - 1) / Block;
         // Two: the other thread encodes a block into one while this one writes the other's bytes.
@@ -80,7 +101,7 @@ internal static class InParallel
         Task? other = null;
         Task Encode(int block, int slot) => Task.Run(() =>
         {
-            var e = encoded[slot] ??= new EncodedBlock(writer);
+            var e = encoded[slot] ??= new EncodedBlock(how);
             Items(e.Writer, block);
             e.Writer.Flush();
         });
@@ -94,8 +115,7 @@ internal static class InParallel
                 other.GetAwaiter().GetResult(); // the odd block after this one, encoded; its failure is rethrown
                 other = block + 3 < blocks ? Encode(block + 3, 1 - block / 2 % 2) : null;
                 var done = encoded[block / 2 % 2]!;
-                writer.Flush();
-                foreach (var bytes in done.Text.Written) writer.BaseStream.Write(bytes.Span);
+                how.Append(done.Text);
                 done.Text.Clear();
             }
         }
@@ -108,14 +128,13 @@ internal static class InParallel
     }
 
     /// <summary>A block's text encoded as the report's writer encodes it, kept in memory; reused block after block.</summary>
-    private sealed class EncodedBlock(StreamWriter like)
+    private sealed class EncodedBlock(EncodedBlocks how)
     {
-        // A StreamWriter starts with the encoding's preamble, which belongs only at the start of the report.
-        public EncodedText Text { get; } = new(discardFirst: like.Encoding.Preamble.Length);
+        public EncodedText Text { get; } = how.NewText();
 
-        public StreamWriter Writer => writer ??= new StreamWriter(Text, like.Encoding, 1 << 14, leaveOpen: true) { NewLine = like.NewLine };
+        public TextWriter Writer => writer ??= how.NewWriter(Text);
 
-        private StreamWriter? writer;
+        private TextWriter? writer;
     }
 
     /// <summary>

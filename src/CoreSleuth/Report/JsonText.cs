@@ -13,12 +13,18 @@ internal static class JsonText
 {
     public static void Write<T>(T value, JsonTypeInfo<T> typeInfo, TextWriter w)
     {
-        using (var stream = new DecodingStream(w)) JsonSerializer.Serialize(stream, value, typeInfo);
+        using (WriteOnlyStream stream = w is Utf8Writer utf8 ? new CopyingStream(utf8) : new DecodingStream(w)) JsonSerializer.Serialize(stream, value, typeInfo);
         w.WriteLine();
     }
 
+    /// <summary>A write-only stream that puts the serializer's UTF-8 as it is into a writer that writes UTF-8.</summary>
+    private sealed class CopyingStream(Utf8Writer writer) : WriteOnlyStream
+    {
+        public override void Write(ReadOnlySpan<byte> buffer) => writer.WriteUtf8(buffer);
+    }
+
     /// <summary>A write-only stream that decodes the serializer's UTF-8 into the writer, a buffer at a time.</summary>
-    private sealed class DecodingStream(TextWriter writer) : Stream
+    private sealed class DecodingStream(TextWriter writer) : WriteOnlyStream
     {
         private readonly Decoder decoder = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetDecoder();
         private readonly char[] chars = new char[4096];
@@ -34,8 +40,6 @@ internal static class JsonText
             }
         }
 
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
         protected override void Dispose(bool disposing)
         {
             if (disposing)
@@ -46,7 +50,12 @@ internal static class JsonText
             }
             base.Dispose(disposing);
         }
+    }
 
+    private abstract class WriteOnlyStream : Stream
+    {
+        public abstract override void Write(ReadOnlySpan<byte> buffer);
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
         public override bool CanRead => false;
         public override bool CanSeek => false;
         public override bool CanWrite => true;

@@ -6,8 +6,8 @@ namespace CoreSleuth.Tests.Reports;
 /// <summary>
 /// A report's per-thread text written on two cores is the text written on one: every other block
 /// of items, encoded on another thread into memory reused block after block and put after the
-/// block before, in every encoding, with or without a byte order mark, and when the items' text
-/// falls across 64 KiB blocks.
+/// block before, in every encoding, with or without a byte order mark, through the report's own
+/// UTF-8 writer, and when the items' text falls across 64 KiB blocks.
 /// </summary>
 public sealed class InParallelWriteTests
 {
@@ -55,6 +55,23 @@ public sealed class InParallelWriteTests
         }
         byte[] bytes = [.. text.Written.SelectMany(b => b.ToArray())];
         Assert.Equal([.. encoding.Preamble, .. encoding.GetBytes(Sequential(items))], bytes);
+    }
+
+    [Theory]
+    [InlineData(3 * InParallel.Minimum)]
+    [InlineData(7 * InParallel.Minimum + 5)]
+    public void Into_the_utf8_writer_the_blocks_join_as_the_sequential_text_encoded(int count)
+    {
+        var items = Items(count);
+        var text = new EncodedText();
+        using (var w = new Utf8Writer(text, leaveOpen: true))
+        {
+            w.Write("head|");
+            InParallel.Write(w, items, WriteItem);
+            w.Write("|tail");
+        }
+        byte[] bytes = [.. text.Written.SelectMany(b => b.ToArray())];
+        Assert.Equal(new UTF8Encoding(false).GetBytes(Sequential(items)), bytes);
     }
 
     [Fact]
