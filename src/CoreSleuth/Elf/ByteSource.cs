@@ -57,6 +57,13 @@ public abstract class ByteSource : IDisposable
     /// </summary>
     public virtual void Release(long offset, long length) { }
 
+    /// <summary>
+    /// Says that [offset, offset+length) is about to be read whole: a mapped file's pages there are
+    /// mapped in one system call, rather than by a page fault every few pages as they are first
+    /// read. Nothing for sources held in memory.
+    /// </summary>
+    public virtual void WillRead(long offset, long length) { }
+
     public virtual void Dispose() => GC.SuppressFinalize(this);
 
     /// <summary>
@@ -158,6 +165,16 @@ public abstract class ByteSource : IDisposable
                 done += n;
             }
             return done;
+        }
+
+        public override void WillRead(long offset, long length)
+        {
+            if (disposed || offset < 0 || length <= 0 || offset >= Length) return;
+            long page = Environment.SystemPageSize;
+            long end = Math.Min(Length, offset + Math.Min(length, Length));
+            ulong first = (ulong)(pointer + offset) & ~(ulong)(page - 1);
+            ulong last = ((ulong)(pointer + end) + (ulong)page - 1) & ~(ulong)(page - 1);
+            MemoryAdvice.Advise(first, last - first, MemoryAdvice.PopulateRead);
         }
 
         public override void Release(long offset, long length)

@@ -269,6 +269,7 @@ public sealed class ElfFile
                 continue;
             }
             long start = (long)ph.Offset;
+            Source.WillRead(start, (long)ph.FileSize);
             var bytes = Source.Memory(start, (int)ph.FileSize);
             budget -= bytes.Length;
             NotesTruncated |= bytes.Length < (int)ph.FileSize;

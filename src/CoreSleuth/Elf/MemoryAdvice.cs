@@ -14,6 +14,9 @@ public static partial class MemoryAdvice
     /// <summary>MADV_HUGEPAGE (Linux 2.6.38): transparent huge pages where THP is "madvise".</summary>
     public const int HugePage = 14;
 
+    /// <summary>MADV_POPULATE_READ (Linux 5.14): map the range's pages now, as reading them would, without a fault per page.</summary>
+    public const int PopulateRead = 22;
+
     /// <summary>MADV_COLLAPSE (Linux 6.1): make the range huge pages now.</summary>
     public const int Collapse = 25;
 
