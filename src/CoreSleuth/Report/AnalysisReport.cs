@@ -300,6 +300,14 @@ public readonly struct ReportFrame
         init => Own.Arguments = value;
     }
 
+    /// <summary>
+    /// Everything this frame's line of text depends on, when it is read from an analysis and has no
+    /// arguments: its pc, trust and name (one name per pc, shared by every thread whose stack holds
+    /// it). Null otherwise.
+    /// </summary>
+    internal (ulong Pc, FrameTrust Trust, Analysis.Symbols.SymbolizedAddress Name)? LineIdentity =>
+        named is { } f && (arguments is null || arguments.Count == 0) ? (f.Frame.Pc, f.Frame.Trust, f.Symbol) : null;
+
     /// <summary>A thread's frames, read from its analysis when shown; a thread whose stack was not walked shows its context's pc.</summary>
     internal static IReadOnlyList<ReportFrame> BuildAll(ThreadAnalysis t) =>
         t.Frames.Count == 0 ? [new ReportFrame(t.Thread.Registers.Rip, null, null, null, "context")] : new Walked(t);

@@ -39,6 +39,13 @@ public sealed class Utf8Writer : TextWriter
 
     public override Encoding Encoding => WithoutByteOrderMark;
 
+    /// <summary>
+    /// What a renderer keeps with this writer between its writes: text already encoded, that the
+    /// writer's next lines repeat (<see cref="FrameText"/>). A writer is written by one thread at a
+    /// time, and lives as long as one report.
+    /// </summary>
+    internal object? Memo { get; set; }
+
     public override void Write(char value)
     {
         if (value < 0x80 && pendingHigh == 0)

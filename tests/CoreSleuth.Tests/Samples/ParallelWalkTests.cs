@@ -74,4 +74,67 @@ public sealed class ParallelWalkTests
     private static List<string> Frames(ThreadAnalysis t) =>
         [.. t.Frames.Select(f => $"{f.Frame.Pc:x} {f.Frame.Sp:x} {f.Frame.Cfa:x} {f.Frame.Trust} {f.Symbol.DisplayName}+{f.Symbol.Offset} {f.Frame.Note} "
             + string.Join(",", f.Frame.Registers.Select(r => $"{r.Name}={r.Value:x}:{r.Source}")))];
+
+    /// <summary>
+    /// Through the report writer (UTF-8 as it goes, each frame line encoded once and remembered,
+    /// blocks of threads rendered on two threads), every text report is the text a plain string
+    /// writer gets, encoded: for a thousand threads, and for every sample, whose threads hold the
+    /// same functions at different depths.
+    /// </summary>
+    [Fact]
+    public void Text_reports_of_a_thousand_threads_through_the_report_writer_are_the_plain_text_encoded()
+    {
+        using var core = CoreFile.Load(ByteSource.FromBytes(Core.Value, "mysqld-1000-threads.core"));
+        using var analysis = CoreAnalysis.Run(core, new AnalysisOptions());
+        SameThroughReportWriter(analysis, "mysqld-1000-threads.core");
+    }
+
+    [Theory]
+    [MemberData(nameof(SampleSet.All), MemberType = typeof(SampleSet))]
+    public void Text_reports_of_every_sample_through_the_report_writer_are_the_plain_text_encoded(string name)
+    {
+        using var analysis = CoreAnalysis.Run(SampleSet.CorePath(name), new AnalysisOptions { Sysroot = SampleSet.Sysroot(name) });
+        SameThroughReportWriter(analysis, name);
+    }
+
+    private static void SameThroughReportWriter(CoreAnalysis analysis, string name)
+    {
+        var report = Report.AnalysisReport.Build(analysis, name);
+        var backtraces = Report.BacktraceReport.Build(analysis, name, null);
+        Action<TextWriter>[] renderers =
+        [
+            w => Report.AnalysisText.Write(report, w),
+            w => Report.AnalysisMarkdown.Write(report, w),
+            w => Report.BacktraceReport.WriteText(backtraces, w),
+        ];
+        foreach (var render in renderers)
+        {
+            var plain = new StringWriter { NewLine = "\n" };
+            render(plain);
+            var bytes = new MemoryStream();
+            using (var w = new Report.Utf8Writer(bytes, leaveOpen: true)) render(w);
+            Assert.Equal(new System.Text.UTF8Encoding(false).GetBytes(plain.ToString()), bytes.ToArray());
+        }
+        // The same frames again at other depths, indents and bounds: each its own line.
+        var frames = report.Threads.SelectMany(t => t.Frames).ToList();
+        Action<TextWriter> again = w =>
+        {
+            foreach (var (f, i) in frames.Select((f, i) => (f, i)))
+                foreach (string indent in new[] { "", "    " })
+                    foreach (int bound in new[] { 4, 200 })
+                    {
+                        Report.FrameText.Write(w, indent, i % 12, f, bound);
+                        Report.FrameText.Write(w, indent, i % 12 + 1, f, bound);
+                    }
+        };
+        var plainAgain = new StringWriter { NewLine = "\n" };
+        again(plainAgain);
+        var bytesAgain = new MemoryStream();
+        using (var w = new Report.Utf8Writer(bytesAgain, leaveOpen: true)) again(w);
+        Assert.Equal(new System.Text.UTF8Encoding(false).GetBytes(plainAgain.ToString()), bytesAgain.ToArray());
+
+        var text = new StringWriter();
+        Report.BacktraceReport.WriteText(backtraces, text);
+        Assert.Contains("#1 ", text.ToString()); // frame lines were written, each but the first per thread shared
+    }
 }
