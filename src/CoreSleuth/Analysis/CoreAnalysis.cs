@@ -122,6 +122,12 @@ public sealed record ThreadAnalysis(
     SyscallDescription? Syscall,
     MySqlSession? Session)
 {
+    /// <summary>The thread's pthread_t; set once libthr's threads are read, after its system call.</summary>
+    public ulong? Pthread { get; internal set; } = Pthread;
+
+    /// <summary>The MySQL session run by this thread, from InnoDB status or the processlist; set with <see cref="Pthread"/>.</summary>
+    public MySqlSession? Session { get; internal set; } = Session;
+
     /// <summary>The thread's stack, innermost first, each frame named; empty when not unwound.</summary>
     public IReadOnlyList<NamedFrame> Frames { get; internal set; } = [];
 
@@ -129,7 +135,7 @@ public sealed record ThreadAnalysis(
     public string? UnwindStop { get; internal set; }
 
     /// <summary>How <see cref="Session"/> was joined to this thread; null without a session.</summary>
-    public SessionJoin? Join { get; init; }
+    public SessionJoin? Join { get; internal set; }
 
     /// <summary>Reconstructed arguments of known frames (my_open), by frame index.</summary>
     public IReadOnlyDictionary<int, IReadOnlyList<FrameArgument>> FrameArguments { get; internal set; } = System.Collections.ObjectModel.ReadOnlyDictionary<int, IReadOnlyList<FrameArgument>>.Empty;
@@ -259,9 +265,6 @@ public sealed class CoreAnalysis : IDisposable
         var sysroot = options.Sysroot is null ? null : new Sysroot(options.Sysroot) { DisplayRoot = options.SysrootName };
         ModuleMap modules;
         using (timings.Measure("modules")) modules = ModuleMap.Discover(core, sysroot, options.Binaries, options.Executable);
-        ThreadIdentity identity;
-        using (timings.Measure("pthread_t")) identity = ThreadIdentity.Resolve(core, modules, options.Identity, options.Progress);
-        var analysis = new CoreAnalysis(core, modules, identity);
         var cfi = new ModuleMapCfiProvider(modules, core.Process);
         var unwinder = new Unwinder(new AddressSpaceStackMemory(core.Memory), cfi);
         var symbolizer = new Symbolizer(modules);
@@ -286,11 +289,10 @@ public sealed class CoreAnalysis : IDisposable
                 n => $"{Count(n, "row")} without a usable Id could not be read"));
         }
         if (options.WaitChannels is { } wchans) inputWarnings.AddRange(WaitChannelWarnings(core, wchans, options.WaitChannelsName));
-        analysis.Sessions = sessions;
-        analysis.InputWarnings = inputWarnings;
 
-        // First what every thread is doing (syscall, session): enough to know the blocked opens, whose
-        // paths the statement search looks for while the stacks are walked.
+        // First what every thread is doing (state, system call): enough to walk its stack. Its
+        // pthread_t, session and whether it is blocked opening a FIFO (whose path the statement
+        // search looks for) follow once the pthread_t are known.
         var strings = new CoreStringSource(core.Memory);
         // An array: each stack walk writes only its own thread's slot, so two threads can fill it at once.
         var threads = new ThreadAnalysis[core.Threads.Count];
@@ -298,7 +300,6 @@ public sealed class CoreAnalysis : IDisposable
         for (int i = 0; i < threads.Length; i++)
         {
             var t = core.Threads[i];
-            ulong? pthread = identity.PthreadOf(t.Lwp);
             var kinfo = t.FreeBsd?.Kinfo;
             var state = ThreadStateInterpreter.Interpret(kinfo?.State, t.WaitMessage, (ulong)(kinfo?.ThreadFlags ?? 0), core.Producer,
                 kinfo?.LockName, OnCpu(kinfo));
@@ -309,89 +310,113 @@ public sealed class CoreAnalysis : IDisposable
                 site = system.Syscalls.Locate(t, core, modules);
                 syscall = options.Diagnose || site?.OpenArguments is not null ? site?.Describe(strings) : null;
             }
-            var session = SessionOf(pthread, sessions);
-            threads[i] = new ThreadAnalysis(t, pthread, state, system.Waits.Lookup(t),
-                site, syscall, session)
+            threads[i] = new ThreadAnalysis(t, null, state, system.Waits.Lookup(t), site, syscall, null)
             {
-                Join = session is null ? null : new SessionJoin(SessionJoinKind.OsThreadHandle),
                 WaitChannel = system.Waits.WaitChannelsUnused is null ? options.WaitChannels?.ByLwp.GetValueOrDefault(t.Lwp) : null,
             };
         }
-        JoinByStatementPath(threads, sessions);
 
-        // Diagnosed once without the search to learn the paths; only the blocked threads again with it.
-        // The search reads up to options.MemorySearchLimit bytes of the file, one pass for the first
-        // MaxPathSearches paths, on another core while this one walks the stacks: it only reads the core.
-        var blocked = !options.Diagnose ? [] : threads
-            .Select(t => (Thread: t, Finding: BlockedFifoOpen.Diagnose(t, core, MemoryTextSearch.Empty)))
-            .Where(b => b.Finding is not null).ToList();
-        var paths = blocked.Select(b => b.Finding!.Path).OfType<string>().Distinct(StringComparer.Ordinal).Take(MaxPathSearches).ToList();
-        var statements = paths.Count == 0 || !options.SearchStatements ? null : MemoryText.Start(core, paths, options.MemorySearchLimit, options.Progress);
         var walked = Enumerable.Range(0, threads.Length)
             .Where(i => options.WalkStacksOf is not { } only || only.Contains(threads[i].Thread.Lwp)).ToArray();
-        // Many stacks are walked on both cores, in blocks taken by whichever is free: this one, and
-        // the other when there is no search or once the search is done. The walks are independent,
-        // and what they share (CFI rows, symbol tables, names) is kept in thread-safe caches.
+        // Many stacks are walked on both cores, in blocks taken by whichever is free: this one from
+        // the start, and the other once it has found the pthread_t (libthr's thread list, thousands
+        // of reads of struct pthread), joined the sessions and started the statement search, which
+        // it then runs before it walks. The walks are independent, and what they share (CFI rows,
+        // symbol tables, names) is kept in thread-safe caches; they read no pthread_t or session.
         bool share = options.ParallelWalks && Environment.ProcessorCount > 1 && walked.Length >= ParallelWalkMinimum;
         int nextBlock = 0;
-        var search = statements is null ? null : Task.Run(() =>
+        ThreadIdentity identity = null!;
+        List<(ThreadAnalysis Thread, BlockedFifoOpen Finding)> blocked = [];
+        MemoryText.Search? statements = null;
+        MemoryTextSearch? memoryText = null;
+        StageTimings? elsewhere = null; // what the other thread measured, listed after this one's
+        if (!share)
         {
-            var searchTimings = timings is null ? null : new StageTimings();
-            MemoryTextSearch found;
-            using (searchTimings.Measure("statement search")) found = statements.Run();
-            if (share) WalkBlocks(new Unwinder(new AddressSpaceStackMemory(core.Memory), cfi), searchTimings, " (after the search, on its thread)");
-            return (found, searchTimings);
-        });
-
-        try
-        {
-            if (search is null && share)
+            using (timings.Measure("pthread_t")) identity = ThreadIdentity.Resolve(core, modules, options.Identity, options.Progress);
+            statements = JoinAndStartSearch();
+            var search = statements is null ? null : Task.Run(() =>
             {
-                var other = Task.Run(() =>
+                var searchTimings = timings is null ? null : new StageTimings();
+                MemoryTextSearch found;
+                using (searchTimings.Measure("statement search")) found = statements.Run();
+                return (found, searchTimings);
+            });
+            try
+            {
+                Walk(walked, unwinder, timings, "");
+                // Done with the stacks, this core reads the far end of the search's memory meanwhile
+                // (nothing, when the search has finished: measured all the same, so --timings always
+                // lists the same stages).
+                if (statements is not null)
+                    using (timings.Measure("helping the search")) statements.Help();
+            }
+            finally
+            {
+                // The search reads the core, which the caller disposes once this returns or throws: wait
+                // for it either way. A failure of the search itself is rethrown below, by GetResult.
+                if (search is not null)
+                    using (timings.Measure("waiting for search"))
+                        try { search.Wait(); }
+                        catch (AggregateException) { }
+            }
+            if (search is not null)
+            {
+                (memoryText, elsewhere) = search.GetAwaiter().GetResult();
+            }
+        }
+        else
+        {
+            using var searchDecided = new ManualResetEventSlim();
+            var other = Task.Run(() =>
+            {
+                var otherTimings = timings is null ? null : new StageTimings();
+                MemoryTextSearch? found = null;
+                try
                 {
-                    var otherTimings = timings is null ? null : new StageTimings();
-                    WalkBlocks(new Unwinder(new AddressSpaceStackMemory(core.Memory), cfi), otherTimings, " (on another thread)");
-                    return otherTimings;
-                });
-                try { WalkBlocks(unwinder, timings, ""); }
-                finally
-                {
+                    using (otherTimings.Measure("pthread_t")) identity = ThreadIdentity.Resolve(core, modules, options.Identity, options.Progress);
+                    statements = JoinAndStartSearch();
+                }
+                finally { searchDecided.Set(); }
+                if (statements is not null)
+                    using (otherTimings.Measure("statement search")) found = statements.Run();
+                WalkBlocks(new Unwinder(new AddressSpaceStackMemory(core.Memory), cfi), otherTimings, " (on another thread)");
+                return (found, otherTimings);
+            });
+            try
+            {
+                WalkBlocks(unwinder, timings, "");
+                // Done with the stacks, this core reads the far end of the search's memory meanwhile,
+                // once the other has started it (or found there is none).
+                searchDecided.Wait();
+                if (statements is not null)
+                    using (timings.Measure("helping the search")) statements.Help();
+            }
+            finally
+            {
+                // The other core reads the core, which the caller disposes once this returns or
+                // throws: wait for it either way. Its failure is rethrown below, by GetResult.
+                using (timings.Measure("waiting for the other core"))
                     try { other.Wait(); }
                     catch (AggregateException) { }
-                }
-                if (other.GetAwaiter().GetResult() is { } measured) timings!.AddConcurrent(measured);
             }
-            else if (share) WalkBlocks(unwinder, timings, "");
-            else Walk(walked, unwinder, timings, "");
-            // Done with the stacks, this core reads the far end of the search's memory meanwhile
-            // (nothing, when the search has finished: measured all the same, so --timings always
-            // lists the same stages).
-            if (statements is not null)
-                using (timings.Measure("helping the search")) statements.Help();
+            (memoryText, elsewhere) = other.GetAwaiter().GetResult();
         }
-        finally
-        {
-            // The search reads the core, which the caller disposes once this returns or throws: wait
-            // for it either way. A failure of the search itself is rethrown below, by GetResult.
-            if (search is not null)
-                using (timings.Measure("waiting for search"))
-                    try { search.Wait(); }
-                    catch (AggregateException) { }
-        }
+        var analysis = new CoreAnalysis(core, modules, identity) { Sessions = sessions, InputWarnings = inputWarnings };
+
         if (options.Diagnose)
         {
             // A thread diagnosed as blocked opening a FIFO is waiting for its peer, also where no wait message survived (kernel, gdb cores).
             var fifoOpens = blocked.GroupBy(b => b.Thread.Thread.Lwp).ToDictionary(g => g.Key, g => g.First().Finding!);
-            for (int i = 0; i < threads.Length; i++)
+            foreach (var thread in threads)
             {
-                var description = ThreadDescriber.Describe(threads[i]);
-                if (fifoOpens.TryGetValue(threads[i].Thread.Lwp, out var fifo) && description.Category != ThreadCategory.WaitingForPeer)
-                    description = description with
+                // Described where its stack was walked; a thread whose stack was not, here.
+                if (thread.Description is null) Describe(thread);
+                if (fifoOpens.TryGetValue(thread.Thread.Lwp, out var fifo) && thread.Description!.Category != ThreadCategory.WaitingForPeer)
+                    thread.Description = thread.Description with
                     {
                         Category = ThreadCategory.WaitingForPeer, Basis = "system call",
                         Sentence = fifo.Direction == OpenDirection.Write ? "blocked opening a FIFO for writing: waiting for a reader" : "blocked opening a FIFO for reading: waiting for a writer",
                     };
-                (threads[i].Description, threads[i].Sleep) = (description, ThreadDescriber.Sleep(threads[i], core.Producer));
             }
             using (timings.Measure("wait-for graph"))
             {
@@ -421,16 +446,32 @@ public sealed class CoreAnalysis : IDisposable
                 handles.Add(new ResolvedHandle(identity.ResolveHandle(s.OsThreadHandle.Value), HandleSource.InnodbStatus, s));
         analysis.Handles = handles;
 
-        if (search is null)
-            analysis.Findings = [.. blocked.Select(b => b.Finding!)];
-        else
-        {
-            var (memoryText, searchTimings) = search.GetAwaiter().GetResult();
-            if (searchTimings is not null) timings!.AddConcurrent(searchTimings);
-            analysis.Findings = [.. blocked.Select(b => BlockedFifoOpen.Diagnose(b.Thread, core, memoryText)!)];
-        }
+        if (elsewhere is not null) timings!.AddConcurrent(elsewhere);
+        analysis.Findings = memoryText is null
+            ? [.. blocked.Select(b => b.Finding)]
+            : [.. blocked.Select(b => BlockedFifoOpen.Diagnose(b.Thread, core, memoryText)!)];
         analysis.Incomplete = VerdictLimits.Of(core, analysis.Findings);
         return analysis;
+
+        // Each thread's pthread_t and session, the sessions joined by statement path, the blocked
+        // opens diagnosed once without the search to learn their paths (only they are diagnosed
+        // again with it), and the search of up to options.MemorySearchLimit bytes of the file for
+        // the first MaxPathSearches paths started; null when there is nothing to search for.
+        MemoryText.Search? JoinAndStartSearch()
+        {
+            foreach (var thread in threads)
+            {
+                ulong? pthread = identity.PthreadOf(thread.Thread.Lwp);
+                var session = SessionOf(pthread, sessions);
+                (thread.Pthread, thread.Session, thread.Join) = (pthread, session, session is null ? null : new SessionJoin(SessionJoinKind.OsThreadHandle));
+            }
+            JoinByStatementPath(threads, sessions);
+            blocked = !options.Diagnose ? [] : [.. threads
+                .Select(t => (Thread: t, Finding: BlockedFifoOpen.Diagnose(t, core, MemoryTextSearch.Empty)))
+                .Where(b => b.Finding is not null).Select(b => (b.Thread, b.Finding!))];
+            var paths = blocked.Select(b => b.Finding.Path).OfType<string>().Distinct(StringComparer.Ordinal).Take(MaxPathSearches).ToList();
+            return paths.Count == 0 || !options.SearchStatements ? null : MemoryText.Start(core, paths, options.MemorySearchLimit, options.Progress);
+        }
 
         // The next blocks of the walked threads not yet taken, until none is left.
         void WalkBlocks(Unwinder unwinder, StageTimings? timings, string stage)
@@ -463,8 +504,13 @@ public sealed class CoreAnalysis : IDisposable
                     for (int k = 0; k < frames.Length; k++)
                         if (MyOpenArguments.For(thread, k, core.Memory) is { } a) (arguments ??= [])[k] = a;
                 if (arguments is not null) thread.FrameArguments = arguments;
+                // What it is and does, from its stack, system call and wait; no pthread_t or session.
+                if (options.Diagnose) Describe(thread);
             }
         }
+
+        void Describe(ThreadAnalysis thread) =>
+            (thread.Description, thread.Sleep) = (ThreadDescriber.Describe(thread), ThreadDescriber.Sleep(thread, core.Producer));
     }
 
     /// <summary>
@@ -535,7 +581,7 @@ public sealed class CoreAnalysis : IDisposable
         }
         // A statement that quotes the paths of two threads joins neither.
         foreach (var (i, path, row) in pairs.Where(p => pairs.Count(q => q.Row == p.Row) == 1))
-            threads[i] = threads[i] with { Session = row, Join = new SessionJoin(SessionJoinKind.StatementPath, path) };
+            (threads[i].Session, threads[i].Join) = (row, new SessionJoin(SessionJoinKind.StatementPath, path));
     }
 
     /// <summary>One warning for an input that gave no session, one for lines that looked like sessions but could not be read.</summary>

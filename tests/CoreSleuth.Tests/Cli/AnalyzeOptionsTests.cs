@@ -49,7 +49,7 @@ public sealed class AnalyzeOptionsTests
         Assert.Equal("", plain.Stderr);
         var stages = timed.Stderr.Split('\n').Skip(1).Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^  .{20} +\d+\.\d ms"))
             .Select(l => l.Trim()[..20].TrimEnd()).ToList();
-        Assert.Equal(["open and notes", "modules", "pthread_t", "syscalls", "unwind", "symbols", "my_open arguments", "helping the search", "waiting for search", "wait-for graph", "statement search", "report", "render json", "total", "command so far"], stages);
+        Assert.Equal(["open and notes", "modules", "syscalls", "pthread_t", "unwind", "symbols", "my_open arguments", "helping the search", "waiting for search", "wait-for graph", "statement search", "report", "render json", "total", "command so far"], stages);
         // The search runs alongside the stack walks: its time is shown but not added to the total.
         Assert.Matches(@"\n  statement search +\d+\.\d ms +\d+\.\d MiB allocated  \(on another thread, alongside the stages above\)\n", timed.Stderr);
         Assert.Matches(@"\n  garbage collections: \d+ \(generation 1: \d+, generation 2: \d+\), \d+\.\d ms paused\n", timed.Stderr);

@@ -7,28 +7,34 @@ using CoreSleuth.Testing.Scenarios;
 namespace CoreSleuth.Tests.Samples;
 
 /// <summary>
-/// Stacks walked on two threads (beside the statement search, or without one) come out as one
-/// thread walks them: the benchmarks' 1,000-thread scenario, walked every way.
+/// Stacks walked on two threads (beside the statement search, or without one), with pthread_t
+/// and sessions found on the second while the first walks, come out as on one thread: the
+/// benchmarks' 1,000-thread scenario and its InnoDB status, analysed every way.
 /// </summary>
 public sealed class ParallelWalkTests
 {
-    private static readonly Lazy<byte[]> Core = new(() =>
+    private static readonly Lazy<(byte[] Core, string Innodb)> Scenario = new(() =>
     {
         string scenario = Path.Combine(SampleSet.RepositoryRoot, "tests", "CoreSleuth.Benchmarks", "scenarios", "mysqld-1000-threads.json");
-        return CoreWriter.WriteToArray(ScenarioCore.Build(ScenarioProcess.Build(ScenarioLoader.Load(scenario))));
+        var process = ScenarioProcess.Build(ScenarioLoader.Load(scenario));
+        return (CoreWriter.WriteToArray(ScenarioCore.Build(process)), InnodbStatusText.Build(process));
     });
+
+    private static Lazy<byte[]> Core { get; } = new(() => Scenario.Value.Core);
 
     [Fact]
     public void Every_thread_has_the_same_frames_walked_on_two_threads_as_on_one()
     {
         using var core = CoreFile.Load(ByteSource.FromBytes(Core.Value, "mysqld-1000-threads.core"));
         Assert.True(core.Threads.Count >= 2 * CoreAnalysis.ParallelWalkMinimum);
-        using var one = CoreAnalysis.Run(core, new AnalysisOptions { ParallelWalks = false });
+        string innodb = Scenario.Value.Innodb;
+        using var one = CoreAnalysis.Run(core, new AnalysisOptions { ParallelWalks = false, InnodbStatus = innodb });
         Assert.NotEmpty(one.Findings);
-        // Both cores walk; with the search, the second once the search is done.
-        using var two = CoreAnalysis.Run(core, new AnalysisOptions { SearchStatements = false });
-        using var beside = CoreAnalysis.Run(core, new AnalysisOptions());
+        // Both cores walk, the second once it has found the pthread_t and, with the search, run it.
+        using var two = CoreAnalysis.Run(core, new AnalysisOptions { SearchStatements = false, InnodbStatus = innodb });
+        using var beside = CoreAnalysis.Run(core, new AnalysisOptions { InnodbStatus = innodb });
         Assert.NotEmpty(beside.Findings);
+        Assert.Contains(one.Threads, t => t.Session is not null);
 
         foreach (var other in new[] { two, beside })
         {
@@ -40,8 +46,18 @@ public sealed class ParallelWalkTests
                 Assert.Equal(Frames(a), Frames(b));
                 Assert.Equal(a.UnwindStop, b.UnwindStop);
                 Assert.Equal(a.FrameArguments.Keys.Order(), b.FrameArguments.Keys.Order());
+                // pthread_t and sessions, found on the other core while this one walks.
+                Assert.Equal((a.Pthread, a.Session?.ThreadId, a.Join, a.Syscall?.FormatCall(), a.State), (b.Pthread, b.Session?.ThreadId, b.Join, b.Syscall?.FormatCall(), b.State));
+                Assert.NotNull(b.Description);
+                Assert.Equal((a.Description, a.Sleep), (b.Description, b.Sleep));
             }
+            Assert.Equal(one.Identity.Notes, other.Identity.Notes);
+            Assert.Equal(one.Findings.Select(f => (f.Lwp, f.Pthread, f.Path, f.Session?.ThreadId)), other.Findings.Select(f => (f.Lwp, f.Pthread, f.Path, f.Session?.ThreadId)));
+            Assert.Equal(one.Handles.Select(h => (h.Resolution.Status, h.Resolution.Lwp)), other.Handles.Select(h => (h.Resolution.Status, h.Resolution.Lwp)));
         }
+        Assert.Contains(one.Threads, t => t.Pthread is not null);
+        // With the search on both: the same evidence, statements found in memory included.
+        Assert.Equal(one.Findings.Select(f => string.Join("; ", f.Evidence)), beside.Findings.Select(f => string.Join("; ", f.Evidence)));
     }
 
     [Fact]
