@@ -426,15 +426,66 @@ public sealed record ReportStackGroup(int Count, IReadOnlyList<int> Lwps, IReadO
         // Keyed by the list of names itself: no string joined per thread, one "module+0x…" per pc.
         var unknownIn = new Dictionary<ulong, string>();
         var groups = new Dictionary<string[], (List<int> Lwps, int First)>(NamesComparer.Instance);
+        // Threads whose frames are the very same named frames (a name per pc, shared by every
+        // thread) name the same functions: their group is found by those, compared by reference,
+        // and the names looked up and compared once per such stack, not per thread.
+        var byFrames = new Dictionary<FrameKey[], List<int>>(FramesComparer.Instance);
+        var sameFrames = byFrames.GetAlternateLookup<ReadOnlySpan<FrameKey>>();
+        var keys = new FrameKey[16];
         foreach (var t in threads)
         {
-            var names = new string[t.Frames.Count];
+            int count = t.Frames.Count;
+            if (keys.Length < count) keys = new FrameKey[count];
+            bool keyed = true;
+            for (int i = 0; i < count && keyed; i++)
+                if (t.Frames[i].LineIdentity is { } id) keys[i] = new FrameKey(id.Name, id.Pc);
+                else keyed = false;
+            if (keyed && sameFrames.TryGetValue(keys.AsSpan(0, count), out var lwps))
+            {
+                lwps.Add(t.Lwp);
+                continue;
+            }
+            var names = new string[count];
             for (int i = 0; i < names.Length; i++) names[i] = Name(t.Frames[i], unknownIn);
             if (groups.TryGetValue(names, out var g)) g.Lwps.Add(t.Lwp);
-            else groups[names] = ([t.Lwp], groups.Count);
+            else groups[names] = g = ([t.Lwp], groups.Count);
+            if (keyed) sameFrames[keys.AsSpan(0, count)] = g.Lwps;
         }
         return groups.OrderByDescending(g => g.Value.Lwps.Count).ThenBy(g => g.Value.Lwps[0]).ThenBy(g => g.Value.First)
             .Select(g => new ReportStackGroup(g.Value.Lwps.Count, g.Value.Lwps, g.Key)).ToList();
+    }
+
+    /// <summary>A walked frame by what its name depends on: its name object (by reference) and pc.</summary>
+    private readonly record struct FrameKey(object Name, ulong Pc);
+
+    private sealed class FramesComparer : IEqualityComparer<FrameKey[]>, IAlternateEqualityComparer<ReadOnlySpan<FrameKey>, FrameKey[]>
+    {
+        public static readonly FramesComparer Instance = new();
+
+        public bool Equals(FrameKey[]? x, FrameKey[]? y) => Equals(x.AsSpan(), y!);
+
+        public int GetHashCode(FrameKey[] frames) => GetHashCode(frames.AsSpan());
+
+        public bool Equals(ReadOnlySpan<FrameKey> x, FrameKey[] y)
+        {
+            if (x.Length != y.Length) return false;
+            for (int i = 0; i < x.Length; i++)
+                if (x[i].Pc != y[i].Pc || !ReferenceEquals(x[i].Name, y[i].Name)) return false;
+            return true;
+        }
+
+        public int GetHashCode(ReadOnlySpan<FrameKey> frames)
+        {
+            var hash = new HashCode();
+            foreach (var f in frames)
+            {
+                hash.Add(f.Pc);
+                hash.Add(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(f.Name));
+            }
+            return hash.ToHashCode();
+        }
+
+        public FrameKey[] Create(ReadOnlySpan<FrameKey> frames) => frames.ToArray();
     }
 
     /// <summary>A frame's function, or its module+offset, or its pc: what makes two stacks "the same".</summary>

@@ -116,6 +116,7 @@ public sealed class ParallelWalkTests
     private static void SameThroughReportWriter(CoreAnalysis analysis, string name)
     {
         var report = Report.AnalysisReport.Build(analysis, name);
+        SameGroupsAsByNames(report);
         var backtraces = Report.BacktraceReport.Build(analysis, name, null);
         Action<TextWriter>[] renderers =
         [
@@ -153,4 +154,19 @@ public sealed class ParallelWalkTests
         Report.BacktraceReport.WriteText(backtraces, text);
         Assert.Contains("#1 ", text.ToString()); // frame lines were written, each but the first per thread shared
     }
+
+    /// <summary>
+    /// Threads are grouped by their walked frames (by reference) as by the names the frames show:
+    /// the same frames made from values, which can only be grouped by their names, make the same groups.
+    /// </summary>
+    private static void SameGroupsAsByNames(Report.AnalysisReport report)
+    {
+        var byValue = report.Threads.Select(t => new Stack(t.Lwp,
+            [.. t.Frames.Select(f => new Report.ReportFrame(f.Pc, f.Module, f.Symbol, f.Offset, f.Trust) { ModuleOffset = f.ModuleOffset })])).ToList();
+        var expected = Report.ReportStackGroup.Group(byValue);
+        Assert.Equal(expected.Select(g => (g.Count, string.Join(",", g.Lwps), string.Join("|", g.Frames))),
+            report.Stacks.Select(g => (g.Count, string.Join(",", g.Lwps), string.Join("|", g.Frames))));
+    }
+
+    private sealed record Stack(int Lwp, IReadOnlyList<Report.ReportFrame> Frames) : Report.IThreadStack;
 }
