@@ -194,16 +194,7 @@ public static class AnalysisText
             }
             w.WriteLine();
         }
-        int column = 0;
-        foreach (var (name, value) in th.Registers)
-        {
-            w.Write("  ");
-            w.Write(name);
-            for (int pad = Math.Min(name.Length, 6); pad < 7; pad++) w.Write(' ');
-            FrameText.WriteHex(w, value.Value, sixteenDigits: true);
-            if (++column == 4) { w.WriteLine(); column = 0; }
-        }
-        if (column != 0) w.WriteLine();
+        WriteRegisters(w, th.Registers);
         w.WriteLine("  backtrace:");
         for (int i = 0; i < th.Frames.Count; i++) FrameText.Write(w, "    ", i, th.Frames[i], moduleBound: Bound);
         if (th.UnwindStop is not null)
@@ -212,6 +203,45 @@ public static class AnalysisText
             w.Write(TextSanitizer.SanitizeMessage(th.UnwindStop, 300));
             w.WriteLine(')');
         }
+    }
+
+    /// <summary>
+    /// A thread's registers, four to a line (<c>  rax    0x00000000000000d1</c>): laid out in
+    /// characters on the stack and written at once, not in a hundred writes.
+    /// </summary>
+    private static void WriteRegisters(TextWriter w, IReadOnlyDictionary<string, Hex> registers)
+    {
+        const int MaxLength = 4096;
+        Span<char> text = stackalloc char[MaxLength];
+        int at = 0, column = 0;
+        string newLine = w.NewLine;
+        foreach (var (name, value) in registers)
+        {
+            // "  ", the name padded to 7, 0x and 16 digits, perhaps a newline.
+            if (at + 2 + Math.Max(name.Length, 6) + 1 + 18 + newLine.Length > MaxLength)
+            {
+                w.Write(text[..at]);
+                at = 0;
+            }
+            text[at++] = ' ';
+            text[at++] = ' ';
+            name.AsSpan().CopyTo(text[at..]);
+            at += name.Length;
+            for (int pad = Math.Min(name.Length, 6); pad < 7; pad++) text[at++] = ' ';
+            at += Hex.Format(value.Value, text[at..], sixteenDigits: true);
+            if (++column == 4)
+            {
+                newLine.AsSpan().CopyTo(text[at..]);
+                at += newLine.Length;
+                column = 0;
+            }
+        }
+        if (column != 0)
+        {
+            newLine.AsSpan().CopyTo(text[at..]);
+            at += newLine.Length;
+        }
+        w.Write(text[..at]);
     }
 
     /// <summary>The fatal signal of a kernel core: what it was, the thread that took it and its top frames; a blank line after.</summary>
