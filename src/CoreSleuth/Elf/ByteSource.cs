@@ -167,25 +167,22 @@ public abstract class ByteSource : IDisposable
             return done;
         }
 
-        public override void WillRead(long offset, long length)
-        {
-            if (disposed || offset < 0 || length <= 0 || offset >= Length) return;
-            long page = Environment.SystemPageSize;
-            long end = Math.Min(Length, offset + Math.Min(length, Length));
-            ulong first = (ulong)(pointer + offset) & ~(ulong)(page - 1);
-            ulong last = ((ulong)(pointer + end) + (ulong)page - 1) & ~(ulong)(page - 1);
-            MemoryAdvice.Advise(first, last - first, MemoryAdvice.PopulateRead);
-        }
+        public override void WillRead(long offset, long length) => AdvisePages(offset, length, MemoryAdvice.PopulateRead);
 
-        public override void Release(long offset, long length)
+        public override void Release(long offset, long length) => AdvisePages(offset, length, MemoryAdvice.DontNeed);
+
+        /// <summary>
+        /// <paramref name="advice"/> for the whole pages around [offset, offset+length) of the map:
+        /// a page that also holds other bytes is read back from the page cache if needed.
+        /// </summary>
+        private void AdvisePages(long offset, long length, int advice)
         {
             if (disposed || offset < 0 || length <= 0 || offset >= Length) return;
             long page = Environment.SystemPageSize;
             long end = Math.Min(Length, offset + Math.Min(length, Length));
-            // Whole pages around the range: a page also holding other bytes is read back from the page cache if needed.
             ulong first = (ulong)(pointer + offset) & ~(ulong)(page - 1);
             ulong last = ((ulong)(pointer + end) + (ulong)page - 1) & ~(ulong)(page - 1);
-            MemoryAdvice.Advise(first, last - first, MemoryAdvice.DontNeed);
+            MemoryAdvice.Advise(first, last - first, advice);
         }
 
         public override void Dispose()
