@@ -328,79 +328,57 @@ public sealed class CoreAnalysis : IDisposable
         ThreadIdentity identity = null!;
         List<(ThreadAnalysis Thread, BlockedFifoOpen Finding)> blocked = [];
         MemoryText.Search? statements = null;
-        MemoryTextSearch? memoryText = null;
-        StageTimings? elsewhere = null; // what the other thread measured, listed after this one's
-        if (!share)
-        {
-            using (timings.Measure("pthread_t")) identity = ThreadIdentity.Resolve(core, modules, options.Identity, options.Progress);
-            statements = JoinAndStartSearch();
-            var search = statements is null ? null : Task.Run(() =>
-            {
-                var searchTimings = timings is null ? null : new StageTimings();
-                MemoryTextSearch found;
-                using (searchTimings.Measure("statement search")) found = statements.Run();
-                return (found, searchTimings);
-            });
-            try
-            {
-                Walk(walked, unwinder, timings, "");
-                // Done with the stacks, this core reads the far end of the search's memory meanwhile
-                // (nothing, when the search has finished: measured all the same, so --timings always
-                // lists the same stages).
-                if (statements is not null)
-                    using (timings.Measure("helping the search")) statements.Help();
-            }
-            finally
-            {
-                // The search reads the core, which the caller disposes once this returns or throws: wait
-                // for it either way. A failure of the search itself is rethrown below, by GetResult.
-                if (search is not null)
-                    using (timings.Measure("waiting for search"))
-                        try { search.Wait(); }
-                        catch (AggregateException) { }
-            }
-            if (search is not null)
-            {
-                (memoryText, elsewhere) = search.GetAwaiter().GetResult();
-            }
-        }
-        else
-        {
-            using var searchDecided = new ManualResetEventSlim();
-            var other = Task.Run(() =>
+        // The other core's work: with many threads the pthread_t, the sessions, the search and
+        // then stacks; with few, the search alone (this core having found the pthread_t), or nothing.
+        using var searchDecided = new ManualResetEventSlim();
+        Task<(MemoryTextSearch? Found, StageTimings? Timings)>? other;
+        if (share)
+            other = Task.Run(() =>
             {
                 var otherTimings = timings is null ? null : new StageTimings();
-                MemoryTextSearch? found = null;
                 try
                 {
                     using (otherTimings.Measure("pthread_t")) identity = ThreadIdentity.Resolve(core, modules, options.Identity, options.Progress);
                     statements = JoinAndStartSearch();
                 }
                 finally { searchDecided.Set(); }
-                if (statements is not null)
-                    using (otherTimings.Measure("statement search")) found = statements.Run();
+                var found = Search(otherTimings);
                 WalkBlocks(new Unwinder(new AddressSpaceStackMemory(core.Memory), cfi), otherTimings, " (on another thread)");
                 return (found, otherTimings);
             });
-            try
+        else
+        {
+            using (timings.Measure("pthread_t")) identity = ThreadIdentity.Resolve(core, modules, options.Identity, options.Progress);
+            statements = JoinAndStartSearch();
+            searchDecided.Set();
+            other = statements is null ? null : Task.Run(() =>
             {
-                WalkBlocks(unwinder, timings, "");
-                // Done with the stacks, this core reads the far end of the search's memory meanwhile,
-                // once the other has started it (or found there is none).
-                searchDecided.Wait();
-                if (statements is not null)
-                    using (timings.Measure("helping the search")) statements.Help();
-            }
-            finally
-            {
-                // The other core reads the core, which the caller disposes once this returns or
-                // throws: wait for it either way. Its failure is rethrown below, by GetResult.
-                using (timings.Measure("waiting for the other core"))
+                var searchTimings = timings is null ? null : new StageTimings();
+                return (Search(searchTimings), searchTimings);
+            });
+        }
+        try
+        {
+            if (share) WalkBlocks(unwinder, timings, "");
+            else Walk(walked, unwinder, timings, "");
+            // Done with the stacks, this core reads the far end of the search's memory meanwhile, once
+            // the other has started it (nothing, when the search has finished: measured all the same,
+            // so --timings always lists the same stages).
+            searchDecided.Wait();
+            if (statements is not null)
+                using (timings.Measure("helping the search")) statements.Help();
+        }
+        finally
+        {
+            // The other core reads the core, which the caller disposes once this returns or throws:
+            // wait for it either way. Its failure is rethrown below, by GetResult.
+            if (other is not null)
+                using (timings.Measure(share ? "waiting for the other core" : "waiting for search"))
                     try { other.Wait(); }
                     catch (AggregateException) { }
-            }
-            (memoryText, elsewhere) = other.GetAwaiter().GetResult();
         }
+        // What the other thread measured is listed after this one's stages.
+        var (memoryText, elsewhere) = other?.GetAwaiter().GetResult() ?? (null, null);
         var analysis = new CoreAnalysis(core, modules, identity) { Sessions = sessions, InputWarnings = inputWarnings };
 
         if (options.Diagnose)
@@ -471,6 +449,13 @@ public sealed class CoreAnalysis : IDisposable
                 .Where(b => b.Finding is not null).Select(b => (b.Thread, b.Finding!))];
             var paths = blocked.Select(b => b.Finding.Path).OfType<string>().Distinct(StringComparer.Ordinal).Take(MaxPathSearches).ToList();
             return paths.Count == 0 || !options.SearchStatements ? null : MemoryText.Start(core, paths, options.MemorySearchLimit, options.Progress);
+        }
+
+        // The statement search, if one was started: what it found in memory.
+        MemoryTextSearch? Search(StageTimings? searchTimings)
+        {
+            if (statements is null) return null;
+            using (searchTimings.Measure("statement search")) return statements.Run();
         }
 
         // The next blocks of the walked threads not yet taken, until none is left.
