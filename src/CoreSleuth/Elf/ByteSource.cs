@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.MemoryMappedFiles;
+using System.Runtime.InteropServices;
 
 namespace CoreSleuth.Elf;
 
@@ -58,11 +59,15 @@ public abstract class ByteSource : IDisposable
     public virtual void Release(long offset, long length) { }
 
     /// <summary>
-    /// Says that [offset, offset+length) is about to be read whole: a mapped file's pages there are
-    /// mapped in one system call, rather than by a page fault every few pages as they are first
-    /// read. Nothing for sources held in memory.
+    /// Says that [offset, offset+length) is about to be read whole and kept as <see cref="Memory"/>:
+    /// a mapped file reads it into memory of its own with one system call (see
+    /// <see cref="MappedFileSource"/>), or at least maps its pages at once rather than by a page fault
+    /// every few pages. Nothing for sources held in memory.
     /// </summary>
     public virtual void WillRead(long offset, long length) { }
+
+    /// <summary>The bytes <see cref="WillRead"/> read into memory of the source's own (tests tell the copied path from the mapped one by it).</summary>
+    internal virtual long CopiedBytes => 0;
 
     public virtual void Dispose() => GC.SuppressFinalize(this);
 
@@ -101,9 +106,25 @@ public abstract class ByteSource : IDisposable
         }
     }
 
-    /// <summary>A read-only memory map of the whole file; the OS pages in only what is touched.</summary>
+    /// <summary>
+    /// A read-only memory map of the whole file; the OS pages in only what is touched. A range said
+    /// to be read whole (<see cref="WillRead"/>: the notes, 32 MB for 10,000 threads) is read into
+    /// memory of its own, kept while the source is open: the first touch of each mapped page costs
+    /// a fault whether the pages were mapped in one call or not, and on a virtual machine whose page
+    /// tables the hypervisor shadows, reading the notes through the map took three times as long as
+    /// one read() into transparent huge pages (docs/performance.md).
+    /// </summary>
     private sealed unsafe class MappedFileSource : ByteSource
     {
+        /// <summary>Ranges up to this size are read in (the notes are at most <see cref="ElfFile.MaxNoteBytes"/>); larger ones stay mapped.</summary>
+        private const long MaxLoad = ElfFile.MaxNoteBytes;
+
+        /// <summary>Below this, a range is a few pages and mapping them costs nothing worth a copy.</summary>
+        private const long MinLoad = 1L << 20;
+
+        private const nuint HugePage = 2u << 20;
+
+        private readonly List<MappedRange> loaded = [];
         private readonly MemoryMappedFile? map;
         private readonly MemoryMappedViewAccessor? view;
         private readonly byte* pointer;
@@ -150,7 +171,11 @@ public abstract class ByteSource : IDisposable
         public override ReadOnlyMemory<byte> Memory(long offset, int length)
         {
             if (offset < 0 || length < 0 || offset >= Length) return ReadOnlyMemory<byte>.Empty;
-            return new MappedRange(this, offset, (int)Math.Min(length, Length - offset)).Memory;
+            length = (int)Math.Min(length, Length - offset);
+            foreach (var range in loaded)
+                if (offset >= range.Offset && offset + length <= range.Offset + range.Length)
+                    return range.Memory.Slice((int)(offset - range.Offset), length);
+            return new MappedRange(this, offset, length).Memory;
         }
 
         public override int Read(long offset, Span<byte> destination)
@@ -167,9 +192,58 @@ public abstract class ByteSource : IDisposable
             return done;
         }
 
-        public override void WillRead(long offset, long length) => AdvisePages(offset, length, MemoryAdvice.PopulateRead);
+        public override void WillRead(long offset, long length)
+        {
+            if (offset < 0 || offset >= Length) return;
+            length = Math.Min(length, Length - offset);
+            if (length < MinLoad || length > MaxLoad || !ReadsIntoHugePages || !Load(offset, (int)length))
+                AdvisePages(offset, length, MemoryAdvice.PopulateRead);
+        }
+
+        /// <summary>
+        /// Reads [offset, offset+length) into memory of its own, advised into huge pages; false when
+        /// that memory could not be had or the file came up short (then the map serves the range).
+        /// </summary>
+        private bool Load(long offset, int length)
+        {
+            if (disposed) return false;
+            nuint size = ((nuint)length + HugePage - 1) & ~(HugePage - 1);
+            byte* buffer;
+            try { buffer = (byte*)NativeMemory.AlignedAlloc(size, HugePage); }
+            catch (OutOfMemoryException) { return false; }
+            MemoryAdvice.Advise((ulong)buffer, size, MemoryAdvice.HugePage);
+            if (Read(offset, new Span<byte>(buffer, length)) != length)
+            {
+                NativeMemory.AlignedFree(buffer);
+                return false;
+            }
+            loaded.Add(new MappedRange(this, offset, length) { Copy = buffer });
+            return true;
+        }
 
         public override void Release(long offset, long length) => AdvisePages(offset, length, MemoryAdvice.DontNeed);
+
+        internal override long CopiedBytes => loaded.Sum(r => (long)r.Length);
+
+        /// <summary>
+        /// Whether fresh memory comes in transparent huge pages when advised (Linux, THP "always" or
+        /// "madvise"): in 4 KiB pages, a copy faults page by page into memory the kernel must also
+        /// zero, dearer than mapping the file's pages.
+        /// </summary>
+        private static bool ReadsIntoHugePages => readsIntoHugePages ??= TransparentHugePages();
+
+        private static bool? readsIntoHugePages;
+
+        private static bool TransparentHugePages()
+        {
+            if (!OperatingSystem.IsLinux()) return false;
+            try
+            {
+                string mode = File.ReadAllText("/sys/kernel/mm/transparent_hugepage/enabled");
+                return mode.Contains("[always]", StringComparison.Ordinal) || mode.Contains("[madvise]", StringComparison.Ordinal);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return false; }
+        }
 
         /// <summary>
         /// <paramref name="advice"/> for the whole pages around [offset, offset+length) of the map:
@@ -189,6 +263,8 @@ public abstract class ByteSource : IDisposable
         {
             if (disposed) return;
             disposed = true;
+            foreach (var range in loaded)
+                NativeMemory.AlignedFree(range.Copy);
             if (view is not null)
             {
                 view.SafeMemoryMappedViewHandle.ReleasePointer();
@@ -199,20 +275,31 @@ public abstract class ByteSource : IDisposable
             base.Dispose();
         }
 
-        /// <summary>A range of the mapping as <see cref="Memory{T}"/>; checks on every access that the map is still there.</summary>
+        /// <summary>
+        /// A range of the file as <see cref="Memory{T}"/>: its loaded copy while there is one, else the
+        /// mapping. Checks on every access that the source is still open.
+        /// </summary>
         private sealed class MappedRange(MappedFileSource source, long offset, int length) : MemoryManager<byte>
         {
+            public long Offset => offset;
+            public int Length => length;
+
+            /// <summary>The copy read by <see cref="Load"/>, freed with the source; null for a range of the map.</summary>
+            public byte* Copy { get; init; }
+
+            private byte* Start => Copy is not null ? Copy : source.pointer + offset;
+
             public override Span<byte> GetSpan()
             {
                 ObjectDisposedException.ThrowIf(source.disposed, source);
-                return new Span<byte>(source.pointer + offset, length);
+                return new Span<byte>(Start, length);
             }
 
             public override MemoryHandle Pin(int elementIndex = 0)
             {
                 ObjectDisposedException.ThrowIf(source.disposed, source);
                 if ((uint)elementIndex > (uint)length) throw new ArgumentOutOfRangeException(nameof(elementIndex));
-                return new MemoryHandle(source.pointer + offset + elementIndex);
+                return new MemoryHandle(Start + elementIndex);
             }
 
             public override void Unpin() { }

@@ -28,13 +28,14 @@ public sealed class CoreFile : IDisposable
         var notes = Os == CoreOs.Linux ? LinuxCoreReader.Read(Elf, Memory, Warn) : FreeBsdCoreReader.Read(Elf, Memory, Warn);
         (Process, Threads, unusableStatusNotes, Producer, ProducerEvidence) = notes;
         RefuseWithoutThreads();
-        ReleaseNotes();
         Completeness = MeasureCompleteness();
+        ReleaseNotes();
     }
 
     /// <summary>
-    /// The notes are decoded: their pages leave the resident set (a 10,000-thread core has 32 MB of
-    /// notes; the few fields read later, kinfo_proc's and the FPU state's, come back from the page cache).
+    /// The notes are decoded and counted: where they were read through the map rather than copied
+    /// (<see cref="ByteSource.WillRead"/>), their pages leave the resident set (the few fields read
+    /// later, kinfo_proc's and the FPU state's, come back from the page cache).
     /// </summary>
     private void ReleaseNotes()
     {

@@ -1,5 +1,8 @@
 using CoreSleuth.Elf;
 using CoreSleuth.Model;
+using CoreSleuth.Testing.Cores;
+using CoreSleuth.Testing.Scenarios;
+using CoreSleuth.Tests.Samples;
 
 namespace CoreSleuth.Tests.Reader;
 
@@ -32,6 +35,48 @@ public sealed class MappedNotesTests
         Assert.Throws<ObjectDisposedException>(() => note.Descriptor.Span.Length);
         Assert.Throws<ObjectDisposedException>(() => thread.FpState);
     }
+
+    /// <summary>
+    /// A thousand threads' notes (3 MB) are read into memory of the source's own where huge pages
+    /// can be had (Linux with THP "always" or "madvise"), and mapped elsewhere: either way every
+    /// descriptor holds the file's bytes at its offset, the threads decode as from an in-memory
+    /// copy of the file, and nothing is readable once the core is closed.
+    /// </summary>
+    [Fact]
+    public void LargeNotesReadIntoMemoryAreTheFilesBytes()
+    {
+        string scenario = Path.Combine(SampleSet.RepositoryRoot, "tests", "CoreSleuth.Benchmarks", "scenarios", "mysqld-1000-threads.json");
+        var bytes = CoreWriter.WriteToArray(ScenarioCore.Build(ScenarioProcess.Build(ScenarioLoader.Load(scenario))));
+        using var file = new TempFile(bytes);
+        var core = CoreFile.Open(file.Path);
+        long noteBytes = core.Elf.ProgramHeaders.Where(p => p.IsNote).Sum(p => (long)p.FileSize);
+        Assert.True(noteBytes > 1 << 20, $"{noteBytes} note bytes: too few to be read in");
+        if (HugePagesWhenAdvised)
+            Assert.Equal(noteBytes, core.Source.CopiedBytes);
+        foreach (var note in core.Elf.Notes)
+            Assert.True(bytes.AsSpan((int)note.DescriptorFileOffset, note.Descriptor.Length).SequenceEqual(note.Descriptor.Span), $"note {note.Index}");
+
+        using (var fromArray = CoreFile.Load(ByteSource.FromBytes(bytes, file.Path)))
+        {
+            Assert.Equal(fromArray.Threads.Count, core.Threads.Count);
+            for (int i = 0; i < core.Threads.Count; i++)
+            {
+                var (a, b) = (fromArray.Threads[i], core.Threads[i]);
+                Assert.Equal((a.Lwp, a.Name, a.WaitMessage, a.Registers), (b.Lwp, b.Name, b.WaitMessage, b.Registers));
+                Assert.Equal(a.FpRegSet?.ToArray(), b.FpRegSet?.ToArray());
+                Assert.Equal(a.XSaveArea?.ToArray(), b.XSaveArea?.ToArray());
+            }
+        }
+        var thread = core.Threads[^1];
+        var last = core.Elf.Notes[^1];
+        core.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => last.Descriptor.Span.Length);
+        Assert.Throws<ObjectDisposedException>(() => thread.FpState);
+    }
+
+    private static bool HugePagesWhenAdvised =>
+        OperatingSystem.IsLinux() && File.Exists("/sys/kernel/mm/transparent_hugepage/enabled") &&
+        File.ReadAllText("/sys/kernel/mm/transparent_hugepage/enabled") is var mode && (mode.Contains("[always]") || mode.Contains("[madvise]"));
 
     [Fact]
     public void MemoryPastTheEndIsShortOrEmpty()
