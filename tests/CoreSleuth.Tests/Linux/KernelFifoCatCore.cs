@@ -6,13 +6,15 @@ namespace CoreSleuth.Tests.Linux;
 
 /// <summary>
 /// A core written by the Linux kernel itself: <c>cat f</c> asleep opening a FIFO with no
-/// writer, sent SIGQUIT (whose default action dumps core) by this test process. Before the
+/// writer, sent SIGABRT (whose default action dumps core) by this test process. Not SIGQUIT:
+/// a shell without job control starts background commands with SIGQUIT ignored, and cat inherits
+/// that when the tests themselves run in the background (`dotnet test &`). Before the
 /// signal, /proc/PID/syscall and /proc/PID/maps are kept as the oracle: the kernel's own view
 /// of the call and of the file mappings, independent of any debugger.
 /// </summary>
 public sealed partial class KernelFifoCatCore : IDisposable
 {
-    private const int SIGQUIT = 3;
+    private const int SIGABRT = 6;
     private readonly string directory = Directory.CreateTempSubdirectory("coresleuth-linux-kcore-").FullName;
 
     [LibraryImport("libc", SetLastError = true)]
@@ -33,8 +35,8 @@ public sealed partial class KernelFifoCatCore : IDisposable
         {
             LiveSyscall = FifoCatCore.WaitUntilInOpenat(CatPid);
             LiveMaps = FifoCatCore.ReadProc(CatPid, "maps");
-            if (kill(CatPid, SIGQUIT) != 0) throw new InvalidOperationException($"kill(SIGQUIT) failed: errno {Marshal.GetLastPInvokeError()}");
-            if (!cat.WaitForExit(30_000)) throw new InvalidOperationException("cat did not exit after SIGQUIT within 30 s");
+            if (kill(CatPid, SIGABRT) != 0) throw new InvalidOperationException($"kill(SIGABRT) failed: errno {Marshal.GetLastPInvokeError()}");
+            if (!cat.WaitForExit(30_000)) throw new InvalidOperationException("cat did not exit after SIGABRT within 30 s");
         }
         finally
         {

@@ -26,7 +26,7 @@ public sealed class LinuxKernelCoreTests(KernelFifoCatCore core) : IClassFixture
         var n = Note(LinuxNoteType.PrStatus);
         var s = LinuxPrStatus.Parse(n.Descriptor.Span, n.DescriptorFileOffset);
         Assert.Equal(core.CatPid, s.Pid);
-        Assert.Equal(3, s.CurrentSignal); // SIGQUIT, the signal that dumped
+        Assert.Equal(6, s.CurrentSignal); // SIGABRT, the signal that dumped
 
         // /proc/PID/syscall: number, six argument registers, then sp and pc (fs/proc/base.c proc_pid_syscall).
         var live = core.LiveSyscall.Split(' ');
@@ -54,7 +54,7 @@ public sealed class LinuxKernelCoreTests(KernelFifoCatCore core) : IClassFixture
 
         var si = Note(LinuxNoteType.SigInfo);
         var s = LinuxSigInfo.Parse(si.Descriptor.Span, si.DescriptorFileOffset);
-        Assert.Equal((3, 0, "SI_USER"), (s.Signal, s.Code, s.CodeName)); // kill(2) from this test
+        Assert.Equal((6, 0, "SI_USER"), (s.Signal, s.Code, s.CodeName)); // kill(2) from this test
         Assert.Equal(Environment.ProcessId, s.SenderPid);
         Assert.Null(s.FaultAddress);
     }
