@@ -540,7 +540,7 @@ public static partial class Program
 
         /// <summary>For reports that show neither backtraces nor findings: no stack is walked, memory is not searched for statements.</summary>
         private static AnalysisOptions WithoutStacksOrSearch(AnalysisOptions options) =>
-            options with { WalkStacksOf = new HashSet<int>(), SearchStatements = false };
+            options with { WalkStacksOf = new HashSet<int>(), SearchStatements = false, DescribeHang = false };
 
         /// <summary>The outcome's exit code, after its notice (if any) on standard error, once the report is written.</summary>
         private int Notify(Outcome outcome, string path) =>
