@@ -28,7 +28,10 @@ internal static class CollectorMemory
     public static void Prepare()
     {
         ulong? firstBlock = OperatingSystem.IsLinux() ? AdviseHugePages() : null;
-        try { GC.TryStartNoGCRegion(NoCollectionBudget); }
+        // The region starts with a collection of the few start-up objects: an ephemeral one is
+        // enough (the heap is all but empty, so the budget is there), and the full blocking
+        // collection it would otherwise be cost every command 2 ms (`coresleuth --version`, side by side).
+        try { GC.TryStartNoGCRegion(NoCollectionBudget, disallowFullBlockingGC: true); }
         catch (Exception ex) when (ex is ArgumentOutOfRangeException or InvalidOperationException) { }
         // The 2 MiB around the first objects was touched page by page before the advice, so it would
         // stay in small pages; the collector goes on allocating there. Once the no-collection region
