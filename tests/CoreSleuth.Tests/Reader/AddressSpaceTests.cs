@@ -15,6 +15,39 @@ public sealed class AddressSpaceTests
     private static ProgramHeader Load(int index, ulong vaddr, ulong size, ulong offset, ulong? filesz = null, uint flags = 6) =>
         new(index, ElfConstants.PT_LOAD, flags, offset, vaddr, 0, filesz ?? size, size, 4096);
 
+    /// <summary>
+    /// A window's reads are the address space's, byte for byte and in how many bytes exist: reads in
+    /// any order over adjacent segments, gaps, a segment that starts inside a block and one cut short
+    /// by the end of the file, with windows of one and two pages starting at the page or the block.
+    /// </summary>
+    [Fact]
+    public void WindowReadsAreTheAddressSpacesReads()
+    {
+        var bytes = Enumerable.Range(0, 0x6000).Select(i => (byte)At(i)).ToArray();
+        var space = new AddressSpace(ByteSource.FromBytes(bytes),
+        [
+            Load(1, 0x10000, 0x2000, 0x0), Load(2, 0x12000, 0x1000, 0x3000), // adjacent, from other file offsets
+            Load(3, 0x13800, 0x1800, 0x2000),                                 // starts inside a page, after a gap
+            Load(4, 0x20000, 0x3000, 0x4000),                                 // the file ends 0x2000 into it
+        ]);
+        var reads = Gen.Select(Gen.ULong[0xFF00, 0x23100], Gen.Int[1, 24]).Array[1, 60];
+        Gen.Select(reads, Gen.OneOf(Gen.Const(4096), Gen.Const(8192)), Gen.Bool).Sample((list, size, upward) =>
+        {
+            var window = new MemoryWindow(space, size, upward);
+            foreach (var (address, length) in list)
+            {
+                byte[] expected = new byte[length], actual = new byte[length];
+                int n = space.Read(address, expected);
+                Assert.Equal(n, window.Read(address, actual));
+                Assert.Equal(expected[..n], actual[..n]);
+                Assert.Equal(space.TryReadUInt64(address, out ulong a), window.TryReadUInt64(address, out ulong b));
+                Assert.Equal(a, b);
+                Assert.Equal(space.TryReadUInt32(address, out uint c), window.TryReadUInt32(address, out uint d));
+                Assert.Equal(c, d);
+            }
+        });
+    }
+
     [Fact]
     public void ReadsCrossAdjacentSegmentsButStopAtGaps()
     {

@@ -12,41 +12,10 @@ namespace CoreSleuth.Analysis.Unwind;
 /// </summary>
 public sealed class AddressSpaceStackMemory(AddressSpace memory) : IStackMemory
 {
-    /// <remarks>
-    /// Small reads (stack words, the slots CFI names, a scan's words) are served from a window of
-    /// the file read with one system call, from the page of the address upwards, the way a walk
-    /// goes. Through the memory map, the first touch of each stack was a page fault that also
-    /// mapped its neighbours: for a thousand threads about 600 faults, a fifth of a walk's time,
-    /// against a few microseconds per read (README, Performance).
-    /// </remarks>
-    private const int WindowSize = 16 << 10;
+    /// <summary>Stack words, the slots CFI names, a scan's words: from a 16 KiB window, from the page of the address upwards, the way a walk goes.</summary>
+    private readonly MemoryWindow window = new(memory, 16 << 10, upward: true);
 
-    private readonly byte[] window = new byte[WindowSize];
-    private ulong windowStart;
-    private int windowLength;
-
-    public int Read(ulong address, Span<byte> destination)
-    {
-        if (destination.Length > WindowSize / 2) return memory.Read(address, destination);
-        if (!InWindow(address, destination.Length))
-        {
-            ulong start = address & ~4095UL;
-            windowStart = start;
-            windowLength = memory.ReadWithoutMapping(start, window);
-            if (!InWindow(address, destination.Length))
-            {
-                // A segment that starts inside the page, or a read that crosses into the next segment.
-                windowStart = address;
-                windowLength = memory.ReadWithoutMapping(address, window);
-                if (!InWindow(address, destination.Length)) return memory.Read(address, destination);
-            }
-        }
-        window.AsSpan((int)(address - windowStart), destination.Length).CopyTo(destination);
-        return destination.Length;
-    }
-
-    private bool InWindow(ulong address, int length) =>
-        address >= windowStart && address - windowStart <= (ulong)windowLength && (ulong)windowLength - (address - windowStart) >= (ulong)length;
+    public int Read(ulong address, Span<byte> destination) => window.Read(address, destination);
 
     public string Explain(ulong address) => memory.Explain(address) ?? $"0x{address:x} is readable";
 
