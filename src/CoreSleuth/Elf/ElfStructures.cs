@@ -121,6 +121,9 @@ public sealed class ElfNoteList : IReadOnlyList<ElfNote>
     /// <summary>The type of note <paramref name="index"/>, without making the note.</summary>
     public uint TypeOf(int index) => entries[index].Type;
 
+    /// <summary>The owner name of note <paramref name="index"/>, without making the note.</summary>
+    public string NameOf(int index) => entries[index].Name;
+
     /// <summary>The last segment whose first note is at or before <paramref name="index"/> (segments without notes share a first note with the next).</summary>
     private int SegmentOf(int index)
     {

@@ -336,13 +336,22 @@ internal sealed class FreeBsdCoreReader
         var readOnly = loads.Where(p => !p.Writable).ToList();
         int cursig = threads.Select(t => t.CurrentSignal).FirstOrDefault(s => s != 0);
 
+        // One pass over the names and types, without making the notes (a 10,000-thread core has 50,000).
+        bool gdbNote = false, coreNamed = false, thrMisc = false, proc = false;
+        for (int i = 0; i < elf.Notes.Count; i++)
+        {
+            string name = elf.Notes.NameOf(i);
+            uint type = elf.Notes.TypeOf(i);
+            gdbNote |= name == "GDB";
+            coreNamed |= name == "CORE" && type is NoteType.PrStatus or NoteType.FpRegSet or NoteType.PrPsInfo;
+            thrMisc |= type == NoteType.ThrMisc && name == "FreeBSD";
+            proc |= type == NoteType.ProcStatProc && name == "FreeBSD";
+        }
         var gdb = new List<string>();
-        if (elf.Notes.Any(n => n.Name == "GDB")) gdb.Add("a \"GDB\" note is present (gdb's target description; gdb/fbsd-tdep.c: fbsd_make_corefile_notes)");
+        if (gdbNote) gdb.Add("a \"GDB\" note is present (gdb's target description; gdb/fbsd-tdep.c: fbsd_make_corefile_notes)");
         if (elf.SectionHeaders.Count > 0 && !elf.Header.ExtendedNumbering) gdb.Add("the core carries a section header table, as BFD writes it");
-        if (elf.Notes.Any(n => n.Name == "CORE" && n.Type is NoteType.PrStatus or NoteType.FpRegSet or NoteType.PrPsInfo))
+        if (coreNamed)
             gdb.Add("register or process notes are named \"CORE\", as BFD's generic writers name them; the kernel and gcore write \"FreeBSD\" (sys/kern/imgact_elf.c, usr.bin/gcore/elfcore.c)");
-        bool thrMisc = elf.Notes.Any(n => n.Type == NoteType.ThrMisc && n.Name == "FreeBSD");
-        bool proc = elf.Notes.Any(n => n.Type == NoteType.ProcStatProc && n.Name == "FreeBSD");
         // A core cut short may simply have lost those notes: only a complete note segment counts.
         if (!thrMisc && !proc && threads.Count > 0 && !elf.NotesTruncated)
             gdb.Add("no NT_THRMISC and no NT_PROCSTAT_PROC notes: gdb writes neither (gdb/fbsd-tdep.c: fbsd_make_corefile_notes)");
