@@ -68,10 +68,12 @@ public sealed record AnalysisOptions
     public bool Diagnose { get; init; } = true;
 
     /// <summary>
-    /// Whether, when the threads are diagnosed, each is described (what it is doing) and the
-    /// wait-for graph is built (who waits for whom, deadlocks, roots, InnoDB semaphore waits). A
-    /// thread list and a handle lookup show neither and skip both (a tenth of their time at 10,000
-    /// threads); their blocked opens and system calls are still found, so sessions join as before.
+    /// Whether, when the threads are diagnosed, the hang is explained: each thread described (what
+    /// it is doing), its system call decoded, blocked opens diagnosed, the wait-for graph built (who
+    /// waits for whom, deadlocks, roots, InnoDB semaphore waits) and a crash found. A thread list and
+    /// a handle lookup show none of it and skip it (a sixth of their time at 10,000 threads); an
+    /// open()'s arguments are still decoded, and with a processlist every call's, whose paths join
+    /// statements to threads.
     /// </summary>
     public bool DescribeHang { get; init; } = true;
 
@@ -302,6 +304,7 @@ public sealed class CoreAnalysis : IDisposable
         // pthread_t, session and whether it is blocked opening a FIFO (whose path the statement
         // search looks for) follow once the pthread_t are known.
         var strings = new CoreStringSource(core.Memory);
+        bool explain = options.Diagnose && options.DescribeHang;
         // An array: each stack walk writes only its own thread's slot, so two threads can fill it at once.
         var threads = new ThreadAnalysis[core.Threads.Count];
         var system = SystemConventions.Of(core);
@@ -316,7 +319,7 @@ public sealed class CoreAnalysis : IDisposable
             using (timings.Measure("syscalls"))
             {
                 site = system.Syscalls.Locate(t, core, modules);
-                syscall = options.Diagnose || site?.OpenArguments is not null ? site?.Describe(strings) : null;
+                syscall = explain || (options.Diagnose && options.Processlist is not null) || site?.OpenArguments is not null ? site?.Describe(strings) : null;
             }
             threads[i] = new ThreadAnalysis(t, null, state, system.Waits.Lookup(t), site, syscall, null)
             {
@@ -389,7 +392,7 @@ public sealed class CoreAnalysis : IDisposable
         var (memoryText, elsewhere) = other?.GetAwaiter().GetResult() ?? (null, null);
         var analysis = new CoreAnalysis(core, modules, identity) { Sessions = sessions, InputWarnings = inputWarnings };
 
-        if (options.Diagnose && options.DescribeHang)
+        if (explain)
         {
             // A thread diagnosed as blocked opening a FIFO is waiting for its peer, also where no wait message survived (kernel, gdb cores).
             var fifoOpens = blocked.GroupBy(b => b.Thread.Thread.Lwp).ToDictionary(g => g.Key, g => g.First().Finding!);
@@ -419,7 +422,7 @@ public sealed class CoreAnalysis : IDisposable
         }
         else analysis.byLwp = FirstByLwp(threads);
         analysis.Threads = threads;
-        if (options.Diagnose) analysis.Crash = FatalSignal.Find(core, modules, threads);
+        if (explain) analysis.Crash = FatalSignal.Find(core, modules, threads);
         analysis.WalkedStacks = options.WalkStacksOf is not { Count: 0 };
 
         var handles = new List<ResolvedHandle>();
@@ -452,7 +455,7 @@ public sealed class CoreAnalysis : IDisposable
                 (thread.Pthread, thread.Session, thread.Join) = (pthread, session, session is null ? null : new SessionJoin(SessionJoinKind.OsThreadHandle));
             }
             JoinByStatementPath(threads, sessions);
-            blocked = !options.Diagnose ? [] : [.. threads
+            blocked = !explain ? [] : [.. threads
                 .Select(t => (Thread: t, Finding: BlockedFifoOpen.Diagnose(t, core, MemoryTextSearch.Empty)))
                 .Where(b => b.Finding is not null).Select(b => (b.Thread, b.Finding!))];
             var paths = blocked.Select(b => b.Finding.Path).OfType<string>().Distinct(StringComparer.Ordinal).Take(MaxPathSearches).ToList();
@@ -498,7 +501,7 @@ public sealed class CoreAnalysis : IDisposable
                         if (MyOpenArguments.For(thread, k, core.Memory) is { } a) (arguments ??= [])[k] = a;
                 if (arguments is not null) thread.FrameArguments = arguments;
                 // What it is and does, from its stack, system call and wait; no pthread_t or session.
-                if (options.Diagnose && options.DescribeHang) Describe(thread);
+                if (explain) Describe(thread);
             }
         }
 
