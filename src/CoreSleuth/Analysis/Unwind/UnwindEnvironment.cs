@@ -105,7 +105,7 @@ public sealed class CodeModule
     // Each symbol's range is made once, and the FDE range of a pc without one: every frame of a
     // thousand threads asks for its function.
     private readonly FunctionRange?[] functionRanges;
-    private readonly Dictionary<ulong, FunctionRange?> fdeRanges = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, FunctionRange?> fdeRanges = new();
 
     public string Name { get; }
     public ulong LoadBias { get; }
@@ -140,13 +140,10 @@ public sealed class CodeModule
         for (int i = found; i >= 0 && i > found - 4; i--)
             if (pc >= functions[i].Start && pc < functions[i].End)
                 return functionRanges[i] ??= new FunctionRange(functions[i].Start, functions[i].End, functions[i].Name, "symbol");
-        lock (fdeRanges)
-        {
-            if (!fdeRanges.TryGetValue(pc, out var range))
-                fdeRanges[pc] = range = Cfi?.FindFde(pc - LoadBias).Value is { } fde
-                    ? new FunctionRange(fde.PcBegin + LoadBias, fde.PcEnd + LoadBias, null, "FDE") : null;
-            return range;
-        }
+        // Read without a lock by both cores' walks; a pc looked up by both at once is looked up twice, to the same range.
+        if (fdeRanges.TryGetValue(pc, out var range)) return range;
+        range = Cfi?.FindFde(pc - LoadBias).Value is { } fde ? new FunctionRange(fde.PcBegin + LoadBias, fde.PcEnd + LoadBias, null, "FDE") : null;
+        return fdeRanges.GetOrAdd(pc, range);
     }
 
     /// <summary>Copies code bytes at process address <paramref name="address"/> from the image; returns how many.</summary>
