@@ -369,7 +369,7 @@ internal sealed class RecoveredRegisterView<T>(RecoveredRegisters registers, Fun
 /// per thread was about 0.8 MiB of a thousand threads' report, and their list 0.4 MiB. Lookups
 /// search the two dozen names.
 /// </summary>
-internal sealed class GeneralRegisterView(Registers registers, IReadOnlyList<int> indexes) : IReadOnlyDictionary<string, Hex>
+internal sealed class GeneralRegisterView(Registers registers, int[] indexes) : IReadOnlyDictionary<string, Hex>
 {
     /// <summary>Every general register, in gdb's order.</summary>
     public GeneralRegisterView(Registers registers) : this(registers, All) { }
@@ -391,10 +391,11 @@ internal sealed class GeneralRegisterView(Registers registers, IReadOnlyList<int
 
     public IEnumerable<Hex> Values => indexes.Select(i => new Hex(registers.GeneralValue(i)));
 
-    public int Count => indexes.Count;
+    public int Count => indexes.Length;
 
     public bool ContainsKey(string key) => TryGetValue(key, out _);
 
+    // Over the array itself: a lookup per cell of ten thousand thread rows, without an enumerator each.
     public bool TryGetValue(string key, out Hex value)
     {
         foreach (int i in indexes)
