@@ -300,76 +300,81 @@ public sealed class CoreAnalysis : IDisposable
         }
         if (options.WaitChannels is { } wchans) inputWarnings.AddRange(WaitChannelWarnings(core, wchans, options.WaitChannelsName));
 
-        // First what every thread is doing (state, system call): enough to walk its stack. Its
-        // pthread_t, session and whether it is blocked opening a FIFO (whose path the statement
-        // search looks for) follow once the pthread_t are known.
         var strings = new CoreStringSource(core.Memory);
         bool explain = options.Diagnose && options.DescribeHang;
         // An array: each stack walk writes only its own thread's slot, so two threads can fill it at once.
         var threads = new ThreadAnalysis[core.Threads.Count];
         var system = SystemConventions.Of(core);
-        for (int i = 0; i < threads.Length; i++)
-        {
-            var t = core.Threads[i];
-            var kinfo = t.FreeBsd?.Kinfo;
-            var state = ThreadStateInterpreter.Interpret(kinfo?.State, t.WaitMessage, (ulong)(kinfo?.ThreadFlags ?? 0), core.Producer,
-                kinfo?.LockName, OnCpu(kinfo));
-            SyscallSite? site;
-            SyscallDescription? syscall;
-            using (timings.Measure("syscalls"))
-            {
-                site = system.Syscalls.Locate(t, core, modules);
-                syscall = explain || (options.Diagnose && options.Processlist is not null) || site?.OpenArguments is not null ? site?.Describe(strings) : null;
-            }
-            threads[i] = new ThreadAnalysis(t, null, state, system.Waits.Lookup(t), site, syscall, null)
-            {
-                WaitChannel = system.Waits.WaitChannelsUnused is null ? options.WaitChannels?.ByLwp.GetValueOrDefault(t.Lwp) : null,
-            };
-        }
-
         var walked = Enumerable.Range(0, threads.Length)
-            .Where(i => options.WalkStacksOf is not { } only || only.Contains(threads[i].Thread.Lwp)).ToArray();
-        // Many stacks are walked on both cores, in blocks taken by whichever is free: this one from
-        // the start, and the other once it has found the pthread_t (libthr's thread list, thousands
-        // of reads of struct pthread), joined the sessions and started the statement search, which
-        // it then runs before it walks. The walks are independent, and what they share (CFI rows,
-        // symbol tables, names) is kept in thread-safe caches; they read no pthread_t or session.
-        bool share = options.ParallelWalks && Environment.ProcessorCount > 1 && walked.Length >= ParallelWalkMinimum;
+            .Where(i => options.WalkStacksOf is not { } only || only.Contains(core.Threads[i].Lwp)).ToArray();
+        // Many stacks are walked on both cores, in blocks taken by whichever is free: this one once
+        // it has decoded every thread's system call, and the other once it has found the pthread_t
+        // (libthr's thread list, thousands of reads of struct pthread), joined the sessions and
+        // started the statement search, which it then runs before it walks. The walks are
+        // independent, and what they share (CFI rows, symbol tables, names) is kept in thread-safe
+        // caches; they read no pthread_t or session. With many threads and few stacks (a thread
+        // list), the other core finds the pthread_t all the same while this one decodes.
+        bool parallel = options.ParallelWalks && Environment.ProcessorCount > 1;
+        bool share = parallel && walked.Length >= ParallelWalkMinimum;
+        bool early = share || (parallel && threads.Length >= ParallelWalkMinimum);
         int nextBlock = 0;
         ThreadIdentity identity = null!;
         List<(ThreadAnalysis Thread, BlockedFifoOpen Finding)> blocked = [];
         MemoryText.Search? statements = null;
-        // The other core's work: with many threads the pthread_t, the sessions, the search and
-        // then stacks; with few, the search alone (this core having found the pthread_t), or nothing.
+        // The other core's work: with many threads the pthread_t, then (once this core has decoded
+        // the threads) the sessions, the search and stacks; with few, the search alone (this core
+        // having found the pthread_t), or nothing.
+        using var decoded = new ManualResetEventSlim();
         using var searchDecided = new ManualResetEventSlim();
-        Task<(MemoryTextSearch? Found, StageTimings? Timings)>? other;
-        if (share)
-            other = Task.Run(() =>
-            {
-                var otherTimings = timings is null ? null : new StageTimings();
-                try
-                {
-                    using (otherTimings.Measure("pthread_t")) identity = ThreadIdentity.Resolve(core, modules, options.Identity, options.Progress);
-                    statements = JoinAndStartSearch();
-                }
-                finally { searchDecided.Set(); }
-                var found = Search(otherTimings);
-                WalkBlocks(new Unwinder(new AddressSpaceStackMemory(core.Memory), cfi), otherTimings, " (on another thread)");
-                return (found, otherTimings);
-            });
-        else
+        Task<(MemoryTextSearch? Found, StageTimings? Timings)>? other = !early ? null : Task.Run(() =>
         {
-            using (timings.Measure("pthread_t")) identity = ThreadIdentity.Resolve(core, modules, options.Identity, options.Progress);
-            statements = JoinAndStartSearch();
-            searchDecided.Set();
-            other = statements is null ? null : Task.Run(() =>
+            var otherTimings = timings is null ? null : new StageTimings();
+            try
             {
-                var searchTimings = timings is null ? null : new StageTimings();
-                return (Search(searchTimings), searchTimings);
-            });
-        }
+                using (otherTimings.Measure("pthread_t")) identity = ThreadIdentity.Resolve(core, modules, options.Identity, options.Progress);
+                decoded.Wait();
+                statements = JoinAndStartSearch();
+            }
+            finally { searchDecided.Set(); }
+            var found = Search(otherTimings);
+            if (share) WalkBlocks(new Unwinder(new AddressSpaceStackMemory(core.Memory), cfi), otherTimings, " (on another thread)");
+            return (found, otherTimings);
+        });
         try
         {
+            // First what every thread is doing (state, system call): enough to walk its stack. Its
+            // pthread_t, session and whether it is blocked opening a FIFO (whose path the statement
+            // search looks for) follow once the pthread_t are known.
+            for (int i = 0; i < threads.Length; i++)
+            {
+                var t = core.Threads[i];
+                var kinfo = t.FreeBsd?.Kinfo;
+                var state = ThreadStateInterpreter.Interpret(kinfo?.State, t.WaitMessage, (ulong)(kinfo?.ThreadFlags ?? 0), core.Producer,
+                    kinfo?.LockName, OnCpu(kinfo));
+                SyscallSite? site;
+                SyscallDescription? syscall;
+                using (timings.Measure("syscalls"))
+                {
+                    site = system.Syscalls.Locate(t, core, modules);
+                    syscall = explain || (options.Diagnose && options.Processlist is not null) || site?.OpenArguments is not null ? site?.Describe(strings) : null;
+                }
+                threads[i] = new ThreadAnalysis(t, null, state, system.Waits.Lookup(t), site, syscall, null)
+                {
+                    WaitChannel = system.Waits.WaitChannelsUnused is null ? options.WaitChannels?.ByLwp.GetValueOrDefault(t.Lwp) : null,
+                };
+            }
+            decoded.Set();
+            if (!early)
+            {
+                using (timings.Measure("pthread_t")) identity = ThreadIdentity.Resolve(core, modules, options.Identity, options.Progress);
+                statements = JoinAndStartSearch();
+                searchDecided.Set();
+                other = statements is null ? null : Task.Run(() =>
+                {
+                    var searchTimings = timings is null ? null : new StageTimings();
+                    return (Search(searchTimings), searchTimings);
+                });
+            }
             if (share) WalkBlocks(unwinder, timings, "");
             else Walk(walked, unwinder, timings, "");
             // Done with the stacks, this core reads the far end of the search's memory meanwhile, once
@@ -382,9 +387,11 @@ public sealed class CoreAnalysis : IDisposable
         finally
         {
             // The other core reads the core, which the caller disposes once this returns or throws:
-            // wait for it either way. Its failure is rethrown below, by GetResult.
+            // wait for it either way (told to go on if this one failed while decoding; its own
+            // failure is then swallowed, this one's thrown). Its failure is rethrown below, by GetResult.
+            decoded.Set();
             if (other is not null)
-                using (timings.Measure(share ? "waiting for the other core" : "waiting for search"))
+                using (timings.Measure(early ? "waiting for the other core" : "waiting for search"))
                     try { other.Wait(); }
                     catch (AggregateException) { }
         }

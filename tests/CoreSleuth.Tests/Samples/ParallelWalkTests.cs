@@ -87,6 +87,27 @@ public sealed class ParallelWalkTests
 
     private static string Frame(NamedFrame f) => $"{f.Frame.Pc:x} {f.Frame.Sp:x} {f.Frame.Cfa:x} {f.Frame.Trust} {f.Symbol.DisplayName}+{f.Symbol.Offset} {f.Frame.Note}";
 
+    /// <summary>
+    /// A thread list of many threads (no stacks walked) has the other core find the pthread_t while
+    /// this one decodes the system calls: the same identities, sessions and handles as on one core.
+    /// </summary>
+    [Fact]
+    public void A_thread_list_finds_the_same_pthread_t_and_sessions_on_the_other_core()
+    {
+        using var core = CoreFile.Load(ByteSource.FromBytes(Core.Value, "mysqld-1000-threads.core"));
+        var options = new AnalysisOptions { InnodbStatus = Scenario.Value.Innodb, WalkStacksOf = new HashSet<int>(), SearchStatements = false, DescribeHang = false };
+        using var one = CoreAnalysis.Run(core, options with { ParallelWalks = false });
+        var handles = one.Threads.Select(t => t.Pthread).OfType<ulong>().Take(50).Append(0x1UL).ToArray();
+        using var oneWithHandles = CoreAnalysis.Run(core, options with { ParallelWalks = false, Handles = handles });
+        using var two = CoreAnalysis.Run(core, options with { Handles = handles });
+        Assert.Equal(core.Threads.Count, one.Threads.Count(t => t.Pthread is not null));
+        Assert.Contains(one.Threads, t => t.Session is not null);
+        Assert.Equal(one.Threads.Select(t => (t.Thread.Lwp, t.Pthread, t.Session?.ThreadId, t.Join, t.Syscall?.FormatCall(), t.State)),
+            two.Threads.Select(t => (t.Thread.Lwp, t.Pthread, t.Session?.ThreadId, t.Join, t.Syscall?.FormatCall(), t.State)));
+        Assert.Equal(oneWithHandles.Handles.Select(h => (h.Resolution.Status, h.Resolution.Lwp, h.Source)), two.Handles.Select(h => (h.Resolution.Status, h.Resolution.Lwp, h.Source)));
+        Assert.Equal(one.Identity.Notes, two.Identity.Notes);
+    }
+
     private static List<string> Frames(ThreadAnalysis t) =>
         [.. t.Frames.Select(f => $"{f.Frame.Pc:x} {f.Frame.Sp:x} {f.Frame.Cfa:x} {f.Frame.Trust} {f.Symbol.DisplayName}+{f.Symbol.Offset} {f.Frame.Note} "
             + string.Join(",", f.Frame.Registers.Select(r => $"{r.Name}={r.Value:x}:{r.Source}")))];
