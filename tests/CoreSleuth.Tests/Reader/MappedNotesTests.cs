@@ -74,6 +74,30 @@ public sealed class MappedNotesTests
         Assert.Throws<ObjectDisposedException>(() => thread.FpState);
     }
 
+    /// <summary>
+    /// A core cut inside its notes: what is left of them is read in up to the end of the file, and
+    /// the threads, warnings and completeness are those of the same bytes held in memory.
+    /// </summary>
+    [Fact]
+    public void LargeNotesCutByTheEndOfTheFileDecodeAsTheSameBytesInMemory()
+    {
+        string scenario = Path.Combine(SampleSet.RepositoryRoot, "tests", "CoreSleuth.Benchmarks", "scenarios", "mysqld-1000-threads.json");
+        var whole = CoreWriter.WriteToArray(ScenarioCore.Build(ScenarioProcess.Build(ScenarioLoader.Load(scenario))));
+        var notes = ElfFile.Parse(ByteSource.FromBytes(whole)).ProgramHeaders.Single(p => p.IsNote);
+        var bytes = whole[..(int)(notes.Offset + notes.FileSize / 3)];
+        using var file = new TempFile(bytes);
+        using var core = CoreFile.Open(file.Path);
+        if (HugePagesWhenAdvised)
+            Assert.Equal(bytes.Length - (long)notes.Offset, core.Source.CopiedBytes);
+        using var fromArray = CoreFile.Load(ByteSource.FromBytes(bytes, file.Path));
+        Assert.True(core.Elf.NotesTruncated);
+        Assert.Equal(fromArray.Warnings, core.Warnings);
+        Assert.Equal(fromArray.Completeness.ThreadsRead, core.Completeness.ThreadsRead);
+        Assert.Equal(fromArray.Completeness.NotesCutAt, core.Completeness.NotesCutAt);
+        Assert.Equal(fromArray.Threads.Select(t => (t.Lwp, t.Name, t.WaitMessage, t.Registers.Rip)), core.Threads.Select(t => (t.Lwp, t.Name, t.WaitMessage, t.Registers.Rip)));
+        Assert.InRange(core.Threads.Count, 1, 999);
+    }
+
     private static bool HugePagesWhenAdvised =>
         OperatingSystem.IsLinux() && File.Exists("/sys/kernel/mm/transparent_hugepage/enabled") &&
         File.ReadAllText("/sys/kernel/mm/transparent_hugepage/enabled") is var mode && (mode.Contains("[always]") || mode.Contains("[madvise]"));
