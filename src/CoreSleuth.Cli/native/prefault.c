@@ -4,7 +4,7 @@
  * Before main, the .NET runtime rehydrates about 2 MB of its data into the binary's writable
  * segment, page by page: about 500 page faults, each costing microseconds on a VM. One
  * madvise(MADV_POPULATE_WRITE) over that segment, from this constructor, maps the same pages in
- * one system call (README, Performance). A kernel without it (before Linux 5.14) answers EINVAL
+ * one system call (docs/performance.md). A kernel without it (before Linux 5.14) answers EINVAL
  * and nothing changes.
  */
 #define _GNU_SOURCE

@@ -6,7 +6,7 @@ namespace CoreSleuth.Memory;
 /// Small reads of core memory served from a window of the file read with one system call: a walk
 /// that reads a few words here and there (a stack, libthr's list of struct pthread) reads each
 /// window once instead of touching the memory map page by page, whose first touch of each page was
-/// a fault (for a thousand stacks about 600 of them, a fifth of a walk's time; README, Performance).
+/// a fault (for a thousand stacks about 600 of them, a fifth of a walk's time; docs/performance.md).
 /// The bytes are the same as <see cref="AddressSpace.Read"/>'s: a read the window cannot hold
 /// whole (across a segment's end) goes to the address space. One reader at a time.
 /// </summary>
