@@ -23,8 +23,6 @@ internal static class CollectorMemory
     /// </summary>
     public const long NoCollectionBudget = 256L << 20;
 
-    private const ulong HugePage = 2UL << 20;
-
     public static void Prepare()
     {
         ulong? firstBlock = OperatingSystem.IsLinux() ? AdviseHugePages() : null;
@@ -36,7 +34,7 @@ internal static class CollectorMemory
         // The 2 MiB around the first objects was touched page by page before the advice, so it would
         // stay in small pages; the collector goes on allocating there. Once the no-collection region
         // has committed it whole, it can be made one huge page.
-        if (firstBlock is { } block) MemoryAdvice.Advise(block, HugePage, MemoryAdvice.Collapse);
+        if (firstBlock is { } block) MemoryAdvice.Advise(block, MemoryAdvice.HugePageSize, MemoryAdvice.Collapse);
     }
 
     /// <summary>
@@ -55,7 +53,7 @@ internal static class CollectorMemory
         try { maps = File.ReadAllLines("/proc/self/maps"); }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return null; }
         if (AnonymousRunAround(maps, address) is not { } run) return null;
-        return MemoryAdvice.Advise(run.Start, run.End - run.Start, MemoryAdvice.HugePage) ? address & ~(HugePage - 1) : null;
+        return MemoryAdvice.Advise(run.Start, run.End - run.Start, MemoryAdvice.HugePage) ? address & ~(ulong)(MemoryAdvice.HugePageSize - 1) : null;
     }
 
     /// <summary>

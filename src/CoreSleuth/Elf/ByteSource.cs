@@ -122,7 +122,7 @@ public abstract class ByteSource : IDisposable
         /// <summary>Below this, a range is a few pages and mapping them costs nothing worth a copy.</summary>
         private const long MinLoad = 1L << 20;
 
-        private const nuint HugePage = 2u << 20;
+        private const nuint HugePage = MemoryAdvice.HugePageSize;
 
         private readonly List<MappedRange> loaded = [];
         private readonly MemoryMappedFile? map;

@@ -14,6 +14,9 @@ public static partial class MemoryAdvice
     /// <summary>MADV_HUGEPAGE (Linux 2.6.38): transparent huge pages where THP is "madvise".</summary>
     public const int HugePage = 14;
 
+    /// <summary>The bytes of a transparent huge page on x86-64: what the advice above aligns to.</summary>
+    public const int HugePageSize = 2 << 20;
+
     /// <summary>MADV_POPULATE_READ (Linux 5.14): map the range's pages now, as reading them would, without a fault per page.</summary>
     public const int PopulateRead = 22;
 

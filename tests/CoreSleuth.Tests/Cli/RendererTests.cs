@@ -16,17 +16,10 @@ public class RendererTests
         [ReportFixtures.Row(1, 100100, Hostile, 0x401000UL, 0x7fffffffe000UL, "fifo\u001bor", "sleeping", "SSTOP")],
         ["warning naming a path: /tmp/\u001b[1m\n"]);
 
-    private static string Text<T>(T report, Action<T, TextWriter> write)
-    {
-        var w = new StringWriter { NewLine = "\n" };
-        write(report, w);
-        return w.ToString();
-    }
-
     [Fact]
     public void Text_output_carries_no_control_characters_from_the_core()
     {
-        string text = Text(HostileThreads(), TextReport.Write);
+        string text = ReportFixtures.Render(HostileThreads(), TextReport.Write);
         Assert.DoesNotContain(text, c => c < 0x20 && c != '\n' || c is '\u007f' or (>= '\u0080' and <= '\u009f') or '\u202e');
         Assert.Contains(@"\x1b[31mevil\x1b]0;owned\x07\r\n\0\u202egnp.exe\u009b2J", text);
         Assert.Contains(@"fifo\x1bor", text);
@@ -37,7 +30,7 @@ public class RendererTests
     [Fact]
     public void Json_output_is_valid_UTF8_and_gives_back_the_exact_strings()
     {
-        string json = Text(HostileThreads(), JsonReport.Write);
+        string json = ReportFixtures.Render(HostileThreads(), JsonReport.Write);
         // Controls, C1 and bidirectional overrides are written as \uXXXX escapes, so even the raw JSON is inert on a terminal.
         Assert.DoesNotContain(json, c => c < 0x20 && c is not ('\n' or '\r' or ' ') || c is '\u001b' or '\u009b' or '\u202e');
         var root = JsonDocument.Parse(new System.Text.UTF8Encoding(false, true).GetBytes(json)).RootElement;
@@ -52,7 +45,7 @@ public class RendererTests
         Gen.String[Gen.Char, 0, 60].Where(n => Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(n)) == n).Sample(name =>
         {
             var report = ReportFixtures.Threads("x.core", [ReportFixtures.Row(1, 1, name, 0UL, 0UL, null, null, null)], []);
-            string json = Text(report, JsonReport.Write);
+            string json = ReportFixtures.Render(report, JsonReport.Write);
             bool inert = json.EnumerateRunes().All(r => r.Value is '\n' or '\\' || !TextSanitizer.NeedsEscape(r));
             return inert && JsonDocument.Parse(json).RootElement.GetProperty("threads")[0].GetProperty("name").GetString() == name;
         });
@@ -61,7 +54,7 @@ public class RendererTests
     public void Json_keeps_readable_non_ASCII_text_as_UTF8()
     {
         var report = ReportFixtures.Threads("/données/日本.core", [], []);
-        Assert.Contains("\"file\": \"/données/日本.core\"", Text(report, JsonReport.Write));
+        Assert.Contains("\"file\": \"/données/日本.core\"", ReportFixtures.Render(report, JsonReport.Write));
     }
 
     [Fact]
@@ -71,8 +64,8 @@ public class RendererTests
         var report = new MemoryReport(ReportSchemas.Memory, ReportFixtures.Core("x.core"), ReportFixtures.Process(), 0x1000UL, MemoryReport.StringsKind, null,
             [new MemoryString(0x1000UL, raw.Length, CoreStringStatus.Complete, System.Text.Encoding.UTF8.GetString(raw),
                 Convert.ToHexString(raw).ToLowerInvariant(), TextSanitizer.Sanitize(raw, int.MaxValue), null)], []);
-        Assert.Equal("0x1000:  \"a\\xff\\x1b[A\\\"\"\n", Text(report, TextReport.Write));
-        var s = JsonDocument.Parse(Text(report, JsonReport.Write)).RootElement.GetProperty("strings")[0];
+        Assert.Equal("0x1000:  \"a\\xff\\x1b[A\\\"\"\n", ReportFixtures.Render(report, TextReport.Write));
+        var s = JsonDocument.Parse(ReportFixtures.Render(report, JsonReport.Write)).RootElement.GetProperty("strings")[0];
         Assert.Equal(raw, Convert.FromHexString(s.GetProperty("bytesHex").GetString()!));
         Assert.Equal("complete", s.GetProperty("status").GetString());
     }
@@ -86,7 +79,7 @@ public class RendererTests
                 new ReportMySql(42, null, null) { Command = "Query", Time = 512, State = "System lock" }),
             ReportFixtures.Row(2, 100101, "mysqld", 0x401000UL, 0x7fffffffd000UL, null, "stopped", "SSTOP"),
         ], []);
-        var lines = Text(report, TextReport.Write).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var lines = ReportFixtures.Render(report, TextReport.Write).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Matches(@"^#\s+LWP\s+PTHREAD_T\s+MYSQL_ID\s+COMMAND\s+TIME\s+MYSQL_STATE\s+NAME\s+RIP\s+RSP\s+WAIT\s+STATE$", lines[0]);
         Assert.Matches(@"^1\s+100100\s+0x801234000\s+42\s+Query\s+512\s+System lock\s+mysqld\s+0x401000\s+0x7fffffffe000\s+fifoor\s+sleeping$", lines[1]);
         Assert.Matches(@"^2\s+100101\s+-\s+-\s+-\s+-\s+-\s+mysqld\s+0x401000\s+0x7fffffffd000\s+-\s+stopped$", lines[2]);

@@ -1,7 +1,5 @@
 using CoreSleuth.Elf;
 using CoreSleuth.Model;
-using CoreSleuth.Testing.Cores;
-using CoreSleuth.Testing.Scenarios;
 using CoreSleuth.Tests.Samples;
 
 namespace CoreSleuth.Tests.Reader;
@@ -45,8 +43,7 @@ public sealed class MappedNotesTests
     [Fact]
     public void LargeNotesReadIntoMemoryAreTheFilesBytes()
     {
-        string scenario = Path.Combine(SampleSet.RepositoryRoot, "tests", "CoreSleuth.Benchmarks", "scenarios", "mysqld-1000-threads.json");
-        var bytes = CoreWriter.WriteToArray(ScenarioCore.Build(ScenarioProcess.Build(ScenarioLoader.Load(scenario))));
+        var bytes = SampleSet.ThousandThreads.Core;
         using var file = new TempFile(bytes);
         var core = CoreFile.Open(file.Path);
         long noteBytes = core.Elf.ProgramHeaders.Where(p => p.IsNote).Sum(p => (long)p.FileSize);
@@ -81,8 +78,7 @@ public sealed class MappedNotesTests
     [Fact]
     public void LargeNotesCutByTheEndOfTheFileDecodeAsTheSameBytesInMemory()
     {
-        string scenario = Path.Combine(SampleSet.RepositoryRoot, "tests", "CoreSleuth.Benchmarks", "scenarios", "mysqld-1000-threads.json");
-        var whole = CoreWriter.WriteToArray(ScenarioCore.Build(ScenarioProcess.Build(ScenarioLoader.Load(scenario))));
+        var whole = SampleSet.ThousandThreads.Core;
         var notes = ElfFile.Parse(ByteSource.FromBytes(whole)).ProgramHeaders.Single(p => p.IsNote);
         var bytes = whole[..(int)(notes.Offset + notes.FileSize / 3)];
         using var file = new TempFile(bytes);

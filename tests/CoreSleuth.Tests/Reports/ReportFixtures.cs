@@ -5,6 +5,14 @@ namespace CoreSleuth.Tests.Reports;
 /// <summary>Reports made by hand for renderer tests: a core and a process that say nothing, and thread rows.</summary>
 internal static class ReportFixtures
 {
+    /// <summary>What <paramref name="write"/> renders of <paramref name="report"/>, with "\n" line ends.</summary>
+    public static string Render<T>(T report, Action<T, TextWriter> write)
+    {
+        var w = new StringWriter { NewLine = "\n" };
+        write(report, w);
+        return w.ToString();
+    }
+
     public static ReportCore Core(string file) => new(file, "gcore", "amd64", null, null, null, null, null, []);
 
     public static ReportProcess Process() => new(null, null, null, null, null, null, null, 0, null, null, null, null, null, null, null);

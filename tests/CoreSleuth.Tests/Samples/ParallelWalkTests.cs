@@ -1,8 +1,6 @@
 using CoreSleuth.Analysis;
 using CoreSleuth.Elf;
 using CoreSleuth.Model;
-using CoreSleuth.Testing.Cores;
-using CoreSleuth.Testing.Scenarios;
 
 namespace CoreSleuth.Tests.Samples;
 
@@ -13,21 +11,14 @@ namespace CoreSleuth.Tests.Samples;
 /// </summary>
 public sealed class ParallelWalkTests
 {
-    private static readonly Lazy<(byte[] Core, string Innodb)> Scenario = new(() =>
-    {
-        string scenario = Path.Combine(SampleSet.RepositoryRoot, "tests", "CoreSleuth.Benchmarks", "scenarios", "mysqld-1000-threads.json");
-        var process = ScenarioProcess.Build(ScenarioLoader.Load(scenario));
-        return (CoreWriter.WriteToArray(ScenarioCore.Build(process)), InnodbStatusText.Build(process));
-    });
-
-    private static Lazy<byte[]> Core { get; } = new(() => Scenario.Value.Core);
+    private static (byte[] Core, string Innodb) Scenario => SampleSet.ThousandThreads;
 
     [Fact]
     public void Every_thread_has_the_same_frames_walked_on_two_threads_as_on_one()
     {
-        using var core = CoreFile.Load(ByteSource.FromBytes(Core.Value, "mysqld-1000-threads.core"));
+        using var core = CoreFile.Load(ByteSource.FromBytes(Scenario.Core, "mysqld-1000-threads.core"));
         Assert.True(core.Threads.Count >= 2 * CoreAnalysis.ParallelWalkMinimum);
-        string innodb = Scenario.Value.Innodb;
+        string innodb = Scenario.Innodb;
         using var one = CoreAnalysis.Run(core, new AnalysisOptions { ParallelWalks = false, InnodbStatus = innodb });
         Assert.NotEmpty(one.Findings);
         // Both cores walk, the second once it has found the pthread_t and, with the search, run it.
@@ -63,7 +54,7 @@ public sealed class ParallelWalkTests
     [Fact]
     public void Without_frame_registers_the_frames_are_the_same_and_only_threads_blocked_in_open_keep_their_registers()
     {
-        using var core = CoreFile.Load(ByteSource.FromBytes(Core.Value, "mysqld-1000-threads.core"));
+        using var core = CoreFile.Load(ByteSource.FromBytes(Scenario.Core, "mysqld-1000-threads.core"));
         using var with = CoreAnalysis.Run(core, new AnalysisOptions());
         using var without = CoreAnalysis.Run(core, new AnalysisOptions { FrameRegisters = false });
         Assert.Contains(with.Threads, t => t.FrameArguments.Count > 0);
@@ -94,8 +85,8 @@ public sealed class ParallelWalkTests
     [Fact]
     public void A_thread_list_finds_the_same_pthread_t_and_sessions_on_the_other_core()
     {
-        using var core = CoreFile.Load(ByteSource.FromBytes(Core.Value, "mysqld-1000-threads.core"));
-        var options = new AnalysisOptions { InnodbStatus = Scenario.Value.Innodb, WalkStacksOf = new HashSet<int>(), SearchStatements = false, DescribeHang = false };
+        using var core = CoreFile.Load(ByteSource.FromBytes(Scenario.Core, "mysqld-1000-threads.core"));
+        var options = new AnalysisOptions { InnodbStatus = Scenario.Innodb, WalkStacksOf = new HashSet<int>(), SearchStatements = false, DescribeHang = false };
         using var one = CoreAnalysis.Run(core, options with { ParallelWalks = false });
         var handles = one.Threads.Select(t => t.Pthread).OfType<ulong>().Take(50).Append(0x1UL).ToArray();
         using var oneWithHandles = CoreAnalysis.Run(core, options with { ParallelWalks = false, Handles = handles });
@@ -121,7 +112,7 @@ public sealed class ParallelWalkTests
     [Fact]
     public void Text_reports_of_a_thousand_threads_through_the_report_writer_are_the_plain_text_encoded()
     {
-        using var core = CoreFile.Load(ByteSource.FromBytes(Core.Value, "mysqld-1000-threads.core"));
+        using var core = CoreFile.Load(ByteSource.FromBytes(Scenario.Core, "mysqld-1000-threads.core"));
         using var analysis = CoreAnalysis.Run(core, new AnalysisOptions());
         SameThroughReportWriter(analysis, "mysqld-1000-threads.core");
     }

@@ -1,3 +1,4 @@
+using CoreSleuth.Testing.Cores;
 using CoreSleuth.Testing.Scenarios;
 
 namespace CoreSleuth.Tests.Samples;
@@ -24,6 +25,18 @@ internal static class SampleSet
     public static string ScenarioPath(string name) => Path.Combine(Folder, "scenarios", name + ".json");
 
     public static string CorePath(string name) => Path.Combine(Folder, name + ".core");
+
+    /// <summary>The benchmarks' 1,000-thread scenario (tests/CoreSleuth.Benchmarks/scenarios).</summary>
+    public static string ThousandThreadScenario => Path.Combine(RepositoryRoot, "tests", "CoreSleuth.Benchmarks", "scenarios", "mysqld-1000-threads.json");
+
+    /// <summary>That scenario's core and InnoDB status, written once for every test that reads them.</summary>
+    public static (byte[] Core, string Innodb) ThousandThreads => ThousandThreadCore.Value;
+
+    private static readonly Lazy<(byte[] Core, string Innodb)> ThousandThreadCore = new(() =>
+    {
+        var process = ScenarioProcess.Build(ScenarioLoader.Load(ThousandThreadScenario));
+        return (CoreWriter.WriteToArray(ScenarioCore.Build(process)), InnodbStatusText.Build(process));
+    });
 
     /// <summary>The sample regenerated in memory from its scenario.</summary>
     public static SampleBuild Build(string name)

@@ -14,7 +14,7 @@ namespace CoreSleuth.Tests.Samples;
 /// </summary>
 public sealed class ScaleScenarioTests
 {
-    private static readonly string ScenarioPath = Path.Combine(SampleSet.RepositoryRoot, "tests", "CoreSleuth.Benchmarks", "scenarios", "mysqld-1000-threads.json");
+    private static string ScenarioPath => SampleSet.ThousandThreadScenario;
 
     private static (ScenarioProcess Process, CoreFile Core, string Innodb) Build(bool libthrSymbols)
     {

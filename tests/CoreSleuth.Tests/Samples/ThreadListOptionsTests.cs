@@ -2,6 +2,7 @@ using CoreSleuth.Analysis;
 using CoreSleuth.Elf;
 using CoreSleuth.Model;
 using CoreSleuth.Report;
+using CoreSleuth.Tests.Reports;
 
 namespace CoreSleuth.Tests.Samples;
 
@@ -34,15 +35,8 @@ public sealed class ThreadListOptionsTests
         // The option does skip them: every thread is described with it, none without.
         Assert.All(full.Threads, t => Assert.NotNull(t.Description));
         Assert.All(lean.Threads, t => Assert.Null(t.Description));
-        Assert.Equal(Render(ThreadsReport.Build(full, name), JsonReport.Write), Render(ThreadsReport.Build(lean, name), JsonReport.Write));
-        Assert.Equal(Render(ThreadsReport.Build(full, name), TextReport.Write), Render(ThreadsReport.Build(lean, name), TextReport.Write));
-        Assert.Equal(Render(HandlesReport.Build(full, name), HandlesReport.WriteJson), Render(HandlesReport.Build(lean, name), HandlesReport.WriteJson));
-    }
-
-    private static string Render<T>(T report, Action<T, TextWriter> write)
-    {
-        var w = new StringWriter();
-        write(report, w);
-        return w.ToString();
+        Assert.Equal(ReportFixtures.Render(ThreadsReport.Build(full, name), JsonReport.Write), ReportFixtures.Render(ThreadsReport.Build(lean, name), JsonReport.Write));
+        Assert.Equal(ReportFixtures.Render(ThreadsReport.Build(full, name), TextReport.Write), ReportFixtures.Render(ThreadsReport.Build(lean, name), TextReport.Write));
+        Assert.Equal(ReportFixtures.Render(HandlesReport.Build(full, name), HandlesReport.WriteJson), ReportFixtures.Render(HandlesReport.Build(lean, name), HandlesReport.WriteJson));
     }
 }
