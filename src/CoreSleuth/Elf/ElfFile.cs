@@ -248,7 +248,7 @@ public sealed class ElfFile
     private ElfNoteList ReadNotes()
     {
         var segments = new List<ElfNoteList.Segment>();
-        var entries = Array.Empty<ElfNoteList.Entry>();
+        var blocks = new List<ElfNoteList.Entry[]>();
         int count = 0;
         var names = new List<string>();
         long budget = MaxNoteBytes;
@@ -278,17 +278,9 @@ public sealed class ElfFile
                     $"{EndOfFile}, inside PT_NOTE segment {ph.Index}: {bytes.Length} of its {ph.FileSize} note bytes are present (the core is truncated)");
             var segment = new ElfNoteList.Segment(bytes, start, count, bytes.Length < (int)ph.FileSize);
             segments.Add(segment);
-
-            // Counted first, so that the entries of a core's one note segment are an array of the
-            // right size: a 10,000-thread core has 50,000 notes, and a growing list would allocate
-            // (and the kernel zero) twice their bytes. Further segments double it.
-            int more = 0;
-            for (int pos = 0; NextNote(bytes.Span, pos, out var h) == NoteStep.Note; pos = h.Next) more++;
-            if (count + more > entries.Length) Array.Resize(ref entries, Math.Max(count + more, Math.Min(2 * entries.Length, Array.MaxLength)));
-            ParseNoteSegment(segment, entries, ref count, names);
+            ParseNoteSegment(segment, blocks, ref count, names);
         }
-        if (count < entries.Length) Array.Resize(ref entries, count);
-        return new ElfNoteList(entries, [.. segments]);
+        return new ElfNoteList([.. blocks], count, [.. segments]);
     }
 
     /// <summary>What <see cref="NextNote"/> found at a position of a note segment.</summary>
@@ -317,8 +309,9 @@ public sealed class ElfFile
     }
 
     /// <summary>Walks one note segment into <paramref name="entries"/>, warning where it is damaged.</summary>
-    private void ParseNoteSegment(ElfNoteList.Segment segment, ElfNoteList.Entry[] entries, ref int count, List<string> names)
+    private void ParseNoteSegment(ElfNoteList.Segment segment, List<ElfNoteList.Entry[]> blocks, ref int count, List<string> names)
     {
+        const int blockSize = 1 << ElfNoteList.BlockShift;
         var bytes = segment.Bytes.Span;
         long fileOffset = segment.FileOffset;
         for (int pos = 0; ;)
@@ -340,7 +333,8 @@ public sealed class ElfFile
                     return;
             }
             string name = NoteName(bytes.Slice(h.NameStart, (int)h.NameSize), names);
-            entries[count++] = new ElfNoteList.Entry(name, pos, h.Type, h.DescriptorStart, (int)h.DescriptorSize);
+            if ((count & (blockSize - 1)) == 0) blocks.Add(new ElfNoteList.Entry[blockSize]);
+            blocks[^1][count++ & (blockSize - 1)] = new ElfNoteList.Entry(name, pos, h.Type, h.DescriptorStart, (int)h.DescriptorSize);
             pos = h.Next;
         }
     }
