@@ -1,6 +1,7 @@
 using CoreSleuth.Elf;
 using CoreSleuth.Model;
 using CoreSleuth.Tests.Samples;
+using CoreSleuth.Tests.Writer;
 
 namespace CoreSleuth.Tests.Reader;
 
@@ -47,7 +48,7 @@ public sealed class MappedNotesTests
         using var file = new TempFile(bytes);
         var core = CoreFile.Open(file.Path);
         long noteBytes = core.Elf.ProgramHeaders.Where(p => p.IsNote).Sum(p => (long)p.FileSize);
-        Assert.True(noteBytes > 1 << 20, $"{noteBytes} note bytes: too few to be read in");
+        Assert.True(noteBytes > 2 << 20, $"{noteBytes} note bytes: too few to be read in by two threads");
         if (HugePagesWhenAdvised)
             Assert.Equal(noteBytes, core.Source.CopiedBytes);
         foreach (var note in core.Elf.Notes)
@@ -72,15 +73,37 @@ public sealed class MappedNotesTests
     }
 
     /// <summary>
-    /// A core cut inside its notes: what is left of them is read in up to the end of the file, and
-    /// the threads, warnings and completeness are those of the same bytes held in memory.
+    /// The notes of a thousand threads (5,000 notes, over several of the note list's blocks) are
+    /// those binutils readelf lists: owner, type and size of each in file order, and the bytes of
+    /// those whose descriptor it prints.
     /// </summary>
-    [Fact]
-    public void LargeNotesCutByTheEndOfTheFileDecodeAsTheSameBytesInMemory()
+    [ReadelfFact]
+    public void TheNotesOfAThousandThreadsAreThoseReadelfLists()
+    {
+        using var file = new TempFile(SampleSet.ThousandThreads.Core);
+        var referee = ReadelfOutput.Notes(file.Path);
+        using var core = CoreFile.Open(file.Path);
+        var notes = core.Elf.Notes;
+        Assert.True(notes.Count > 2 << ElfNoteList.BlockShift, $"{notes.Count} notes fill fewer than three blocks");
+        Assert.Equal(referee.Select(n => (n.Owner, n.TypeName, n.DataSize)), notes.Select(n => (n.Name, FreeBsd.NoteType.Name(n.Type), n.Descriptor.Length)));
+        for (int i = 0; i < notes.Count; i++)
+            if (referee[i].Data is { } data)
+                Assert.True(data.AsSpan().SequenceEqual(notes[i].Descriptor.Span), $"note {i}");
+    }
+
+    /// <summary>
+    /// A core cut inside its notes: what is left of them is read in up to the end of the file (by
+    /// one thread below 2 MiB, a third of the notes; by two from there on, four fifths), and the
+    /// threads, warnings and completeness are those of the same bytes held in memory.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 3)]
+    [InlineData(4, 5)]
+    public void LargeNotesCutByTheEndOfTheFileDecodeAsTheSameBytesInMemory(int numerator, int denominator)
     {
         var whole = SampleSet.ThousandThreads.Core;
         var notes = ElfFile.Parse(ByteSource.FromBytes(whole)).ProgramHeaders.Single(p => p.IsNote);
-        var bytes = whole[..(int)(notes.Offset + notes.FileSize / 3)];
+        var bytes = whole[..(int)(notes.Offset + notes.FileSize * (ulong)numerator / (ulong)denominator)];
         using var file = new TempFile(bytes);
         using var core = CoreFile.Open(file.Path);
         if (HugePagesWhenAdvised)
@@ -91,7 +114,7 @@ public sealed class MappedNotesTests
         Assert.Equal(fromArray.Completeness.ThreadsRead, core.Completeness.ThreadsRead);
         Assert.Equal(fromArray.Completeness.NotesCutAt, core.Completeness.NotesCutAt);
         Assert.Equal(fromArray.Threads.Select(t => (t.Lwp, t.Name, t.WaitMessage, t.Registers.Rip)), core.Threads.Select(t => (t.Lwp, t.Name, t.WaitMessage, t.Registers.Rip)));
-        Assert.InRange(core.Threads.Count, 1, 999);
+        Assert.InRange(core.Threads.Count, 1, 1000); // four fifths keep every thread and cut the process notes after them
     }
 
     private static bool HugePagesWhenAdvised =>
