@@ -213,13 +213,15 @@ public static partial class Program
                 "One line per thread in note order: index, LWP, pthread_t, name, rip, rsp, wait message and state; with InnoDB status or a processlist, the MySQL thread id, command, time and state.",
                 "coresleuth threads mysqld.core", "coresleuth threads mysqld.core --innodb-status innodb.txt --format json");
             var inputs = AnalysisInputs.AddTo(command, handles: false);
-            command.SetAction(r => Execute(r, common, inputs, (core, path) =>
+            SetTimedAction(command, common, inputs, (r, timings, core, path) =>
             {
                 if (inputs.Read(r, out var error) is not { } options) return Outcome.Failure(ExitUsage, error!);
                 // A thread list shows no stacks and no findings: neither is worked out.
-                using var analysis = CoreAnalysis.Run(core, WithoutStacksOrSearch(options) with { Progress = progress });
-                return Outcome.Of(ThreadsReport.Build(analysis, path), TextReport.Write, JsonReport.Write);
-            }));
+                using var analysis = CoreAnalysis.Run(core, WithoutStacksOrSearch(options) with { Progress = progress }, timings);
+                ThreadsReport report;
+                using (timings.Measure("report")) report = ThreadsReport.Build(analysis, path);
+                return Outcome.Of(report, TextReport.Write, JsonReport.Write);
+            });
             return command;
         }
 
@@ -253,42 +255,44 @@ public static partial class Program
                 CustomParser = ParseSize,
             };
             command.Add(searchLimit);
-            var timingsOption = AddTimings(command);
-            command.SetAction(r =>
+            SetTimedAction(command, common, inputs, (r, timings, core, path) =>
             {
-                var timings = r.GetValue(timingsOption) ? new StageTimings() : null;
-                int exit = Execute(r, common, inputs, (core, path) =>
+                if (inputs.Read(r, out var error) is not { } options) return Outcome.Failure(ExitUsage, error!);
+                if (r.GetValue(searchLimit) is long limit) options = options with { MemorySearchLimit = limit };
+                // Each frame's recovered registers are shown in JSON only.
+                using var analysis = CoreAnalysis.Run(core, options with { Progress = progress, FrameRegisters = ShowsFrameRegisters(r, common) }, timings);
+                AnalysisReport report;
+                using (timings.Measure("report")) report = AnalysisReport.Build(analysis, path);
+                // --fail-on passes only a check that saw every thread: what it could not look at fails it too.
+                string[] failOnValues = r.GetValue(failOn) ?? [];
+                var kinds = failOnValues.SelectMany(k => FailOnKinds[k]).ToHashSet();
+                var failing = report.Findings.Where(f => kinds.Contains(f.Kind)).ToList();
+                bool fail = kinds.Count > 0 && (failing.Count > 0 || report.Incomplete.Count > 0);
+                return Outcome.Of(report, AnalysisText.Write, AnalysisJson.Write, fail ? ExitFindings : ExitSuccess, AnalysisMarkdown.Write, WaitGraphDiagram.WriteDot) with
                 {
-                    if (inputs.Read(r, out var error) is not { } options) return Outcome.Failure(ExitUsage, error!);
-                    if (r.GetValue(searchLimit) is long limit) options = options with { MemorySearchLimit = limit };
-                    // Each frame's recovered registers are shown in JSON only.
-                    using var analysis = CoreAnalysis.Run(core, options with { Progress = progress, FrameRegisters = ShowsFrameRegisters(r, common) }, timings);
-                    AnalysisReport report;
-                    using (timings.Measure("report")) report = AnalysisReport.Build(analysis, path);
-                    // --fail-on passes only a check that saw every thread: what it could not look at fails it too.
-                    string[] failOnValues = r.GetValue(failOn) ?? [];
-                    var kinds = failOnValues.SelectMany(k => FailOnKinds[k]).ToHashSet();
-                    var failing = report.Findings.Where(f => kinds.Contains(f.Kind)).ToList();
-                    bool fail = kinds.Count > 0 && (failing.Count > 0 || report.Incomplete.Count > 0);
-                    return Outcome.Of(report, AnalysisText.Write, AnalysisJson.Write, fail ? ExitFindings : ExitSuccess, AnalysisMarkdown.Write, WaitGraphDiagram.WriteDot) with
-                    {
-                        Notice = kinds.Count > 0 && report.Incomplete.Count > 0
-                            ? $"--fail-on {string.Join(",", failOnValues.Distinct())}: the check is incomplete ({string.Join("; ", report.Incomplete)})" + (failing.Count > 0 ? "" : ", so it cannot say that no thread has such a finding")
-                            : null,
-                    };
-                }, timings);
-                if (timings is not null) TimingsText.Write(timings, r.GetValue(common.Core)!, sinceStart.Elapsed, stderr);
-                return exit;
+                    Notice = kinds.Count > 0 && report.Incomplete.Count > 0
+                        ? $"--fail-on {string.Join(",", failOnValues.Distinct())}: the check is incomplete ({string.Join("; ", report.Incomplete)})" + (failing.Count > 0 ? "" : ", so it cannot say that no thread has such a finding")
+                        : null,
+                };
             });
             return command;
         }
 
-        /// <summary>--timings: the time and allocation of each stage and the peak memory, on standard error (docs/performance.md).</summary>
-        private static Option<bool> AddTimings(Command command)
+        /// <summary>
+        /// The command's action, with --timings: the time and allocation of each stage and the peak
+        /// memory, on standard error (docs/performance.md).
+        /// </summary>
+        private void SetTimedAction(Command command, CommonOptions common, AnalysisInputs? inputs, Func<ParseResult, StageTimings?, CoreFile, string, Outcome> produce)
         {
             var option = new Option<bool>("--timings") { Description = "Print the time of each stage (open, modules, pthread_t, syscalls, unwind, …) and the peak memory on standard error." };
             command.Add(option);
-            return option;
+            command.SetAction(r =>
+            {
+                var timings = r.GetValue(option) ? new StageTimings() : null;
+                int exit = Execute(r, common, inputs, (core, path) => produce(r, timings, core, path), timings);
+                if (timings is not null) TimingsText.Write(timings, r.GetValue(common.Core)!, sinceStart.Elapsed, stderr);
+                return exit;
+            });
         }
 
         private Command Check()
@@ -311,24 +315,17 @@ public static partial class Program
             var lwp = new Option<int?>("--lwp") { Description = "Only the thread with this LWP (kernel thread id): decimal, or hex with 0x.", HelpName = "N", CustomParser = ParseLwp };
             command.Add(lwp);
             var inputs = AnalysisInputs.AddTo(command, handles: false);
-            var timingsOption = AddTimings(command);
-            command.SetAction(r =>
+            SetTimedAction(command, common, inputs, (r, timings, core, path) =>
             {
-                var timings = r.GetValue(timingsOption) ? new StageTimings() : null;
-                int exit = Execute(r, common, inputs, (core, path) =>
-                {
-                    if (inputs.Read(r, out var error) is not { } options) return Outcome.Failure(ExitUsage, error!);
-                    if (r.GetValue(lwp) is { } wanted && core.Threads.All(t => t.Lwp != wanted))
-                        return Outcome.Failure(ExitUsage, $"no thread with LWP {wanted}; its LWPs are {string.Join(", ", core.Threads.Select(t => t.Lwp))}");
-                    // Backtraces show no findings, so threads are not diagnosed nor memory searched for statements; with --lwp, one stack is walked.
-                    int? only = r.GetValue(lwp);
-                    using var analysis = CoreAnalysis.Run(core, options with { WalkStacksOf = only is { } n ? new HashSet<int> { n } : null, SearchStatements = false, Diagnose = false, Progress = progress, FrameRegisters = ShowsFrameRegisters(r, common) }, timings);
-                    BacktraceReport report;
-                    using (timings.Measure("report")) report = BacktraceReport.Build(analysis, path, only);
-                    return Outcome.Of(report, BacktraceReport.WriteText, BacktraceReport.WriteJson);
-                }, timings);
-                if (timings is not null) TimingsText.Write(timings, r.GetValue(common.Core)!, sinceStart.Elapsed, stderr);
-                return exit;
+                if (inputs.Read(r, out var error) is not { } options) return Outcome.Failure(ExitUsage, error!);
+                if (r.GetValue(lwp) is { } wanted && core.Threads.All(t => t.Lwp != wanted))
+                    return Outcome.Failure(ExitUsage, $"no thread with LWP {wanted}; its LWPs are {string.Join(", ", core.Threads.Select(t => t.Lwp))}");
+                // Backtraces show no findings, so threads are not diagnosed nor memory searched for statements; with --lwp, one stack is walked.
+                int? only = r.GetValue(lwp);
+                using var analysis = CoreAnalysis.Run(core, options with { WalkStacksOf = only is { } n ? new HashSet<int> { n } : null, SearchStatements = false, Diagnose = false, Progress = progress, FrameRegisters = ShowsFrameRegisters(r, common) }, timings);
+                BacktraceReport report;
+                using (timings.Measure("report")) report = BacktraceReport.Build(analysis, path, only);
+                return Outcome.Of(report, BacktraceReport.WriteText, BacktraceReport.WriteJson);
             });
             return command;
         }
@@ -346,16 +343,18 @@ public static partial class Program
             };
             command.Add(handles);
             var inputs = AnalysisInputs.AddTo(command, handles: false);
-            command.SetAction(r => Execute(r, common, inputs, (core, path) =>
+            SetTimedAction(command, common, inputs, (r, timings, core, path) =>
             {
                 if (inputs.Read(r, out var error) is not { } options) return Outcome.Failure(ExitUsage, error!);
                 options = options with { Handles = r.GetValue(handles) ?? [] };
                 if (options.Handles.Count == 0 && options.InnodbStatus is null)
                     return Outcome.Failure(ExitUsage, "give at least one HANDLE or --innodb-status FILE");
                 // Handles resolve through libthr's identities alone.
-                using var analysis = CoreAnalysis.Run(core, WithoutStacksOrSearch(options) with { Progress = progress });
-                return Outcome.Of(HandlesReport.Build(analysis, path), HandlesReport.WriteText, HandlesReport.WriteJson);
-            }));
+                using var analysis = CoreAnalysis.Run(core, WithoutStacksOrSearch(options) with { Progress = progress }, timings);
+                HandlesReport report;
+                using (timings.Measure("report")) report = HandlesReport.Build(analysis, path);
+                return Outcome.Of(report, HandlesReport.WriteText, HandlesReport.WriteJson);
+            });
             return command;
         }
 

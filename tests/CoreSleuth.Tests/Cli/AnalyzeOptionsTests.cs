@@ -56,4 +56,22 @@ public sealed class AnalyzeOptionsTests
         Assert.Contains("(23 times)", timed.Stderr); // per-thread stages add up over the sample's 23 threads
         Assert.Matches(@"\n  unwind +\d+\.\d ms +\d+\.\d MiB allocated  \(23 times\)\n", timed.Stderr);
     }
+    /// <summary>threads and handle, which walk no stack, time their stages too: opening, pthread_t resolution, the report.</summary>
+    [Theory]
+    [InlineData("threads")]
+    [InlineData("handle", "0x1234")]
+    public void Timings_of_the_commands_without_stacks_leave_their_report_unchanged(string command, params string[] arguments)
+    {
+        string[] args = [command, Ghost, .. arguments, "--format", "json"];
+        var plain = Coresleuth.Run(args);
+        var timed = Coresleuth.Run([.. args, "--timings"]);
+        Assert.Equal((0, plain.Stdout), (timed.ExitCode, timed.Stdout));
+        Assert.Equal("", plain.Stderr);
+        var stages = timed.Stderr.Split('\n').Skip(1).Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^  .{20} +\d+\.\d ms"))
+            .Select(l => l.Trim()[..20].TrimEnd()).ToList();
+        Assert.Equal("open and notes", stages[0]);
+        Assert.Contains("pthread_t", stages);
+        Assert.DoesNotContain("unwind", stages);
+        Assert.Equal(["report", "render json", "total", "command so far"], stages[^4..]);
+    }
 }
