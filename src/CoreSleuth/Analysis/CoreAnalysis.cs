@@ -307,6 +307,10 @@ public sealed class CoreAnalysis : IDisposable
         var system = SystemConventions.Of(core);
         var walked = Enumerable.Range(0, threads.Length)
             .Where(i => options.WalkStacksOf is not { } only || only.Contains(core.Threads[i].Lwp)).ToArray();
+        // A thread's system call serves its diagnosis, its stack walk (frame 0 at a system call)
+        // and the join of processlist rows by the path a statement opens; a thread list or a
+        // handle lookup without a processlist needs none of them.
+        bool locate = explain || walked.Length > 0 || (options.Diagnose && options.Processlist is not null);
         // Many stacks are walked on both cores, in blocks taken by whichever is free: this one once
         // it has decoded every thread's system call, and the other once it has found the pthread_t
         // (libthr's thread list, thousands of reads of struct pthread), joined the sessions and
@@ -351,13 +355,14 @@ public sealed class CoreAnalysis : IDisposable
                 var kinfo = t.FreeBsd?.Kinfo;
                 var state = ThreadStateInterpreter.Interpret(kinfo?.State, t.WaitMessage, (ulong)(kinfo?.ThreadFlags ?? 0), core.Producer,
                     kinfo?.LockName, OnCpu(kinfo));
-                SyscallSite? site;
-                SyscallDescription? syscall;
-                using (timings.Measure("syscalls"))
-                {
-                    site = system.Syscalls.Locate(t, core, modules);
-                    syscall = explain || (options.Diagnose && options.Processlist is not null) || site?.OpenArguments is not null ? site?.Describe(strings) : null;
-                }
+                SyscallSite? site = null;
+                SyscallDescription? syscall = null;
+                if (locate)
+                    using (timings.Measure("syscalls"))
+                    {
+                        site = system.Syscalls.Locate(t, core, modules);
+                        syscall = explain || (options.Diagnose && options.Processlist is not null) || site?.OpenArguments is not null ? site?.Describe(strings) : null;
+                    }
                 threads[i] = new ThreadAnalysis(t, null, state, system.Waits.Lookup(t), site, syscall, null)
                 {
                     WaitChannel = system.Waits.WaitChannelsUnused is null ? options.WaitChannels?.ByLwp.GetValueOrDefault(t.Lwp) : null,
