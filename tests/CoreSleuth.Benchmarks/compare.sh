@@ -7,7 +7,9 @@
 #
 # `bt` lists every thread and its backtrace: the work LLDB is asked for. `analyze` also decodes
 # system calls, searches memory for statements and diagnoses. --bt or --analyze times only one;
-# --all also times `threads` and `handle` (no stacks walked), which should stay near start-up time.
+# --all also times `threads` and `handle` (no stacks walked), which should stay near start-up time:
+# alongside them `coresleuth --version` (start-up alone) and, when a C compiler is at hand,
+# notes-floor.c (what no reader can skip before it lists threads: the notes read and walked).
 # CORE defaults to the generated cores of 500, 4,000 and 10,000 threads (mysqld-{500,4000,10000}t-4g,
 # written first if missing); --sizes picks the 1,000-thread cores of 4, 16 and 64 GiB instead
 # (time independent of the core's size). An X.innodb.txt beside a core is passed with --innodb-status.
@@ -35,7 +37,7 @@ while [ $# -gt 0 ]; do
         --analyze) commands=(analyze); shift ;;
         --all) commands=(bt analyze threads handle); shift ;;
         --sizes) sizes=1; shift ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,/^set -euo/{/^#/p}' "$0"; exit 0 ;;
         -*) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
         *) cores+=("$1"); shift ;;
     esac
@@ -76,6 +78,16 @@ print(f"{time.perf_counter() - start:.4f} {usage.ru_maxrss}")
 PY
 }
 
+# Start-up and the notes' floor, timed beside `threads` and `handle`.
+startup=0
+case " ${commands[*]} " in *" threads "*|*" handle "*) startup=1 ;; esac
+notes_floor=()
+if [ "$startup" = 1 ] && command -v cc >/dev/null; then
+    scratch=$(mktemp -d)
+    trap 'rm -rf "$scratch"' EXIT
+    cc -O2 -o "$scratch/notes-floor" "$here/notes-floor.c" && notes_floor=("$scratch/notes-floor")
+fi
+
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 echo "coresleuth: ${coresleuth[*]} (${commands[*]})"
@@ -88,6 +100,7 @@ echo "floor:      $floor s to run /bin/true the same way (part of every time bel
 echo
 printf '%-28s %8s %9s %-8s %12s %11s %9s %9s %9s\n' core threads "size GiB" command "coresleuth s" "lldb s" "lldb/cs" "cs MB" "lldb MB"
 slopes=()
+nearness=()
 for core in "${cores[@]}"; do
     [ -f "$core" ] || { echo "compare.sh: $core: no such file" >&2; exit 2; }
     cs_extra=()
@@ -118,7 +131,7 @@ for core in "${cores[@]}"; do
     for command in "${commands[@]}"; do read -r -a a <<<"$(args_for "$command")"; measure "${coresleuth[@]}" "${a[@]}" >/dev/null; done
     measure lldb-16 "${lldb_args[@]}" >/dev/null
     declare -A cs_t=() cs_m=()
-    ll_t=(); ll_m=()
+    ll_t=(); ll_m=(); up_t=(); fl_t=()
     for _ in $(seq "$runs"); do
         for command in "${commands[@]}"; do
             read -r -a a <<<"$(args_for "$command")"
@@ -126,6 +139,10 @@ for core in "${cores[@]}"; do
             cs_t[$command]+="$t "; cs_m[$command]+="$m "
         done
         read -r t m < <(measure lldb-16 "${lldb_args[@]}"); ll_t+=("$t"); ll_m+=("$m")
+        if [ "$startup" = 1 ]; then
+            read -r t m < <(measure "${coresleuth[@]}" --version); up_t+=("$t")
+            if [ ${#notes_floor[@]} -gt 0 ]; then read -r t m < <(measure "${notes_floor[@]}" "$core"); fl_t+=("$t"); fi
+        fi
     done
     ll=$(printf '%s\n' "${ll_t[@]}" | median); llm=$(printf '%s\n' "${ll_m[@]}" | median)
     size=$(awk -v b="$(stat -c %s "$core")" 'BEGIN { printf "%.1f", b / 1073741824 }')
@@ -134,6 +151,15 @@ for core in "${cores[@]}"; do
         slopes+=("$command $nthreads $cs $ll")
         printf '%-28s %8s %9s %-8s %12.3f %11.3f %8.1fx %9.0f %9.0f\n' "$(basename "$core")" "$nthreads" "$size" "$command" "$cs" "$ll" \
             "$(awk -v a="$ll" -v b="$cs" 'BEGIN { print (b > 0 ? a / b : 0) }')" "$(awk -v k="$csm" 'BEGIN { print k / 1024 }')" "$(awk -v k="$llm" 'BEGIN { print k / 1024 }')"
+        if [ "$startup" = 1 ] && [[ "$command" == threads || "$command" == handle ]]; then
+            up=$(printf '%s\n' "${up_t[@]}" | median)
+            line=$(awk -v c="$cs" -v u="$up" -v n="$nthreads" -v k="$command" 'BEGIN { printf "%6d threads %-8s %.3f s = %.1fx start-up (coresleuth --version %.3f s)", n, k, c, (u > 0 ? c / u : 0), u }')
+            if [ ${#fl_t[@]} -gt 0 ]; then
+                fl=$(printf '%s\n' "${fl_t[@]}" | median)
+                line+=$(awk -v f="$fl" -v z="$floor" -v u="$up" 'BEGIN { printf "; floor: start-up + %.3f s of notes = %.1fx", f - z, (u > 0 ? (u + f - z) / u : 0) }')
+            fi
+            nearness+=("$line")
+        fi
     done
     unset cs_t cs_m
 done
@@ -152,3 +178,10 @@ for command in "${commands[@]}"; do
             printf "per added thread, %-8s coresleuth %6.1f us, lldb %6.1f us (from %d to %d threads)\n", c, (cs[hi] - cs[lo]) / d * 1e6, (ll[hi] - ll[lo]) / d * 1e6, n[lo], n[hi]
         }'
 done
+
+# How near start-up the commands without stacks stay, and the least any reader could take: start-up
+# plus what notes-floor.c needs beyond an empty process (the notes read and walked).
+if [ ${#nearness[@]} -gt 0 ]; then
+    echo
+    printf '%s\n' "${nearness[@]}"
+fi
