@@ -308,7 +308,7 @@ public sealed class ElfFile
         return nameStart + namesz > segment.Length || descStart + descsz > segment.Length ? NoteStep.PastEnd : NoteStep.Note;
     }
 
-    /// <summary>Walks one note segment into <paramref name="entries"/>, warning where it is damaged.</summary>
+    /// <summary>Walks one note segment into the list's <paramref name="blocks"/> of entries, warning where it is damaged.</summary>
     private void ParseNoteSegment(ElfNoteList.Segment segment, List<ElfNoteList.Entry[]> blocks, ref int count, List<string> names)
     {
         const int blockSize = 1 << ElfNoteList.BlockShift;

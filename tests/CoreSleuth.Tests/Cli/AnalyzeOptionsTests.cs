@@ -56,6 +56,7 @@ public sealed class AnalyzeOptionsTests
         Assert.Contains("(23 times)", timed.Stderr); // per-thread stages add up over the sample's 23 threads
         Assert.Matches(@"\n  unwind +\d+\.\d ms +\d+\.\d MiB allocated  \(23 times\)\n", timed.Stderr);
     }
+
     /// <summary>threads and handle, which walk no stack, time their stages too: opening, pthread_t resolution, the report.</summary>
     [Theory]
     [InlineData("threads")]
