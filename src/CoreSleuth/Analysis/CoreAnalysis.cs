@@ -310,7 +310,8 @@ public sealed class CoreAnalysis : IDisposable
         // A thread's system call serves its diagnosis, its stack walk (frame 0 at a system call)
         // and the join of processlist rows by the path a statement opens; a thread list or a
         // handle lookup without a processlist needs none of them.
-        bool locate = explain || walked.Length > 0 || (options.Diagnose && options.Processlist is not null);
+        bool joinsByPath = options.Diagnose && options.Processlist is not null;
+        bool locate = explain || walked.Length > 0 || joinsByPath;
         // Many stacks are walked on both cores, in blocks taken by whichever is free: this one once
         // it has decoded every thread's system call, and the other once it has found the pthread_t
         // (libthr's thread list, thousands of reads of struct pthread), joined the sessions and
@@ -361,7 +362,7 @@ public sealed class CoreAnalysis : IDisposable
                     using (timings.Measure("syscalls"))
                     {
                         site = system.Syscalls.Locate(t, core, modules);
-                        syscall = explain || (options.Diagnose && options.Processlist is not null) || site?.OpenArguments is not null ? site?.Describe(strings) : null;
+                        syscall = explain || joinsByPath || site?.OpenArguments is not null ? site?.Describe(strings) : null;
                     }
                 threads[i] = new ThreadAnalysis(t, null, state, system.Waits.Lookup(t), site, syscall, null)
                 {

@@ -244,7 +244,13 @@ public abstract class ByteSource : IDisposable
         /// <summary>Ranges from this size on are read by two threads (<see cref="ReadInHalves"/>): the notes of about 600 threads.</summary>
         private const int SplitLoad = 2 << 20;
 
-        public override void Release(long offset, long length) => AdvisePages(offset, length, MemoryAdvice.DontNeed);
+        /// <summary>Gives the map's pages of the range back; a range read into memory of its own never touched them.</summary>
+        public override void Release(long offset, long length)
+        {
+            if (offset < 0 || offset >= Length || length <= 0) return;
+            long end = offset + Math.Min(length, Length - offset);
+            if (!loaded.Any(r => r.Offset <= offset && r.Offset + r.Length >= end)) AdvisePages(offset, length, MemoryAdvice.DontNeed);
+        }
 
         internal override long CopiedBytes => loaded.Sum(r => (long)r.Length);
 
