@@ -1,4 +1,5 @@
 using CoreSleuth.Analysis;
+using CoreSleuth.Diagnostics;
 using CoreSleuth.Elf;
 using CoreSleuth.Model;
 
@@ -80,7 +81,8 @@ public sealed class ParallelWalkTests
 
     /// <summary>
     /// A thread list of many threads (no stacks walked) has the other core find the pthread_t while
-    /// this one decodes the system calls: the same identities, sessions and handles as on one core.
+    /// this one decodes the system calls: the same identities, sessions and handles as on one core,
+    /// and --timings shows how long this one waits for them.
     /// </summary>
     [Fact]
     public void A_thread_list_finds_the_same_pthread_t_and_sessions_on_the_other_core()
@@ -90,7 +92,11 @@ public sealed class ParallelWalkTests
         using var one = CoreAnalysis.Run(core, options with { ParallelWalks = false });
         var handles = one.Threads.Select(t => t.Pthread).OfType<ulong>().Take(50).Append(0x1UL).ToArray();
         using var oneWithHandles = CoreAnalysis.Run(core, options with { ParallelWalks = false, Handles = handles });
-        using var two = CoreAnalysis.Run(core, options with { Handles = handles });
+        var timings = new StageTimings();
+        using var two = CoreAnalysis.Run(core, options with { Handles = handles }, timings);
+        // --timings shows the pthread_t found on the other core, and the time this one waits for them.
+        Assert.Contains(timings.Stages, s => s is { Stage: "pthread_t", Concurrent: true });
+        Assert.Contains(timings.Stages, s => s is { Stage: "waiting for pthread_t", Concurrent: false });
         Assert.Equal(core.Threads.Count, one.Threads.Count(t => t.Pthread is not null));
         Assert.Contains(one.Threads, t => t.Session is not null);
         Assert.Equal(one.Threads.Select(t => (t.Thread.Lwp, t.Pthread, t.Session?.ThreadId, t.Join, t.Syscall?.FormatCall(), t.State)),
