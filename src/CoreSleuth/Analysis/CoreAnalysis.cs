@@ -370,6 +370,9 @@ public sealed class CoreAnalysis : IDisposable
                 };
             }
             decoded.Set();
+            // What the file lacks (told once, when first asked) is told here, while the other core
+            // may still be finding the pthread_t, rather than for the report after it.
+            _ = core.Completeness;
             if (!early)
             {
                 using (timings.Measure("pthread_t")) identity = ThreadIdentity.Resolve(core, modules, options.Identity, options.Progress);

@@ -23,13 +23,12 @@ internal sealed class FreeBsdCoreReader
 
     private FreeBsdCoreReader(ElfFile elf, AddressSpace memory, Action<string> warn) => (this.elf, this.memory, this.warn) = (elf, memory, warn);
 
-    /// <summary>The process, its threads, the NT_PRSTATUS notes too short to use, and the producer with its evidence.</summary>
+    /// <summary>The process, its threads, the NT_PRSTATUS notes too short to use, and how to tell the producer with its evidence.</summary>
     public static CoreNotes Read(ElfFile elf, AddressSpace memory, Action<string> warn)
     {
         var reader = new FreeBsdCoreReader(elf, memory, warn);
         var (process, threads) = reader.Decode();
-        var (producer, evidence) = reader.DetectProducer(process, threads);
-        return new CoreNotes(process, threads, reader.unusableStatusNotes, producer, evidence);
+        return new CoreNotes(process, threads, reader.unusableStatusNotes, () => reader.DetectProducer(process, threads));
     }
 
     private (CoreProcess, IReadOnlyList<CoreThread>) Decode()

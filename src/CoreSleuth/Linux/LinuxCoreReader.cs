@@ -30,12 +30,11 @@ internal static class LinuxCoreReader
 {
     private const int FxSaveSize = 512;
 
-    /// <summary>The process, its threads, the NT_PRSTATUS notes that could not be read, and the producer with its evidence.</summary>
+    /// <summary>The process, its threads, the NT_PRSTATUS notes that could not be read, and how to tell the producer with its evidence.</summary>
     public static CoreNotes Read(ElfFile elf, AddressSpace memory, Action<string> warn)
     {
         var (process, threads, unusable) = Decode(elf, memory, warn);
-        var (producer, evidence) = DetectProducer(elf, threads);
-        return new CoreNotes(process, threads, unusable, producer, evidence);
+        return new CoreNotes(process, threads, unusable, () => DetectProducer(elf, threads));
     }
 
     private static (CoreProcess Process, IReadOnlyList<CoreThread> Threads, int UnusableStatusNotes) Decode(ElfFile elf, AddressSpace memory, Action<string> warn)

@@ -26,9 +26,12 @@ public sealed class CoreFile : IDisposable
         Memory = new AddressSpace(source, Elf.ProgramHeaders);
         ReportMissingMemory();
         var notes = Os == CoreOs.Linux ? LinuxCoreReader.Read(Elf, Memory, Warn) : FreeBsdCoreReader.Read(Elf, Memory, Warn);
-        (Process, Threads, unusableStatusNotes, Producer, ProducerEvidence) = notes;
+        (Process, Threads, unusableStatusNotes) = (notes.Process, notes.Threads, notes.UnusableStatusNotes);
         RefuseWithoutThreads();
-        Completeness = MeasureCompleteness();
+        // Told when first asked, not here: with ten thousand threads each takes 1-2 ms, which a
+        // thread list spends while the other core walks libthr's thread list, instead of before.
+        producer = new(notes.DetectProducer);
+        completeness = new(MeasureCompleteness);
         ReleaseNotes();
     }
 
@@ -44,7 +47,10 @@ public sealed class CoreFile : IDisposable
     }
 
     /// <summary>What the file lacks of what it declares: lost threads, memory past the end of the file.</summary>
-    public CoreCompleteness Completeness { get; }
+    public CoreCompleteness Completeness => completeness.Value;
+
+    private readonly Lazy<CoreCompleteness> completeness;
+    private readonly Lazy<(CoreProducer Producer, IReadOnlyList<string> Evidence)> producer;
 
     private readonly int unusableStatusNotes;
     private int loadsPastEnd, loadCount;
@@ -58,10 +64,10 @@ public sealed class CoreFile : IDisposable
     public AddressSpace Memory { get; }
     public CoreProcess Process { get; }
     public IReadOnlyList<CoreThread> Threads { get; }
-    public CoreProducer Producer { get; }
+    public CoreProducer Producer => producer.Value.Producer;
 
     /// <summary>The facts the producer was told from (spec §1.2, §2.3, §3.1).</summary>
-    public IReadOnlyList<string> ProducerEvidence { get; }
+    public IReadOnlyList<string> ProducerEvidence => producer.Value.Evidence;
 
     public IReadOnlyList<string> Warnings => warnings;
 
@@ -205,5 +211,5 @@ public sealed class CoreFile : IDisposable
     }
 }
 
-/// <summary>What a system's reader made of the notes: the process, its threads, the thread notes too short to use, and the producer with its evidence.</summary>
-internal sealed record CoreNotes(CoreProcess Process, IReadOnlyList<CoreThread> Threads, int UnusableStatusNotes, CoreProducer Producer, IReadOnlyList<string> ProducerEvidence);
+/// <summary>What a system's reader made of the notes: the process, its threads, the thread notes too short to use, and how to tell the producer with its evidence.</summary>
+internal sealed record CoreNotes(CoreProcess Process, IReadOnlyList<CoreThread> Threads, int UnusableStatusNotes, Func<(CoreProducer, IReadOnlyList<string>)> DetectProducer);

@@ -171,6 +171,40 @@ public class IdentityTests
         }
     }
 
+    /// <summary>
+    /// A _thread_list whose last element links back to an earlier one (a damaged or hostile core)
+    /// is walked once round: every thread is still found, and the loop is named where it closes,
+    /// also when it closes on an element of no live thread (here made an exited one, tid 1).
+    /// </summary>
+    [Theory]
+    [InlineData(0, false)]
+    [InlineData(2, false)]
+    [InlineData(2, true)]
+    public void A_thread_list_that_loops_back_is_walked_once_and_says_where_it_closes(int backTo, bool exited)
+    {
+        const string name = "mysqld-ghost-fifo";
+        using var original = CoreAnalysis.Run(SampleSet.CorePath(name), Options(name, IdentityOptions.Default));
+        int next = original.Identity.Layout!.NextOffset!.Value;
+        var bytes = File.ReadAllBytes(SampleSet.CorePath(name));
+        var fields = Hostile.CoreFields.Parse(bytes);
+        ulong NextOf(ulong p) => BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(fields.FileOffsetOf(p + (ulong)next, 8)!.Value));
+        // The list in its order: the element no other links to comes first.
+        var pthreads = original.Identity.ByLwp.Values.Select(v => v.Pthread).ToList();
+        var linked = pthreads.Select(NextOf).ToHashSet();
+        var order = new List<ulong> { pthreads.Single(p => !linked.Contains(p)) };
+        while (NextOf(order[^1]) is var n and not 0) order.Add(n);
+        Assert.True(order.Count > backTo + 1, $"{order.Count} elements");
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(fields.FileOffsetOf(order[^1] + (ulong)next, 8)!.Value), order[backTo]);
+        if (exited) BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(fields.FileOffsetOf(order[backTo], 8)!.Value), (ulong)ThreadIdentity.TidTerminated);
+
+        using var looped = new Hostile.TempCore(bytes, name + ".core");
+        using var analysis = CoreAnalysis.Run(looped.Path, Options(name, new IdentityOptions(UseSegmentBases: false, UseSignatureScan: false)));
+        Assert.Contains($"debugger symbols: _thread_list loops back to 0x{order[backTo]:x}; walk stopped", analysis.Identity.Notes);
+        Assert.Contains(analysis.Identity.Notes, n => n.Contains($"{order.Count - (exited ? 1 : 0)} threads matched LWPs{(exited ? ", 1 exited" : "")}", StringComparison.Ordinal));
+        var expected = original.Identity.ByLwp.Values.Where(v => !exited || v.Pthread != order[backTo]);
+        Assert.Equal(expected.Select(v => (v.Lwp, v.Pthread, v.Strategy)).Order(), analysis.Identity.ByLwp.Values.Select(v => (v.Lwp, v.Pthread, v.Strategy)).Order());
+    }
+
     private static void Put(byte[] b, ulong offset, ulong value) => BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan((int)offset), value);
 
     /// <summary>Bytes at a link-time address through the file's PT_LOADs; null in .bss (zero-initialised).</summary>

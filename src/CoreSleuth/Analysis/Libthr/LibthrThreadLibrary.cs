@@ -51,14 +51,17 @@ public sealed class LibthrThreadLibrary : IThreadLibrary
         var threads = identity.Core.Threads;
         var lwps = new HashSet<int>(threads.Count);
         foreach (var t in threads) lwps.Add(t.Lwp);
-        var seen = new HashSet<ulong>(threads.Count); // the list holds every thread, and perhaps a few exited ones
+        // A cycle shows as an element met again: the elements matched to a thread are the identity's
+        // own pthread_t, the others (exited threads, a tid that is no LWP, an LWP met twice) few.
+        var others = new HashSet<ulong>();
+        int walked = 0;
         // libthr allocates the struct pthread of threads started one after another side by side: a
         // window of them read at once, not each one's page touched through the map (10,000 threads: 3,200 pages).
         var elements = new MemoryWindow(memory, 64 << 10, upward: false);
         int found = 0, exited = 0, unknown = 0;
         while (p != 0)
         {
-            if (!seen.Add(p) || seen.Count > MaxListLength)
+            if (identity.Knows(p) || others.Contains(p) || ++walked > MaxListLength)
             {
                 identity.Note($"debugger symbols: _thread_list loops back to 0x{p:x}; walk stopped");
                 break;
@@ -68,13 +71,13 @@ public sealed class LibthrThreadLibrary : IThreadLibrary
                 identity.Note($"debugger symbols: list element 0x{p:x} is not in the core ({memory.Explain(p)}); walk stopped");
                 break;
             }
-            if (t is 0 or ThreadIdentity.TidTerminated) exited++;
-            else if (t > int.MaxValue || !lwps.Contains((int)t)) unknown++;
+            if (t is 0 or ThreadIdentity.TidTerminated) { exited++; others.Add(p); }
+            else if (t > int.MaxValue || !lwps.Contains((int)t)) { unknown++; others.Add(p); }
             else
             {
                 ulong? tcbAddress = elements.TryReadPointer(p + (ulong)tcb.Value, out ulong tc) ? tc : null;
                 int? st = state is { } so && elements.TryReadUInt32(p + (ulong)so, out uint sv) ? (int)sv : null;
-                identity.Add(new ThreadPthread((int)t, p, tcbAddress, st, PthreadStrategy.DebuggerSymbols));
+                if (!identity.Add(new ThreadPthread((int)t, p, tcbAddress, st, PthreadStrategy.DebuggerSymbols))) others.Add(p);
                 found++;
             }
             p = n;
