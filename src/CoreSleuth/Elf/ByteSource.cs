@@ -60,11 +60,31 @@ public abstract class ByteSource : IDisposable
 
     /// <summary>
     /// Says that [offset, offset+length) is about to be read whole and kept as <see cref="Memory"/>:
-    /// a mapped file reads it into memory of its own with one system call (see
-    /// <see cref="MappedFileSource"/>), or at least maps its pages at once rather than by a page fault
-    /// every few pages. Nothing for sources held in memory.
+    /// a mapped file reads it into memory of its own (see <see cref="MappedFileSource"/>), or at
+    /// least maps its pages at once rather than by a page fault every few pages. Nothing for
+    /// sources held in memory. <paramref name="along"/>, if given, is told of the bytes as they come
+    /// in, when they are read in parts (it may never be: then they are all there on return).
     /// </summary>
-    public virtual void WillRead(long offset, long length) { }
+    public virtual void WillRead(long offset, long length, IReadAlong? along = null) { }
+
+    /// <summary>
+    /// Goes through a range's bytes as <see cref="WillRead"/> reads them in, on the thread that read
+    /// them, while they are still in that core's cache: walked once all is read, 32 MB of notes come
+    /// back from memory a cache miss at a time.
+    /// </summary>
+    public interface IReadAlong
+    {
+        /// <summary>
+        /// [<paramref name="partStart"/>, <paramref name="readTo"/>) of <paramref name="range"/> (the
+        /// whole range, from its first byte) is read, and more of that part may follow. The part from
+        /// 0 is read on the thread that called WillRead; a part from elsewhere on another thread, at
+        /// the same time. No other bytes of <paramref name="range"/> may be looked at.
+        /// </summary>
+        void Arrived(ReadOnlySpan<byte> range, int partStart, int readTo);
+
+        /// <summary>The read came up short (the file shrank): what <see cref="Arrived"/> told is void, and the range will be served another way.</summary>
+        void Abandoned();
+    }
 
     /// <summary>The bytes <see cref="WillRead"/> read into memory of the source's own (tests tell the copied path from the mapped one by it).</summary>
     internal virtual long CopiedBytes => 0;
@@ -192,11 +212,11 @@ public abstract class ByteSource : IDisposable
             return done;
         }
 
-        public override void WillRead(long offset, long length)
+        public override void WillRead(long offset, long length, IReadAlong? along = null)
         {
             if (offset < 0 || offset >= Length) return;
             length = Math.Min(length, Length - offset);
-            if (length < MinLoad || length > MaxLoad || !ReadsIntoHugePages || !Load(offset, (int)length))
+            if (length < MinLoad || length > MaxLoad || !ReadsIntoHugePages || !Load(offset, (int)length, along))
                 AdvisePages(offset, length, MemoryAdvice.PopulateRead);
         }
 
@@ -204,7 +224,7 @@ public abstract class ByteSource : IDisposable
         /// Reads [offset, offset+length) into memory of its own, advised into huge pages; false when
         /// that memory could not be had or the file came up short (then the map serves the range).
         /// </summary>
-        private bool Load(long offset, int length)
+        private bool Load(long offset, int length, IReadAlong? along)
         {
             if (disposed) return false;
             nuint size = ((nuint)length + HugePage - 1) & ~(HugePage - 1);
@@ -212,8 +232,9 @@ public abstract class ByteSource : IDisposable
             try { buffer = (byte*)NativeMemory.AlignedAlloc(size, HugePage); }
             catch (OutOfMemoryException) { return false; }
             MemoryAdvice.Advise((ulong)buffer, size, MemoryAdvice.HugePage);
-            if (ReadInHalves(offset, buffer, length) != length)
+            if (ReadInHalves(offset, buffer, length, along) != length)
             {
+                along?.Abandoned();
                 NativeMemory.AlignedFree(buffer);
                 return false;
             }
@@ -227,19 +248,42 @@ public abstract class ByteSource : IDisposable
         /// the kernel zeroes its own pages) on another thread: the copy out of the page cache and
         /// the zeroing were most of reading 32 MB of notes, and the other core is idle this early.
         /// </summary>
-        private int ReadInHalves(long offset, byte* buffer, int length)
+        private int ReadInHalves(long offset, byte* buffer, int length, IReadAlong? along)
         {
             int half = (int)(((nuint)length / 2 + HugePage - 1) & ~(HugePage - 1));
             if (length < SplitLoad || Environment.ProcessorCount < 2 || half >= length)
-                return Read(offset, new Span<byte>(buffer, length));
-            nint second = (nint)(buffer + half);
-            var other = Task.Run(() => Read(offset + half, new Span<byte>((byte*)second, length - half)));
+                return ReadPart(offset, buffer, length, 0, length, along);
+            nint range = (nint)buffer;
+            var other = Task.Run(() => ReadPart(offset, (byte*)range, length, half, length, along));
             int first = 0, rest;
             // The other thread writes into the buffer: it has finished before the buffer can be freed.
-            try { first = Read(offset, new Span<byte>(buffer, half)); }
+            try { first = ReadPart(offset, buffer, length, 0, half, along); }
             finally { rest = other.GetAwaiter().GetResult(); }
             return first == half ? first + rest : first;
         }
+
+        /// <summary>
+        /// Reads [from, to) of the range at <paramref name="offset"/> into <paramref name="buffer"/>;
+        /// with <paramref name="along"/>, in <see cref="ReadAlongPart"/> steps, telling it after each.
+        /// Returns how many bytes were read.
+        /// </summary>
+        private int ReadPart(long offset, byte* buffer, int length, int from, int to, IReadAlong? along)
+        {
+            if (along is null) return Read(offset + from, new Span<byte>(buffer + from, to - from));
+            int at = from;
+            while (at < to)
+            {
+                int step = Math.Min(ReadAlongPart, to - at);
+                int n = Read(offset + at, new Span<byte>(buffer + at, step));
+                at += n;
+                if (n < step) break;
+                along.Arrived(new ReadOnlySpan<byte>(buffer, length), from, at);
+            }
+            return at - from;
+        }
+
+        /// <summary>Bytes read at a time for an <see cref="IReadAlong"/>: well inside a core's L2 cache, and few system calls (32 MB in 128).</summary>
+        private const int ReadAlongPart = 256 << 10;
 
         /// <summary>Ranges from this size on are read by two threads (<see cref="ReadInHalves"/>): the notes of about 600 threads.</summary>
         private const int SplitLoad = 2 << 20;

@@ -9,7 +9,7 @@ namespace CoreSleuth.Elf;
 /// (when present, never required) and notes. Damage past the ELF header becomes a warning
 /// and the parts still readable are kept; only an unusable ELF header is an error.
 /// </summary>
-public sealed class ElfFile
+public sealed partial class ElfFile
 {
     /// <summary>Upper bound on program headers, so a hostile count cannot drive allocation.</summary>
     public const int MaxProgramHeaders = 2_000_000;
@@ -42,6 +42,9 @@ public sealed class ElfFile
 
     /// <summary>What was damaged or odd, each naming the file offset.</summary>
     public IReadOnlyList<string> Warnings => warnings;
+
+    /// <summary>The notes walked on another core as they were read in, and kept (tests tell the path taken by it).</summary>
+    internal int NotesWalkedAhead { get; private set; }
 
     /// <summary>Parses <paramref name="source"/>; throws <see cref="CoreFormatException"/> or <see cref="UnsupportedCoreException"/>.</summary>
     public static ElfFile Parse(ByteSource source) => new(source);
@@ -248,8 +251,7 @@ public sealed class ElfFile
     private ElfNoteList ReadNotes()
     {
         var segments = new List<ElfNoteList.Segment>();
-        var blocks = new List<ElfNoteList.Entry[]>();
-        int count = 0;
+        var entries = new NoteEntries();
         var names = new List<string>();
         long budget = MaxNoteBytes;
         foreach (var ph in ProgramHeaders)
@@ -269,99 +271,20 @@ public sealed class ElfFile
                 continue;
             }
             long start = (long)ph.Offset;
-            Source.WillRead(start, (long)ph.FileSize);
+            int first = entries.Count;
+            var walk = new NoteSegmentWalk(this, entries, names);
+            Source.WillRead(start, (long)ph.FileSize, walk);
             var bytes = Source.Memory(start, (int)ph.FileSize);
             budget -= bytes.Length;
             NotesTruncated |= bytes.Length < (int)ph.FileSize;
             if (bytes.Length < (int)ph.FileSize)
                 Warn(start + bytes.Length,
                     $"{EndOfFile}, inside PT_NOTE segment {ph.Index}: {bytes.Length} of its {ph.FileSize} note bytes are present (the core is truncated)");
-            var segment = new ElfNoteList.Segment(bytes, start, count, bytes.Length < (int)ph.FileSize);
+            var segment = new ElfNoteList.Segment(bytes, start, first, bytes.Length < (int)ph.FileSize);
             segments.Add(segment);
-            ParseNoteSegment(segment, blocks, ref count, names);
+            walk.Finish(segment);
         }
-        return new ElfNoteList([.. blocks], count, [.. segments]);
-    }
-
-    /// <summary>What <see cref="NextNote"/> found at a position of a note segment.</summary>
-    private enum NoteStep { Note, End, ShortHeader, PastEnd }
-
-    /// <summary>One note's header: its sizes, type and where its name, descriptor and the next note start.</summary>
-    private readonly record struct NoteHeader(uint NameSize, uint DescriptorSize, uint Type, int NameStart, int DescriptorStart, int Next);
-
-    /// <summary>
-    /// The note at <paramref name="pos"/> of a segment (spec §2.1: 12-byte header, name and
-    /// descriptor each padded to 4), checked to lie wholly inside it; the next note's position is
-    /// capped at the segment's end.
-    /// </summary>
-    private static NoteStep NextNote(ReadOnlySpan<byte> segment, int pos, out NoteHeader header)
-    {
-        header = default;
-        if (pos >= segment.Length) return NoteStep.End;
-        if (segment.Length - pos < NoteHeaderSize) return NoteStep.ShortHeader;
-        var span = segment[pos..];
-        uint namesz = U32(span, 0), descsz = U32(span, 4), type = U32(span, 8);
-        long nameStart = pos + NoteHeaderSize;
-        long descStart = nameStart + Align4(namesz);
-        long next = descStart + Align4(descsz);
-        header = new NoteHeader(namesz, descsz, type, (int)Math.Min(nameStart, segment.Length), (int)Math.Min(descStart, segment.Length), (int)Math.Min(next, segment.Length));
-        return nameStart + namesz > segment.Length || descStart + descsz > segment.Length ? NoteStep.PastEnd : NoteStep.Note;
-    }
-
-    /// <summary>Walks one note segment into the list's <paramref name="blocks"/> of entries, warning where it is damaged.</summary>
-    private void ParseNoteSegment(ElfNoteList.Segment segment, List<ElfNoteList.Entry[]> blocks, ref int count, List<string> names)
-    {
-        const int blockSize = 1 << ElfNoteList.BlockShift;
-        var bytes = segment.Bytes.Span;
-        long fileOffset = segment.FileOffset;
-        for (int pos = 0; ;)
-        {
-            long at = fileOffset + pos;
-            switch (NextNote(bytes, pos, out var h))
-            {
-                case NoteStep.End:
-                    return;
-                case NoteStep.ShortHeader:
-                    if (segment.Truncated)
-                        Warn(at, $"{EndOfFile}, inside the header of note {count}; it and later notes are lost");
-                    else if (bytes[pos..].IndexOfAnyExcept((byte)0) >= 0)
-                        Warn(at, $"{bytes.Length - pos} bytes at the end of the note segment are too short for a note header");
-                    return;
-                case NoteStep.PastEnd:
-                    string where = segment.Truncated ? $"{EndOfFile}, inside it" : "past the end of its PT_NOTE segment";
-                    Warn(at, $"note {count} (type 0x{h.Type:x}) claims a {h.NameSize}-byte name and a {h.DescriptorSize}-byte descriptor, {where}; it and later notes are lost");
-                    return;
-            }
-            string name = NoteName(bytes.Slice(h.NameStart, (int)h.NameSize), names);
-            if ((count & (blockSize - 1)) == 0) blocks.Add(new ElfNoteList.Entry[blockSize]);
-            blocks[^1][count++ & (blockSize - 1)] = new ElfNoteList.Entry(name, pos, h.Type, h.DescriptorStart, (int)h.DescriptorSize);
-            pos = h.Next;
-        }
-    }
-
-    /// <summary>
-    /// The owner name of a note: "FreeBSD" (nearly every note of a FreeBSD core) and the names
-    /// already seen ("CORE", "LINUX" of a Linux core's every note) without a new string each time.
-    /// </summary>
-    private static string NoteName(ReadOnlySpan<byte> name, List<string> seen)
-    {
-        name = name.TrimEnd((byte)0);
-        if (name.SequenceEqual("FreeBSD"u8)) return "FreeBSD";
-        foreach (string known in seen)
-            if (SameAscii(name, known)) return known;
-        string made = Encoding.ASCII.GetString(name);
-        // Bounded: a hostile core may give every note another name.
-        if (seen.Count < 16) seen.Add(made);
-        return made;
-    }
-
-    /// <summary>Whether <paramref name="text"/> is what ASCII decoding of <paramref name="bytes"/> gives.</summary>
-    private static bool SameAscii(ReadOnlySpan<byte> bytes, string text)
-    {
-        if (bytes.Length != text.Length) return false;
-        for (int i = 0; i < bytes.Length; i++)
-            if ((bytes[i] < 0x80 ? (char)bytes[i] : '?') != text[i]) return false;
-        return true;
+        return new ElfNoteList(entries.Blocks, entries.Count, [.. segments]);
     }
 
     private static long Align4(uint value) => ((long)value + 3) & ~3L;

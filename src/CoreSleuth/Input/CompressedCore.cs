@@ -226,7 +226,7 @@ public static class CompressedCore
         public override ReadOnlySpan<byte> Slice(long offset, int length) => inner.Slice(offset, length);
         public override int Read(long offset, Span<byte> destination) => inner.Read(offset, destination);
         public override ReadOnlyMemory<byte> Memory(long offset, int length) => inner.Memory(offset, length);
-        public override void WillRead(long offset, long length) => inner.WillRead(offset, length);
+        public override void WillRead(long offset, long length, IReadAlong? along = null) => inner.WillRead(offset, length, along);
         public override void Release(long offset, long length) => inner.Release(offset, length);
 
         public override void Dispose()
