@@ -30,6 +30,19 @@ internal static class InParallel
     }
 
     /// <summary>
+    /// <paramref name="part"/> of [0, <paramref name="count"/>): of the first half here and of the
+    /// second on another thread, or of the whole when the work is not split; in that order.
+    /// </summary>
+    public static TOut[] Halves<TOut>(int count, Func<int, int, TOut> part)
+    {
+        if (!Splits(count)) return [part(0, count)];
+        int half = count / 2;
+        TOut first = default!;
+        var second = Halves(() => first = part(0, half), () => part(half, count));
+        return [first, second];
+    }
+
+    /// <summary>
     /// Writes <paramref name="items"/> in order with <paramref name="write"/> (told each item's
     /// index), on two threads. Into a writer that encodes into a stream (<see cref="Utf8Writer"/>:
     /// standard output, a file; or a <see cref="StreamWriter"/>), in blocks of <see cref="Block"/>

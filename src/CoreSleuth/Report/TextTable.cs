@@ -91,31 +91,55 @@ internal sealed class TextTable(params TextColumn[] columns)
 
     /// <summary>
     /// The table of <paramref name="rows"/>, whose cells <paramref name="cellsOf"/> gives: asked
-    /// twice per row (for the widths, then for the line), so that no row is kept.
+    /// twice per row (for the widths, then for the line), so that no row is kept. Many rows (ten
+    /// thousand threads) are measured and written on two cores (<see cref="InParallel"/>), so
+    /// <paramref name="cellsOf"/> may be asked on two threads at once.
     /// </summary>
     public static void Write<T>(TextWriter writer, TextColumn[] columns, IReadOnlyList<T> rows, CellsOf<T> cellsOf, bool showHeadings = true, string indent = "")
     {
-        var cells = new TextCell[columns.Length];
         var widths = new int[columns.Length];
         if (showHeadings)
             for (int i = 0; i < columns.Length; i++) widths[i] = columns[i].Heading.Length;
-        for (int r = 0; r < rows.Count; r++)
-        {
-            cellsOf(rows[r], cells);
-            for (int i = 0; i < cells.Length; i++) widths[i] = Math.Max(widths[i], cells[i].Length);
-        }
+        foreach (var half in InParallel.Halves(rows.Count, (from, to) => Widths(columns.Length, rows, cellsOf, from, to)))
+            for (int i = 0; i < widths.Length; i++) widths[i] = Math.Max(widths[i], half[i]);
 
+        var cells = new TextCell[columns.Length];
         var line = new StringBuilder();
         if (showHeadings)
         {
             for (int i = 0; i < columns.Length; i++) cells[i] = columns[i].Heading;
             WriteLine(writer, line, columns, widths, cells, indent);
         }
-        for (int r = 0; r < rows.Count; r++)
+        if (!InParallel.Splits(rows.Count))
+        {
+            for (int r = 0; r < rows.Count; r++)
+            {
+                cellsOf(rows[r], cells);
+                WriteLine(writer, line, columns, widths, cells, indent);
+            }
+            return;
+        }
+        // Each thread with cells and a line of its own.
+        using var own = new ThreadLocal<(TextCell[] Cells, StringBuilder Line)>(() => (new TextCell[columns.Length], new StringBuilder()));
+        InParallel.Write(writer, rows, (w, row, _) =>
+        {
+            var (rowCells, rowLine) = own.Value;
+            cellsOf(row, rowCells);
+            WriteLine(w, rowLine, columns, widths, rowCells, indent);
+        });
+    }
+
+    /// <summary>The widest cell of each column among rows [<paramref name="from"/>, <paramref name="to"/>).</summary>
+    private static int[] Widths<T>(int columns, IReadOnlyList<T> rows, CellsOf<T> cellsOf, int from, int to)
+    {
+        var cells = new TextCell[columns];
+        var widths = new int[columns];
+        for (int r = from; r < to; r++)
         {
             cellsOf(rows[r], cells);
-            WriteLine(writer, line, columns, widths, cells, indent);
+            for (int i = 0; i < cells.Length; i++) widths[i] = Math.Max(widths[i], cells[i].Length);
         }
+        return widths;
     }
 
     private static void WriteLine(TextWriter writer, StringBuilder line, TextColumn[] columns, int[] widths, TextCell[] cells, string indent)

@@ -8,7 +8,7 @@ public sealed record ThreadsReport(string Schema, ReportCore Core, ReportProcess
     /// <summary>With libthr identities (pthread_t) and, when InnoDB text or a processlist was given, the MySQL session of each thread.</summary>
     public static ThreadsReport Build(Analysis.CoreAnalysis analysis, string path) =>
         new(ReportSchemas.Threads, ReportCore.Build(analysis.Core, path), ReportProcess.Build(analysis.Core),
-            analysis.Threads.Select(ThreadRow.Build).ToList(), [.. analysis.Warnings]);
+            InParallel.Map(analysis.Threads, ThreadRow.Build), [.. analysis.Warnings]);
 }
 
 /// <summary>
