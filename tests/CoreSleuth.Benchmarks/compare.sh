@@ -85,7 +85,7 @@ notes_floor=()
 if [ "$startup" = 1 ] && command -v cc >/dev/null; then
     scratch=$(mktemp -d)
     trap 'rm -rf "$scratch"' EXIT
-    cc -O2 -o "$scratch/notes-floor" "$here/notes-floor.c" && notes_floor=("$scratch/notes-floor")
+    cc -O2 -pthread -o "$scratch/notes-floor" "$here/notes-floor.c" && notes_floor=("$scratch/notes-floor")
 fi
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
