@@ -85,39 +85,33 @@ public sealed partial class ElfFile
         public void Finish(ElfNoteList.Segment segment)
         {
             var bytes = segment.Bytes.Span;
-            long fileOffset = segment.FileOffset;
-            for (; ; )
+            if (ahead is { } a)
             {
-                if (ahead is { } a && pos >= a.Start)
+                // Up to where the walk ahead began: arriving there exactly, its notes are this walk's from there.
+                pos = WalkWholeNotes(bytes[..a.Start], pos, entries, names);
+                if (pos == a.Start)
                 {
-                    // Arrived where the walk ahead began: its notes are this walk's from here.
-                    if (pos == a.Start)
-                    {
-                        entries.AddFrom(a.Entries);
-                        elf.NotesWalkedAhead += a.Entries.Count;
-                        pos = a.Position;
-                    }
-                    ahead = null;
-                    continue;
+                    entries.AddFrom(a.Entries);
+                    elf.NotesWalkedAhead += a.Entries.Count;
+                    pos = a.Position;
                 }
-                long at = fileOffset + pos;
-                switch (NextNote(bytes, pos, out var h))
-                {
-                    case NoteStep.End:
-                        return;
-                    case NoteStep.ShortHeader:
-                        if (segment.Truncated)
-                            elf.Warn(at, $"{elf.EndOfFile}, inside the header of note {entries.Count}; it and later notes are lost");
-                        else if (bytes[pos..].IndexOfAnyExcept((byte)0) >= 0)
-                            elf.Warn(at, $"{bytes.Length - pos} bytes at the end of the note segment are too short for a note header");
-                        return;
-                    case NoteStep.PastEnd:
-                        string where = segment.Truncated ? $"{elf.EndOfFile}, inside it" : "past the end of its PT_NOTE segment";
-                        elf.Warn(at, $"note {entries.Count} (type 0x{h.Type:x}) claims a {h.NameSize}-byte name and a {h.DescriptorSize}-byte descriptor, {where}; it and later notes are lost");
-                        return;
-                }
-                entries.Add(new ElfNoteList.Entry(NoteName(bytes.Slice(h.NameStart, (int)h.NameSize), names), pos, h.Type, h.DescriptorStart, (int)h.DescriptorSize));
-                pos = h.Next;
+                ahead = null;
+            }
+            pos = WalkWholeNotes(bytes, pos, entries, names);
+            // Stopped at the end, or at a note the segment does not hold whole.
+            long at = segment.FileOffset + pos;
+            switch (NextNote(bytes, pos, out var h))
+            {
+                case NoteStep.ShortHeader:
+                    if (segment.Truncated)
+                        elf.Warn(at, $"{elf.EndOfFile}, inside the header of note {entries.Count}; it and later notes are lost");
+                    else if (bytes[pos..].IndexOfAnyExcept((byte)0) >= 0)
+                        elf.Warn(at, $"{bytes.Length - pos} bytes at the end of the note segment are too short for a note header");
+                    break;
+                case NoteStep.PastEnd:
+                    string where = segment.Truncated ? $"{elf.EndOfFile}, inside it" : "past the end of its PT_NOTE segment";
+                    elf.Warn(at, $"note {entries.Count} (type 0x{h.Type:x}) claims a {h.NameSize}-byte name and a {h.DescriptorSize}-byte descriptor, {where}; it and later notes are lost");
+                    break;
             }
         }
     }
