@@ -125,6 +125,21 @@ public sealed class AddressSpaceTests
         Assert.Equal(4, space.FindSegment(0x4800)!.ProgramHeaderIndex);
     }
 
+    /// <summary>Two segments at one address: the one of the lower program header keeps it, whichever comes first in the list given.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void SegmentsAtOneAddressResolveToTheLowerProgramHeader(bool lowerFirst)
+    {
+        ProgramHeader[] loads = [Load(2, 0x1000, 0x2000, 0x4000), Load(5, 0x1000, 0x1000, 0x0000)];
+        var space = new AddressSpace(File(0x10000), lowerFirst ? loads : [.. loads.Reverse()]);
+        Assert.Single(space.Warnings);
+        Assert.Equal(2, space.FindSegment(0x1800)!.ProgramHeaderIndex);
+        var b = new byte[1];
+        Assert.Equal(1, space.Read(0x1800, b));
+        Assert.Equal(At(0x4800), b[0]);
+    }
+
     [Fact]
     public void FileImageShorterThanMemoryIsUnavailableNotZero()
     {
