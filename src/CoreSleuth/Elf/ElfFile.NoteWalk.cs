@@ -91,8 +91,8 @@ public sealed partial class ElfFile
                 pos = WalkWholeNotes(bytes[..a.Start], pos, entries, names);
                 if (pos == a.Start)
                 {
-                    entries.AddFrom(a.Entries);
                     elf.NotesWalkedAhead += a.Entries.Count;
+                    entries.MoveFrom(a.Entries);
                     pos = a.Position;
                 }
                 ahead = null;
@@ -176,9 +176,19 @@ public sealed partial class ElfFile
             blocks[block][Count++ & (BlockSize - 1)] = entry;
         }
 
-        public void AddFrom(NoteEntries other)
+        /// <summary>
+        /// Moves every entry of <paramref name="other"/> here, letting its blocks go one by one as
+        /// they are copied: the entries of a hostile segment of tiny notes are never held twice.
+        /// </summary>
+        public void MoveFrom(NoteEntries other)
         {
-            for (int i = 0; i < other.Count; i++) Add(other.blocks[i >> ElfNoteList.BlockShift][i & (BlockSize - 1)]);
+            for (int b = 0; b << ElfNoteList.BlockShift < other.Count; b++)
+            {
+                var block = other.blocks[b];
+                for (int i = 0, n = Math.Min(BlockSize, other.Count - (b << ElfNoteList.BlockShift)); i < n; i++) Add(block[i]);
+                other.blocks[b] = [];
+            }
+            other.Count = 0;
         }
 
         /// <summary>Forgets the entries from <paramref name="count"/> on (their blocks are filled again).</summary>
