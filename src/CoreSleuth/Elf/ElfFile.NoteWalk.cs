@@ -55,7 +55,9 @@ public sealed partial class ElfFile
     /// </summary>
     private sealed class NoteSegmentWalk(ElfFile elf, NoteEntries entries, List<string> names) : ByteSource.IReadAlong
     {
-        private readonly int firstEntry = entries.Count;
+        /// <summary>The index in the note list of the segment's first note.</summary>
+        public int FirstNote { get; } = entries.Count;
+
         private int pos;
         private Ahead? ahead;
         private bool looked;
@@ -77,7 +79,7 @@ public sealed partial class ElfFile
 
         public void Abandoned()
         {
-            entries.TruncateTo(firstEntry);
+            entries.TruncateTo(FirstNote);
             (pos, ahead, looked) = (0, null, false);
         }
 

@@ -271,7 +271,6 @@ public sealed partial class ElfFile
                 continue;
             }
             long start = (long)ph.Offset;
-            int first = entries.Count;
             var walk = new NoteSegmentWalk(this, entries, names);
             Source.WillRead(start, (long)ph.FileSize, walk);
             var bytes = Source.Memory(start, (int)ph.FileSize);
@@ -280,7 +279,7 @@ public sealed partial class ElfFile
             if (bytes.Length < (int)ph.FileSize)
                 Warn(start + bytes.Length,
                     $"{EndOfFile}, inside PT_NOTE segment {ph.Index}: {bytes.Length} of its {ph.FileSize} note bytes are present (the core is truncated)");
-            var segment = new ElfNoteList.Segment(bytes, start, first, bytes.Length < (int)ph.FileSize);
+            var segment = new ElfNoteList.Segment(bytes, start, walk.FirstNote, bytes.Length < (int)ph.FileSize);
             segments.Add(segment);
             walk.Finish(segment);
         }

@@ -58,7 +58,12 @@ public sealed class NoteWalkTests
                     : Note(n.Item1, n.Item2, new byte[n.Item3]))]);
                 if (segment.Length < Split + (64 << 10)) return;
                 // Damage: a descriptor size far past the end, in the first half or the second.
-                if (damage > 0) BinaryPrimitives.WriteUInt32LittleEndian(segment.AsSpan(FirstNoteFrom(segment, damage == 1 ? where : Split + where / 2) + 4), 0x7fff_0000);
+                if (damage > 0)
+                {
+                    var whole = RoundTrip.RawCore.SplitNotes(segment);
+                    int at = damage == 1 ? where : Split + where / 2;
+                    BinaryPrimitives.WriteUInt32LittleEndian(segment.AsSpan((whole.FirstOrDefault(n => n.SegmentOffset >= at) ?? whole[^1]).SegmentOffset + 4), 0x7fff_0000);
+                }
                 var core = Core(segment);
                 if (damage == 3) core = core[..(int)(core.Length * keep)];
                 var (mapped, _) = Parse(core, out var warnings);
@@ -90,20 +95,9 @@ public sealed class NoteWalkTests
 
     private static List<(string, uint, long, int)> Notes(ElfFile elf) => [.. elf.Notes.Select(n => (n.Name, n.Type, n.FileOffset, n.Descriptor.Length))];
 
-    /// <summary>The position of the first note header at or after <paramref name="at"/>, walking from the start.</summary>
-    private static int FirstNoteFrom(byte[] segment, int at)
-    {
-        int pos = 0;
-        while (true)
-        {
-            int next = pos + 12 + Align4(BinaryPrimitives.ReadInt32LittleEndian(segment.AsSpan(pos))) + Align4(BinaryPrimitives.ReadInt32LittleEndian(segment.AsSpan(pos + 4)));
-            if (pos >= at || next + 12 > segment.Length) return pos;
-            pos = next;
-        }
-    }
-
     private static int Align4(int n) => (n + 3) & ~3;
 
+    /// <summary>A note's bytes; unlike the writer's <c>CoreNotes.Encode</c>, an empty name is written with no NUL (namesz 0), as a damaged core may have it.</summary>
     private static byte[] Note(string name, uint type, byte[] descriptor)
     {
         var n = name.Length == 0 ? [] : Encoding.ASCII.GetBytes(name + "\0");
